@@ -1,0 +1,19 @@
+// reel/cpu/backend.cpp — the CPU backend: registers its allocator and every CPU kernel file.
+#include "cpu/kernels.h"
+#include "tensor/dispatch.h"
+
+namespace reel {
+
+void register_cpu_backend() {
+  register_allocator(kCPU, cpu::caching_allocator());
+  cpu::register_elementwise_kernels();
+  cpu::register_copy_kernels();
+  cpu::register_reduce_kernels();
+  cpu::register_matmul_kernels();
+  cpu::register_shape_kernels();
+  cpu::register_index_kernels();
+  cpu::register_softmax_kernels();
+  cpu::register_random_kernels();
+}
+
+}  // namespace reel

@@ -1,0 +1,150 @@
+// reel/cpu/elementwise.cpp — every elementwise op on the CPU: one generic strided loop per arity,
+// instantiated once per ops.def row with that row's functor from tensor/scalar_math.h.
+//
+// The front door (tensor/ops_elementwise.cpp) has already cast the inputs to one compute dtype T, so a
+// kernel only switches on T. 16-bit floats are loaded as float, computed, and rounded back.
+// Contiguous runs get a plain indexed loop the compiler can vectorise; strided runs step by byte strides.
+#include <type_traits>
+
+#include "cpu/kernels.h"
+#include "tensor/dispatch.h"
+#include "tensor/scalar_math.h"
+
+namespace reel::cpu {
+
+namespace {
+
+template <typename T>
+inline compute_t<T> load(const char* p) {
+  return static_cast<compute_t<T>>(*reinterpret_cast<const T*>(p));
+}
+
+// out[i] = f(in[i]); Out is T or bool.
+template <typename T, typename Out, typename F>
+void unary_loop(const TensorIter& iter, F f) {
+  iter.for_each([f](char** data, const int64_t* strides, int64_t n) {
+    if (strides[0] == sizeof(Out) && strides[1] == sizeof(T)) {
+      auto* out = reinterpret_cast<Out*>(data[0]);
+      const auto* in = reinterpret_cast<const T*>(data[1]);
+      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(f(static_cast<compute_t<T>>(in[i])));
+      return;
+    }
+    char* out = data[0];
+    const char* in = data[1];
+    for (int64_t i = 0; i < n; ++i, out += strides[0], in += strides[1])
+      *reinterpret_cast<Out*>(out) = static_cast<Out>(f(load<T>(in)));
+  });
+}
+
+// out[i] = f(a[i], b[i]); either input may be a broadcast scalar (stride 0).
+template <typename T, typename Out, typename F>
+void binary_loop(const TensorIter& iter, F f) {
+  iter.for_each([f](char** data, const int64_t* strides, int64_t n) {
+    auto* out_dense = reinterpret_cast<Out*>(data[0]);
+    const auto* a = reinterpret_cast<const T*>(data[1]);
+    const auto* b = reinterpret_cast<const T*>(data[2]);
+    if (strides[0] == sizeof(Out)) {
+      if (strides[1] == sizeof(T) && strides[2] == sizeof(T)) {
+        for (int64_t i = 0; i < n; ++i)
+          out_dense[i] = static_cast<Out>(f(static_cast<compute_t<T>>(a[i]), static_cast<compute_t<T>>(b[i])));
+        return;
+      }
+      if (strides[1] == sizeof(T) && strides[2] == 0) {
+        const compute_t<T> scalar = static_cast<compute_t<T>>(b[0]);
+        for (int64_t i = 0; i < n; ++i) out_dense[i] = static_cast<Out>(f(static_cast<compute_t<T>>(a[i]), scalar));
+        return;
+      }
+      if (strides[1] == 0 && strides[2] == sizeof(T)) {
+        const compute_t<T> scalar = static_cast<compute_t<T>>(a[0]);
+        for (int64_t i = 0; i < n; ++i) out_dense[i] = static_cast<Out>(f(scalar, static_cast<compute_t<T>>(b[i])));
+        return;
+      }
+    }
+    char* out = data[0];
+    const char* pa = data[1];
+    const char* pb = data[2];
+    for (int64_t i = 0; i < n; ++i, out += strides[0], pa += strides[1], pb += strides[2])
+      *reinterpret_cast<Out*>(out) = static_cast<Out>(f(load<T>(pa), load<T>(pb)));
+  });
+}
+
+// Dispatches a unary row on the dtypes its result rule allows (the front door guarantees the rest).
+template <typename F, ResultRule Rule>
+void unary_kernel(const KernelArgs& args) {
+  const TensorIter& iter = *args.iter;
+  const char* name = op_name(args.op).data();
+  if constexpr (Rule == ResultRule::Float) {
+    dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, T>(iter, F{}); });
+  } else if constexpr (Rule == ResultRule::Bool) {
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, bool>(iter, F{}); });
+  } else {
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
+      if constexpr (std::is_same_v<T, bool>) throw_unsupported_dtype(name, kBool);
+      else unary_loop<T, T>(iter, F{});
+    });
+  }
+}
+
+template <typename F, ResultRule Rule>
+void binary_kernel(const KernelArgs& args) {
+  const TensorIter& iter = *args.iter;
+  const char* name = op_name(args.op).data();
+  dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
+    if constexpr (Rule == ResultRule::Bool) {
+      binary_loop<T, bool>(iter, F{});
+    } else if constexpr (Rule == ResultRule::Div) {
+      if constexpr (std::is_floating_point_v<compute_t<T>>) binary_loop<T, T>(iter, F{});
+      else throw_unsupported_dtype(name, dtype_of_v<T>);
+    } else {
+      binary_loop<T, T>(iter, F{});
+    }
+  });
+}
+
+// y = c ? a : b; operands: out, condition (bool), a, b.
+void where_kernel(const KernelArgs& args) {
+  const TensorIter& iter = *args.iter;
+  dispatch_dtype(iter.dtype(0), "where", [&]<typename T>() {
+    iter.for_each([](char** data, const int64_t* strides, int64_t n) {
+      char* out = data[0];
+      const char* c = data[1];
+      const char* a = data[2];
+      const char* b = data[3];
+      for (int64_t i = 0; i < n; ++i, out += strides[0], c += strides[1], a += strides[2], b += strides[3])
+        *reinterpret_cast<T*>(out) = *reinterpret_cast<const bool*>(c) ? *reinterpret_cast<const T*>(a)
+                                                                       : *reinterpret_cast<const T*>(b);
+    });
+  });
+}
+
+// y = min(max(x, lo), hi), NaN propagates. attrs: flag/a = min, flag2/b = max.
+void clamp_kernel(const KernelArgs& args) {
+  const TensorIter& iter = *args.iter;
+  const OpAttrs& attrs = *args.attrs;
+  dispatch_dtype(iter.dtype(0), "clamp", [&]<typename T>() {
+    using C = compute_t<T>;
+    const bool has_min = attrs.flag, has_max = attrs.flag2;
+    const C lo = has_min ? static_cast<C>(attrs.a.to<T>()) : C(0);
+    const C hi = has_max ? static_cast<C>(attrs.b.to<T>()) : C(0);
+    unary_loop<T, T>(iter, [=](C x) {
+      if (math::is_nan(x)) return x;
+      if (has_min && x < lo) x = lo;
+      if (has_max && x > hi) x = hi;
+      return x;
+    });
+  });
+}
+
+}  // namespace
+
+void register_elementwise_kernels() {
+#define REEL_UNARY_OP(name, functor, result, math) \
+  register_kernel(OpId::name, kCPU, &unary_kernel<functor, ResultRule::result>);
+#define REEL_BINARY_OP(name, functor, result, math) \
+  register_kernel(OpId::name, kCPU, &binary_kernel<functor, ResultRule::result>);
+#include "tensor/ops.def"
+  register_kernel(OpId::where, kCPU, &where_kernel);
+  register_kernel(OpId::clamp, kCPU, &clamp_kernel);
+}
+
+}  // namespace reel::cpu

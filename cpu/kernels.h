@@ -1,0 +1,21 @@
+// reel/cpu/kernels.h — registration entry points of the CPU kernel files (internal to cpu/).
+// cpu/backend.cpp calls each once when the kernel table is first used.
+#pragma once
+
+namespace reel {
+class Allocator;
+}
+
+namespace reel::cpu {
+
+Allocator* caching_allocator();       // allocator.cpp
+void register_elementwise_kernels();  // elementwise.cpp
+void register_copy_kernels();         // copy.cpp
+void register_reduce_kernels();       // reduce.cpp
+void register_matmul_kernels();       // matmul.cpp
+void register_shape_kernels();        // shape.cpp
+void register_index_kernels();        // index.cpp
+void register_softmax_kernels();      // softmax.cpp
+void register_random_kernels();       // random.cpp
+
+}  // namespace reel::cpu

@@ -1,0 +1,11 @@
+// reel/reel.h — the one header users include: `#include <reel/reel.h>`.
+#pragma once
+
+#include "tensor/dtype.h"
+#include "tensor/device.h"
+#include "tensor/error.h"
+#include "tensor/memory.h"
+#include "tensor/ops.h"
+#include "tensor/parallel.h"
+#include "tensor/print.h"
+#include "tensor/tensor.h"

@@ -1,0 +1,56 @@
+// reel/tensor/dispatch.h — the kernel table [op][device type] and what a kernel receives.
+//
+// The front door (tensor/ops_*.cpp) checks arguments, computes the output shape and dtype, allocates the
+// outputs, then calls the kernel registered for (op, device). Backends fill the table once, at first use:
+// cpu/backend.cpp registers the CPU kernels and, in a CUDA build, cuda/backend.cpp the CUDA ones.
+// Kernels assume valid inputs; all checking happened before.
+#pragma once
+
+#include "iter.h"
+#include "op_id.h"
+#include "tensor.h"
+
+namespace reel {
+
+// Attributes of one op call. Each op uses the few fields it needs; the op's front-door function documents
+// which. Kept as one plain struct so the kernel signature is uniform.
+struct OpAttrs {
+  DimVector dims;          // reduced / flipped dims
+  int64_t dim = 0;         // the one dim of index ops, cat, softmax
+  int64_t k = 0;           // tril/triu diagonal, one_hot classes
+  bool keepdim = false;
+  bool flag = false;       // op-specific switch (e.g. clamp has a min)
+  bool flag2 = false;      // op-specific switch (e.g. clamp has a max)
+  Scalar a;                // op-specific numbers: alpha, min, fill value, start, low, mean, p
+  Scalar b;                // beta, max, end, high, std
+  Scalar c;                // step
+  int64_t correction = 1;  // var/std
+  uint64_t seed = 0;       // random ops: generator seed and offset (counter-based)
+  uint64_t offset = 0;
+};
+
+struct KernelArgs {
+  OpId op;
+  const Tensor* inputs = nullptr;
+  int num_inputs = 0;
+  Tensor* outputs = nullptr;
+  int num_outputs = 0;
+  const OpAttrs* attrs = nullptr;
+  TensorIter* iter = nullptr;  // set for elementwise families
+};
+
+using Kernel = void (*)(const KernelArgs&);
+
+void register_kernel(OpId op, DeviceType device, Kernel kernel);
+// The kernel for (op, device) or nullptr.
+Kernel find_kernel(OpId op, DeviceType device);
+// The kernel for (op, device); throws reel::Error naming op and device when there is none.
+Kernel get_kernel(OpId op, Device device);
+
+// Backend entry points, called once when the table is first used.
+void register_cpu_backend();
+#ifdef REEL_WITH_CUDA
+void register_cuda_backend();
+#endif
+
+}  // namespace reel

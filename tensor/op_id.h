@@ -1,0 +1,55 @@
+// reel/tensor/op_id.h — the OpId enum and per-op facts (name, family, math), generated from ops.def.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace reel {
+
+enum class OpFamily : int8_t {
+  Unary,
+  Binary,
+  Ternary,
+  Copy,
+  Reduce,
+  Linalg,
+  Shape,
+  Index,
+  Softmax,
+  Random,
+  Creation,
+  View,
+  Composite,
+};
+
+// Result dtype rule of an elementwise op (see ops.def).
+enum class ResultRule : int8_t { Float, Same, Bool, Div, None };
+
+enum class OpId : int16_t {
+#define REEL_UNARY_OP(name, functor, result, math) name,
+#define REEL_BINARY_OP(name, functor, result, math) name,
+#define REEL_OP(name, family, math) name,
+#include "ops.def"
+  NumOps
+};
+inline constexpr int kNumOps = static_cast<int>(OpId::NumOps);
+
+struct OpInfo {
+  std::string_view name;
+  OpFamily family;
+  ResultRule result;
+  std::string_view math;
+};
+
+inline constexpr OpInfo kOpInfos[] = {
+#define REEL_UNARY_OP(name, functor, result, math) {#name, OpFamily::Unary, ResultRule::result, math},
+#define REEL_BINARY_OP(name, functor, result, math) {#name, OpFamily::Binary, ResultRule::result, math},
+#define REEL_OP(name, family, math) {#name, OpFamily::family, ResultRule::None, math},
+#include "ops.def"
+};
+static_assert(sizeof(kOpInfos) / sizeof(kOpInfos[0]) == kNumOps, "op info table out of sync with ops.def");
+
+constexpr const OpInfo& op_info(OpId op) { return kOpInfos[static_cast<int>(op)]; }
+constexpr std::string_view op_name(OpId op) { return op_info(op).name; }
+
+}  // namespace reel

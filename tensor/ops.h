@@ -1,0 +1,164 @@
+// reel/tensor/ops.h — the public op API: free functions, operators and creation functions.
+//
+// Every function here is a front door: it checks its arguments (throwing reel::Error that names the op and
+// shows the shapes, dtypes and devices), computes the output's shape and dtype, allocates it, and calls the
+// kernel registered for the op and the inputs' device (tensor/dispatch.h). The op table tensor/ops.def
+// lists them all; docs/ARCHITECTURE.md follows one call through.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "tensor.h"
+
+namespace reel {
+
+// ---- random numbers -------------------------------------------------------------------------------------
+// Seeds the default generator: after manual_seed(s) every random op gives the same values again.
+void manual_seed(uint64_t seed);
+
+// ---- creation ------------------------------------------------------------------------------------------
+Tensor empty(IntList sizes, TensorOptions options = {});
+Tensor zeros(IntList sizes, TensorOptions options = {});
+Tensor ones(IntList sizes, TensorOptions options = {});
+Tensor full(IntList sizes, Scalar value, TensorOptions options = {});  // dtype from value unless given
+Tensor arange(Scalar end, TensorOptions options = {});
+Tensor arange(Scalar start, Scalar end, Scalar step = 1, TensorOptions options = {});
+Tensor linspace(Scalar start, Scalar end, int64_t steps, TensorOptions options = {});
+Tensor eye(int64_t n, TensorOptions options = {});
+Tensor eye(int64_t n, int64_t m, TensorOptions options = {});
+Tensor rand(IntList sizes, TensorOptions options = {});   // U[0, 1)
+Tensor randn(IntList sizes, TensorOptions options = {});  // N(0, 1)
+Tensor randint(int64_t high, IntList sizes, TensorOptions options = kInt64);
+Tensor randint(int64_t low, int64_t high, IntList sizes, TensorOptions options = kInt64);
+Tensor empty_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
+Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
+Tensor ones_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
+Tensor full_like(const Tensor& t, Scalar value, std::optional<TensorOptions> options = std::nullopt);
+Tensor rand_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
+Tensor randn_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
+Tensor randint_like(const Tensor& t, int64_t low, int64_t high, std::optional<TensorOptions> options = std::nullopt);
+Tensor& uniform_(Tensor& t, double low = 0.0, double high = 1.0);
+Tensor& normal_(Tensor& t, double mean = 0.0, double std = 1.0);
+
+// Wraps memory the caller owns (no copy). The memory must outlive the tensor unless a deleter is given,
+// which the last tensor sharing the storage calls. Strides default to row-major.
+Tensor from_blob(void* data, IntList sizes, TensorOptions options = {});
+Tensor from_blob(void* data, IntList sizes, IntList strides, TensorOptions options = {});
+Tensor from_blob(void* data, IntList sizes, std::function<void(void*)> deleter, TensorOptions options = {});
+// Copies `data` (row-major, product of sizes elements) into a new CPU tensor of the matching dtype.
+template <typename T>
+Tensor from_blob_copy(const T* data, IntList sizes, TensorOptions options = {});
+
+// From C++ values, like torch::tensor: 1-D from a list or vector, 2-D from a nested list. The dtype follows
+// the C++ type (double and float lists give the default float32 unless options say otherwise).
+template <typename T>
+Tensor tensor(const std::vector<T>& values, TensorOptions options = {});
+template <typename T>
+Tensor tensor(std::initializer_list<T> values, TensorOptions options = {});
+template <typename T>
+Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOptions options = {});
+Tensor scalar_tensor(Scalar value, TensorOptions options = {});
+
+// ---- elementwise ---------------------------------------------------------------------------------------
+#define REEL_UNARY_OP(name, functor, result, math) Tensor name(const Tensor& x);
+#define REEL_BINARY_OP(name, functor, result, math) \
+  Tensor name(const Tensor& a, const Tensor& b);   \
+  Tensor name(const Tensor& a, Scalar b);          \
+  Tensor name(Scalar a, const Tensor& b);
+#include "ops.def"
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha);  // a + alpha * b
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha);  // a - alpha * b
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& condition, const Tensor& a, Scalar b);
+Tensor where(const Tensor& condition, Scalar a, const Tensor& b);
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
+
+// The dtype PyTorch's type promotion gives an op on these operands (dimensioned tensors outrank 0-dim
+// tensors, which outrank plain numbers, within each category bool < integer < floating).
+ScalarType result_type(const Tensor& a, const Tensor& b);
+ScalarType result_type(const Tensor& a, Scalar b);
+
+// ---- reductions ----------------------------------------------------------------------------------------
+// An empty `dims` list reduces over every dim.
+Tensor sum(const Tensor& x, IntList dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, IntList dims = {}, bool keepdim = false);
+Tensor prod(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor amax(const Tensor& x, IntList dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& x, IntList dims = {}, bool keepdim = false);
+Tensor max(const Tensor& x);
+std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor min(const Tensor& x);
+std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor var(const Tensor& x, IntList dims = {}, int64_t correction = 1, bool keepdim = false);
+Tensor std(const Tensor& x, IntList dims = {}, int64_t correction = 1, bool keepdim = false);
+Tensor logsumexp(const Tensor& x, IntList dims, bool keepdim = false);
+Tensor norm(const Tensor& x, Scalar p = 2, IntList dims = {}, bool keepdim = false);
+Tensor all(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor any(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+
+// ---- linear algebra ------------------------------------------------------------------------------------
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, Scalar beta = 1, Scalar alpha = 1);
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor outer(const Tensor& a, const Tensor& b);
+
+// ---- shape ops that move data --------------------------------------------------------------------------
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor flip(const Tensor& x, IntList dims);
+Tensor repeat(const Tensor& x, IntList repeats);
+Tensor tril(const Tensor& x, int64_t diagonal = 0);
+Tensor triu(const Tensor& x, int64_t diagonal = 0);
+
+// ---- indexing ------------------------------------------------------------------------------------------
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, Scalar value);
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha = 1);
+Tensor one_hot(const Tensor& index, int64_t num_classes = -1);  // int64 result, as in PyTorch
+Tensor embedding(const Tensor& weight, const Tensor& index);     // rows of weight picked by index
+
+// ---- softmax -------------------------------------------------------------------------------------------
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// ---- operators -----------------------------------------------------------------------------------------
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }
+inline Tensor operator+(Scalar a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator-(const Tensor& a, Scalar b) { return sub(a, b); }
+inline Tensor operator-(Scalar a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator*(const Tensor& a, Scalar b) { return mul(a, b); }
+inline Tensor operator*(Scalar a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator/(const Tensor& a, Scalar b) { return div(a, b); }
+inline Tensor operator/(Scalar a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator!(const Tensor& x) { return logical_not(x); }
+inline Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+inline Tensor operator==(const Tensor& a, Scalar b) { return eq(a, b); }
+inline Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+inline Tensor operator!=(const Tensor& a, Scalar b) { return ne(a, b); }
+inline Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+inline Tensor operator<(const Tensor& a, Scalar b) { return lt(a, b); }
+inline Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+inline Tensor operator<=(const Tensor& a, Scalar b) { return le(a, b); }
+inline Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+inline Tensor operator>(const Tensor& a, Scalar b) { return gt(a, b); }
+inline Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+inline Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, b); }
+
+}  // namespace reel
+
+#include "ops_inl.h"

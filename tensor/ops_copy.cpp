@@ -1,0 +1,92 @@
+// reel/tensor/ops_copy.cpp — front doors of the data-moving basics: copy_ (strided copy with dtype cast and
+// broadcasting), to(dtype / device), contiguous, clone, fill_ and zero_.
+#include "tensor/dispatch.h"
+#include "tensor/ops.h"
+
+namespace reel {
+
+// dst[i] = cast(src[i]); src broadcasts to dst's shape.
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_defined("copy_");
+  src.check_defined("copy_");
+  DimVector shape = broadcast_shapes(sizes(), src.sizes(), "copy_");
+  REEL_CHECK(shape == DimVector(sizes()), "copy_: source of shape {} does not broadcast to the destination's shape {}",
+             shape_str(src.sizes()), shape_str(sizes()));
+  bump_version();
+  if (numel() == 0) return *this;
+  // A cross-device copy runs on the kernel of the non-CPU side (it knows how to reach host memory).
+  const Device kernel_device = device().is_cpu() ? src.device() : device();
+  const Tensor* operands[] = {this, &src};
+  TensorIter iter(operands, 2);
+  KernelArgs args;
+  args.op = OpId::copy;
+  args.iter = &iter;
+  args.inputs = &src;
+  args.num_inputs = 1;
+  args.outputs = this;
+  args.num_outputs = 1;
+  get_kernel(OpId::copy, kernel_device)(args);
+  return *this;
+}
+
+// y[i] = value
+Tensor& Tensor::fill_(Scalar value) {
+  check_defined("fill_");
+  REEL_CHECK(!(value.is_floating_point() && !is_floating_point()) || value.to_double() == static_cast<double>(value.to_int64()),
+             "fill_: cannot fill a {} tensor with the non-integral value {}", dtype_name(dtype()), value.to_double());
+  bump_version();
+  if (numel() == 0) return *this;
+  const Tensor* operands[] = {this};
+  TensorIter iter(operands, 1);
+  OpAttrs attrs;
+  attrs.a = value;
+  KernelArgs args;
+  args.op = OpId::fill;
+  args.iter = &iter;
+  args.attrs = &attrs;
+  get_kernel(OpId::fill, device())(args);
+  return *this;
+}
+
+Tensor& Tensor::zero_() { return fill_(0); }
+
+Tensor Tensor::to(ScalarType dtype) const {
+  check_defined("to");
+  if (dtype == this->dtype()) return *this;
+  Tensor out = Tensor::make(sizes(), dtype, device());
+  out.copy_(*this);
+  return out;
+}
+
+Tensor Tensor::to(Device device, bool non_blocking) const {
+  (void)non_blocking;  // copies are synchronous until the CUDA backend adds streams
+  check_defined("to");
+  if (device == this->device()) return *this;
+  Tensor source = contiguous();
+  Tensor out = Tensor::make(sizes(), dtype(), device);
+  out.copy_(source);
+  return out;
+}
+
+Tensor Tensor::to(Device device, ScalarType dtype, bool non_blocking) const {
+  return to(dtype).to(device, non_blocking);
+}
+
+Tensor Tensor::to(const TensorOptions& options) const {
+  Tensor result = options.has_dtype() ? to(options.dtype()) : *this;
+  return result.to(options.device());
+}
+
+Tensor Tensor::contiguous() const {
+  check_defined("contiguous");
+  return is_contiguous() ? *this : clone();
+}
+
+Tensor Tensor::clone() const {
+  check_defined("clone");
+  Tensor out = Tensor::make(sizes(), dtype(), device());
+  out.copy_(*this);
+  return out;
+}
+
+}  // namespace reel

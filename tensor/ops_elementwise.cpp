@@ -1,0 +1,258 @@
+// reel/tensor/ops_elementwise.cpp — front doors of the elementwise ops: type promotion, broadcasting,
+// output allocation, then the (op, device) kernel over a TensorIter. Also where / clamp / masked_fill.
+//
+// Inputs whose dtype differs from the op's compute dtype are cast first (a copy), so every kernel sees
+// operands of one element type and writes either that type or bool. See Note [Elementwise data path].
+#include <fmt/format.h>
+
+#include "tensor/dispatch.h"
+#include "tensor/ops.h"
+
+namespace reel {
+
+namespace {
+
+// ---- type promotion (PyTorch's result_type) ----------------------------------------------------------------
+enum class Category { Bool = 0, Integer = 1, Floating = 2 };
+Category category(ScalarType t) {
+  return t == kBool ? Category::Bool : is_floating_point(t) ? Category::Floating : Category::Integer;
+}
+
+// c10's combine_categories: the higher-priority group wins unless the lower one is of a higher category.
+std::optional<ScalarType> combine(std::optional<ScalarType> higher, std::optional<ScalarType> lower) {
+  if (!higher) return lower;
+  if (!lower) return higher;
+  if (is_floating_point(*higher)) return higher;
+  if (*higher == kBool || is_floating_point(*lower)) return promote_types(*higher, *lower);
+  return higher;
+}
+
+struct Promotion {
+  std::optional<ScalarType> dimensioned, zero_dim, wrapped;
+  void add(const Tensor& t) {
+    auto& slot = t.dim() > 0 ? dimensioned : zero_dim;
+    slot = slot ? promote_types(*slot, t.dtype()) : t.dtype();
+  }
+  void add(Scalar s) { wrapped = wrapped ? promote_types(*wrapped, s.default_dtype()) : s.default_dtype(); }
+  ScalarType result() const { return combine(dimensioned, combine(zero_dim, wrapped)).value_or(kFloat32); }
+};
+
+void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  REEL_CHECK(a.device() == b.device(), "{}: expected all tensors on one device, got {} (shape {}) and {} (shape {})",
+             op, a.device().str(), shape_str(a.sizes()), b.device().str(), shape_str(b.sizes()));
+}
+
+ScalarType compute_dtype(ResultRule rule, ScalarType promoted) {
+  if ((rule == ResultRule::Float || rule == ResultRule::Div) && !is_floating_point(promoted)) return kFloat32;
+  return promoted;
+}
+
+// Ops whose math is undefined for bool inputs (PyTorch refuses them too).
+bool rejects_bool(OpId op) {
+  switch (op) {
+    case OpId::neg: case OpId::sub: case OpId::pow: case OpId::sign: case OpId::abs: case OpId::square:
+    case OpId::relu: case OpId::floor: case OpId::ceil: case OpId::round: return true;
+    default: return false;
+  }
+}
+
+Tensor cast_to(const Tensor& t, ScalarType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
+
+void run_elementwise(OpId op, const Tensor* const* operands, int count) {
+  TensorIter iter(operands, count);
+  KernelArgs args;
+  args.op = op;
+  args.iter = &iter;
+  get_kernel(op, operands[0]->device())(args);
+}
+
+// Writes `result` into `self` for an in-place op, checking that the result fits (shape and dtype).
+Tensor& assign_in_place(const char* op, Tensor& self, const Tensor& result) {
+  REEL_CHECK(result.sizes() == self.sizes(), "{}_: result of shape {} cannot be written into a tensor of shape {}", op,
+             shape_str(result.sizes()), shape_str(self.sizes()));
+  REEL_CHECK(category(result.dtype()) <= category(self.dtype()),
+             "{}_: result dtype {} cannot be cast to the in-place tensor's dtype {}", op, dtype_name(result.dtype()),
+             dtype_name(self.dtype()));
+  self.copy_(result);
+  return self;
+}
+
+}  // namespace
+
+ScalarType result_type(const Tensor& a, const Tensor& b) {
+  Promotion p;
+  p.add(a);
+  p.add(b);
+  return p.result();
+}
+
+ScalarType result_type(const Tensor& a, Scalar b) {
+  Promotion p;
+  p.add(a);
+  p.add(b);
+  return p.result();
+}
+
+namespace {
+
+// ---- unary ---------------------------------------------------------------------------------------------------
+Tensor unary_op(OpId op, const Tensor& x) {
+  const char* name = op_name(op).data();
+  x.check_defined(name);
+  const ResultRule rule = op_info(op).result;
+  REEL_CHECK(!(x.dtype() == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shape {})", name,
+             shape_str(x.sizes()));
+  const ScalarType compute = compute_dtype(rule, x.dtype());
+  Tensor input = cast_to(x, compute);
+  Tensor out = Tensor::make(x.sizes(), rule == ResultRule::Bool ? kBool : compute, x.device());
+  const Tensor* operands[] = {&out, &input};
+  run_elementwise(op, operands, 2);
+  return out;
+}
+
+// ---- binary --------------------------------------------------------------------------------------------------
+Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
+  const char* name = op_name(op).data();
+  a.check_defined(name);
+  b.check_defined(name);
+  check_same_device(name, a, b);
+  const ResultRule rule = op_info(op).result;
+  const ScalarType promoted = result_type(a, b);
+  REEL_CHECK(!(promoted == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shapes {} and {})", name,
+             shape_str(a.sizes()), shape_str(b.sizes()));
+  const ScalarType compute = compute_dtype(rule, promoted);
+  DimVector shape = broadcast_shapes(a.sizes(), b.sizes(), name);
+  Tensor lhs = cast_to(a, compute);
+  Tensor rhs = cast_to(b, compute);
+  Tensor out = Tensor::make(shape, rule == ResultRule::Bool ? kBool : compute, a.device());
+  const Tensor* operands[] = {&out, &lhs, &rhs};
+  run_elementwise(op, operands, 3);
+  return out;
+}
+
+Tensor binary_op(OpId op, const Tensor& a, Scalar b) {
+  a.check_defined(op_name(op).data());
+  const ScalarType promoted = result_type(a, b);
+  return binary_op(op, a, scalar_tensor(b, TensorOptions(promoted).device(a.device())));
+}
+
+Tensor binary_op(OpId op, Scalar a, const Tensor& b) {
+  b.check_defined(op_name(op).data());
+  const ScalarType promoted = result_type(b, a);
+  return binary_op(op, scalar_tensor(a, TensorOptions(promoted).device(b.device())), b);
+}
+
+}  // namespace
+
+#define REEL_UNARY_OP(name, functor, result, math)                                     \
+  Tensor name(const Tensor& x) { return unary_op(OpId::name, x); }                     \
+  Tensor Tensor::name() const { return unary_op(OpId::name, *this); }                  \
+  Tensor& Tensor::name##_() { return assign_in_place(#name, *this, unary_op(OpId::name, *this)); }
+#define REEL_BINARY_OP(name, functor, result, math)                                                       \
+  Tensor name(const Tensor& a, const Tensor& b) { return binary_op(OpId::name, a, b); }                    \
+  Tensor name(const Tensor& a, Scalar b) { return binary_op(OpId::name, a, b); }                           \
+  Tensor name(Scalar a, const Tensor& b) { return binary_op(OpId::name, a, b); }                           \
+  Tensor Tensor::name(const Tensor& other) const { return binary_op(OpId::name, *this, other); }           \
+  Tensor Tensor::name(Scalar other) const { return binary_op(OpId::name, *this, other); }                  \
+  Tensor& Tensor::name##_(const Tensor& other) {                                                           \
+    return assign_in_place(#name, *this, binary_op(OpId::name, *this, other));                             \
+  }                                                                                                        \
+  Tensor& Tensor::name##_(Scalar other) { return assign_in_place(#name, *this, binary_op(OpId::name, *this, other)); }
+#include "tensor/ops.def"
+
+// a + alpha * b, a - alpha * b
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
+  return alpha.to_double() == 1.0 && !alpha.is_bool() ? add(a, b) : add(a, mul(b, alpha));
+}
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
+  return alpha.to_double() == 1.0 && !alpha.is_bool() ? sub(a, b) : sub(a, mul(b, alpha));
+}
+Tensor Tensor::add(const Tensor& other, Scalar alpha) const { return reel::add(*this, other, alpha); }
+Tensor Tensor::sub(const Tensor& other, Scalar alpha) const { return reel::sub(*this, other, alpha); }
+Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
+  return assign_in_place("add", *this, reel::add(*this, other, alpha));
+}
+Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
+  return assign_in_place("sub", *this, reel::sub(*this, other, alpha));
+}
+
+// ---- where / clamp / masked_fill ---------------------------------------------------------------------------------
+// y = c ? a : b
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  condition.check_defined("where");
+  a.check_defined("where");
+  b.check_defined("where");
+  check_same_device("where", condition, a);
+  check_same_device("where", a, b);
+  REEL_CHECK(condition.dtype() == kBool, "where: condition must be bool, got {} (shape {})",
+             dtype_name(condition.dtype()), shape_str(condition.sizes()));
+  const ScalarType dtype = result_type(a, b);
+  DimVector shape = broadcast_shapes(broadcast_shapes(condition.sizes(), a.sizes(), "where"), b.sizes(), "where");
+  Tensor lhs = cast_to(a, dtype);
+  Tensor rhs = cast_to(b, dtype);
+  Tensor out = Tensor::make(shape, dtype, a.device());
+  const Tensor* operands[] = {&out, &condition, &lhs, &rhs};
+  run_elementwise(OpId::where, operands, 4);
+  return out;
+}
+Tensor where(const Tensor& condition, const Tensor& a, Scalar b) {
+  a.check_defined("where");
+  return where(condition, a, scalar_tensor(b, TensorOptions(result_type(a, b)).device(a.device())));
+}
+Tensor where(const Tensor& condition, Scalar a, const Tensor& b) {
+  b.check_defined("where");
+  return where(condition, scalar_tensor(a, TensorOptions(result_type(b, a)).device(b.device())), b);
+}
+Tensor Tensor::where(const Tensor& condition, const Tensor& other) const { return reel::where(condition, *this, other); }
+
+// y = min(max(x, lo), hi); NaN stays NaN. attrs: flag/a = has min/min, flag2/b = has max/max.
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
+  x.check_defined("clamp");
+  REEL_CHECK(min || max, "clamp: at least one of min and max must be given (shape {})", shape_str(x.sizes()));
+  REEL_CHECK(x.dtype() != kBool, "clamp: dtype bool is not supported (shape {})", shape_str(x.sizes()));
+  Promotion promotion;
+  promotion.add(x);
+  if (min) promotion.add(*min);
+  if (max) promotion.add(*max);
+  const ScalarType dtype = promotion.result();
+  Tensor input = cast_to(x, dtype);
+  Tensor out = Tensor::make(x.sizes(), dtype, x.device());
+  OpAttrs attrs;
+  attrs.flag = min.has_value();
+  attrs.flag2 = max.has_value();
+  if (min) attrs.a = *min;
+  if (max) attrs.b = *max;
+  const Tensor* operands[] = {&out, &input};
+  TensorIter iter(operands, 2);
+  KernelArgs args;
+  args.op = OpId::clamp;
+  args.iter = &iter;
+  args.attrs = &attrs;
+  get_kernel(OpId::clamp, x.device())(args);
+  return out;
+}
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return reel::clamp(*this, min, max); }
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
+  return assign_in_place("clamp", *this, reel::clamp(*this, min, max));
+}
+
+// y = mask ? value : x
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
+  x.check_defined("masked_fill");
+  mask.check_defined("masked_fill");
+  REEL_CHECK(mask.dtype() == kBool, "masked_fill: mask must be bool, got {} (shape {})", dtype_name(mask.dtype()),
+             shape_str(mask.sizes()));
+  REEL_CHECK(!(value.is_floating_point() && !x.is_floating_point()),
+             "masked_fill: cannot fill a {} tensor with the floating value {}", dtype_name(x.dtype()),
+             value.to_double());
+  DimVector shape = broadcast_shapes(x.sizes(), mask.sizes(), "masked_fill");
+  REEL_CHECK(shape == DimVector(x.sizes()), "masked_fill: mask of shape {} does not broadcast to the input's shape {}",
+             shape_str(mask.sizes()), shape_str(x.sizes()));
+  return where(mask, scalar_tensor(value, TensorOptions(x.dtype()).device(x.device())), x);
+}
+Tensor Tensor::masked_fill(const Tensor& mask, Scalar value) const { return reel::masked_fill(*this, mask, value); }
+Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
+  return assign_in_place("masked_fill", *this, reel::masked_fill(*this, mask, value));
+}
+
+}  // namespace reel

@@ -1,0 +1,174 @@
+// reel/tensor/tensor.cpp — the Tensor handle: construction, storage, metadata accessors, devices, errors.
+#include "tensor/tensor.h"
+
+#include <fmt/format.h>
+
+#include "tensor/dispatch.h"
+#include "tensor/ops.h"
+
+namespace reel {
+
+// ---- errors ----------------------------------------------------------------------------------------------
+void throw_error(std::string message) { throw Error(message); }
+
+void throw_unsupported_dtype(std::string_view op, ScalarType t) {
+  throw Error(fmt::format("{}: dtype {} is not supported", op, dtype_name(t)));
+}
+
+// ---- devices ---------------------------------------------------------------------------------------------
+Device::Device(const std::string& spec) {
+  if (spec == "cpu") {
+    *this = Device(kCPU);
+    return;
+  }
+  if (spec == "cuda") {
+    *this = Device(kCUDA, 0);
+    return;
+  }
+  if (spec.rfind("cuda:", 0) == 0 && spec.size() > 5 && spec.size() <= 8) {
+    int index = 0;
+    for (size_t i = 5; i < spec.size(); ++i) {
+      REEL_CHECK(spec[i] >= '0' && spec[i] <= '9', "Device: cannot parse '{}' (expected cpu, cuda or cuda:N)", spec);
+      index = index * 10 + (spec[i] - '0');
+    }
+    REEL_CHECK(index < 128, "Device: CUDA index {} in '{}' is too large", index, spec);
+    *this = Device(kCUDA, index);
+    return;
+  }
+  throw Error(fmt::format("Device: cannot parse '{}' (expected cpu, cuda or cuda:N)", spec));
+}
+
+std::string Device::str() const { return is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", index); }
+
+// ---- allocators and storage ------------------------------------------------------------------------------
+namespace {
+Allocator* g_allocators[kNumDeviceTypes] = {};
+}
+
+void register_allocator(DeviceType type, Allocator* allocator) { g_allocators[static_cast<int>(type)] = allocator; }
+
+Allocator* get_allocator(DeviceType type) {
+  Allocator* a = g_allocators[static_cast<int>(type)];
+  if (a == nullptr) {
+    find_kernel(OpId::copy, type);  // first use of the kernel table registers the backends and allocators
+    a = g_allocators[static_cast<int>(type)];
+  }
+  REEL_CHECK(a != nullptr, "no allocator for device type {}: this build of reel has no {} backend",
+             Device(type).str(), type == kCUDA ? "CUDA" : "CPU");
+  return a;
+}
+
+StorageImpl::StorageImpl(size_t bytes, Device where) : nbytes(bytes), device(where) {
+  allocator = get_allocator(where.type);
+  data = allocator->allocate(bytes);
+}
+
+StorageImpl::StorageImpl(void* borrowed, size_t bytes, Device where, std::function<void(void*)> deleter)
+    : data(borrowed), nbytes(bytes), device(where) {
+  if (deleter) user_deleter = new std::function<void(void*)>(std::move(deleter));
+}
+
+StorageImpl::~StorageImpl() {
+  if (allocator != nullptr) {
+    allocator->deallocate(data, nbytes);
+  } else if (user_deleter != nullptr) {
+    (*user_deleter)(data);
+    delete user_deleter;
+  }
+}
+
+// ---- TensorImpl / Tensor ---------------------------------------------------------------------------------
+void TensorImpl::refresh_contiguity() {
+  int64_t expected = 1;
+  is_contiguous = true;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    if (sizes[i] == 1) continue;
+    if (strides[i] != expected) {
+      is_contiguous = numel == 0;
+      return;
+    }
+    expected *= sizes[i];
+  }
+}
+
+Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device) {
+  const int64_t numel = checked_numel(sizes, "empty");
+  const int64_t element = reel::element_size(dtype);
+  REEL_CHECK(numel <= INT64_MAX / element, "empty: shape {} of {} needs more bytes than int64 can count",
+             shape_str(sizes), dtype_name(dtype));
+  auto* impl = new TensorImpl();
+  IntrusivePtr<TensorImpl> handle(impl);
+  impl->dtype = dtype;
+  impl->device = device;
+  impl->numel = numel;
+  impl->sizes = DimVector(sizes);
+  impl->strides = contiguous_strides(sizes);
+  impl->is_contiguous = true;
+  impl->storage = Storage(new StorageImpl(static_cast<size_t>(numel * element), device));
+  return Tensor(std::move(handle));
+}
+
+Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset) {
+  auto* impl = new TensorImpl();
+  IntrusivePtr<TensorImpl> handle(impl);
+  impl->dtype = base.dtype();
+  impl->device = base.device();
+  impl->numel = checked_numel(sizes, "view");
+  impl->sizes = DimVector(sizes);
+  impl->strides = DimVector(strides);
+  impl->offset = offset;
+  impl->storage = base.storage();
+  impl->refresh_contiguity();
+  return Tensor(std::move(handle));
+}
+
+int64_t Tensor::size(int64_t d) const { return impl_->sizes[wrap_dim(d, dim(), "size")]; }
+int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, dim(), "stride")]; }
+
+void* Tensor::data_ptr() const {
+  check_defined("data_ptr");
+  return static_cast<char*>(impl_->storage->data) + impl_->offset * element_size();
+}
+
+void Tensor::check_defined(const char* op) const {
+  REEL_CHECK(defined(), "{}: called on an undefined tensor", op);
+}
+
+void Tensor::check_dtype_is(ScalarType expected, const char* op) const {
+  check_defined(op);
+  REEL_CHECK(dtype() == expected, "{}: tensor has dtype {} but {} was requested", op, dtype_name(dtype()),
+             dtype_name(expected));
+}
+
+Scalar Tensor::item() const {
+  check_defined("item");
+  REEL_CHECK(numel() == 1, "item: a tensor with {} elements (shape {}) cannot be converted to a scalar", numel(),
+             shape_str(sizes()));
+  Tensor host = is_cpu() ? *this : to(Device(kCPU));
+  return dispatch_dtype(dtype(), "item", [&]<typename T>() -> Scalar {
+    T value = *static_cast<const T*>(host.data_ptr());
+    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) return Scalar(static_cast<float>(value));
+    else return Scalar(value);
+  });
+}
+
+Tensor& Tensor::requires_grad_(bool on) {
+  check_defined("requires_grad_");
+  REEL_CHECK(!on || is_floating_point(), "requires_grad_: only floating-point tensors can require gradients, got {}",
+             dtype_name(dtype()));
+  impl_->requires_grad = on;
+  return *this;
+}
+
+}  // namespace reel
+
+namespace reel::cuda {
+namespace {
+int (*g_device_count_hook)() = nullptr;
+}
+void set_device_count_hook(int (*hook)()) { g_device_count_hook = hook; }
+int device_count() {
+  find_kernel(OpId::copy, kCPU);  // make sure the backends have registered
+  return g_device_count_hook ? g_device_count_hook() : 0;
+}
+}  // namespace reel::cuda

@@ -1,0 +1,232 @@
+// reel/tensor/tensor.h — reel::Tensor, the handle users hold.
+//
+// A Tensor is an intrusive pointer to a TensorImpl: sizes, strides and an element offset into a shared
+// Storage, plus dtype, device and (once autograd is involved) an AutogradMeta. Copying a Tensor copies the
+// handle, not the data, exactly as in LibTorch. The methods below are thin: each forwards to the free
+// function of the same name in ops.h, which is the single front door where ops are checked, dispatched
+// to a backend kernel and recorded for autograd.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "device.h"
+#include "dtype.h"
+#include "error.h"
+#include "options.h"
+#include "scalar.h"
+#include "shape.h"
+#include "storage.h"
+
+namespace reel {
+
+// Autograd state of a tensor (grad, grad_fn, hooks). Defined by autograd/; tensor/ only owns it.
+struct AutogradMetaBase {
+  virtual ~AutogradMetaBase() = default;
+};
+
+struct TensorImpl {
+  std::atomic<int32_t> refcount{0};
+  ScalarType dtype = kFloat32;
+  Device device;
+  bool requires_grad = false;
+  bool is_contiguous = true;
+  int64_t offset = 0;  // in elements
+  int64_t numel = 0;
+  DimVector sizes;
+  DimVector strides;  // in elements
+  Storage storage;
+  std::unique_ptr<AutogradMetaBase> autograd;
+
+  void refresh_contiguity();  // recomputes is_contiguous from sizes/strides
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined tensor
+  explicit Tensor(IntrusivePtr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  // A new tensor of `sizes` (row-major) over freshly allocated storage; values uninitialised.
+  static Tensor make(IntList sizes, ScalarType dtype, Device device);
+  // A view: shares `storage`, with its own sizes/strides/offset.
+  static Tensor make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset);
+
+  // ---- metadata -------------------------------------------------------------------------------------
+  bool defined() const { return impl_.get() != nullptr; }
+  TensorImpl* impl() const { return impl_.get(); }
+  int64_t dim() const { return static_cast<int64_t>(impl_->sizes.size()); }
+  int64_t ndimension() const { return dim(); }
+  IntList sizes() const { return impl_->sizes; }
+  IntList strides() const { return impl_->strides; }
+  int64_t size(int64_t d) const;    // negative d wraps
+  int64_t stride(int64_t d) const;  // negative d wraps
+  int64_t numel() const { return impl_->numel; }
+  ScalarType dtype() const { return impl_->dtype; }
+  ScalarType scalar_type() const { return impl_->dtype; }
+  Device device() const { return impl_->device; }
+  bool is_cpu() const { return impl_->device.is_cpu(); }
+  bool is_cuda() const { return impl_->device.is_cuda(); }
+  bool is_contiguous() const { return impl_->is_contiguous; }
+  bool is_floating_point() const { return reel::is_floating_point(impl_->dtype); }
+  int64_t storage_offset() const { return impl_->offset; }
+  int64_t element_size() const { return reel::element_size(impl_->dtype); }
+  int64_t nbytes() const { return numel() * element_size(); }
+  const Storage& storage() const { return impl_->storage; }
+  TensorOptions options() const { return TensorOptions(dtype()).device(device()); }
+  uint32_t version() const { return impl_->storage->version; }
+  void bump_version() const { ++impl_->storage->version; }
+  bool is_same(const Tensor& other) const { return impl_.get() == other.impl_.get(); }
+  int32_t use_count() const { return impl_.use_count(); }
+
+  // Pointer to the first element (storage data + offset).
+  void* data_ptr() const;
+  // Typed pointer; throws reel::Error when T does not match dtype().
+  template <typename T>
+  T* data_ptr() const {
+    check_dtype_is(dtype_of_v<T>, "data_ptr");
+    return static_cast<T*>(data_ptr());
+  }
+  // The single value of a one-element tensor (copied to the host if needed).
+  Scalar item() const;
+  template <typename T>
+  T item() const {
+    return item().to<T>();
+  }
+  // All values as a std::vector<T> in row-major order (converted from any dtype, copied from any device).
+  template <typename T>
+  std::vector<T> to_vector() const;
+
+  // ---- autograd flags (the engine lives in autograd/) ------------------------------------------------
+  bool requires_grad() const { return impl_->requires_grad; }
+  Tensor& requires_grad_(bool on = true);
+
+  // ---- conversion and copies ------------------------------------------------------------------------
+  Tensor to(ScalarType dtype) const;
+  Tensor to(Device device, bool non_blocking = false) const;
+  Tensor to(Device device, ScalarType dtype, bool non_blocking = false) const;
+  Tensor to(const TensorOptions& options) const;
+  Tensor cpu() const { return to(Device(kCPU)); }
+  Tensor cuda(int index = 0) const { return to(Device(kCUDA, index)); }
+  Tensor contiguous() const;
+  Tensor clone() const;
+  Tensor& copy_(const Tensor& src);
+  Tensor& fill_(Scalar value);
+  Tensor& zero_();
+
+  // ---- views (share storage) ------------------------------------------------------------------------
+  Tensor view(IntList sizes) const;
+  Tensor reshape(IntList sizes) const;
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor t() const;
+  Tensor permute(IntList dims) const;
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor expand(IntList sizes) const;
+  Tensor expand_as(const Tensor& other) const;
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor slice(int64_t dim, std::optional<int64_t> start = std::nullopt, std::optional<int64_t> end = std::nullopt,
+               int64_t step = 1) const;
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor as_strided(IntList sizes, IntList strides, std::optional<int64_t> storage_offset = std::nullopt) const;
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
+  std::vector<Tensor> split(IntList split_sizes, int64_t dim = 0) const;
+  std::vector<Tensor> unbind(int64_t dim = 0) const;
+  Tensor operator[](int64_t index) const { return select(0, index); }
+
+  // ---- elementwise (one method and one in-place form per op-table row) --------------------------------
+#define REEL_UNARY_OP(name, functor, result, math) \
+  Tensor name() const;                             \
+  Tensor& name##_();
+#define REEL_BINARY_OP(name, functor, result, math) \
+  Tensor name(const Tensor& other) const;            \
+  Tensor name(Scalar other) const;                   \
+  Tensor& name##_(const Tensor& other);              \
+  Tensor& name##_(Scalar other);
+#include "ops.def"
+  Tensor add(const Tensor& other, Scalar alpha) const;
+  Tensor sub(const Tensor& other, Scalar alpha) const;
+  Tensor& add_(const Tensor& other, Scalar alpha);
+  Tensor& sub_(const Tensor& other, Scalar alpha);
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  Tensor masked_fill(const Tensor& mask, Scalar value) const;
+  Tensor& masked_fill_(const Tensor& mask, Scalar value);
+  Tensor where(const Tensor& condition, const Tensor& other) const;  // condition ? *this : other
+
+  // ---- reductions -----------------------------------------------------------------------------------
+  Tensor sum() const;
+  Tensor sum(IntList dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(IntList dims, bool keepdim = false) const;
+  Tensor prod() const;
+  Tensor prod(int64_t dim, bool keepdim = false) const;
+  Tensor amax(IntList dims = {}, bool keepdim = false) const;
+  Tensor amin(IntList dims = {}, bool keepdim = false) const;
+  Tensor max() const;
+  std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;
+  Tensor min() const;
+  std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
+  Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor var(bool unbiased = true) const;
+  Tensor var(IntList dims, bool unbiased = true, bool keepdim = false) const;
+  Tensor std(bool unbiased = true) const;
+  Tensor std(IntList dims, bool unbiased = true, bool keepdim = false) const;
+  Tensor logsumexp(IntList dims, bool keepdim = false) const;
+  Tensor norm(Scalar p = 2) const;
+  Tensor norm(Scalar p, IntList dims, bool keepdim = false) const;
+  Tensor all() const;
+  Tensor all(int64_t dim, bool keepdim = false) const;
+  Tensor any() const;
+  Tensor any(int64_t dim, bool keepdim = false) const;
+
+  // ---- linear algebra, shape and index ops ----------------------------------------------------------
+  Tensor matmul(const Tensor& other) const;
+  Tensor mm(const Tensor& other) const;
+  Tensor bmm(const Tensor& other) const;
+  Tensor addmm(const Tensor& mat1, const Tensor& mat2, Scalar beta = 1, Scalar alpha = 1) const;
+  Tensor outer(const Tensor& other) const;
+  Tensor flip(IntList dims) const;
+  Tensor repeat(IntList repeats) const;
+  Tensor tril(int64_t diagonal = 0) const;
+  Tensor triu(int64_t diagonal = 0) const;
+  Tensor index_select(int64_t dim, const Tensor& index) const;
+  Tensor gather(int64_t dim, const Tensor& index) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(int64_t dim, const Tensor& index, Scalar value) const;
+  Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha = 1) const;
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor& index_add_(int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha = 1);
+  Tensor softmax(int64_t dim) const;
+  Tensor log_softmax(int64_t dim) const;
+
+  // ---- compound assignment --------------------------------------------------------------------------
+  Tensor& operator+=(const Tensor& other) { return add_(other); }
+  Tensor& operator+=(Scalar other) { return add_(other); }
+  Tensor& operator-=(const Tensor& other) { return sub_(other); }
+  Tensor& operator-=(Scalar other) { return sub_(other); }
+  Tensor& operator*=(const Tensor& other) { return mul_(other); }
+  Tensor& operator*=(Scalar other) { return mul_(other); }
+  Tensor& operator/=(const Tensor& other) { return div_(other); }
+  Tensor& operator/=(Scalar other) { return div_(other); }
+
+  std::string str() const;  // the printed form, as operator<< writes it
+
+  // Throws reel::Error unless the tensor is defined (names `op`).
+  void check_defined(const char* op) const;
+
+ private:
+  void check_dtype_is(ScalarType expected, const char* op) const;
+  IntrusivePtr<TensorImpl> impl_;
+};
+
+}  // namespace reel
