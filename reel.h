@@ -9,3 +9,7 @@
 #include "tensor/parallel.h"
 #include "tensor/print.h"
 #include "tensor/tensor.h"
+#include "tensor/grad_mode.h"
+#include "autograd/autograd.h"
+#include "autograd/function.h"
+#include "autograd/gradcheck.h"

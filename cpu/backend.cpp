@@ -14,6 +14,7 @@ void register_cpu_backend() {
   cpu::register_index_kernels();
   cpu::register_softmax_kernels();
   cpu::register_random_kernels();
+  cpu::register_creation_kernels();
 }
 
 }  // namespace reel

@@ -142,6 +142,8 @@ void register_elementwise_kernels() {
   register_kernel(OpId::name, kCPU, &unary_kernel<functor, ResultRule::result>);
 #define REEL_BINARY_OP(name, functor, result, math) \
   register_kernel(OpId::name, kCPU, &binary_kernel<functor, ResultRule::result>);
+#define REEL_FUSED_BACKWARD_OP(name, functor, math) \
+  register_kernel(OpId::name, kCPU, &binary_kernel<functor, ResultRule::Same>);
 #include "tensor/ops.def"
   register_kernel(OpId::where, kCPU, &where_kernel);
   register_kernel(OpId::clamp, kCPU, &clamp_kernel);

@@ -17,5 +17,6 @@ void register_shape_kernels();        // shape.cpp
 void register_index_kernels();        // index.cpp
 void register_softmax_kernels();      // softmax.cpp
 void register_random_kernels();       // random.cpp
+void register_creation_kernels();     // creation.cpp
 
 }  // namespace reel::cpu

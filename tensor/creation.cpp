@@ -28,7 +28,10 @@ Tensor zeros(IntList sizes, TensorOptions options) {
   return finish(t, options);
 }
 
-Tensor ones(IntList sizes, TensorOptions options) { return full(sizes, 1, options); }
+Tensor ones(IntList sizes, TensorOptions options) {
+  if (!options.has_dtype()) options = options.dtype(kFloat32);  // the default dtype, not the literal's int64
+  return full(sizes, 1, options);
+}
 
 Tensor full(IntList sizes, Scalar value, TensorOptions options) {
   if (!options.has_dtype()) options = options.dtype(value.default_dtype());
@@ -76,6 +79,7 @@ Tensor from_blob(void* data, IntList sizes, IntList strides, TensorOptions optio
   Tensor base = Tensor::make({0}, options.dtype(), options.device());
   Tensor view = Tensor::make_view(base, sizes, strides, 0);
   view.impl()->storage = handle;
+  view.impl()->is_view = false;  // it owns (borrows) its memory; no other tensor's storage
   return finish(view, options);
 }
 
@@ -87,6 +91,7 @@ Tensor from_blob(void* data, IntList sizes, std::function<void(void*)> deleter, 
   Tensor base = Tensor::make({0}, options.dtype(), options.device());
   Tensor view = Tensor::make_view(base, sizes, contiguous_strides(sizes), 0);
   view.impl()->storage = handle;
+  view.impl()->is_view = false;  // it owns (borrows) its memory; no other tensor's storage
   return finish(view, options);
 }
 

@@ -9,6 +9,7 @@ namespace reel {
 enum class OpFamily : int8_t {
   Unary,
   Binary,
+  FusedBackward,
   Ternary,
   Copy,
   Reduce,
@@ -28,6 +29,7 @@ enum class ResultRule : int8_t { Float, Same, Bool, Div, None };
 enum class OpId : int16_t {
 #define REEL_UNARY_OP(name, functor, result, math) name,
 #define REEL_BINARY_OP(name, functor, result, math) name,
+#define REEL_FUSED_BACKWARD_OP(name, functor, math) name,
 #define REEL_OP(name, family, math) name,
 #include "ops.def"
   NumOps
@@ -44,6 +46,7 @@ struct OpInfo {
 inline constexpr OpInfo kOpInfos[] = {
 #define REEL_UNARY_OP(name, functor, result, math) {#name, OpFamily::Unary, ResultRule::result, math},
 #define REEL_BINARY_OP(name, functor, result, math) {#name, OpFamily::Binary, ResultRule::result, math},
+#define REEL_FUSED_BACKWARD_OP(name, functor, math) {#name, OpFamily::FusedBackward, ResultRule::Same, math},
 #define REEL_OP(name, family, math) {#name, OpFamily::family, ResultRule::None, math},
 #include "ops.def"
 };

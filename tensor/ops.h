@@ -69,6 +69,9 @@ Tensor scalar_tensor(Scalar value, TensorOptions options = {});
   Tensor name(const Tensor& a, Scalar b);          \
   Tensor name(Scalar a, const Tensor& b);
 #include "ops.def"
+// Fused backward primitives: (grad, saved tensor) -> input gradient.
+#define REEL_FUSED_BACKWARD_OP(name, functor, math) Tensor name(const Tensor& grad, const Tensor& saved);
+#include "ops.def"
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha);  // a + alpha * b
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha);  // a - alpha * b
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);

@@ -1,5 +1,6 @@
 // reel/tensor/ops_copy.cpp — front doors of the data-moving basics: copy_ (strided copy with dtype cast and
 // broadcasting), to(dtype / device), contiguous, clone, fill_ and zero_.
+#include "tensor/autograd_hook.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
 
@@ -54,7 +55,11 @@ Tensor Tensor::to(ScalarType dtype) const {
   check_defined("to");
   if (dtype == this->dtype()) return *this;
   Tensor out = Tensor::make(sizes(), dtype, device());
-  out.copy_(*this);
+  {
+    NoGradGuard no_grad;
+    out.copy_(*this);
+  }
+  detail::record(OpId::copy, {this}, {&out});
   return out;
 }
 
@@ -64,7 +69,11 @@ Tensor Tensor::to(Device device, bool non_blocking) const {
   if (device == this->device()) return *this;
   Tensor source = contiguous();
   Tensor out = Tensor::make(sizes(), dtype(), device);
-  out.copy_(source);
+  {
+    NoGradGuard no_grad;
+    out.copy_(source);
+  }
+  detail::record(OpId::copy, {&source}, {&out});
   return out;
 }
 
@@ -85,7 +94,11 @@ Tensor Tensor::contiguous() const {
 Tensor Tensor::clone() const {
   check_defined("clone");
   Tensor out = Tensor::make(sizes(), dtype(), device());
-  out.copy_(*this);
+  {
+    NoGradGuard no_grad;
+    out.copy_(*this);
+  }
+  detail::record(OpId::clone, {this}, {&out});
   return out;
 }
 

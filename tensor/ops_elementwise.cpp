@@ -5,6 +5,7 @@
 // operands of one element type and writes either that type or bool. See Note [Elementwise data path].
 #include <fmt/format.h>
 
+#include "tensor/autograd_hook.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
 
@@ -66,14 +67,35 @@ void run_elementwise(OpId op, const Tensor* const* operands, int count) {
   get_kernel(op, operands[0]->device())(args);
 }
 
-// Writes `result` into `self` for an in-place op, checking that the result fits (shape and dtype).
-Tensor& assign_in_place(const char* op, Tensor& self, const Tensor& result) {
+// An in-place op: computes op(self_before, ...) out of place, writes the values into self and, when the op was
+// recorded, makes self the output of that node. self_before is an alias of self's old value, so a formula
+// that saved it sees the version bump and refuses to run (Note [In-place ops and autograd]).
+template <typename Compute>
+Tensor& in_place(const char* op, Tensor& self, std::initializer_list<const Tensor*> others, Compute&& compute) {
+  self.check_defined(op);
+  REEL_CHECK(!(is_grad_enabled() && self.requires_grad() && self.is_leaf()),
+             "{}_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
+             "NoGradGuard or use the out-of-place {}", op, shape_str(self.sizes()), op);
+  if (self.impl()->is_view && is_grad_enabled()) {
+    bool differentiable = self.requires_grad();
+    for (const Tensor* other : others) differentiable |= other->defined() && other->requires_grad();
+    REEL_CHECK(!differentiable,
+               "{}_: in-place modification of a view (shape {}) is not differentiable in reel yet: the tensor it "
+               "views would not see the change in its history. Use the out-of-place {} (or clone() the view)",
+               op, shape_str(self.sizes()), op);
+  }
+  Tensor before = is_grad_enabled() ? detail::alias_with_history(self) : self;
+  Tensor result = compute(before);
   REEL_CHECK(result.sizes() == self.sizes(), "{}_: result of shape {} cannot be written into a tensor of shape {}", op,
              shape_str(result.sizes()), shape_str(self.sizes()));
   REEL_CHECK(category(result.dtype()) <= category(self.dtype()),
              "{}_: result dtype {} cannot be cast to the in-place tensor's dtype {}", op, dtype_name(result.dtype()),
              dtype_name(self.dtype()));
-  self.copy_(result);
+  {
+    NoGradGuard no_grad;
+    self.copy_(result);
+  }
+  detail::take_history(self, result);
   return self;
 }
 
@@ -107,6 +129,7 @@ Tensor unary_op(OpId op, const Tensor& x) {
   Tensor out = Tensor::make(x.sizes(), rule == ResultRule::Bool ? kBool : compute, x.device());
   const Tensor* operands[] = {&out, &input};
   run_elementwise(op, operands, 2);
+  detail::record(op, {&x}, {&out});
   return out;
 }
 
@@ -127,6 +150,7 @@ Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::make(shape, rule == ResultRule::Bool ? kBool : compute, a.device());
   const Tensor* operands[] = {&out, &lhs, &rhs};
   run_elementwise(op, operands, 3);
+  detail::record(op, {&a, &b}, {&out});
   return out;
 }
 
@@ -147,7 +171,9 @@ Tensor binary_op(OpId op, Scalar a, const Tensor& b) {
 #define REEL_UNARY_OP(name, functor, result, math)                                     \
   Tensor name(const Tensor& x) { return unary_op(OpId::name, x); }                     \
   Tensor Tensor::name() const { return unary_op(OpId::name, *this); }                  \
-  Tensor& Tensor::name##_() { return assign_in_place(#name, *this, unary_op(OpId::name, *this)); }
+  Tensor& Tensor::name##_() {                                                          \
+    return in_place(#name, *this, {}, [](const Tensor& self) { return unary_op(OpId::name, self); }); \
+  }
 #define REEL_BINARY_OP(name, functor, result, math)                                                       \
   Tensor name(const Tensor& a, const Tensor& b) { return binary_op(OpId::name, a, b); }                    \
   Tensor name(const Tensor& a, Scalar b) { return binary_op(OpId::name, a, b); }                           \
@@ -155,9 +181,16 @@ Tensor binary_op(OpId op, Scalar a, const Tensor& b) {
   Tensor Tensor::name(const Tensor& other) const { return binary_op(OpId::name, *this, other); }           \
   Tensor Tensor::name(Scalar other) const { return binary_op(OpId::name, *this, other); }                  \
   Tensor& Tensor::name##_(const Tensor& other) {                                                           \
-    return assign_in_place(#name, *this, binary_op(OpId::name, *this, other));                             \
+    return in_place(#name, *this, {&other},                                                               \
+                    [&](const Tensor& self) { return binary_op(OpId::name, self, other); });               \
   }                                                                                                        \
-  Tensor& Tensor::name##_(Scalar other) { return assign_in_place(#name, *this, binary_op(OpId::name, *this, other)); }
+  Tensor& Tensor::name##_(Scalar other) {                                                                  \
+    return in_place(#name, *this, {}, [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \
+  }
+#include "tensor/ops.def"
+
+#define REEL_FUSED_BACKWARD_OP(name, functor, math) \
+  Tensor name(const Tensor& grad, const Tensor& saved) { return binary_op(OpId::name, grad, saved); }
 #include "tensor/ops.def"
 
 // a + alpha * b, a - alpha * b
@@ -170,10 +203,10 @@ Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
 Tensor Tensor::add(const Tensor& other, Scalar alpha) const { return reel::add(*this, other, alpha); }
 Tensor Tensor::sub(const Tensor& other, Scalar alpha) const { return reel::sub(*this, other, alpha); }
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
-  return assign_in_place("add", *this, reel::add(*this, other, alpha));
+  return in_place("add", *this, {&other}, [&](const Tensor& self) { return reel::add(self, other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
-  return assign_in_place("sub", *this, reel::sub(*this, other, alpha));
+  return in_place("sub", *this, {&other}, [&](const Tensor& self) { return reel::sub(self, other, alpha); });
 }
 
 // ---- where / clamp / masked_fill ---------------------------------------------------------------------------------
@@ -193,6 +226,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::make(shape, dtype, a.device());
   const Tensor* operands[] = {&out, &condition, &lhs, &rhs};
   run_elementwise(OpId::where, operands, 4);
+  detail::record(OpId::where, {&condition, &a, &b}, {&out});
   return out;
 }
 Tensor where(const Tensor& condition, const Tensor& a, Scalar b) {
@@ -229,11 +263,12 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   args.iter = &iter;
   args.attrs = &attrs;
   get_kernel(OpId::clamp, x.device())(args);
+  detail::record(OpId::clamp, {&x}, {&out}, &attrs);
   return out;
 }
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return reel::clamp(*this, min, max); }
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
-  return assign_in_place("clamp", *this, reel::clamp(*this, min, max));
+  return in_place("clamp", *this, {}, [&](const Tensor& self) { return reel::clamp(self, min, max); });
 }
 
 // y = mask ? value : x
@@ -252,7 +287,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
 }
 Tensor Tensor::masked_fill(const Tensor& mask, Scalar value) const { return reel::masked_fill(*this, mask, value); }
 Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
-  return assign_in_place("masked_fill", *this, reel::masked_fill(*this, mask, value));
+  return in_place("masked_fill", *this, {}, [&](const Tensor& self) { return reel::masked_fill(self, mask, value); });
 }
 
 }  // namespace reel

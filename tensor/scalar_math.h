@@ -126,4 +126,15 @@ struct LogicalOrFn {
   template <typename T> REEL_HOST_DEVICE bool operator()(T a, T b) const { return (a != T(0)) || (b != T(0)); }
 };
 
+// ---- fused backward primitives: (g, saved) -> dx ---------------------------------------------------------
+struct TanhBackwardFn {
+  template <typename T> REEL_HOST_DEVICE T operator()(T g, T y) const { return static_cast<T>(g * (T(1) - y * y)); }
+};
+struct SigmoidBackwardFn {
+  template <typename T> REEL_HOST_DEVICE T operator()(T g, T y) const { return static_cast<T>(g * y * (T(1) - y)); }
+};
+struct ThresholdBackwardFn {
+  template <typename T> REEL_HOST_DEVICE T operator()(T g, T x) const { return x > T(0) ? g : T(0); }
+};
+
 }  // namespace reel

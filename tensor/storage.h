@@ -48,6 +48,15 @@ class IntrusivePtr {
   }
   ~IntrusivePtr() { release(); }
 
+  // Takes over a reference the caller already counted (no increment).
+  static IntrusivePtr adopt(T* raw) {
+    IntrusivePtr p;
+    p.ptr_ = raw;
+    return p;
+  }
+  // Gives up ownership without decrementing; the caller now holds the reference.
+  T* release_ownership() { return std::exchange(ptr_, nullptr); }
+
   T* get() const { return ptr_; }
   T* operator->() const { return ptr_; }
   T& operator*() const { return *ptr_; }

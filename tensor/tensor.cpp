@@ -118,6 +118,7 @@ Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int
   impl->strides = DimVector(strides);
   impl->offset = offset;
   impl->storage = base.storage();
+  impl->is_view = true;
   impl->refresh_contiguity();
   return Tensor(std::move(handle));
 }
@@ -156,6 +157,12 @@ Tensor& Tensor::requires_grad_(bool on) {
   check_defined("requires_grad_");
   REEL_CHECK(!on || is_floating_point(), "requires_grad_: only floating-point tensors can require gradients, got {}",
              dtype_name(dtype()));
+  if (!is_leaf()) {
+    REEL_CHECK(on, "requires_grad_: you can only change requires_grad flags of leaf tensors; detach() this "
+               "non-leaf (shape {}, produced by {}) to get a tensor that does not require grad",
+               shape_str(sizes()), autograd::node_name(grad_fn()));
+    return *this;
+  }
   impl_->requires_grad = on;
   return *this;
 }

@@ -9,10 +9,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "device.h"
@@ -25,7 +27,16 @@
 
 namespace reel {
 
-// Autograd state of a tensor (grad, grad_fn, hooks). Defined by autograd/; tensor/ only owns it.
+namespace autograd {
+struct Node;
+// Releases one reference to a node (autograd/node.cpp). tensor/ holds nodes only through this.
+void release_node(Node* node);
+void retain_node(Node* node);
+const char* node_name(const Node* node);  // e.g. "MulBackward"
+}  // namespace autograd
+
+// The rarer autograd state of a tensor (.grad of a leaf, hooks, retain_grad). Defined by autograd/;
+// tensor/ only owns it. The hot part, grad_fn and output_nr, sits inline in TensorImpl.
 struct AutogradMetaBase {
   virtual ~AutogradMetaBase() = default;
 };
@@ -36,13 +47,22 @@ struct TensorImpl {
   Device device;
   bool requires_grad = false;
   bool is_contiguous = true;
+  bool is_view = false;  // made by a view op over another tensor's storage (see Note [In-place ops and autograd])
   int64_t offset = 0;  // in elements
   int64_t numel = 0;
   DimVector sizes;
   DimVector strides;  // in elements
   Storage storage;
+  autograd::Node* grad_fn = nullptr;  // one counted reference; null for leaves and for tensors off the tape
+  uint32_t output_nr = 0;             // which output of grad_fn this tensor is
   std::unique_ptr<AutogradMetaBase> autograd;
 
+  TensorImpl() = default;
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+  ~TensorImpl() {
+    if (grad_fn != nullptr) autograd::release_node(grad_fn);
+  }
   void refresh_contiguity();  // recomputes is_contiguous from sizes/strides
 };
 
@@ -100,9 +120,38 @@ class Tensor {
   template <typename T>
   std::vector<T> to_vector() const;
 
-  // ---- autograd flags (the engine lives in autograd/) ------------------------------------------------
+  // ---- autograd (defined in autograd/; see docs/autograd.md) --------------------------------------------
+  // True for leaves marked with requires_grad_ and for every output of a recorded op.
   bool requires_grad() const { return impl_->requires_grad; }
-  Tensor& requires_grad_(bool on = true);
+  Tensor& requires_grad_(bool on = true);  // leaves only, floating dtypes only
+  Tensor& set_requires_grad(bool on) { return requires_grad_(on); }
+  // The accumulated gradient of a leaf (or of a non-leaf after retain_grad()); undefined when none.
+  const Tensor& grad() const;
+  Tensor& mutable_grad();
+  bool is_leaf() const { return impl_->grad_fn == nullptr; }
+  autograd::Node* grad_fn() const { return impl_->grad_fn; }
+  uint32_t output_nr() const { return impl_->output_nr; }
+  // Backpropagates from this tensor; `gradient` defaults to ones for a one-element tensor.
+  void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  Tensor detach() const;  // same storage, off the tape
+  Tensor& detach_();
+  void retain_grad() const;
+  bool retains_grad() const;
+  // Calls hook(grad) whenever this tensor's gradient is computed; a hook returning a Tensor replaces it.
+  template <typename Hook>
+  unsigned register_hook(Hook&& hook) const {
+    if constexpr (std::is_void_v<std::invoke_result_t<Hook&, const Tensor&>>) {
+      return add_hook([h = std::forward<Hook>(hook)](const Tensor& grad) mutable {
+        h(grad);
+        return Tensor();
+      });
+    } else {
+      return add_hook(std::function<Tensor(const Tensor&)>(std::forward<Hook>(hook)));
+    }
+  }
+  void remove_hook(unsigned handle) const;
+  unsigned add_hook(std::function<Tensor(const Tensor&)> hook) const;
 
   // ---- conversion and copies ------------------------------------------------------------------------
   Tensor to(ScalarType dtype) const;

@@ -1,0 +1,485 @@
+// reel/autograd/derivatives.cpp — one backward formula per differentiable op, in ops.def order.
+//
+// Each formula reads the output gradient(s) `ctx.grad_outputs`, the tensors its table entry saved and the
+// op's attributes, and fills `ctx.grad_inputs` for the inputs that need a gradient. Formulas are written with
+// reel's own ops, so with create_graph they are recorded too and gradients of gradients work. The engine
+// then reduces each input gradient to its input's shape and dtype (Note [Broadcast gradients]), so a
+// formula may return a broadcast-shaped gradient.
+#include "autograd/derivatives.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/ops.h"
+
+namespace reel::autograd {
+
+namespace {
+
+using Ctx = BackwardContext;
+
+// ---- unary elementwise ---------------------------------------------------------------------------------------
+// y = -x: dx = -g
+void neg_backward(Ctx& c) { c.grad_inputs[0] = -c.grad(); }
+// y = |x|: dx = g * sign(x)
+void abs_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * sign(c.input_value(0)); }
+// y = sign(x): dx = 0
+void zero_backward(Ctx& c) { c.grad_inputs[0] = zeros_like(c.grad()); }
+// y = e^x: dx = g * y
+void exp_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * c.output_value(); }
+// y = ln x: dx = g / x
+void log_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / c.input_value(0); }
+// y = ln(1 + x): dx = g / (1 + x)
+void log1p_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / (c.input_value(0) + 1); }
+// y = e^x - 1: dx = g * (y + 1)
+void expm1_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * (c.output_value() + 1); }
+// y = sqrt(x): dx = g / (2y)
+void sqrt_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / (c.output_value() * 2); }
+// y = x^-1/2: dx = -g * y^3 / 2
+void rsqrt_backward(Ctx& c) {
+  const Tensor& y = c.output_value();
+  c.grad_inputs[0] = c.grad() * (y * y * y) * -0.5;
+}
+// y = x^2: dx = 2 g x
+void square_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * c.input_value(0) * 2; }
+// y = 1/x: dx = -g y^2
+void reciprocal_backward(Ctx& c) {
+  const Tensor& y = c.output_value();
+  c.grad_inputs[0] = -c.grad() * y * y;
+}
+// y = sin x: dx = g cos x
+void sin_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * cos(c.input_value(0)); }
+// y = cos x: dx = -g sin x
+void cos_backward(Ctx& c) { c.grad_inputs[0] = -c.grad() * sin(c.input_value(0)); }
+// y = tanh x: dx = tanh_backward(g, y)
+void tanh_backward_formula(Ctx& c) { c.grad_inputs[0] = tanh_backward(c.grad(), c.output_value()); }
+// y = sigmoid x: dx = sigmoid_backward(g, y)
+void sigmoid_backward_formula(Ctx& c) { c.grad_inputs[0] = sigmoid_backward(c.grad(), c.output_value()); }
+// y = max(x, 0): dx = threshold_backward(g, y)  (y > 0 exactly where x > 0)
+void relu_backward(Ctx& c) { c.grad_inputs[0] = threshold_backward(c.grad(), c.output_value()); }
+
+// ---- binary elementwise --------------------------------------------------------------------------------------
+// y = a + b: da = g, db = g
+void add_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad();
+}
+// y = a - b: da = g, db = -g
+void sub_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = -c.grad();
+}
+// y = a * b: da = g b, db = g a
+void mul_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * c.input_value(1);
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * c.input_value(0);
+}
+// y = a / b: da = g / b, db = -g a / b^2
+void div_backward(Ctx& c) {
+  const Tensor& a = c.input_value(0);
+  const Tensor& b = c.input_value(1);
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() / b;
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = -c.grad() * a / (b * b);
+}
+// y = a^b: da = g b a^(b-1), db = g y ln a (0 where a == 0 and b >= 0, as PyTorch)
+void pow_backward(Ctx& c) {
+  const Tensor& a = c.input_value(0);
+  const Tensor& b = c.input_value(1);
+  const Tensor& y = c.output_value();
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * b * pow(a, b - 1);
+  if (c.needs_input_grad(1)) {
+    Tensor dy_db = where(logical_and(eq(a, 0), ge(b, 0)), zeros_like(y), y * log(a));
+    c.grad_inputs[1] = c.grad() * dy_db;
+  }
+}
+// y = max(a, b): the gradient goes to the larger input, split evenly on ties
+void maximum_backward(Ctx& c) {
+  const Tensor& a = c.input_value(0);
+  const Tensor& b = c.input_value(1);
+  Tensor half = c.grad() * 0.5;
+  Tensor zero = zeros_like(c.grad());
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = where(gt(a, b), c.grad(), where(eq(a, b), half, zero));
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = where(lt(a, b), c.grad(), where(eq(a, b), half, zero));
+}
+// y = min(a, b): the gradient goes to the smaller input, split evenly on ties
+void minimum_backward(Ctx& c) {
+  const Tensor& a = c.input_value(0);
+  const Tensor& b = c.input_value(1);
+  Tensor half = c.grad() * 0.5;
+  Tensor zero = zeros_like(c.grad());
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = where(lt(a, b), c.grad(), where(eq(a, b), half, zero));
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = where(gt(a, b), c.grad(), where(eq(a, b), half, zero));
+}
+
+// ---- fused backward primitives -----------------------------------------------------------------------------------
+// z = g (1 - y^2): dg = tanh_backward(G, y), dy = -2 G g y
+void tanh_backward_backward(Ctx& c) {
+  const Tensor& g = c.input_value(0);
+  const Tensor& y = c.input_value(1);
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = tanh_backward(c.grad(), y);
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * g * y * -2;
+}
+// z = g y (1 - y): dg = sigmoid_backward(G, y), dy = G g (1 - 2y)
+void sigmoid_backward_backward(Ctx& c) {
+  const Tensor& g = c.input_value(0);
+  const Tensor& y = c.input_value(1);
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = sigmoid_backward(c.grad(), y);
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * g * (1 - y * 2);
+}
+// z = x > 0 ? g : 0: dg = threshold_backward(G, x), dx = 0
+void threshold_backward_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = threshold_backward(c.grad(), c.input_value(1));
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = zeros_like(c.grad());
+}
+
+// ---- other elementwise ----------------------------------------------------------------------------------------
+// y = c ? a : b: da = c ? g : 0, db = c ? 0 : g  (inputs: condition, a, b)
+void where_backward(Ctx& c) {
+  const Tensor& condition = c.input_value(0);
+  Tensor zero = zeros_like(c.grad());
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = where(condition, c.grad(), zero);
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = where(condition, zero, c.grad());
+}
+// y = clamp(x, lo, hi): dx = g where lo <= x <= hi, else 0
+void clamp_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const OpAttrs& attrs = c.attrs();
+  Tensor inside = ones_like(x, kBool);
+  if (attrs.flag) inside = logical_and(inside, ge(x, attrs.a));
+  if (attrs.flag2) inside = logical_and(inside, le(x, attrs.b));
+  c.grad_inputs[0] = where(inside, c.grad(), zeros_like(c.grad()));
+}
+// y = cast(x): dx = cast back (the engine casts to the input's dtype)
+void copy_backward(Ctx& c) { c.grad_inputs[0] = c.grad(); }
+
+// ---- reductions -------------------------------------------------------------------------------------------------
+// Re-inserts the reduced dims (size 1) of a keepdim=false result so it broadcasts against the input.
+Tensor unsqueeze_reduced(const Tensor& t, const OpAttrs& attrs, int64_t input_dim) {
+  if (attrs.keepdim || input_dim == 0) return t;
+  if (attrs.dims.empty()) {  // reduced over everything
+    DimVector ones(static_cast<size_t>(input_dim), 1);
+    return t.reshape(ones);
+  }
+  Tensor out = t;
+  DimVector dims = attrs.dims;
+    for (int64_t d : dims) out = out.unsqueeze(d);
+  return out;
+}
+// Number of elements each output of a reduction summed over.
+int64_t reduced_count(const InputMeta& input, const OpAttrs& attrs) {
+  if (attrs.dims.empty()) return checked_numel(input.sizes, "reduction backward");
+  int64_t n = 1;
+  for (int64_t d : attrs.dims) n *= input.sizes[static_cast<size_t>(d)];
+  return n;
+}
+// y = sum x: dx = g broadcast back
+void sum_backward(Ctx& c) {
+  c.grad_inputs[0] = unsqueeze_reduced(c.grad(), c.attrs(), static_cast<int64_t>(c.input(0).sizes.size()))
+                         .expand(c.input(0).sizes);
+}
+// y = prod x: dx_i = prod_{j != i} x_j (exact with zeros: one zero gets the product of the others)
+void prod_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const OpAttrs& attrs = c.attrs();
+  const int64_t nd = x.dim();
+  Tensor g = unsqueeze_reduced(c.grad(), attrs, nd);
+  Tensor is_zero = eq(x, 0);
+  Tensor nonzero_x = where(is_zero, ones_like(x), x);
+  const bool reduces_all = attrs.dims.empty() || static_cast<int64_t>(attrs.dims.size()) == nd;
+  const DimVector ones(static_cast<size_t>(nd), 1);
+  Tensor zero_count = reduces_all ? is_zero.sum().reshape(ones) : is_zero.sum(attrs.dims, true);
+  Tensor product_of_nonzeros = reduces_all ? nonzero_x.prod().reshape(ones) : nonzero_x.prod(attrs.dims[0], true);
+  Tensor others = where(eq(zero_count, 0), product_of_nonzeros / nonzero_x,
+                        where(logical_and(eq(zero_count, 1), is_zero), product_of_nonzeros, zeros_like(x)));
+  c.grad_inputs[0] = g * others;
+}
+// y = max/min over dims (amax, amin, max(), min()): the gradient is shared evenly by the extreme elements
+void extreme_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const int64_t nd = x.dim();
+  Tensor y = unsqueeze_reduced(c.output_value(0), c.attrs(), nd);
+  Tensor g = unsqueeze_reduced(c.grad(), c.attrs(), nd);
+  Tensor mask = eq(x, y).to(x.dtype());
+  Tensor count = c.attrs().dims.empty() ? mask.sum() : mask.sum(c.attrs().dims, true);
+  c.grad_inputs[0] = g * mask / count;
+}
+// (y, k) = max/min(x, dim): dx = g scattered to the selected index
+void extreme_dim_backward(Ctx& c) {
+  const OpAttrs& attrs = c.attrs();
+  const InputMeta& in = c.input(0);
+  if (in.sizes.empty()) {  // 0-dim input: the value itself was selected
+    c.grad_inputs[0] = c.grad();
+    return;
+  }
+  const int64_t dim = attrs.dims[0];
+  Tensor indices = c.output_value(1);
+  Tensor g = c.grad();
+  if (!attrs.keepdim) {
+    indices = indices.unsqueeze(dim);
+    g = g.unsqueeze(dim);
+  }
+  c.grad_inputs[0] = zeros(in.sizes, TensorOptions(g.dtype()).device(g.device())).scatter(dim, indices, g);
+}
+// y = sum (x - mean)^2 / (n - correction): dx = g * 2 (x - mean) / (n - correction)
+void var_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const OpAttrs& attrs = c.attrs();
+  const int64_t nd = x.dim();
+  Tensor g = unsqueeze_reduced(c.grad(), attrs, nd);
+  Tensor mean = attrs.dims.empty() ? x.mean() : x.mean(attrs.dims, true);
+  const double denominator = static_cast<double>(reduced_count(c.input(0), attrs) - attrs.correction);
+  c.grad_inputs[0] = g * (x - mean) * (2.0 / denominator);
+}
+// y = ||x||_p: dx = g * x |x|^(p-2) / y^(p-1); p = inf: like amax of |x|; p = 0: 0
+void norm_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const OpAttrs& attrs = c.attrs();
+  const int64_t nd = x.dim();
+  const double p = attrs.a.to_double();
+  Tensor y = unsqueeze_reduced(c.output_value(0), attrs, nd);
+  Tensor g = unsqueeze_reduced(c.grad(), attrs, nd);
+  if (p == 0.0) {
+    c.grad_inputs[0] = zeros_like(x);
+  } else if (p == 1.0) {
+    c.grad_inputs[0] = g * sign(x);
+  } else if (p == 2.0) {
+    c.grad_inputs[0] = where(eq(y, 0), zeros_like(x), g * x / y);
+  } else if (std::isinf(p)) {
+    Tensor mask = eq(abs(x), y).to(x.dtype());
+    Tensor count = attrs.dims.empty() ? mask.sum() : mask.sum(attrs.dims, true);
+    c.grad_inputs[0] = g * sign(x) * mask / count;
+  } else {
+    Tensor scaled = x * pow(abs(x), p - 2) / pow(y, p - 1);
+    c.grad_inputs[0] = where(eq(y, 0), zeros_like(x), g * scaled);
+  }
+}
+
+// ---- linear algebra ----------------------------------------------------------------------------------------------
+// C = A B: dA = g B^T, dB = A^T g
+void mm_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = mm(c.grad(), c.input_value(1).t());
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = mm(c.input_value(0).t(), c.grad());
+}
+// C[b] = A[b] B[b]: dA = g B^T, dB = A^T g (per batch)
+void bmm_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = bmm(c.grad(), c.input_value(1).transpose(1, 2));
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = bmm(c.input_value(0).transpose(1, 2), c.grad());
+}
+// C = beta M + alpha A B: dM = beta g, dA = alpha g B^T, dB = alpha A^T g  (inputs: M, A, B)
+void addmm_backward(Ctx& c) {
+  const OpAttrs& attrs = c.attrs();
+  const Scalar beta = attrs.b, alpha = attrs.a;
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * beta;
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = mm(c.grad(), c.input_value(2).t()) * alpha;
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = mm(c.input_value(1).t(), c.grad()) * alpha;
+}
+
+// ---- shape ops ---------------------------------------------------------------------------------------------------
+// y = cat(x_0, x_1, ...; dim): dx_i = the slice of g that came from x_i
+void cat_backward(Ctx& c) {
+  const int64_t dim = c.attrs().dim;
+  int64_t start = 0;
+  for (size_t i = 0; i < c.node.input_meta.size(); ++i) {
+    const InputMeta& in = c.input(i);
+    const bool skipped = in.sizes.size() == 1 && in.sizes[0] == 0 && c.grad().dim() != 1;  // legacy empty input
+    if (skipped) continue;
+    const int64_t length = in.sizes[static_cast<size_t>(dim)];
+    if (c.needs_input_grad(i)) c.grad_inputs[i] = c.grad().narrow(dim, start, length);
+    start += length;
+  }
+}
+// y = flip(x, dims): dx = flip(g, dims)
+void flip_backward(Ctx& c) { c.grad_inputs[0] = flip(c.grad(), c.attrs().dims); }
+// y = tril(x, k): dx = tril(g, k)
+void tril_backward(Ctx& c) { c.grad_inputs[0] = tril(c.grad(), c.attrs().k); }
+// y = triu(x, k): dx = triu(g, k)
+void triu_backward(Ctx& c) { c.grad_inputs[0] = triu(c.grad(), c.attrs().k); }
+
+// ---- indexing ----------------------------------------------------------------------------------------------------
+Tensor zeros_for(const InputMeta& in, const Tensor& like) {
+  return zeros(in.sizes, TensorOptions(like.dtype()).device(in.device));
+}
+// y = x.index_select(dim, i): dx = zeros.index_add(dim, i, g)  (inputs: x, index)
+void index_select_backward(Ctx& c) {
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(c.attrs().dim, c.input_value(1), c.grad());
+}
+// y = x.gather(dim, i): dx = zeros.scatter_add(dim, i, g)
+void gather_backward(Ctx& c) {
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).scatter_add(c.attrs().dim, c.input_value(1), c.grad());
+}
+// y = x.scatter(dim, i, src): dx = g with the overwritten places zeroed, dsrc = g.gather(dim, i)
+void scatter_backward(Ctx& c) {
+  const int64_t dim = c.attrs().dim;
+  const Tensor& index = c.input_value(1);
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad().scatter(dim, index, Scalar(0.0));
+  if (c.node.next_edges.size() > 2 && c.needs_input_grad(2)) c.grad_inputs[2] = c.grad().gather(dim, index);
+}
+// y = x.scatter_add(dim, i, src): dx = g, dsrc = g.gather(dim, i)
+void scatter_add_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = c.grad().gather(c.attrs().dim, c.input_value(1));
+}
+// y = x.index_add(dim, i, src, alpha): dx = g, dsrc = alpha g.index_select(dim, i)
+void index_add_backward(Ctx& c) {
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = c.grad().index_select(c.attrs().dim, c.input_value(1)) * c.attrs().a;
+}
+
+// ---- softmax -----------------------------------------------------------------------------------------------------
+// y = softmax(x): dx = y (g - sum(g y))
+void softmax_backward(Ctx& c) {
+  const Tensor& y = c.output_value(0);
+  const int64_t dim = c.attrs().dim;
+  Tensor gy = c.grad() * y;
+  c.grad_inputs[0] = gy - y * gy.sum({dim}, true);
+}
+// y = log_softmax(x): dx = g - e^y sum(g)
+void log_softmax_backward(Ctx& c) {
+  const Tensor& y = c.output_value(0);
+  c.grad_inputs[0] = c.grad() - exp(y) * c.grad().sum({c.attrs().dim}, true);
+}
+
+// ---- views -------------------------------------------------------------------------------------------------------
+// y = x viewed with other sizes (view, reshape, flatten, squeeze, unsqueeze): dx = g reshaped back
+void reshape_backward(Ctx& c) { c.grad_inputs[0] = c.grad().reshape(c.input(0).sizes); }
+// y = x.t(): dx = g.t()
+void t_backward(Ctx& c) { c.grad_inputs[0] = c.grad().t(); }
+// y = x.transpose(d0, d1): dx = g.transpose(d0, d1)
+void transpose_backward(Ctx& c) {
+  const OpAttrs& attrs = c.attrs();
+  c.grad_inputs[0] = c.grad().transpose(attrs.dims[0], attrs.dims[1]);
+}
+// y = x.permute(p): dx = g.permute(p^-1)
+void permute_backward(Ctx& c) {
+  const DimVector& p = c.attrs().dims;
+  DimVector inverse(p.size());
+  for (size_t i = 0; i < p.size(); ++i) inverse[static_cast<size_t>(p[i])] = static_cast<int64_t>(i);
+  c.grad_inputs[0] = c.grad().permute(inverse);
+}
+// y = x.expand(sizes): dx = g summed over the expanded dims (the engine's sum_to does it)
+void expand_backward(Ctx& c) { c.grad_inputs[0] = c.grad(); }
+// y = x[..., start:end:step, ...] (slice, narrow; attrs: dim, a = start, b = end, c = step):
+// dx = zeros with g added at the sliced positions
+void slice_backward(Ctx& c) {
+  const OpAttrs& attrs = c.attrs();
+  Tensor positions = arange(attrs.a, attrs.b, attrs.c, TensorOptions(kInt64).device(c.grad().device()));
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, positions, c.grad());
+}
+// y = x.select(dim, i): dx = zeros with g placed at index i of dim
+void select_backward(Ctx& c) {
+  const OpAttrs& attrs = c.attrs();
+  Tensor position = full({1}, attrs.a, TensorOptions(kInt64).device(c.grad().device()));
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, position, c.grad().unsqueeze(attrs.dim));
+}
+// y = x.as_strided(sizes, strides, offset) of a contiguous x: dx = g scattered back to the flat positions it read
+// (overlapping positions accumulate). attrs: dims = sizes, a = offset relative to x; strides in input_meta
+// order are not needed for a contiguous x.
+void as_strided_backward(Ctx& c) {
+  const InputMeta& in = c.input(0);
+  const int64_t numel = checked_numel(in.sizes, "as_strided backward");
+  Tensor flat_positions = arange(numel, TensorOptions(kInt64).device(in.device));
+  const OpAttrs& attrs = c.attrs();
+  DimVector strides;
+  for (size_t i = attrs.dims.size() / 2; i < attrs.dims.size(); ++i) strides.push_back(attrs.dims[i]);
+  DimVector sizes;
+  for (size_t i = 0; i < attrs.dims.size() / 2; ++i) sizes.push_back(attrs.dims[i]);
+  Tensor read = flat_positions.as_strided(sizes, strides, attrs.a.to_int64()).reshape({-1});
+  Tensor flat_grad = zeros({numel}, TensorOptions(c.grad().dtype()).device(in.device))
+                         .index_add(0, read, c.grad().reshape({-1}));
+  c.grad_inputs[0] = flat_grad.reshape(in.sizes);
+}
+
+// ---- the table -------------------------------------------------------------------------------------------------
+// needs(a, b, ...): bitmasks, per input, of the inputs its gradient reads. kOut: inputs whose gradient reads y.
+constexpr uint8_t kNone = 0, kIn0 = 1, kIn1 = 2, kIn2 = 4;
+
+struct Table {
+  Derivative entries[kNumOps] = {};
+  void set(OpId op, BackwardFn fn, const char* name, std::initializer_list<uint8_t> inputs_needed = {},
+           uint8_t output_needed_by = 0) {
+    Derivative& d = entries[static_cast<int>(op)];
+    d.fn = fn;
+    d.name = name;
+    int i = 0;
+    for (uint8_t mask : inputs_needed) d.inputs_needed[i++] = mask;
+    d.output_needed_by = output_needed_by;
+  }
+  Table() {
+    const uint8_t kOut0 = 1;  // the gradient of input 0 reads the output
+    set(OpId::neg, neg_backward, "NegBackward");
+    set(OpId::abs, abs_backward, "AbsBackward", {kIn0});
+    set(OpId::sign, zero_backward, "SignBackward");
+    set(OpId::exp, exp_backward, "ExpBackward", {}, kOut0);
+    set(OpId::log, log_backward, "LogBackward", {kIn0});
+    set(OpId::log1p, log1p_backward, "Log1pBackward", {kIn0});
+    set(OpId::expm1, expm1_backward, "Expm1Backward", {}, kOut0);
+    set(OpId::sqrt, sqrt_backward, "SqrtBackward", {}, kOut0);
+    set(OpId::rsqrt, rsqrt_backward, "RsqrtBackward", {}, kOut0);
+    set(OpId::square, square_backward, "SquareBackward", {kIn0});
+    set(OpId::reciprocal, reciprocal_backward, "ReciprocalBackward", {}, kOut0);
+    set(OpId::sin, sin_backward, "SinBackward", {kIn0});
+    set(OpId::cos, cos_backward, "CosBackward", {kIn0});
+    set(OpId::tanh, tanh_backward_formula, "TanhBackward", {}, kOut0);
+    set(OpId::sigmoid, sigmoid_backward_formula, "SigmoidBackward", {}, kOut0);
+    set(OpId::relu, relu_backward, "ReluBackward", {}, kOut0);
+    set(OpId::floor, zero_backward, "FloorBackward");
+    set(OpId::ceil, zero_backward, "CeilBackward");
+    set(OpId::round, zero_backward, "RoundBackward");
+    set(OpId::add, add_backward, "AddBackward");
+    set(OpId::sub, sub_backward, "SubBackward");
+    set(OpId::mul, mul_backward, "MulBackward", {kIn1, kIn0});
+    set(OpId::div, div_backward, "DivBackward", {kIn1, kIn0 | kIn1});
+    set(OpId::pow, pow_backward, "PowBackward", {kIn0 | kIn1, kIn0 | kIn1}, 0b10);
+    set(OpId::maximum, maximum_backward, "MaximumBackward", {kIn0 | kIn1, kIn0 | kIn1});
+    set(OpId::minimum, minimum_backward, "MinimumBackward", {kIn0 | kIn1, kIn0 | kIn1});
+    set(OpId::tanh_backward, tanh_backward_backward, "TanhBackwardBackward", {kIn1, kIn0 | kIn1});
+    set(OpId::sigmoid_backward, sigmoid_backward_backward, "SigmoidBackwardBackward", {kIn1, kIn0 | kIn1});
+    set(OpId::threshold_backward, threshold_backward_backward, "ThresholdBackwardBackward", {kIn1, kNone});
+    set(OpId::where, where_backward, "WhereBackward", {kNone, kIn0, kIn0});
+    set(OpId::clamp, clamp_backward, "ClampBackward", {kIn0});
+    set(OpId::copy, copy_backward, "ToCopyBackward");
+    set(OpId::sum, sum_backward, "SumBackward");
+    set(OpId::prod, prod_backward, "ProdBackward", {kIn0});
+    set(OpId::amax, extreme_backward, "AmaxBackward", {kIn0}, kOut0);
+    set(OpId::amin, extreme_backward, "AminBackward", {kIn0}, kOut0);
+    set(OpId::max, extreme_dim_backward, "MaxBackward", {}, kOut0);
+    set(OpId::min, extreme_dim_backward, "MinBackward", {}, kOut0);
+    set(OpId::var, var_backward, "VarBackward", {kIn0});
+    set(OpId::norm, norm_backward, "NormBackward", {kIn0}, kOut0);
+    set(OpId::mm, mm_backward, "MmBackward", {kIn1, kIn0});
+    set(OpId::bmm, bmm_backward, "BmmBackward", {kIn1, kIn0});
+    set(OpId::addmm, addmm_backward, "AddmmBackward", {kNone, kIn2, kIn1});
+    set(OpId::cat, cat_backward, "CatBackward");
+    set(OpId::flip, flip_backward, "FlipBackward");
+    set(OpId::tril, tril_backward, "TrilBackward");
+    set(OpId::triu, triu_backward, "TriuBackward");
+    set(OpId::index_select, index_select_backward, "IndexSelectBackward", {kIn1});
+    set(OpId::gather, gather_backward, "GatherBackward", {kIn1});
+    set(OpId::scatter, scatter_backward, "ScatterBackward", {kIn1, kNone, kIn1});
+    set(OpId::scatter_add, scatter_add_backward, "ScatterAddBackward", {kNone, kNone, kIn1});
+    set(OpId::index_add, index_add_backward, "IndexAddBackward", {kNone, kNone, kIn1});
+    set(OpId::softmax, softmax_backward, "SoftmaxBackward", {}, kOut0);
+    set(OpId::log_softmax, log_softmax_backward, "LogSoftmaxBackward", {}, kOut0);
+    set(OpId::view, reshape_backward, "ViewBackward");
+    set(OpId::reshape, reshape_backward, "ReshapeBackward");
+    set(OpId::flatten, reshape_backward, "FlattenBackward");
+    set(OpId::transpose, transpose_backward, "TransposeBackward");
+    set(OpId::t, t_backward, "TBackward");
+    set(OpId::permute, permute_backward, "PermuteBackward");
+    set(OpId::squeeze, reshape_backward, "SqueezeBackward");
+    set(OpId::unsqueeze, reshape_backward, "UnsqueezeBackward");
+    set(OpId::expand, expand_backward, "ExpandBackward");
+    set(OpId::slice, slice_backward, "SliceBackward");
+    set(OpId::select, select_backward, "SelectBackward");
+    set(OpId::as_strided, as_strided_backward, "AsStridedBackward");
+  }
+};
+
+}  // namespace
+
+const Derivative& derivative_for(OpId op) {
+  static const Table table;
+  return table.entries[static_cast<int>(op)];
+}
+
+}  // namespace reel::autograd

@@ -1,0 +1,297 @@
+// reel/autograd/engine.cpp — backward(): replaying the tape in reverse.
+//
+// 1. Seed the roots' gradients. 2. Collect every node reachable from the roots. 3. Run them by decreasing
+// sequence number (recording order reversed: every consumer of a tensor runs before its producer, so a
+// node's summed gradient is complete when it runs). Each node's formula turns its output gradients into
+// input gradients, which are reduced to the input's shape (broadcasting, see Note [Broadcast gradients])
+// and summed into the producer's buffer, or into a per-pass slot for leaves. 4. Leaves' hooks run on
+// their summed gradient, which is then accumulated into .grad. Saved tensors are freed as each node
+// finishes unless retain_graph. With create_graph the formulas run with grad mode on, so they record.
+#include <algorithm>
+#include <atomic>
+
+#include "autograd/autograd.h"
+#include "autograd/derivatives.h"
+#include "autograd/meta.h"
+#include "tensor/ops.h"
+
+namespace reel::autograd {
+
+namespace {
+
+std::atomic<uint32_t> g_epoch{0};
+
+// Sums `grad` down to `sizes` (undoing broadcasting): leading dims, then dims that were 1.
+Tensor sum_to(const Tensor& grad, IntList sizes) {
+  if (grad.sizes() == sizes) return grad;
+  const int64_t lead = grad.dim() - static_cast<int64_t>(sizes.size());
+  DimVector dims;
+  for (int64_t d = 0; d < grad.dim(); ++d) {
+    if (d < lead || (sizes[d - lead] == 1 && grad.size(d) != 1)) dims.push_back(d);
+  }
+  Tensor reduced = dims.empty() ? grad : reel::sum(grad, dims, /*keepdim=*/true);
+  return reduced.reshape(sizes);
+}
+
+// Makes an input gradient match its input: shape (sum_to) and dtype.
+Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t input) {
+  if (!(g.sizes() == IntList(meta.sizes))) {
+    // Only broadcasting may make them differ; anything else is a bug in a formula.
+    DimVector check = broadcast_shapes(g.sizes(), meta.sizes, node.name);
+    REEL_CHECK(check == DimVector(g.sizes()), "{}: gradient of shape {} for input {} of shape {} cannot be reduced",
+               node.name, shape_str(g.sizes()), input, shape_str(meta.sizes));
+    g = sum_to(g, meta.sizes);
+  }
+  if (g.dtype() != meta.dtype) g = g.to(meta.dtype);
+  return g;
+}
+
+void accumulate_into(Tensor& slot, const Tensor& g) { slot = slot.defined() ? slot + g : g; }
+
+struct LeafSlot {
+  TensorImpl* leaf;
+  Tensor grad;
+};
+
+struct Capture {
+  Node* node = nullptr;  // capture the gradient arriving at (node, output_nr) ...
+  uint32_t output_nr = 0;
+  TensorImpl* leaf = nullptr;  // ... or the summed gradient of this leaf
+  Tensor grad;
+};
+
+class GraphTask {
+ public:
+  GraphTask(bool retain_graph, bool create_graph, std::vector<Capture>* captures)
+      : retain_graph_(retain_graph), create_graph_(create_graph), captures_(captures) {
+    epoch_ = g_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+
+  void seed(const Tensor& root, const Tensor& grad) {
+    if (Node* node = root.grad_fn()) {
+      if (node->grad_buffer.size() < node->num_outputs) node->grad_buffer.resize(node->num_outputs);
+      accumulate_into(node->grad_buffer[root.output_nr()], grad);
+      roots_.push_back(node);
+    } else {
+      add_leaf_grad(root.impl(), grad);
+    }
+  }
+
+  void run() {
+    collect_reachable();
+    std::sort(order_.begin(), order_.end(),
+              [](const Node* a, const Node* b) { return a->sequence_nr > b->sequence_nr; });
+    AutoGradMode mode(create_graph_);
+    for (Node* node : order_) run_node(*node);
+    finish_leaves();
+  }
+
+ private:
+  void collect_reachable() {
+    std::vector<Node*> stack(roots_.begin(), roots_.end());
+    while (!stack.empty()) {
+      Node* node = stack.back();
+      stack.pop_back();
+      if (node->visit_epoch == epoch_) continue;
+      node->visit_epoch = epoch_;
+      order_.push_back(node);
+      for (const Edge& edge : node->next_edges)
+        if (edge.node != nullptr && edge.node->visit_epoch != epoch_) stack.push_back(edge.node);
+    }
+  }
+
+  void add_leaf_grad(TensorImpl* leaf, const Tensor& g) {
+    AutogradMeta& meta = meta_of(leaf);
+    if (meta.engine_epoch != epoch_) {
+      meta.engine_epoch = epoch_;
+      meta.engine_slot = static_cast<int32_t>(leaves_.size());
+      leaves_.push_back({leaf, Tensor()});
+    }
+    accumulate_into(leaves_[static_cast<size_t>(meta.engine_slot)].grad, g);
+  }
+
+  void run_node(Node& node) {
+    std::vector<Tensor> grads = std::move(node.grad_buffer);
+    node.grad_buffer.clear();
+    bool any = false;
+    for (const Tensor& g : grads) any |= g.defined();
+    if (!any) {
+      release_saved(node);
+      return;
+    }
+    grads.resize(node.num_outputs);
+    REEL_CHECK(!(node.saved_released && node.had_saved),
+               "{}: trying to backward through the graph a second time (or to use saved tensors after they were "
+               "freed). Pass retain_graph=true to the first backward() if you need to backward twice.",
+               node.name);
+    run_output_hooks(node, grads);
+    capture_node_grads(node, grads);
+    for (size_t j = 0; j < grads.size(); ++j) {
+      if (!grads[j].defined() && j < node.output_meta.size()) {
+        const InputMeta& out = node.output_meta[j];
+        grads[j] = zeros(out.sizes, TensorOptions(out.dtype).device(out.device));
+      }
+    }
+    check_saved_versions(node);
+    std::vector<Tensor> input_grads(node.next_edges.size());
+    BackwardContext ctx{node, grads, input_grads};
+    node.backward(ctx);
+    for (size_t i = 0; i < node.next_edges.size(); ++i) {
+      const Edge& edge = node.next_edges[i];
+      if (!edge.is_valid() || !input_grads[i].defined()) continue;
+      Tensor g = fit_to_input(input_grads[i], node.input_meta[i], node, i);
+      if (edge.node != nullptr) {
+        Node& next = *edge.node;
+        if (next.grad_buffer.size() < next.num_outputs) next.grad_buffer.resize(next.num_outputs);
+        accumulate_into(next.grad_buffer[edge.input_nr], g);
+      } else {
+        add_leaf_grad(edge.leaf, g);
+      }
+    }
+    release_saved(node);
+  }
+
+  void release_saved(Node& node) {
+    if (retain_graph_) return;
+    node.saved.clear();
+    if (node.extra) node.extra->release_saved();
+    node.saved_released = true;
+  }
+
+  void check_saved_versions(const Node& node) const {
+    for (size_t i = 0; i < node.saved.size(); ++i) {
+      const SavedTensor& s = node.saved[i];
+      if (!s.tensor.defined()) continue;
+      REEL_CHECK(s.tensor.version() == s.version,
+                 "{}: one of the tensors needed for gradient computation has been modified by an in-place "
+                 "operation: saved {} {} of shape {} is at version {}; expected version {}",
+                 node.name, s.is_output ? "output" : "input", i, shape_str(s.tensor.sizes()), s.tensor.version(),
+                 s.version);
+    }
+  }
+
+  void run_output_hooks(Node& node, std::vector<Tensor>& grads) {
+    if (!node.hooks) return;
+    for (OutputHook& hook : *node.hooks) {
+      Tensor& g = grads[hook.output_nr];
+      if (!g.defined()) continue;
+      if (hook.fn) {
+        Tensor replaced = hook.fn(g);
+        if (replaced.defined()) g = replaced;
+      } else {  // retain_grad
+        Tensor kept = create_graph_ ? g : g.detach();
+        hook.retained = hook.retained.defined() ? hook.retained + kept : kept;
+      }
+    }
+  }
+
+  void capture_node_grads(const Node& node, const std::vector<Tensor>& grads) {
+    if (captures_ == nullptr) return;
+    for (Capture& c : *captures_)
+      if (c.node == &node && grads[c.output_nr].defined()) c.grad = grads[c.output_nr];
+  }
+
+  void finish_leaves() {
+    for (LeafSlot& slot : leaves_) {
+      meta_of(slot.leaf).engine_epoch = 0;
+      if (captures_ != nullptr) {
+        for (Capture& c : *captures_)
+          if (c.leaf == slot.leaf) c.grad = slot.grad;
+        continue;
+      }
+      AutogradMeta& meta = meta_of(slot.leaf);
+      Tensor g = slot.grad;
+      for (auto& [handle, hook] : meta.hooks) {
+        Tensor replaced = hook(g);
+        if (replaced.defined()) g = replaced;
+      }
+      if (!create_graph_) g = g.detach();
+      if (!meta.grad.defined()) {
+        // Take the gradient over when nothing else holds it; otherwise copy, so later in-place updates of
+        // .grad cannot alias another tensor.
+        const bool exclusive = g.use_count() == 1 && g.storage().use_count() == 1;
+        meta.grad = exclusive || create_graph_ ? g : g.clone();
+      } else if (create_graph_) {
+        meta.grad = meta.grad + g;
+      } else {
+        NoGradGuard no_grad;
+        meta.grad.add_(g);
+      }
+    }
+  }
+
+  bool retain_graph_;
+  bool create_graph_;
+  uint32_t epoch_;
+  std::vector<Capture>* captures_;
+  std::vector<Node*> roots_;
+  std::vector<Node*> order_;
+  std::vector<LeafSlot> leaves_;
+};
+
+Tensor default_root_grad(const Tensor& root, const char* where) {
+  REEL_CHECK(root.numel() == 1,
+             "{}: grad can be implicitly created only for one-element outputs, but the output has shape {}; pass a "
+             "gradient of that shape",
+             where, shape_str(root.sizes()));
+  return ones_like(root);
+}
+
+void check_root(const Tensor& root, size_t index, const char* where) {
+  root.check_defined(where);
+  REEL_CHECK(root.requires_grad(),
+             "{}: element {} of tensors does not require grad and does not have a grad_fn (shape {})", where, index,
+             shape_str(root.sizes()));
+}
+
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads, bool retain_graph,
+                  bool create_graph, std::vector<Capture>* captures, const char* where) {
+  REEL_CHECK(root_grads.empty() || root_grads.size() == roots.size(), "{}: got {} tensors but {} gradients", where,
+             roots.size(), root_grads.size());
+  GraphTask task(retain_graph, create_graph, captures);
+  for (size_t i = 0; i < roots.size(); ++i) {
+    check_root(roots[i], i, where);
+    Tensor g = root_grads.empty() || !root_grads[i].defined() ? default_root_grad(roots[i], where) : root_grads[i];
+    REEL_CHECK(g.sizes() == roots[i].sizes(), "{}: gradient of shape {} does not match output {} of shape {}", where,
+               shape_str(g.sizes()), i, shape_str(roots[i].sizes()));
+    task.seed(roots[i], g);
+  }
+  task.run();
+}
+
+}  // namespace
+
+void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& grad_tensors,
+              std::optional<bool> retain_graph, bool create_graph) {
+  run_backward(tensors, grad_tensors, retain_graph.value_or(create_graph), create_graph, nullptr, "backward");
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph, bool create_graph,
+                         bool allow_unused) {
+  std::vector<Capture> captures(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    inputs[i].check_defined("autograd::grad");
+    REEL_CHECK(inputs[i].requires_grad(), "autograd::grad: input {} (shape {}) does not require grad", i,
+               shape_str(inputs[i].sizes()));
+    if (Node* node = inputs[i].grad_fn()) {
+      captures[i].node = node;
+      captures[i].output_nr = inputs[i].output_nr();
+    } else {
+      captures[i].leaf = inputs[i].impl();
+    }
+  }
+  run_backward(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, &captures,
+               "autograd::grad");
+  std::vector<Tensor> result(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    REEL_CHECK(captures[i].grad.defined() || allow_unused,
+               "autograd::grad: input {} (shape {}) was not used in the graph; pass allow_unused=true if that is "
+               "intended",
+               i, shape_str(inputs[i].sizes()));
+    result[i] = captures[i].grad;
+  }
+  return result;
+}
+
+}  // namespace reel::autograd

@@ -1,0 +1,89 @@
+// reel/autograd/function.cpp — the context and node plumbing behind custom functions (function.h).
+#include "autograd/function.h"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+
+namespace reel::autograd {
+
+tensor_list AutogradContext::get_saved_variables() const {
+  tensor_list out;
+  out.reserve(saved_.size());
+  for (size_t i = 0; i < saved_.size(); ++i) {
+    const SavedTensor& s = saved_[i];
+    if (s.tensor.defined()) {
+      REEL_CHECK(s.tensor.version() == s.version,
+                 "{}: saved tensor {} (shape {}) was modified by an in-place operation after save_for_backward "
+                 "(version {}, expected {})",
+                 name_, i, shape_str(s.tensor.sizes()), s.tensor.version(), s.version);
+    }
+    out.push_back(s.tensor);
+  }
+  return out;
+}
+
+void AutogradContext::mark_non_differentiable(const tensor_list& outputs) {
+  for (const Tensor& t : outputs)
+    if (t.defined()) non_differentiable_.push_back(t.impl());
+}
+
+bool AutogradContext::is_non_differentiable(const Tensor& t) const {
+  for (TensorImpl* impl : non_differentiable_)
+    if (impl == t.impl()) return true;
+  return false;
+}
+
+void AutogradContext::release_saved() {
+  saved_.clear();
+  saved_data.clear();
+}
+
+void AutogradContext::freeze_saved(const tensor_list& outputs, const char* type_name) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(type_name, nullptr, nullptr, &status);
+  name_ = std::string(status == 0 && demangled ? demangled : type_name) + "Backward";
+  std::free(demangled);
+  saved_.clear();
+  for (const Tensor& t : to_save_) {
+    bool is_output = false;
+    for (const Tensor& out : outputs) is_output |= t.defined() && out.defined() && out.impl() == t.impl();
+    // An output is kept without its history, or the node would own itself.
+    Tensor kept = is_output ? shallow_copy(t) : t;
+    saved_.push_back({kept, t.defined() ? t.version() : 0u, is_output});
+  }
+  to_save_.clear();
+}
+
+namespace detail {
+
+void attach_custom_node(const char* name, BackwardFn backward, const std::vector<const Tensor*>& inputs,
+                        tensor_list& outputs, std::unique_ptr<AutogradContext> ctx) {
+  bool any_requires = false;
+  for (const Tensor* t : inputs) any_requires |= t != nullptr && t->defined() && t->requires_grad();
+  std::vector<Tensor> placeholders(inputs.size());
+  std::vector<const Tensor*> input_ptrs(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) input_ptrs[i] = inputs[i] != nullptr ? inputs[i] : &placeholders[i];
+  // Outputs that alias an input get fresh handles, so recording does not rewrite the input's history.
+  std::vector<Tensor*> output_ptrs;
+  for (Tensor& out : outputs) {
+    REEL_CHECK(out.defined(), "{}: forward returned an undefined tensor", name);
+    for (const Tensor* in : inputs)
+      if (in != nullptr && in->defined() && in->impl() == out.impl()) out = shallow_copy(out);
+    output_ptrs.push_back(&out);
+  }
+  ctx->freeze_saved(outputs, name);
+  if (!is_grad_enabled() || !any_requires) return;
+  auto* context = ctx.get();
+  Node* node = create_node(name, backward, input_ptrs.data(), static_cast<int>(input_ptrs.size()),
+                           output_ptrs.data(), static_cast<int>(output_ptrs.size()));
+  if (node == nullptr) return;
+  node->extra = std::move(ctx);
+  node->name = context->name().c_str();
+  node->had_saved = true;  // the context holds saved state for the lifetime of the graph
+  for (Tensor& out : outputs)
+    if (context->is_non_differentiable(out)) out.detach_();
+}
+
+}  // namespace detail
+}  // namespace reel::autograd

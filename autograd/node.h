@@ -1,0 +1,122 @@
+// reel/autograd/node.h — one record on the tape.
+//
+// A Node is what one differentiable op call leaves behind: which backward formula to run, an edge per
+// input (to the node that produced it, or to the leaf tensor that accumulates its gradient), the tensors
+// the formula needs, the op's attributes and a sequence number (recording order, so that replaying nodes
+// by decreasing sequence number is a valid reverse topological order). Nodes are owned by the tensors that
+// came out of them (TensorImpl::grad_fn) and by the edges of later nodes: when a forward pass's outputs
+// die, so does its tape, whether or not backward() ran. See Note [Tape ownership] in docs/NOTES.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../tensor/dispatch.h"
+#include "../tensor/tensor.h"
+
+namespace reel::autograd {
+
+struct Node;
+struct BackwardContext;
+using BackwardFn = void (*)(BackwardContext& ctx);
+
+// Where an input's gradient goes: into `node`'s output slot `input_nr`, or, for a leaf, into `leaf`'s .grad.
+// Both pointers are counted references. An edge with neither is an input that needs no gradient.
+struct Edge {
+  Node* node = nullptr;
+  uint32_t input_nr = 0;
+  TensorImpl* leaf = nullptr;
+  bool is_valid() const { return node != nullptr || leaf != nullptr; }
+};
+
+// A tensor kept for the backward formula, with the storage version it had when saved. Outputs of the node
+// itself are saved as a shallow copy without grad_fn, so a node never owns itself.
+struct SavedTensor {
+  Tensor tensor;
+  uint32_t version = 0;
+  bool is_output = false;
+};
+
+// Shape/dtype/device of an input, to reduce broadcast gradients (sum_to) and cast them back.
+struct InputMeta {
+  DimVector sizes;
+  ScalarType dtype = kFloat32;
+  Device device;
+};
+
+// State of user-written functions (autograd/function.h) and other nodes that need more than OpAttrs.
+struct NodeExtra {
+  virtual ~NodeExtra() = default;
+  virtual void release_saved() {}  // called when the engine frees the node's saved tensors
+};
+
+// A hook on one output's gradient (register_hook / retain_grad on a non-leaf).
+struct OutputHook {
+  uint32_t output_nr;
+  unsigned handle;
+  std::function<Tensor(const Tensor&)> fn;  // may return an undefined tensor: keep the gradient
+  Tensor retained;                          // without fn: retain_grad, the gradient is kept here
+};
+
+struct Node {
+  std::atomic<int32_t> refcount{0};
+  uint64_t sequence_nr = 0;
+  OpId op = OpId::NumOps;          // built-in op, or NumOps for custom functions
+  const char* name = "";           // e.g. "MulBackward"
+  BackwardFn backward = nullptr;
+  uint32_t num_outputs = 1;
+  bool saved_released = false;     // saved tensors were freed by a backward without retain_graph
+  bool had_saved = false;
+  uint32_t visit_epoch = 0;        // engine scratch: last backward that reached this node
+  std::vector<Edge> next_edges;    // one per input
+  std::vector<InputMeta> input_meta;
+  std::vector<InputMeta> output_meta;  // only for nodes with several outputs
+  std::vector<SavedTensor> saved;  // one slot per input, then one per output; undefined where not needed
+  std::vector<Tensor> grad_buffer;  // engine scratch: summed incoming gradient per output
+  OpAttrs attrs;
+  std::unique_ptr<NodeExtra> extra;
+  std::unique_ptr<std::vector<OutputHook>> hooks;
+
+  Node();
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Nodes come from a per-thread free list: recording allocates no fresh memory in steady state.
+  static void* operator new(size_t size);
+  static void operator delete(void* p);
+
+  std::string debug_name() const { return name; }
+};
+
+// What a backward formula sees.
+struct BackwardContext {
+  Node& node;
+  const std::vector<Tensor>& grad_outputs;  // one per output (zeros where no gradient arrived)
+  std::vector<Tensor>& grad_inputs;         // to fill: one per input (leave undefined if not needed)
+
+  const Tensor& grad() const { return grad_outputs[0]; }
+  // Input i's value at recording time (undefined unless the table entry asked for it).
+  const Tensor& input_value(size_t i) const { return node.saved[i].tensor; }
+  // Output j's value (undefined unless the table entry asked for it).
+  const Tensor& output_value(size_t j = 0) const { return node.saved[node.next_edges.size() + j].tensor; }
+  const OpAttrs& attrs() const { return node.attrs; }
+  const InputMeta& input(size_t i) const { return node.input_meta[i]; }
+  bool needs_input_grad(size_t i) const { return i < node.next_edges.size() && node.next_edges[i].is_valid(); }
+};
+
+// A handle to t's data with no autograd history (how a node keeps its own outputs).
+Tensor shallow_copy(const Tensor& t);
+
+// Makes a node with edges to `inputs` and installs it as grad_fn of the floating-point `outputs`; null when no
+// output can carry a gradient. The caller fills in saved tensors and attributes.
+Node* create_node(const char* name, BackwardFn backward, const Tensor* const* inputs, int num_inputs,
+                  Tensor* const* outputs, int num_outputs);
+
+// Number of nodes alive in this process (for memory tests).
+int64_t live_node_count();
+
+}  // namespace reel::autograd

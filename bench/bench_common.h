@@ -1,0 +1,79 @@
+// bench/bench_common.h — what every bench program shares: the command line (--quick, --threads),
+// a monotonic clock, repeat statistics, and the one machine-readable output line per figure:
+//
+//   bench=W1 figure=forward_nograd_ns_per_op value=53.2 unit=ns repeats=20 min=51.0 median=53.2 max=60.1 threads=2
+//
+// `value` is always the median over the repeats; min and max show how noisy the machine was.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+struct Options {
+  bool quick = false;  // tiny sizes and few repeats: a smoke run for CTest, not a measurement
+  int threads = 2;     // the workloads' default (../shared/bench-workloads.md)
+};
+
+inline Options parse_options(int argc, char** argv, const char* usage) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      options.quick = true;
+    } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      options.threads = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+      std::exit(2);
+    }
+  }
+  if (options.threads < 1) {
+    std::fprintf(stderr, "%s: --threads must be at least 1\n", argv[0]);
+    std::exit(2);
+  }
+  return options;
+}
+
+inline double now_seconds() {
+  using Clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+
+struct Stats {
+  double min = 0, median = 0, max = 0;
+  size_t repeats = 0;
+};
+
+inline Stats summarize(std::vector<double> samples) {
+  Stats stats;
+  if (samples.empty()) return stats;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  stats.repeats = n;
+  stats.min = samples.front();
+  stats.max = samples.back();
+  stats.median = n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  return stats;
+}
+
+// Prints one figure line. `extra` holds further key=value fields (e.g. "n=1024 threads=1").
+inline void print_figure(const char* workload, const char* figure, const char* unit, const Stats& stats,
+                         const std::string& extra) {
+  std::printf("bench=%s figure=%s value=%.4g unit=%s repeats=%zu min=%.4g median=%.4g max=%.4g %s\n", workload,
+              figure, stats.median, unit, stats.repeats, stats.min, stats.median, stats.max, extra.c_str());
+  std::fflush(stdout);
+}
+
+// Keeps the compiler from deleting a computation whose result is otherwise unused.
+template <typename T>
+inline void keep(const T& value) {
+  asm volatile("" : : "r,m"(value) : "memory");
+}
+
+}  // namespace bench

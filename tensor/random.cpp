@@ -1,0 +1,208 @@
+// reel/tensor/random.cpp — front doors of the random ops (rand, randn, randint, their *_like forms, uniform_,
+// normal_) and the one global generator: a (seed, offset) pair for the counter-based Philox stream.
+//
+// Each op reserves the draws it needs by advancing the offset, under a mutex, then hands (seed, old offset)
+// to the kernel through OpAttrs. See Note [Random numbers] in tensor/philox.h for why this makes results
+// reproducible after manual_seed and independent of the thread count.
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+
+#include "tensor/dispatch.h"
+#include "tensor/grad_mode.h"
+#include "tensor/ops.h"
+#include "tensor/philox.h"
+
+namespace reel {
+
+namespace {
+
+struct Generator {
+  std::mutex mutex;
+  uint64_t seed = philox::kDefaultSeed;
+  uint64_t offset = 0;  // draws already handed out since the last seeding
+};
+
+Generator& default_generator() {
+  static Generator generator;
+  return generator;
+}
+
+// Draws per element: float64 values and wide integer ranges take 64 random bits.
+int draws_per_element(ScalarType dtype) { return dtype == kFloat64 ? 2 : 1; }
+
+// Reserves the op's draws and runs its kernel on `out` (dense, row-major).
+void run_random(OpId op, Tensor& out, OpAttrs& attrs, int draws) {
+  if (out.numel() == 0) return;
+  {
+    Generator& generator = default_generator();
+    std::lock_guard<std::mutex> lock(generator.mutex);
+    attrs.seed = generator.seed;
+    attrs.offset = generator.offset;
+    generator.offset += philox::draws_to_reserve(out.numel(), draws);
+  }
+  KernelArgs args;
+  args.op = op;
+  args.outputs = &out;
+  args.num_outputs = 1;
+  args.attrs = &attrs;
+  get_kernel(op, out.device())(args);
+}
+
+// Fills `t` in place: directly when it is dense, else through a dense buffer copied in (same values as a
+// dense tensor of that shape would get, element by element in row-major order).
+void fill_random(OpId op, Tensor& t, OpAttrs& attrs, int draws) {
+  REEL_CHECK(!(is_grad_enabled() && t.requires_grad() && t.is_leaf()),
+             "{}_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
+             "NoGradGuard", op_name(op), shape_str(t.sizes()));
+  t.bump_version();
+  if (t.is_contiguous()) {
+    run_random(op, t, attrs, draws);
+    return;
+  }
+  Tensor dense = Tensor::make(t.sizes(), t.dtype(), t.device());
+  run_random(op, dense, attrs, draws);
+  t.copy_(dense);
+}
+
+Tensor new_output(IntList sizes, ScalarType dtype, const TensorOptions& options, const char* op) {
+  checked_numel(sizes, op);
+  return Tensor::make(sizes, dtype, options.device());
+}
+
+Tensor finish(Tensor t, const TensorOptions& options) {
+  if (options.requires_grad()) t.requires_grad_(true);
+  return t;
+}
+
+TensorOptions like_options(const Tensor& t, const std::optional<TensorOptions>& options) {
+  if (!options) return t.options();
+  TensorOptions merged = *options;
+  if (!merged.has_dtype()) merged = merged.dtype(t.dtype());
+  return merged;
+}
+
+void check_floating(ScalarType dtype, const char* op) {
+  REEL_CHECK(is_floating_point(dtype), "{}: dtype {} is not supported (expected a floating dtype)", op,
+             dtype_name(dtype));
+}
+
+// The values randint may produce for `dtype`: integers exactly representable in it.
+void check_randint_range(int64_t low, int64_t high, ScalarType dtype, const char* op) {
+  REEL_CHECK(low < high, "{}: expects low < high, got low = {} and high = {}", op, low, high);
+  int64_t min_value = INT64_MIN, max_value = INT64_MAX;
+  switch (dtype) {
+    case kBool: min_value = 0; max_value = 1; break;
+    case kUInt8: min_value = 0; max_value = 255; break;
+    case kInt32: min_value = INT32_MIN; max_value = INT32_MAX; break;
+    case kInt64: break;
+    case kFloat16: min_value = -(int64_t{1} << 11); max_value = int64_t{1} << 11; break;
+    case kBFloat16: min_value = -(int64_t{1} << 8); max_value = int64_t{1} << 8; break;
+    case kFloat32: min_value = -(int64_t{1} << 24); max_value = int64_t{1} << 24; break;
+    case kFloat64: min_value = -(int64_t{1} << 53); max_value = int64_t{1} << 53; break;
+  }
+  REEL_CHECK(low >= min_value && high - 1 <= max_value,
+             "{}: range [{}, {}) does not fit dtype {} (values must lie in [{}, {}])", op, low, high,
+             dtype_name(dtype), min_value, max_value);
+}
+
+Tensor randint_impl(int64_t low, int64_t high, IntList sizes, ScalarType dtype, const TensorOptions& options,
+                    const char* op) {
+  check_randint_range(low, high, dtype, op);
+  Tensor out = new_output(sizes, dtype, options, op);
+  OpAttrs attrs;
+  attrs.a = low;
+  attrs.b = high;
+  attrs.flag = static_cast<uint64_t>(high) - static_cast<uint64_t>(low) > (uint64_t{1} << 32);
+  run_random(OpId::randint, out, attrs, attrs.flag ? 2 : 1);
+  return finish(out, options);
+}
+
+}  // namespace
+
+// Restarts the default generator's stream: seed = `seed`, offset = 0.
+void manual_seed(uint64_t seed) {
+  Generator& generator = default_generator();
+  std::lock_guard<std::mutex> lock(generator.mutex);
+  generator.seed = seed;
+  generator.offset = 0;
+}
+
+// y_i ~ U[0, 1)
+Tensor rand(IntList sizes, TensorOptions options) {
+  check_floating(options.dtype(), "rand");
+  Tensor out = new_output(sizes, options.dtype(), options, "rand");
+  OpAttrs attrs;
+  attrs.a = 0.0;
+  attrs.b = 1.0;
+  run_random(OpId::uniform, out, attrs, draws_per_element(out.dtype()));
+  return finish(out, options);
+}
+
+// y_i ~ N(0, 1)
+Tensor randn(IntList sizes, TensorOptions options) {
+  check_floating(options.dtype(), "randn");
+  Tensor out = new_output(sizes, options.dtype(), options, "randn");
+  OpAttrs attrs;
+  attrs.a = 0.0;
+  attrs.b = 1.0;
+  run_random(OpId::normal, out, attrs, draws_per_element(out.dtype()));
+  return finish(out, options);
+}
+
+// y_i ~ U{0, ..., high - 1} (int64 unless options give a dtype)
+Tensor randint(int64_t high, IntList sizes, TensorOptions options) {
+  return randint_impl(0, high, sizes, options.has_dtype() ? options.dtype() : kInt64, options, "randint");
+}
+
+// y_i ~ U{low, ..., high - 1}
+Tensor randint(int64_t low, int64_t high, IntList sizes, TensorOptions options) {
+  return randint_impl(low, high, sizes, options.has_dtype() ? options.dtype() : kInt64, options, "randint");
+}
+
+// rand with t's shape (and dtype/device unless options say otherwise)
+Tensor rand_like(const Tensor& t, std::optional<TensorOptions> options) {
+  t.check_defined("rand_like");
+  return rand(t.sizes(), like_options(t, options));
+}
+
+// randn with t's shape
+Tensor randn_like(const Tensor& t, std::optional<TensorOptions> options) {
+  t.check_defined("randn_like");
+  return randn(t.sizes(), like_options(t, options));
+}
+
+// randint(low, high) with t's shape
+Tensor randint_like(const Tensor& t, int64_t low, int64_t high, std::optional<TensorOptions> options) {
+  t.check_defined("randint_like");
+  const TensorOptions merged = like_options(t, options);
+  return randint_impl(low, high, t.sizes(), merged.dtype(), merged, "randint_like");
+}
+
+// t_i ~ U[low, high), in place
+Tensor& uniform_(Tensor& t, double low, double high) {
+  t.check_defined("uniform_");
+  check_floating(t.dtype(), "uniform_");
+  REEL_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high,
+             "uniform_: expects finite low <= high, got low = {} and high = {}", low, high);
+  OpAttrs attrs;
+  attrs.a = low;
+  attrs.b = high;
+  fill_random(OpId::uniform, t, attrs, draws_per_element(t.dtype()));
+  return t;
+}
+
+// t_i ~ N(mean, std^2), in place
+Tensor& normal_(Tensor& t, double mean, double std) {
+  t.check_defined("normal_");
+  check_floating(t.dtype(), "normal_");
+  REEL_CHECK(std::isfinite(mean) && std::isfinite(std) && std >= 0.0,
+             "normal_: expects a finite mean and a finite std >= 0, got mean = {} and std = {}", mean, std);
+  OpAttrs attrs;
+  attrs.a = mean;
+  attrs.b = std;
+  fill_random(OpId::normal, t, attrs, draws_per_element(t.dtype()));
+  return t;
+}
+
+}  // namespace reel

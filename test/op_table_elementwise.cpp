@@ -1,0 +1,349 @@
+// reel/test/op_table_elementwise.cpp — op-table rows of the unary and binary elementwise ops.
+//
+// Each row is built from a small spec: the reel op, its double reference, the result-dtype rule (restated
+// from ops.def as the specification), the domain where the op is smooth, and the dtypes it supports.
+// Samples cover contiguous, transposed and step-2 strided inputs, broadcasting, size-0 and 0-dim tensors,
+// tensor-scalar forms, mixed-dtype promotion, a tensor large enough to run on several threads, and for
+// floating dtypes the special values (NaN, +-inf, +-0).
+#include <algorithm>
+#include <cmath>
+
+#include "test/op_table.h"
+
+namespace reel::test {
+
+namespace {
+
+// The result-dtype rules of ops.def's elementwise rows.
+enum class Result {
+  Float,  // floating inputs keep their dtype; integer and bool inputs compute and return float32
+  Same,   // the promoted input dtype
+  Bool,   // bool
+  Div,    // like Float (true division)
+};
+
+ScalarType compute_dtype(Result rule, ScalarType promoted) {
+  if ((rule == Result::Float || rule == Result::Div) && !is_float(promoted)) return kFloat32;
+  return promoted;
+}
+ScalarType result_dtype(Result rule, ScalarType promoted) {
+  return rule == Result::Bool ? kBool : compute_dtype(rule, promoted);
+}
+
+// A Scalar of the kind a value of `dtype` is written as in C++ (bool, integer or floating).
+Scalar scalar_of(double value, ScalarType dtype) {
+  if (dtype == kBool) return Scalar(value != 0.0);
+  if (!is_float(dtype)) return Scalar(static_cast<int64_t>(value));
+  return Scalar(value);
+}
+
+double integral_or(double value, ScalarType dtype) { return is_float(dtype) ? value : std::round(value); }
+
+// ---- unary ------------------------------------------------------------------------------------------------
+struct UnarySpec {
+  std::string name;
+  Tensor (*op)(const Tensor&);
+  double (*reference)(double);
+  Result result;
+  std::vector<ScalarType> dtypes;
+  Domain domain;               // where the op is smooth
+  bool differentiable = true;
+  bool specials = true;        // also run special_values() on floating dtypes
+};
+
+std::vector<Sample> unary_samples(const UnarySpec& spec, ScalarType dtype, Device device) {
+  InputMaker m(dtype, device);
+  std::vector<Sample> samples;
+  auto add = [&](std::string description, Tensor x, bool smooth = true) {
+    Sample s;
+    s.description = std::move(description);
+    s.inputs = {std::move(x)};
+    s.dtype = dtype;
+    s.promoted = dtype;
+    s.device = device;
+    s.smooth = smooth;
+    samples.push_back(std::move(s));
+  };
+  add("contiguous [2, 3]", m.make({2, 3}, spec.domain));
+  add("transposed [3, 4]", m.make({3, 4}, spec.domain, Layout::Transposed));
+  add("step-2 slice [2, 5]", m.make({2, 5}, spec.domain, Layout::Strided));
+  add("3-d [2, 3, 4]", m.make({2, 3, 4}, spec.domain));
+  add("size-0 [0, 3]", m.make({0, 3}, spec.domain));
+  add("0-dim", m.make({}, spec.domain));
+  add("large [40000] (several threads)", m.make({40000}, spec.domain));
+  if (spec.specials && is_float(dtype)) add("special values", m.values({10}, special_values()), false);
+  return samples;
+}
+
+OpTestRow unary_row(const UnarySpec& spec) {
+  OpTestRow row;
+  row.op = spec.name;
+  row.dtypes = spec.dtypes;
+  row.samples = [spec](ScalarType dtype, Device device) { return unary_samples(spec, dtype, device); };
+  row.run = [op = spec.op](const Sample& s) { return std::vector<Tensor>{op(s.inputs[0])}; };
+  row.reference = [spec](const Sample& s) {
+    const ScalarType compute = compute_dtype(spec.result, s.promoted);
+    const RefTensor x = cast(RefTensor::of(s.inputs[0]), compute);
+    return std::vector<RefTensor>{map_unary(x, spec.reference, result_dtype(spec.result, s.promoted))};
+  };
+  row.differentiable = spec.differentiable;
+  if (spec.differentiable) row.grad_inputs = {0};
+  return row;
+}
+
+double sign_of(double x) { return static_cast<double>((x > 0) - (x < 0)); }
+double relu_of(double x) { return x < 0 ? 0.0 : x; }  // NaN stays NaN
+double sigmoid_of(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+void add_unary_rows(std::vector<OpTestRow>& rows) {
+  const Domain any{-2, 2};
+  const Domain away_from_zero{-2, 2, 0.25};  // kinks at 0 (abs, relu), or a pole (reciprocal)
+  const Domain positive{0.5, 4};
+  const std::vector<UnarySpec> specs = {
+      {"neg", &reel::neg, [](double x) { return -x; }, Result::Same, kNumericDtypes, any},
+      {"abs", &reel::abs, [](double x) { return std::fabs(x); }, Result::Same, kNumericDtypes, away_from_zero},
+      // sign(NaN) is left out: PyTorch's answer is not settled across versions.
+      {"sign", &reel::sign, sign_of, Result::Same, kNumericDtypes, away_from_zero, false, false},
+      {"exp", &reel::exp, [](double x) { return std::exp(x); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"log", &reel::log, [](double x) { return std::log(x); }, Result::Float, kAllDtypes, positive},
+      {"log1p", &reel::log1p, [](double x) { return std::log1p(x); }, Result::Float, kAllDtypes, {-0.5, 3}},
+      {"expm1", &reel::expm1, [](double x) { return std::expm1(x); }, Result::Float, kAllDtypes, any},
+      {"sqrt", &reel::sqrt, [](double x) { return std::sqrt(x); }, Result::Float, kAllDtypes, positive},
+      {"rsqrt", &reel::rsqrt, [](double x) { return 1.0 / std::sqrt(x); }, Result::Float, kAllDtypes, positive},
+      {"square", &reel::square, [](double x) { return x * x; }, Result::Same, kNumericDtypes, any},
+      {"reciprocal", &reel::reciprocal, [](double x) { return 1.0 / x; }, Result::Float, kAllDtypes,
+       {-2, 2, 0.5}},
+      {"sin", &reel::sin, [](double x) { return std::sin(x); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"cos", &reel::cos, [](double x) { return std::cos(x); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"tanh", &reel::tanh, [](double x) { return std::tanh(x); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"sigmoid", &reel::sigmoid, sigmoid_of, Result::Float, kAllDtypes, {-4, 4}},
+      {"relu", &reel::relu, relu_of, Result::Same, kNumericDtypes, away_from_zero},
+      {"floor", &reel::floor, [](double x) { return std::floor(x); }, Result::Same, kNumericDtypes, {-3, 3}, false},
+      {"ceil", &reel::ceil, [](double x) { return std::ceil(x); }, Result::Same, kNumericDtypes, {-3, 3}, false},
+      {"round", &reel::round, [](double x) { return std::nearbyint(x); }, Result::Same, kNumericDtypes, {-3, 3},
+       false},
+      {"logical_not", &reel::logical_not, [](double x) { return x == 0 ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, any,
+       false},
+      {"isnan", &reel::isnan, [](double x) { return std::isnan(x) ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, any,
+       false},
+      {"isfinite", &reel::isfinite, [](double x) { return std::isfinite(x) ? 1.0 : 0.0; }, Result::Bool, kAllDtypes,
+       any, false},
+  };
+  for (const UnarySpec& spec : specs) rows.push_back(unary_row(spec));
+
+  // round: halves go to the even neighbour, as torch.round.
+  OpTestRow& round_row = *std::find_if(rows.begin(), rows.end(), [](const OpTestRow& r) { return r.op == "round"; });
+  auto base_samples = round_row.samples;
+  round_row.samples = [base_samples](ScalarType dtype, Device device) {
+    std::vector<Sample> samples = base_samples(dtype, device);
+    if (is_float(dtype)) {
+      InputMaker m(dtype, device);
+      Sample s = samples.front();
+      s.description = "halves round to even";
+      s.inputs = {m.values({8}, {0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5, 4.5})};
+      s.smooth = false;
+      samples.push_back(std::move(s));
+    }
+    return samples;
+  };
+}
+
+// ---- binary -----------------------------------------------------------------------------------------------
+// `op` is a generic callable taking (Tensor, Tensor), (Tensor, Scalar) and (Scalar, Tensor).
+struct BinarySpec {
+  std::string name;
+  std::function<Tensor(const Tensor&, const Tensor&)> tensor_tensor;
+  std::function<Tensor(const Tensor&, Scalar)> tensor_scalar;
+  std::function<Tensor(Scalar, const Tensor&)> scalar_tensor;
+  double (*reference)(double, double);
+  Result result;
+  std::vector<ScalarType> dtypes;
+  Domain domain_a, domain_b;            // smooth domains for floating dtypes
+  Domain int_domain_a, int_domain_b;    // and for integer dtypes
+  bool differentiable = true;
+  bool kink_where_equal = false;        // maximum / minimum
+  bool has_alpha = false;               // add / sub: a + alpha * b
+};
+
+template <typename Op>
+void set_binary_forms(BinarySpec& spec, Op op) {
+  spec.tensor_tensor = [op](const Tensor& a, const Tensor& b) { return op(a, b); };
+  spec.tensor_scalar = [op](const Tensor& a, Scalar b) { return op(a, b); };
+  spec.scalar_tensor = [op](Scalar a, const Tensor& b) { return op(a, b); };
+}
+
+std::vector<Sample> binary_samples(const BinarySpec& spec, ScalarType dtype, Device device) {
+  InputMaker m(dtype, device);
+  const Domain da = is_float(dtype) ? spec.domain_a : spec.int_domain_a;
+  const Domain db = is_float(dtype) ? spec.domain_b : spec.int_domain_b;
+  std::vector<Sample> samples;
+  auto add = [&](std::string description, std::vector<Tensor> inputs, ScalarType promoted, bool smooth = true) {
+    Sample s;
+    s.description = std::move(description);
+    s.inputs = std::move(inputs);
+    s.dtype = dtype;
+    s.promoted = promoted;
+    s.device = device;
+    s.smooth = smooth;
+    samples.push_back(std::move(s));
+    return &samples.back();
+  };
+  add("same shape [2, 3]", {m.make({2, 3}, da), m.make({2, 3}, db)}, dtype);
+  add("broadcast [3, 1, 4] with [2, 4]", {m.make({3, 1, 4}, da), m.make({2, 4}, db)}, dtype);
+  add("broadcast [5] with [4, 1]", {m.make({5}, da), m.make({4, 1}, db)}, dtype);
+  add("transposed [3, 4] with step-2 slice [3, 4]",
+      {m.make({3, 4}, da, Layout::Transposed), m.make({3, 4}, db, Layout::Strided)}, dtype);
+  add("step-2 slice [3] with transposed [4, 3]", {m.make({3}, da, Layout::Strided), m.make({4, 3}, db, Layout::Transposed)},
+      dtype);
+  add("size-0 [0, 3] with [1, 3]", {m.make({0, 3}, da), m.make({1, 3}, db)}, dtype);
+  add("0-dim with [2, 3]", {m.make({}, da), m.make({2, 3}, db)}, dtype);
+  add("0-dim with 0-dim", {m.make({}, da), m.make({}, db)}, dtype);
+  add("large [40000] with [40000] (several threads)", {m.make({40000}, da), m.make({40000}, db)}, dtype);
+  {
+    Tensor x = m.make({2, 3}, da);
+    add("the same tensor twice", {x, x}, dtype, !spec.kink_where_equal);
+  }
+  // Tensor op Scalar and Scalar op Tensor: a Scalar of the tensor's kind keeps the tensor's dtype, except
+  // that a bool tensor with an integer number goes to int64.
+  if (dtype != kBool) {
+    Sample* s = add("tensor op scalar", {m.make({2, 3}, da)}, dtype);
+    s->scalar = scalar_of(integral_or(m.uniform(db.lo, db.hi), dtype), dtype);
+    if (std::fabs(s->scalar->to_double()) < db.min_abs) s->scalar = scalar_of(db.hi, dtype);
+    s = add("scalar op tensor", {m.make({2, 3}, db)}, dtype);
+    s->scalar = scalar_of(integral_or(m.uniform(std::max(da.lo, da.min_abs), da.hi), dtype), dtype);
+    s->scalar_first = true;
+  }
+  // Mixed dtypes (PyTorch's promotion): dimensioned tensors outrank 0-dim ones, which outrank numbers,
+  // unless the lower-ranked operand is of a higher category (bool < integer < floating).
+  if (spec.name != "pow" || dtype != kBool) {
+    add("with an int64 0-dim tensor", {m.make({2, 3}, da), m.make({}, kInt64, spec.int_domain_b)},
+        dtype == kBool ? kInt64 : dtype);
+  }
+  add("with a float64 0-dim tensor", {m.make({2, 3}, da), m.make({}, kFloat64, spec.domain_b)},
+      is_float(dtype) ? dtype : kFloat64);
+  add("with a float32 [3] tensor", {m.make({2, 3}, da), m.make({3}, kFloat32, spec.domain_b)},
+      promote(dtype, kFloat32));
+  if (!is_float(dtype)) {
+    Sample* s = add("integer tensor op floating scalar (gives float32)", {m.make({2, 3}, da)}, kFloat32);
+    s->scalar = Scalar(spec.domain_b.min_abs > 0 ? 1.25 : 0.75);
+  }
+  if (spec.has_alpha && dtype != kBool) {
+    Sample* s = add("a + alpha * b", {m.make({2, 3}, da), m.make({3}, db)}, dtype);
+    s->scalar2 = is_float(dtype) ? Scalar(0.5) : Scalar(int64_t{2});
+  }
+  if (is_float(dtype)) {
+    std::vector<double> specials = special_values();
+    add("special values, every pair", {m.values({10, 1}, specials), m.values({1, 10}, specials)}, dtype, false);
+  }
+  return samples;
+}
+
+OpTestRow binary_row(const BinarySpec& spec) {
+  OpTestRow row;
+  row.op = spec.name;
+  row.dtypes = spec.dtypes;
+  row.samples = [spec](ScalarType dtype, Device device) { return binary_samples(spec, dtype, device); };
+  row.run = [spec](const Sample& s) {
+    if (s.scalar && s.scalar_first) return std::vector<Tensor>{spec.scalar_tensor(*s.scalar, s.inputs[0])};
+    if (s.scalar) return std::vector<Tensor>{spec.tensor_scalar(s.inputs[0], *s.scalar)};
+    if (s.scalar2) {
+      return std::vector<Tensor>{spec.name == "add" ? reel::add(s.inputs[0], s.inputs[1], *s.scalar2)
+                                                    : reel::sub(s.inputs[0], s.inputs[1], *s.scalar2)};
+    }
+    return std::vector<Tensor>{spec.tensor_tensor(s.inputs[0], s.inputs[1])};
+  };
+  row.reference = [spec](const Sample& s) {
+    const ScalarType compute = compute_dtype(spec.result, s.promoted);
+    RefTensor a, b;
+    if (s.scalar) {
+      const RefTensor number({}, {s.scalar->to_double()}, compute);
+      a = s.scalar_first ? number : RefTensor::of(s.inputs[0]);
+      b = s.scalar_first ? RefTensor::of(s.inputs[0]) : number;
+    } else {
+      a = RefTensor::of(s.inputs[0]);
+      b = RefTensor::of(s.inputs[1]);
+    }
+    a = cast(a, compute);
+    b = cast(b, compute);
+    if (s.scalar2) b = cast(map_unary(b, [&](double v) { return v * s.scalar2->to_double(); }, compute), compute);
+    return std::vector<RefTensor>{map_binary(a, b, spec.reference, result_dtype(spec.result, s.promoted))};
+  };
+  row.differentiable = spec.differentiable;
+  if (spec.differentiable) row.grad_inputs = {0, 1};
+  return row;
+}
+
+double pow_of(double a, double b) { return std::pow(a, b); }
+double maximum_of(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
+double minimum_of(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
+
+void add_binary_rows(std::vector<OpTestRow>& rows) {
+  const Domain any{-2, 2};
+  const Domain ints{-3, 3};
+  std::vector<BinarySpec> specs;
+  auto spec = [&](std::string name, double (*reference)(double, double), Result result,
+                  std::vector<ScalarType> dtypes, bool differentiable = true) -> BinarySpec& {
+    BinarySpec s;
+    s.name = std::move(name);
+    s.reference = reference;
+    s.result = result;
+    s.dtypes = std::move(dtypes);
+    s.domain_a = s.domain_b = any;
+    s.int_domain_a = s.int_domain_b = ints;
+    s.differentiable = differentiable;
+    specs.push_back(std::move(s));
+    return specs.back();
+  };
+  BinarySpec* s = &spec("add", [](double a, double b) { return a + b; }, Result::Same, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::add(a, b); });
+  s->has_alpha = true;
+  s = &spec("sub", [](double a, double b) { return a - b; }, Result::Same, kNumericDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::sub(a, b); });
+  s->has_alpha = true;
+  s = &spec("mul", [](double a, double b) { return a * b; }, Result::Same, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::mul(a, b); });
+  s = &spec("div", [](double a, double b) { return a / b; }, Result::Div, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::div(a, b); });
+  s->domain_b = s->int_domain_b = {-2, 2, 0.5};
+  s = &spec("pow", pow_of, Result::Same, kNumericDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::pow(a, b); });
+  s->domain_a = {0.5, 2};  // positive base: smooth in both arguments
+  s->int_domain_a = {1, 3};
+  s->int_domain_b = {0, 3};  // negative integer powers are not supported in PyTorch
+  s = &spec("maximum", maximum_of, Result::Same, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::maximum(a, b); });
+  s->kink_where_equal = true;
+  s = &spec("minimum", minimum_of, Result::Same, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::minimum(a, b); });
+  s->kink_where_equal = true;
+  s = &spec("eq", [](double a, double b) { return a == b ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::eq(a, b); });
+  s = &spec("ne", [](double a, double b) { return a != b ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::ne(a, b); });
+  s = &spec("lt", [](double a, double b) { return a < b ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::lt(a, b); });
+  s = &spec("le", [](double a, double b) { return a <= b ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::le(a, b); });
+  s = &spec("gt", [](double a, double b) { return a > b ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::gt(a, b); });
+  s = &spec("ge", [](double a, double b) { return a >= b ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::ge(a, b); });
+  s = &spec("logical_and", [](double a, double b) { return a != 0 && b != 0 ? 1.0 : 0.0; }, Result::Bool,
+            kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::logical_and(a, b); });
+  s = &spec("logical_or", [](double a, double b) { return a != 0 || b != 0 ? 1.0 : 0.0; }, Result::Bool,
+            kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::logical_or(a, b); });
+  for (const BinarySpec& b : specs) rows.push_back(binary_row(b));
+}
+
+void add_elementwise_rows(std::vector<OpTestRow>& rows) {
+  add_unary_rows(rows);
+  add_binary_rows(rows);
+}
+
+}  // namespace
+
+REEL_OP_TABLE_ROWS(add_elementwise_rows);
+
+}  // namespace reel::test
