@@ -46,11 +46,19 @@ Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t in
   return g;
 }
 
-void accumulate_into(Tensor& slot, const Tensor& g) { slot = slot.defined() ? slot + g : g; }
+// Sums a gradient contribution into a buffer slot.
+void accumulate_into(Tensor& slot, Tensor g) {
+  if (!slot.defined()) {
+    slot = std::move(g);
+  } else {
+    slot = slot + g;
+  }
+}
 
 struct LeafSlot {
   TensorImpl* leaf;
   Tensor grad;
+  bool owned = false;  // grad is a tensor this pass created (safe to update in place)
 };
 
 struct Capture {
@@ -100,19 +108,33 @@ class GraphTask {
     }
   }
 
-  void add_leaf_grad(TensorImpl* leaf, const Tensor& g) {
+  void add_leaf_grad(TensorImpl* leaf, Tensor g) {
     AutogradMeta& meta = meta_of(leaf);
     if (meta.engine_epoch != epoch_) {
       meta.engine_epoch = epoch_;
       meta.engine_slot = static_cast<int32_t>(leaves_.size());
-      leaves_.push_back({leaf, Tensor()});
+      leaves_.push_back({leaf, Tensor(), false});
     }
-    accumulate_into(leaves_[static_cast<size_t>(meta.engine_slot)].grad, g);
+    LeafSlot& slot = leaves_[static_cast<size_t>(meta.engine_slot)];
+    if (slot.grad.defined() && !create_graph_) {
+      // Without create_graph the sum need not be differentiable: after the first sum the slot owns its
+      // tensor, and later contributions are added in place.
+      if (!slot.owned) {
+        slot.grad = slot.grad + g;
+        slot.owned = true;
+      } else {
+        slot.grad.add_(g);
+      }
+      return;
+    }
+    accumulate_into(slot.grad, std::move(g));
   }
 
   void run_node(Node& node) {
-    std::vector<Tensor> grads = std::move(node.grad_buffer);
-    node.grad_buffer.clear();
+    // Scratch vectors are reused across nodes (and the node keeps its buffer's capacity): no allocation here.
+    std::vector<Tensor>& grads = grads_scratch_;
+    grads.clear();
+    grads.swap(node.grad_buffer);
     bool any = false;
     for (const Tensor& g : grads) any |= g.defined();
     if (!any) {
@@ -133,7 +155,9 @@ class GraphTask {
       }
     }
     check_saved_versions(node);
-    std::vector<Tensor> input_grads(node.next_edges.size());
+    std::vector<Tensor>& input_grads = input_grads_scratch_;
+    input_grads.clear();
+    input_grads.resize(node.next_edges.size());
     BackwardContext ctx{node, grads, input_grads};
     node.backward(ctx);
     for (size_t i = 0; i < node.next_edges.size(); ++i) {
@@ -143,11 +167,13 @@ class GraphTask {
       if (edge.node != nullptr) {
         Node& next = *edge.node;
         if (next.grad_buffer.size() < next.num_outputs) next.grad_buffer.resize(next.num_outputs);
-        accumulate_into(next.grad_buffer[edge.input_nr], g);
+        accumulate_into(next.grad_buffer[edge.input_nr], std::move(g));
       } else {
-        add_leaf_grad(edge.leaf, g);
+        add_leaf_grad(edge.leaf, std::move(g));
       }
     }
+    grads.clear();
+    input_grads.clear();
     release_saved(node);
   }
 
@@ -227,6 +253,8 @@ class GraphTask {
   std::vector<Node*> roots_;
   std::vector<Node*> order_;
   std::vector<LeafSlot> leaves_;
+  std::vector<Tensor> grads_scratch_;
+  std::vector<Tensor> input_grads_scratch_;
 };
 
 Tensor default_root_grad(const Tensor& root, const char* where) {

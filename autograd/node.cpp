@@ -6,21 +6,37 @@
 
 #include <vector>
 
+
 namespace reel::autograd {
 
 namespace {
 
 std::atomic<int64_t> g_live_nodes{0};
 
-// A per-thread free list of node-sized blocks. Blocks freed by another thread join that thread's list.
-struct NodePool {
-  std::vector<void*> free_blocks;
-  ~NodePool() {
-    for (void* p : free_blocks) ::operator delete(p);
+constexpr size_t kMaxCachedNodes = size_t{1} << 16;
+
+// Cleared nodes kept for reuse by this thread.
+struct NodeCache {
+  std::vector<Node*> nodes;
+  bool shut_down = false;
+  ~NodeCache() {
+    shut_down = true;
+    for (Node* node : nodes) delete node;
+    nodes.clear();
   }
 };
-thread_local NodePool t_pool;
-constexpr size_t kMaxPooledBlocks = 1 << 16;
+thread_local NodeCache t_cache;
+
+void recycle(Node* node) {
+  node->clear();
+  g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
+  NodeCache& cache = t_cache;
+  if (!cache.shut_down && cache.nodes.size() < kMaxCachedNodes) {
+    cache.nodes.push_back(node);
+  } else {
+    delete node;
+  }
+}
 
 struct ReleaseQueue {
   std::vector<Node*> pending;
@@ -30,31 +46,42 @@ thread_local ReleaseQueue t_release;
 
 }  // namespace
 
-Node::Node() { g_live_nodes.fetch_add(1, std::memory_order_relaxed); }
+Node* Node::acquire() {
+  g_live_nodes.fetch_add(1, std::memory_order_relaxed);
+  NodeCache& cache = t_cache;
+  if (!cache.nodes.empty()) {
+    Node* node = cache.nodes.back();
+    cache.nodes.pop_back();
+    return node;
+  }
+  return new Node();
+}
 
-Node::~Node() {
+void Node::clear() {
   for (Edge& edge : next_edges) {
     if (edge.node != nullptr) release_node(edge.node);
     if (edge.leaf != nullptr) IntrusivePtr<TensorImpl>::adopt(edge.leaf).reset();
   }
-  g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void* Node::operator new(size_t size) {
-  if (size == sizeof(Node) && !t_pool.free_blocks.empty()) {
-    void* p = t_pool.free_blocks.back();
-    t_pool.free_blocks.pop_back();
-    return p;
+  next_edges.clear();
+  input_meta.clear();
+  output_meta.clear();
+  saved.clear();
+  grad_buffer.clear();
+  extra.reset();
+  hooks.reset();
+  if (has_attrs) {
+    attrs = OpAttrs();
+    has_attrs = false;
   }
-  return ::operator new(size);
-}
-
-void Node::operator delete(void* p) {
-  if (t_pool.free_blocks.size() < kMaxPooledBlocks) {
-    t_pool.free_blocks.push_back(p);
-    return;
-  }
-  ::operator delete(p);
+  refcount.store(0, std::memory_order_relaxed);
+  sequence_nr = 0;
+  op = OpId::NumOps;
+  name = "";
+  backward = nullptr;
+  num_outputs = 1;
+  saved_released = false;
+  had_saved = false;
+  visit_epoch = 0;
 }
 
 void retain_node(Node* node) { node->refcount.fetch_add(1, std::memory_order_relaxed); }
@@ -68,7 +95,7 @@ void release_node(Node* node) {
   while (!queue.pending.empty()) {
     Node* next = queue.pending.back();
     queue.pending.pop_back();
-    delete next;  // may push more nodes onto the queue
+    recycle(next);  // releasing its edges may push more nodes onto the queue
   }
   queue.draining = false;
 }

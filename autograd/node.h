@@ -63,6 +63,8 @@ struct OutputHook {
 };
 
 struct Node {
+  Node() = default;
+  ~Node() { clear(); }
   std::atomic<int32_t> refcount{0};
   uint64_t sequence_nr = 0;
   OpId op = OpId::NumOps;          // built-in op, or NumOps for custom functions
@@ -81,13 +83,14 @@ struct Node {
   std::unique_ptr<NodeExtra> extra;
   std::unique_ptr<std::vector<OutputHook>> hooks;
 
-  Node();
-  ~Node();
+  // Nodes are recycled through a per-thread cache with their vectors' capacity intact, so recording allocates
+  // no memory in steady state. acquire() returns a cleared node with refcount 0; release_node() recycles it.
+  static Node* acquire();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
-  // Nodes come from a per-thread free list: recording allocates no fresh memory in steady state.
-  static void* operator new(size_t size);
-  static void operator delete(void* p);
+  // Drops edges, saved tensors, buffers, hooks and extra state; keeps the vectors' capacity.
+  void clear();
+  bool has_attrs = false;
 
   std::string debug_name() const { return name; }
 };

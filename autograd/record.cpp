@@ -21,7 +21,7 @@ Node* create_node(const char* name, BackwardFn backward, const Tensor* const* in
   bool any_floating_output = false;
   for (int j = 0; j < num_outputs; ++j) any_floating_output |= outputs[j]->is_floating_point();
   if (!any_floating_output) return nullptr;
-  Node* node = new Node();
+  Node* node = Node::acquire();
   node->name = name;
   node->backward = backward;
   node->num_outputs = static_cast<uint32_t>(num_outputs);
@@ -99,7 +99,10 @@ void record_op(OpId op, const Tensor* const* inputs, int num_inputs, Tensor* con
   Node* node = create_node(derivative.name, derivative.fn, inputs, num_inputs, outputs, num_outputs);
   if (node == nullptr) return;
   node->op = op;
-  if (attrs != nullptr) node->attrs = *attrs;
+  if (attrs != nullptr) {
+    node->attrs = *attrs;
+    node->has_attrs = true;
+  }
   // Save what the formula will read for the inputs that need gradients.
   uint32_t inputs_to_save = 0;
   bool save_outputs = false;

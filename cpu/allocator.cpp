@@ -39,8 +39,10 @@ int size_class(size_t nbytes, size_t* rounded) {
   return (log2 - 6) * kClassesPerDoubling + static_cast<int>(steps);
 }
 
+// The hot path touches one counter (allocated) and reads the peak; cached bytes are derived as
+// reserved - allocated, where reserved changes only when memory comes from or goes back to the OS.
 struct Stats {
-  std::atomic<int64_t> allocated{0}, peak{0}, cached{0}, system{0}, hits{0};
+  std::atomic<int64_t> allocated{0}, peak{0}, reserved{0}, system{0};
   std::atomic<int64_t> limit{int64_t{1} << 30};
   void add_allocated(int64_t bytes) {
     int64_t now = allocated.fetch_add(bytes, std::memory_order_relaxed) + bytes;
@@ -48,6 +50,7 @@ struct Stats {
     while (now > previous && !peak.compare_exchange_weak(previous, now, std::memory_order_relaxed)) {
     }
   }
+  int64_t cached() const { return reserved.load(std::memory_order_relaxed) - allocated.load(std::memory_order_relaxed); }
 };
 Stats g_stats;
 
@@ -68,24 +71,29 @@ void* system_allocate(size_t rounded) {
   }
   if (p == nullptr) {
     throw OutOfMemoryError(fmt::format("CPU allocator: out of memory allocating {} bytes ({} bytes allocated, {} cached)",
-                                       rounded, g_stats.allocated.load(), g_stats.cached.load()));
+                                       rounded, g_stats.allocated.load(), g_stats.cached()));
   }
   g_stats.system.fetch_add(1, std::memory_order_relaxed);
+  g_stats.reserved.fetch_add(static_cast<int64_t>(rounded), std::memory_order_relaxed);
   return p;
 }
 
+void system_free(void* p, size_t rounded) {
+  std::free(p);
+  g_stats.reserved.fetch_sub(static_cast<int64_t>(rounded), std::memory_order_relaxed);
+}
+
+// `p` is already counted as cached (not allocated); keep it in the shared pool unless over the limit.
 void release_to_pool(int cls, size_t rounded, void* p) {
   SharedPool& pool = shared_pool();
   {
     std::lock_guard<std::mutex> lock(pool.mutex);
-    if (g_stats.cached.load(std::memory_order_relaxed) + static_cast<int64_t>(rounded) <=
-        g_stats.limit.load(std::memory_order_relaxed)) {
+    if (g_stats.cached() <= g_stats.limit.load(std::memory_order_relaxed)) {
       pool.blocks[cls].push_back(p);
-      g_stats.cached.fetch_add(static_cast<int64_t>(rounded), std::memory_order_relaxed);
       return;
     }
   }
-  std::free(p);
+  system_free(p, rounded);
 }
 
 struct ThreadCache {
@@ -96,9 +104,7 @@ struct ThreadCache {
     for (int cls = 0; cls < kNumClasses; ++cls) {
       while (counts[cls] > 0) {
         void* p = slots[cls][--counts[cls]];
-        size_t rounded = class_bytes(cls);
-        g_stats.cached.fetch_sub(static_cast<int64_t>(rounded), std::memory_order_relaxed);
-        release_to_pool(cls, rounded, p);
+        release_to_pool(cls, class_bytes(cls), p);
       }
     }
   }
@@ -118,11 +124,7 @@ class CachingCpuAllocator final : public Allocator {
     size_t rounded = 0;
     const int cls = size_class(nbytes, &rounded);
     g_stats.add_allocated(static_cast<int64_t>(rounded));
-    if (rounded <= kThreadCacheMaxBytes && t_cache.counts[cls] > 0) {
-      g_stats.cached.fetch_sub(static_cast<int64_t>(rounded), std::memory_order_relaxed);
-      g_stats.hits.fetch_add(1, std::memory_order_relaxed);
-      return t_cache.slots[cls][--t_cache.counts[cls]];
-    }
+    if (rounded <= kThreadCacheMaxBytes && t_cache.counts[cls] > 0) return t_cache.slots[cls][--t_cache.counts[cls]];
     {
       SharedPool& pool = shared_pool();
       std::lock_guard<std::mutex> lock(pool.mutex);
@@ -130,8 +132,6 @@ class CachingCpuAllocator final : public Allocator {
       if (!list.empty()) {
         void* p = list.back();
         list.pop_back();
-        g_stats.cached.fetch_sub(static_cast<int64_t>(rounded), std::memory_order_relaxed);
-        g_stats.hits.fetch_add(1, std::memory_order_relaxed);
         return p;
       }
     }
@@ -150,7 +150,6 @@ class CachingCpuAllocator final : public Allocator {
     g_stats.allocated.fetch_sub(static_cast<int64_t>(rounded), std::memory_order_relaxed);
     if (rounded <= kThreadCacheMaxBytes && t_cache.counts[cls] < kThreadCacheSlots) {
       t_cache.slots[cls][t_cache.counts[cls]++] = p;
-      g_stats.cached.fetch_add(static_cast<int64_t>(rounded), std::memory_order_relaxed);
       return;
     }
     release_to_pool(cls, rounded, p);
@@ -168,9 +167,8 @@ MemoryStats memory_stats() {
   MemoryStats s;
   s.allocated_bytes = g_stats.allocated.load();
   s.peak_allocated_bytes = g_stats.peak.load();
-  s.cached_bytes = g_stats.cached.load();
+  s.cached_bytes = g_stats.cached();
   s.system_allocations = g_stats.system.load();
-  s.cache_hits = g_stats.hits.load();
   return s;
 }
 
@@ -181,11 +179,8 @@ void empty_cache() {
   SharedPool& pool = shared_pool();
   std::lock_guard<std::mutex> lock(pool.mutex);
   for (int cls = 0; cls < kNumClasses; ++cls) {
-    const int64_t bytes = static_cast<int64_t>(ThreadCache::class_bytes(cls));
-    for (void* p : pool.blocks[cls]) {
-      std::free(p);
-      g_stats.cached.fetch_sub(bytes, std::memory_order_relaxed);
-    }
+    const size_t bytes = ThreadCache::class_bytes(cls);
+    for (void* p : pool.blocks[cls]) system_free(p, bytes);
     pool.blocks[cls].clear();
   }
 }

@@ -36,7 +36,7 @@ namespace reel::cpu {
 namespace {
 
 constexpr int64_t kChunk = 16384;   // reduced elements folded into one partial result
-constexpr int64_t kColumns = 256;   // outputs the column loop advances together
+constexpr int64_t kColumns = 2048;  // outputs the column loop advances together (a row of a matrix, usually)
 constexpr int64_t kGrain = 32768;   // input elements below which work stays on one thread
 
 // ---- the two loops -------------------------------------------------------------------------------------------
@@ -129,16 +129,16 @@ void reduce_columns(const ReduceLayout& layout, const Op& op, const typename Op:
   if (!split_chunks(tasks, chunks)) {
     const int64_t grain = std::max<int64_t>(1, kGrain / (reduced * block_width));
     parallel_for(0, tasks, grain, [&](int64_t begin, int64_t end) {
-      std::array<Acc, kColumns> acc, part;
+      std::unique_ptr<Acc[]> acc(new Acc[block_width]), part(new Acc[block_width]);
       AxisCounter row(layout.kept, outer_ndim);
       for (int64_t task = begin; task < end; ++task) {
         const Block block = locate(row, task);
-        fold_chunk(block, 0, acc.data());
+        fold_chunk(block, 0, acc.get());
         for (int64_t c = 1; c < chunks; ++c) {
-          fold_chunk(block, c, part.data());
+          fold_chunk(block, c, part.get());
           for (int64_t j = 0; j < block.count; ++j) acc[j] = op.merge(acc[j], part[j]);
         }
-        store(block, acc.data());
+        store(block, acc.get());
       }
     });
     return;
@@ -466,29 +466,40 @@ struct VarReduce {
     return Moments{count, mean + deviation / count, squares - deviation * deviation / count};
   }
 
+  // One pass over the (usually out-of-cache) block: sums of x - k and (x - k)^2 with k = the chunk's first
+  // value in each column, a shift close enough to the mean that the final subtraction loses little.
   void reduce_columns(Acc* acc, int64_t columns, int64_t column_stride, const T* base, const ReducedWalker& walker,
                       int64_t begin, int64_t end) const {
     const double count = static_cast<double>(end - begin);
-    std::array<double, kColumns> mean{}, deviation{}, squares{};
+    std::unique_ptr<double[]> storage(new double[static_cast<size_t>(3 * columns)]());
+    double* __restrict shift = storage.get();
+    double* __restrict deviation = shift + columns;
+    double* __restrict squares = deviation + columns;
+    bool first_row = true;
     walker.for_each_run(begin, end, [&](int64_t offset, int64_t length, int64_t stride, int64_t) {
       for (int64_t i = 0; i < length; ++i) {
         const T* row = base + offset + i * stride;
-        for (int64_t j = 0; j < columns; ++j) mean[j] += load(row + j * column_stride);
-      }
-    });
-    for (int64_t j = 0; j < columns; ++j) mean[j] /= count;
-    walker.for_each_run(begin, end, [&](int64_t offset, int64_t length, int64_t stride, int64_t) {
-      for (int64_t i = 0; i < length; ++i) {
-        const T* row = base + offset + i * stride;
-        for (int64_t j = 0; j < columns; ++j) {
-          const double d = load(row + j * column_stride) - mean[j];
-          deviation[j] += d;
-          squares[j] += d * d;
+        if (first_row) {
+          for (int64_t j = 0; j < columns; ++j) shift[j] = load(row + j * column_stride);
+          first_row = false;
+        }
+        if (column_stride == 1) {
+          for (int64_t j = 0; j < columns; ++j) {
+            const double d = load(row + j) - shift[j];
+            deviation[j] += d;
+            squares[j] += d * d;
+          }
+        } else {
+          for (int64_t j = 0; j < columns; ++j) {
+            const double d = load(row + j * column_stride) - shift[j];
+            deviation[j] += d;
+            squares[j] += d * d;
+          }
         }
       }
     });
     for (int64_t j = 0; j < columns; ++j)
-      acc[j] = Moments{count, mean[j] + deviation[j] / count, squares[j] - deviation[j] * deviation[j] / count};
+      acc[j] = Moments{count, shift[j] + deviation[j] / count, squares[j] - deviation[j] * deviation[j] / count};
   }
 
   void store(Acc a, int64_t at) const {

@@ -6,6 +6,7 @@
 #   REEL_BUILD_DIR=/tmp/b scripts/demo.sh
 set -euo pipefail
 
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 reel_install_missing

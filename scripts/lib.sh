@@ -7,6 +7,7 @@
 #                          whenever nvcc is found (REEL_CUDA=AUTO, the project default)
 #   reel_build             builds everything with all cores
 # The build folder is $REEL_BUILD_DIR, default <repo>/build. Extra cmake options go in $REEL_CMAKE_ARGS.
+# shellcheck shell=bash
 
 REEL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REEL_BUILD_DIR="${REEL_BUILD_DIR:-$REEL_ROOT/build}"

@@ -7,6 +7,7 @@
 # Exits non-zero when installing, configuring, building or any test fails.
 set -euo pipefail
 
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 reel_install_missing

@@ -9,6 +9,23 @@ TensorIter::TensorIter(const Tensor* const* operands, int count) : ntensors_(cou
   const int64_t nd = out.dim();
   numel_ = out.numel();
 
+  // Fast path: every operand dense with the output's shape, or a single broadcast element -> one flat run.
+  bool flat = true;
+  for (int i = 0; i < count && flat; ++i) {
+    const Tensor& t = *operands[i];
+    flat = t.is_contiguous() && (t.numel() == 1 || t.sizes() == out.sizes());
+  }
+  if (flat) {
+    shape_.assign(1, numel_);
+    for (int i = 0; i < count; ++i) {
+      const Tensor& t = *operands[i];
+      data_[i] = static_cast<char*>(t.data_ptr());
+      dtypes_[i] = t.dtype();
+      strides_[i].assign(1, t.numel() == 1 && numel_ != 1 ? 0 : t.element_size());
+    }
+    return;
+  }
+
   // 1. Broadcast byte strides for every operand, aligned to the output's trailing dims.
   DimVector full_strides[kMaxOperands];
   for (int i = 0; i < count; ++i) {

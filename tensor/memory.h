@@ -14,7 +14,6 @@ struct MemoryStats {
   int64_t peak_allocated_bytes = 0;  // high-water mark of allocated_bytes since start or reset
   int64_t cached_bytes = 0;          // bytes in freed blocks kept for reuse
   int64_t system_allocations = 0;    // blocks obtained from the OS
-  int64_t cache_hits = 0;            // allocations served from the cache
 };
 
 MemoryStats memory_stats();

@@ -144,7 +144,7 @@ Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
   REEL_CHECK(!(promoted == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shapes {} and {})", name,
              shape_str(a.sizes()), shape_str(b.sizes()));
   const ScalarType compute = compute_dtype(rule, promoted);
-  DimVector shape = broadcast_shapes(a.sizes(), b.sizes(), name);
+  DimVector shape = a.sizes() == b.sizes() ? DimVector(a.sizes()) : broadcast_shapes(a.sizes(), b.sizes(), name);
   Tensor lhs = cast_to(a, compute);
   Tensor rhs = cast_to(b, compute);
   Tensor out = Tensor::make(shape, rule == ResultRule::Bool ? kBool : compute, a.device());
@@ -166,12 +166,59 @@ Tensor binary_op(OpId op, Scalar a, const Tensor& b) {
   return binary_op(op, scalar_tensor(a, TensorOptions(promoted).device(b.device())), b);
 }
 
+// True when `from` broadcasts to exactly `to` (so an in-place result keeps self's shape).
+bool broadcasts_to(IntList from, IntList to) {
+  if (from.size() > to.size()) return false;
+  const size_t lead = to.size() - from.size();
+  for (size_t i = 0; i < from.size(); ++i)
+    if (from[i] != 1 && from[i] != to[lead + i]) return false;
+  return true;
+}
+
+// The common in-place case — nothing to record, result dtype equal to self's — runs the kernel straight into
+// self. Returns false when the general path (out of place, then copy and take over history) is needed.
+bool try_unary_in_place(OpId op, Tensor& self) {
+  if (!self.defined() || (is_grad_enabled() && self.requires_grad())) return false;
+  const ResultRule rule = op_info(op).result;
+  if (rule == ResultRule::Bool || (self.dtype() == kBool && rejects_bool(op))) return false;
+  if (compute_dtype(rule, self.dtype()) != self.dtype()) return false;
+  self.bump_version();
+  const Tensor* operands[] = {&self, &self};
+  run_elementwise(op, operands, 2);
+  return true;
+}
+
+bool try_binary_in_place(OpId op, Tensor& self, const Tensor& other) {
+  if (!self.defined() || !other.defined() || self.device() != other.device()) return false;
+  if (is_grad_enabled() && (self.requires_grad() || other.requires_grad())) return false;
+  const ResultRule rule = op_info(op).result;
+  if (rule == ResultRule::Bool) return false;
+  const ScalarType promoted = result_type(self, other);
+  if ((promoted == kBool && rejects_bool(op)) || compute_dtype(rule, promoted) != self.dtype()) return false;
+  if (!broadcasts_to(other.sizes(), self.sizes())) return false;
+  Tensor rhs = cast_to(other, self.dtype());
+  self.bump_version();
+  const Tensor* operands[] = {&self, &self, &rhs};
+  run_elementwise(op, operands, 3);
+  return true;
+}
+
+bool try_binary_in_place(OpId op, Tensor& self, Scalar other) {
+  if (!self.defined() || (is_grad_enabled() && self.requires_grad())) return false;
+  const ResultRule rule = op_info(op).result;
+  if (rule == ResultRule::Bool) return false;
+  const ScalarType promoted = result_type(self, other);
+  if ((promoted == kBool && rejects_bool(op)) || compute_dtype(rule, promoted) != self.dtype()) return false;
+  return try_binary_in_place(op, self, scalar_tensor(other, TensorOptions(self.dtype()).device(self.device())));
+}
+
 }  // namespace
 
 #define REEL_UNARY_OP(name, functor, result, math)                                     \
   Tensor name(const Tensor& x) { return unary_op(OpId::name, x); }                     \
   Tensor Tensor::name() const { return unary_op(OpId::name, *this); }                  \
   Tensor& Tensor::name##_() {                                                          \
+    if (try_unary_in_place(OpId::name, *this)) return *this;                           \
     return in_place(#name, *this, {}, [](const Tensor& self) { return unary_op(OpId::name, self); }); \
   }
 #define REEL_BINARY_OP(name, functor, result, math)                                                       \
@@ -181,10 +228,12 @@ Tensor binary_op(OpId op, Scalar a, const Tensor& b) {
   Tensor Tensor::name(const Tensor& other) const { return binary_op(OpId::name, *this, other); }           \
   Tensor Tensor::name(Scalar other) const { return binary_op(OpId::name, *this, other); }                  \
   Tensor& Tensor::name##_(const Tensor& other) {                                                           \
+    if (try_binary_in_place(OpId::name, *this, other)) return *this;                                      \
     return in_place(#name, *this, {&other},                                                               \
                     [&](const Tensor& self) { return binary_op(OpId::name, self, other); });               \
   }                                                                                                        \
   Tensor& Tensor::name##_(Scalar other) {                                                                  \
+    if (try_binary_in_place(OpId::name, *this, other)) return *this;                                      \
     return in_place(#name, *this, {}, [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \
   }
 #include "tensor/ops.def"
@@ -203,6 +252,7 @@ Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
 Tensor Tensor::add(const Tensor& other, Scalar alpha) const { return reel::add(*this, other, alpha); }
 Tensor Tensor::sub(const Tensor& other, Scalar alpha) const { return reel::sub(*this, other, alpha); }
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
+  if (alpha.to_double() == 1.0 && !alpha.is_bool() && try_binary_in_place(OpId::add, *this, other)) return *this;
   return in_place("add", *this, {&other}, [&](const Tensor& self) { return reel::add(self, other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {

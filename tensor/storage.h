@@ -87,6 +87,8 @@ struct StorageImpl {
 
   StorageImpl(size_t bytes, Device where);         // allocates from the device's allocator
   StorageImpl(void* borrowed, size_t bytes, Device where, std::function<void(void*)> deleter);
+  static void* operator new(size_t size);  // per-thread pool (tensor/pool.h)
+  static void operator delete(void* p, size_t size);
   StorageImpl(const StorageImpl&) = delete;
   StorageImpl& operator=(const StorageImpl&) = delete;
   ~StorageImpl();

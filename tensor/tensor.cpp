@@ -5,6 +5,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
+#include "tensor/pool.h"
 
 namespace reel {
 
@@ -58,6 +59,11 @@ Allocator* get_allocator(DeviceType type) {
   return a;
 }
 
+void* StorageImpl::operator new(size_t size) { return detail::ThreadLocalPool<sizeof(StorageImpl)>::allocate(size); }
+void StorageImpl::operator delete(void* p, size_t size) {
+  detail::ThreadLocalPool<sizeof(StorageImpl)>::release(p, size);
+}
+
 StorageImpl::StorageImpl(size_t bytes, Device where) : nbytes(bytes), device(where) {
   allocator = get_allocator(where.type);
   data = allocator->allocate(bytes);
@@ -78,6 +84,11 @@ StorageImpl::~StorageImpl() {
 }
 
 // ---- TensorImpl / Tensor ---------------------------------------------------------------------------------
+void* TensorImpl::operator new(size_t size) { return detail::ThreadLocalPool<sizeof(TensorImpl)>::allocate(size); }
+void TensorImpl::operator delete(void* p, size_t size) {
+  detail::ThreadLocalPool<sizeof(TensorImpl)>::release(p, size);
+}
+
 void TensorImpl::refresh_contiguity() {
   int64_t expected = 1;
   is_contiguous = true;
@@ -92,17 +103,30 @@ void TensorImpl::refresh_contiguity() {
 }
 
 Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device) {
-  const int64_t numel = checked_numel(sizes, "empty");
+  // One pass computes the strides, the element count and the overflow/negative-size checks.
   const int64_t element = reel::element_size(dtype);
-  REEL_CHECK(numel <= INT64_MAX / element, "empty: shape {} of {} needs more bytes than int64 can count",
-             shape_str(sizes), dtype_name(dtype));
   auto* impl = new TensorImpl();
   IntrusivePtr<TensorImpl> handle(impl);
+  impl->sizes = DimVector(sizes);
+  impl->strides.resize(sizes.size());
+  int64_t numel = 1;
+  bool ok = true;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    const int64_t s = sizes[i];
+    impl->strides[i] = numel;
+    ok &= s >= 0;
+    ok &= !__builtin_mul_overflow(numel, s > 1 ? s : 1, &numel);
+  }
+  if (!ok) checked_numel(sizes, "empty");  // throws with the precise message
+  for (int64_t s : sizes)
+    if (s == 0) numel = 0;
+  if (numel > (INT64_MAX >> 3)) {  // rare: only then pay for the exact division
+    REEL_CHECK(numel <= INT64_MAX / element, "empty: shape {} of {} needs more bytes than int64 can count",
+               shape_str(sizes), dtype_name(dtype));
+  }
   impl->dtype = dtype;
   impl->device = device;
   impl->numel = numel;
-  impl->sizes = DimVector(sizes);
-  impl->strides = contiguous_strides(sizes);
   impl->is_contiguous = true;
   impl->storage = Storage(new StorageImpl(static_cast<size_t>(numel * element), device));
   return Tensor(std::move(handle));

@@ -58,6 +58,8 @@ struct TensorImpl {
   std::unique_ptr<AutogradMetaBase> autograd;
 
   TensorImpl() = default;
+  static void* operator new(size_t size);  // per-thread pool (tensor/pool.h)
+  static void operator delete(void* p, size_t size);
   TensorImpl(const TensorImpl&) = delete;
   TensorImpl& operator=(const TensorImpl&) = delete;
   ~TensorImpl() {

@@ -1,4 +1,5 @@
-// reel/test/op_table_elementwise.cpp — op-table rows of the unary and binary elementwise ops.
+// reel/test/op_table_elementwise.cpp — op-table rows of the unary and binary elementwise ops and of the fused
+// backward primitives (tanh_backward, sigmoid_backward, threshold_backward) that autograd's formulas call.
 //
 // Each row is built from a small spec: the reel op, its double reference, the result-dtype rule (restated
 // from ops.def as the specification), the domain where the op is smooth, and the dtypes it supports.
@@ -337,9 +338,64 @@ void add_binary_rows(std::vector<OpTestRow>& rows) {
   for (const BinarySpec& b : specs) rows.push_back(binary_row(b));
 }
 
+// ---- fused backward primitives: (grad, saved) -> input gradient ---------------------------------------------
+// The saved operand takes values the forward op can produce: tanh outputs in (-1, 1), sigmoid outputs in
+// (0, 1), relu inputs away from the threshold at 0.
+struct FusedSpec {
+  std::string name;
+  Tensor (*op)(const Tensor&, const Tensor&);
+  double (*reference)(double grad, double saved);
+  Domain saved_domain;
+};
+
+OpTestRow fused_row(const FusedSpec& spec) {
+  OpTestRow row;
+  row.op = spec.name;
+  row.dtypes = kFloatDtypes;
+  row.samples = [spec](ScalarType dtype, Device device) {
+    InputMaker m(dtype, device);
+    const Domain saved = spec.saved_domain;
+    std::vector<Sample> out;
+    auto add = [&](std::string description, Tensor grad, Tensor saved_value) {
+      Sample s;
+      s.description = std::move(description);
+      s.inputs = {std::move(grad), std::move(saved_value)};
+      s.dtype = s.promoted = dtype;
+      s.device = device;
+      out.push_back(std::move(s));
+    };
+    add("same shape [2, 3]", m.make({2, 3}), m.make({2, 3}, saved));
+    add("transposed grad, step-2 slice saved", m.make({3, 4}, Domain{}, Layout::Transposed),
+        m.make({3, 4}, saved, Layout::Strided));
+    add("size-0 [0, 3]", m.make({0, 3}), m.make({0, 3}, saved));
+    add("0-dim", m.make({}), m.make({}, saved));
+    add("large [40000]", m.make({40000}), m.make({40000}, saved));
+    return out;
+  };
+  row.run = [op = spec.op](const Sample& s) { return std::vector<Tensor>{op(s.inputs[0], s.inputs[1])}; };
+  row.reference = [spec](const Sample& s) {
+    return std::vector<RefTensor>{
+        map_binary(RefTensor::of(s.inputs[0]), RefTensor::of(s.inputs[1]), spec.reference, s.dtype)};
+  };
+  row.differentiable = true;
+  row.grad_inputs = {0, 1};
+  return row;
+}
+
+void add_fused_rows(std::vector<OpTestRow>& rows) {
+  const std::vector<FusedSpec> specs = {
+      {"tanh_backward", &reel::tanh_backward, [](double g, double y) { return g * (1 - y * y); }, {-0.95, 0.95}},
+      {"sigmoid_backward", &reel::sigmoid_backward, [](double g, double y) { return g * y * (1 - y); }, {0.05, 0.95}},
+      {"threshold_backward", &reel::threshold_backward, [](double g, double x) { return x > 0 ? g : 0.0; },
+       {-2, 2, 0.25}},
+  };
+  for (const FusedSpec& spec : specs) rows.push_back(fused_row(spec));
+}
+
 void add_elementwise_rows(std::vector<OpTestRow>& rows) {
   add_unary_rows(rows);
   add_binary_rows(rows);
+  add_fused_rows(rows);
 }
 
 }  // namespace

@@ -41,16 +41,17 @@ TEST_CASE("errors: shapes that do not broadcast", "[errors]") {
   const Tensor a = ones({2, 3}), b = ones({4});
   check_error([&] { reel::add(a, b); }, {"add", "[2, 3]", "[4]"});
   check_error([&] { reel::mul(ones({3, 1, 4}), ones({2, 3})); }, {"mul", "[3, 1, 4]", "[2, 3]"});
-  check_error([&] { reel::where(ones({2}, kBool), a, b); }, {"where", "[2, 3]", "[4]"});
+  check_error([&] { reel::where(ones({2, 3}, kBool), a, b); }, {"where", "[2, 3]", "[4]"});
   check_error([&] { reel::masked_fill(a, ones({3, 3}, kBool), 1.0); }, {"masked_fill", "[2, 3]", "[3, 3]"});
   check_error([&] { Tensor x = ones({2, 3}); x.copy_(ones({4})); }, {"copy_", "[2, 3]", "[4]"});
 }
 
 TEST_CASE("errors: matrix products with mismatched inner sizes", "[errors]") {
-  check_error([] { reel::mm(ones({2, 3}), ones({4, 5})); }, {"mm", "[2, 3]", "[4, 5]"});
-  check_error([] { reel::bmm(ones({2, 2, 3}), ones({2, 4, 5})); }, {"bmm", "[2, 2, 3]", "[2, 4, 5]"});
+  // PyTorch's wording, which these messages follow, writes the shapes as 2x3.
+  check_error([] { reel::mm(ones({2, 3}), ones({4, 5})); }, {"mm", "2x3", "4x5"});
+  check_error([] { reel::bmm(ones({2, 2, 3}), ones({2, 4, 5})); }, {"bmm", "2x2x3", "2x4x5"});
   check_error([] { reel::matmul(ones({2, 3}), ones({4})); }, {"matmul", "[2, 3]", "[4]"});
-  check_error([] { reel::addmm(ones({2, 5}), ones({2, 3}), ones({4, 5})); }, {"addmm", "[2, 3]", "[4, 5]"});
+  check_error([] { reel::addmm(ones({2, 5}), ones({2, 3}), ones({4, 5})); }, {"addmm", "2x3", "4x5"});
   check_error([] { reel::mm(ones({2, 3}), ones({3})); }, {"mm", "[3]"});
 }
 
@@ -143,7 +144,7 @@ TEST_CASE("errors: tensors on different devices, or on a device that is not ther
     // Without a GPU every way of making a CUDA tensor throws a clear error.
     check_error([] { reel::empty({2, 3}, Device(kCUDA)); }, {"empty", "CUDA", "[2, 3]"});
     check_error([] { reel::zeros({2}, Device(kCUDA)); }, {"zeros", "CUDA"});
-    check_error([] { values_2x3().to(kCUDA); }, {"CUDA", "[2, 3]"});
+    check_error([] { values_2x3().to(Device(kCUDA)); }, {"CUDA", "[2, 3]"});
     check_error([] { values_2x3().cuda(); }, {"CUDA", "[2, 3]"});
     return;
   }
