@@ -9,6 +9,8 @@
 // finishes unless retain_graph. With create_graph the formulas run with grad mode on, so they record.
 #include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
 
 #include "autograd/autograd.h"
 #include "autograd/derivatives.h"
@@ -108,14 +110,24 @@ class GraphTask {
     }
   }
 
-  void add_leaf_grad(TensorImpl* leaf, Tensor g) {
-    AutogradMeta& meta = meta_of(leaf);
-    if (meta.engine_epoch != epoch_) {
-      meta.engine_epoch = epoch_;
-      meta.engine_slot = static_cast<int32_t>(leaves_.size());
+  // The slot of `leaf` in this pass. Kept in the task (not on the leaf), so concurrent passes that share a
+  // leaf do not see each other's slots: a linear scan for the usual handful of leaves, a hash map beyond.
+  LeafSlot& leaf_slot(TensorImpl* leaf) {
+    if (leaf_index_.empty()) {
+      for (LeafSlot& slot : leaves_)
+        if (slot.leaf == leaf) return slot;
       leaves_.push_back({leaf, Tensor(), false});
+      if (leaves_.size() > 16)
+        for (size_t i = 0; i < leaves_.size(); ++i) leaf_index_.emplace(leaves_[i].leaf, i);
+      return leaves_.back();
     }
-    LeafSlot& slot = leaves_[static_cast<size_t>(meta.engine_slot)];
+    auto [it, inserted] = leaf_index_.emplace(leaf, leaves_.size());
+    if (inserted) leaves_.push_back({leaf, Tensor(), false});
+    return leaves_[it->second];
+  }
+
+  void add_leaf_grad(TensorImpl* leaf, Tensor g) {
+    LeafSlot& slot = leaf_slot(leaf);
     if (slot.grad.defined() && !create_graph_) {
       // Without create_graph the sum need not be differentiable: after the first sum the slot owns its
       // tensor, and later contributions are added in place.
@@ -218,13 +230,15 @@ class GraphTask {
   }
 
   void finish_leaves() {
+    // .grad of a leaf shared by concurrent passes is updated under one lock (once per leaf per pass).
+    static std::mutex grad_mutex;
     for (LeafSlot& slot : leaves_) {
-      meta_of(slot.leaf).engine_epoch = 0;
       if (captures_ != nullptr) {
         for (Capture& c : *captures_)
           if (c.leaf == slot.leaf) c.grad = slot.grad;
         continue;
       }
+      std::lock_guard<std::mutex> lock(grad_mutex);
       AutogradMeta& meta = meta_of(slot.leaf);
       Tensor g = slot.grad;
       for (auto& [handle, hook] : meta.hooks) {
@@ -253,6 +267,7 @@ class GraphTask {
   std::vector<Node*> roots_;
   std::vector<Node*> order_;
   std::vector<LeafSlot> leaves_;
+  std::unordered_map<TensorImpl*, size_t> leaf_index_;
   std::vector<Tensor> grads_scratch_;
   std::vector<Tensor> input_grads_scratch_;
 };

@@ -1,5 +1,4 @@
-// reel/autograd/meta.h — the rarer per-tensor autograd state: a leaf's .grad and hooks, and the
-// engine's scratch slot for summing a leaf's gradient contributions within one backward pass.
+// reel/autograd/meta.h — the rarer per-tensor autograd state: a leaf's .grad and its hooks.
 #pragma once
 
 #include <functional>
@@ -13,8 +12,6 @@ namespace reel::autograd {
 struct AutogradMeta : AutogradMetaBase {
   Tensor grad;
   std::vector<std::pair<unsigned, std::function<Tensor(const Tensor&)>>> hooks;  // leaf hooks
-  uint32_t engine_epoch = 0;  // backward pass that last touched this leaf
-  int32_t engine_slot = -1;   // index of its summed gradient in that pass
 };
 
 // The tensor's AutogradMeta, created on first use.

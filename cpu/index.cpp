@@ -30,14 +30,16 @@ void dispatch_index(const Tensor& index, const char* op, Fn&& fn) {
   else throw_unsupported_dtype(op, index.dtype());
 }
 
-// Throws unless every index of the contiguous tensor `index` lies in [0, size).
+// Throws unless every index of the contiguous tensor `index` lies in [0, sizes[dim]).
 template <typename I>
-void check_indices(const Tensor& index, int64_t size, int64_t dim, const char* op) {
+void check_indices(const Tensor& index, IntList sizes, int64_t dim, const char* op) {
+  const int64_t size = sizes[static_cast<size_t>(dim)];
   const I* values = static_cast<const I*>(index.data_ptr());
   for (int64_t i = 0; i < index.numel(); ++i) {
     const int64_t v = static_cast<int64_t>(values[i]);
-    REEL_CHECK(v >= 0 && v < size, "{}: index {} is out of bounds for dim {} with size {} (valid range [0, {}))",
-               op, v, dim, size, size);
+    REEL_CHECK(v >= 0 && v < size,
+               "{}: index {} is out of bounds for dim {} with size {} (valid range [0, {})) of the input of shape {}",
+               op, v, dim, size, size, shape_str(sizes));
   }
 }
 
@@ -79,7 +81,7 @@ void index_select_kernel(const KernelArgs& args) {
   for (size_t d = static_cast<size_t>(dim) + 1; d < x_sizes.size(); ++d) inner *= x_sizes[d];
   const int64_t count = index.numel();
   dispatch_index(index, "index_select", [&]<typename I>() {
-    check_indices<I>(index, source_size, dim, "index_select");
+    check_indices<I>(index, x_sizes, dim, "index_select");
     if (out.numel() == 0) return;
     const I* indices = static_cast<const I*>(index.data_ptr());
     dispatch_dtype(x.dtype(), "index_select", [&]<typename T>() {
@@ -104,7 +106,7 @@ void gather_kernel(const KernelArgs& args) {
   const Tensor& index = args.inputs[1];
   Tensor& out = args.outputs[0];
   const int64_t dim = args.attrs->dim;
-  check_indices<int64_t>(index, sizes_of(x)[dim], dim, "gather");
+  check_indices<int64_t>(index, sizes_of(x), dim, "gather");
   if (out.numel() == 0) return;
   const DimVector sizes = sizes_of(index);
   const DimVector out_strides = contiguous_strides(sizes);
@@ -179,7 +181,7 @@ void scatter_kernel(const KernelArgs& args) {
   Tensor& self = args.outputs[0];
   const int64_t dim = args.attrs->dim;
   const char* name = op_name(args.op).data();
-  check_indices<int64_t>(index, sizes_of(self)[dim], dim, name);
+  check_indices<int64_t>(index, sizes_of(self), dim, name);
   if (index.numel() == 0) return;
   const bool accumulate = args.op == OpId::scatter_add;
   dispatch_dtype(self.dtype(), name, [&]<typename T>() {
@@ -203,7 +205,7 @@ void index_add_kernel(const KernelArgs& args) {
   for (int64_t d = 0; d < dim; ++d) outer *= self_sizes[d];
   for (size_t d = static_cast<size_t>(dim) + 1; d < self_sizes.size(); ++d) inner *= self_sizes[d];
   dispatch_index(index, "index_add", [&]<typename I>() {
-    check_indices<I>(index, self_size, dim, "index_add");
+    check_indices<I>(index, self_sizes, dim, "index_add");
     if (count == 0 || self.numel() == 0) return;
     const I* indices = static_cast<const I*>(index.data_ptr());
     dispatch_dtype(self.dtype(), "index_add", [&]<typename T>() {

@@ -6,9 +6,10 @@
 // straight from the input's sizes and strides, so non-contiguous inputs need no copy, then runs one of two
 // loops over an op object:
 //   rows     each output folds its reduced elements, walked as runs along the innermost reduced axis
-//            (stride 1 for the common last-dim case: eight-lane folds the compiler vectorises);
-//   columns  a block of up to kColumns neighbouring outputs advances through the reduced set together, the
-//            inner loop stepping across outputs (sum over dim 0 of a row-major matrix, for example).
+//            (stride 1 for the common last-dim case: multi-lane folds the compiler vectorises);
+//   columns  a block of up to kColumns neighbouring outputs advances through the reduced set together, four
+//            reduced elements per sweep, the inner loop stepping across outputs (sum over dim 0 of a
+//            row-major matrix, for example).
 // Determinism: an output's reduced index range is cut into fixed chunks of kChunk elements, each folded on
 // its own and the chunk results merged left to right. Chunks never depend on the thread count, so results
 // are bit-identical for any number of threads; threads only decide which chunks run concurrently (across
@@ -16,9 +17,9 @@
 //
 // An op object supplies: Input, Acc, identity(), merge(earlier, later), reduce_range(...) for the row loop,
 // reduce_columns(...) for the column loop and store(acc, output_offset). Most ops derive both loops from a
-// per-element fold through FoldReduce; var folds in two passes (mean, then squared deviations).
+// per-element fold through FoldReduce; argmax-like ops find the extreme value first and then its index; var
+// takes two passes (mean, then squared deviations) in the row loop and one shifted pass in the column loop.
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -176,7 +177,7 @@ void run_reduction(const KernelArgs& args, const Op& op, bool order_free) {
 // ---- ops defined by a per-element fold ------------------------------------------------------------------------
 
 // Derived supplies identity(), combine(acc, x, index) and merge(earlier, later). kLaneable: combine ignores the
-// index and may be applied in any order, so contiguous runs fold in eight independent lanes.
+// index and may be applied in any order, so contiguous runs fold in independent lanes.
 template <typename Derived, typename T, typename AccT, bool kLaneable>
 struct FoldReduce {
   using Input = T;

@@ -19,26 +19,30 @@ TensorOptions like_options(const Tensor& t, const std::optional<TensorOptions>& 
 }  // namespace
 
 Tensor empty(IntList sizes, TensorOptions options) {
-  return finish(Tensor::make(sizes, options.dtype(), options.device()), options);
+  return finish(Tensor::make(sizes, options.dtype(), options.device(), "empty"), options);
 }
 
 Tensor zeros(IntList sizes, TensorOptions options) {
-  Tensor t = Tensor::make(sizes, options.dtype(), options.device());
+  Tensor t = Tensor::make(sizes, options.dtype(), options.device(), "zeros");
   t.zero_();
   return finish(t, options);
 }
 
-Tensor ones(IntList sizes, TensorOptions options) {
-  if (!options.has_dtype()) options = options.dtype(kFloat32);  // the default dtype, not the literal's int64
-  return full(sizes, 1, options);
-}
-
-Tensor full(IntList sizes, Scalar value, TensorOptions options) {
+namespace {
+Tensor filled(IntList sizes, Scalar value, TensorOptions options, const char* op) {
   if (!options.has_dtype()) options = options.dtype(value.default_dtype());
-  Tensor t = Tensor::make(sizes, options.dtype(), options.device());
+  Tensor t = Tensor::make(sizes, options.dtype(), options.device(), op);
   t.fill_(value);
   return finish(t, options);
 }
+}  // namespace
+
+Tensor ones(IntList sizes, TensorOptions options) {
+  if (!options.has_dtype()) options = options.dtype(kFloat32);  // the default dtype, not the literal's int64
+  return filled(sizes, 1, options, "ones");
+}
+
+Tensor full(IntList sizes, Scalar value, TensorOptions options) { return filled(sizes, value, options, "full"); }
 
 Tensor scalar_tensor(Scalar value, TensorOptions options) { return full({}, value, options); }
 

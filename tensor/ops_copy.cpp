@@ -68,7 +68,7 @@ Tensor Tensor::to(Device device, bool non_blocking) const {
   check_defined("to");
   if (device == this->device()) return *this;
   Tensor source = contiguous();
-  Tensor out = Tensor::make(sizes(), dtype(), device);
+  Tensor out = Tensor::make(sizes(), dtype(), device, "to");
   {
     NoGradGuard no_grad;
     out.copy_(source);

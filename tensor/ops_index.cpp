@@ -70,7 +70,7 @@ int64_t check_scatter(const char* name, const Tensor& self, int64_t dim, const T
   self.check_defined(name);
   index.check_defined(name);
   check_same_device(name, self, index);
-  const int64_t d = wrap_dim(dim, self.dim(), name);
+  const int64_t d = wrap_dim(dim, self.sizes(), name);
   check_gather_index(name, self, index);
   if (src) {
     src->check_defined(name);
@@ -162,7 +162,7 @@ int64_t check_index_add(const Tensor& self, int64_t dim, const Tensor& index, co
   source.check_defined("index_add");
   check_same_device("index_add", self, index);
   check_same_device("index_add", self, source);
-  const int64_t d = wrap_dim(dim, self.dim(), "index_add");
+  const int64_t d = wrap_dim(dim, self.sizes(), "index_add");
   check_vector_index("index_add", index);
   REEL_CHECK(source.dtype() == self.dtype(), "index_add: expected self and source to have the same dtype, got {} and {}",
              dtype_name(self.dtype()), dtype_name(source.dtype()));
@@ -201,7 +201,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   x.check_defined("index_select");
   index.check_defined("index_select");
   check_same_device("index_select", x, index);
-  const int64_t d = wrap_dim(dim, x.dim(), "index_select");
+  const int64_t d = wrap_dim(dim, x.sizes(), "index_select");
   check_vector_index("index_select", index);
   REEL_CHECK(x.dim() > 0 || index.numel() == 1,
              "index_select: index to a 0-dim tensor can have only 1 value, got {} (index shape {})", index.numel(),
@@ -225,7 +225,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   x.check_defined("gather");
   index.check_defined("gather");
   check_same_device("gather", x, index);
-  const int64_t d = wrap_dim(dim, x.dim(), "gather");
+  const int64_t d = wrap_dim(dim, x.sizes(), "gather");
   check_gather_index("gather", x, index);
   check_scatter_shapes("gather", x, d, index, nullptr);
   Tensor out = Tensor::make(index.sizes(), x.dtype(), x.device());
@@ -323,7 +323,13 @@ Tensor embedding(const Tensor& weight, const Tensor& index) {
              shape_str(index.sizes()));
   DimVector out_shape(index.sizes());
   out_shape.push_back(weight.size(1));
-  return index_select(weight, 0, index.reshape({index.numel()})).view(out_shape);
+  try {
+    return index_select(weight, 0, index.reshape({index.numel()})).view(out_shape);
+  } catch (const Error& e) {  // report the op the user called
+    std::string message = e.what();
+    if (message.rfind("index_select", 0) == 0) message.replace(0, 12, "embedding");
+    throw Error(message);
+  }
 }
 
 Tensor Tensor::index_select(int64_t dim, const Tensor& index) const { return reel::index_select(*this, dim, index); }

@@ -33,7 +33,7 @@ ReducePlan plan_reduction(const char* op, const Tensor& x, IntList dims, bool ke
   std::vector<bool> reduced(slots, dims.empty());
   std::vector<bool> seen(slots, false);
   for (int64_t d : dims) {
-    const int64_t wrapped = wrap_dim(d, ndim, op);
+    const int64_t wrapped = wrap_dim(d, x.sizes(), op);
     REEL_CHECK(!seen[wrapped], "{}: dim {} appears multiple times in the list of dims {} (input shape {})", op,
                wrapped, shape_str(dims), shape_str(x.sizes()));
     seen[wrapped] = true;

@@ -86,7 +86,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   if (!reference) return Tensor::make({0}, dtype, first.device());  // every input is a legacy empty tensor
 
   const int64_t rank = reference->dim();
-  const int64_t d = wrap_dim(dim, rank, "cat");
+  const int64_t d = wrap_dim(dim, reference->sizes(), "cat");
   DimVector out_shape(reference->sizes());
   out_shape[d] = 0;
   std::vector<Tensor> inputs;
@@ -152,7 +152,7 @@ Tensor flip(const Tensor& x, IntList dims) {
   x.check_defined("flip");
   OpAttrs attrs;
   for (int64_t dim : dims) {
-    const int64_t d = wrap_dim(dim, x.dim(), "flip");
+    const int64_t d = wrap_dim(dim, x.sizes(), "flip");
     for (int64_t seen : attrs.dims)
       REEL_CHECK(seen != d, "flip: dim {} appears multiple times in the list of dims {}", d, shape_str(dims));
     if (x.dim() > 0) attrs.dims.push_back(d);

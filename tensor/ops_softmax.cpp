@@ -18,7 +18,7 @@ Tensor softmax_along(OpId op, const Tensor& x, int64_t dim) {
              "{}: expected a floating-point input, got {} (shape {}); convert it first, e.g. x.to(reel::kFloat32)",
              name, dtype_name(x.dtype()), shape_str(x.sizes()));
   OpAttrs attrs;
-  attrs.dim = wrap_dim(dim, x.dim(), name);
+  attrs.dim = wrap_dim(dim, x.sizes(), name);
   Tensor out = Tensor::make(x.sizes(), x.dtype(), x.device());
   if (out.numel() > 0) {
     KernelArgs args;

@@ -52,3 +52,16 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
 }
 
 }  // namespace reel
+
+namespace reel {
+
+int64_t wrap_dim(int64_t dim, IntList sizes, const char* op) {
+  const int64_t ndim = static_cast<int64_t>(sizes.size());
+  const int64_t range = ndim > 0 ? ndim : 1;
+  REEL_CHECK(dim >= -range && dim < range,
+             "{}: dim {} out of range for a tensor of shape {} ({} dims, expected a dim in [{}, {}])", op, dim,
+             shape_str(sizes), ndim, -range, range - 1);
+  return dim < 0 ? dim + range : dim;
+}
+
+}  // namespace reel

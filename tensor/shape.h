@@ -155,5 +155,7 @@ DimVector broadcast_shapes(IntList a, IntList b, const char* op);
 // Wraps a possibly negative dim into [0, ndim); throws reel::Error naming `op` when out of range.
 // A 0-dim tensor accepts dims -1 and 0, as in PyTorch.
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
+// Same, with the tensor's shape shown in the error.
+int64_t wrap_dim(int64_t dim, IntList sizes, const char* op);
 
 }  // namespace reel

@@ -102,7 +102,24 @@ void TensorImpl::refresh_contiguity() {
   }
 }
 
-Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device) {
+namespace {
+[[noreturn]] void throw_device_unavailable(IntList sizes, Device device, const char* op) {
+#ifdef REEL_WITH_CUDA
+  const char* reason = "no CUDA device is available on this machine";
+#else
+  const char* reason = "this build of reel has no CUDA backend (configure with -DREEL_CUDA=ON where nvcc exists)";
+#endif
+  throw Error(fmt::format("{}: cannot create a tensor of shape {} on {}: {}", op, shape_str(sizes), device.str(),
+                          reason));
+}
+}  // namespace
+
+Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device, const char* op) {
+  if (device.is_cuda() && device.index >= cuda::device_count()) {
+    if (cuda::device_count() == 0) throw_device_unavailable(sizes, device, op);
+    throw Error(fmt::format("{}: cannot create a tensor of shape {} on {}: only {} CUDA device(s) exist", op,
+                            shape_str(sizes), device.str(), cuda::device_count()));
+  }
   // One pass computes the strides, the element count and the overflow/negative-size checks.
   const int64_t element = reel::element_size(dtype);
   auto* impl = new TensorImpl();
@@ -117,11 +134,11 @@ Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device) {
     ok &= s >= 0;
     ok &= !__builtin_mul_overflow(numel, s > 1 ? s : 1, &numel);
   }
-  if (!ok) checked_numel(sizes, "empty");  // throws with the precise message
+  if (!ok) checked_numel(sizes, op);  // throws with the precise message
   for (int64_t s : sizes)
     if (s == 0) numel = 0;
   if (numel > (INT64_MAX >> 3)) {  // rare: only then pay for the exact division
-    REEL_CHECK(numel <= INT64_MAX / element, "empty: shape {} of {} needs more bytes than int64 can count",
+    REEL_CHECK(numel <= INT64_MAX / element, "{}: shape {} of {} needs more bytes than int64 can count", op,
                shape_str(sizes), dtype_name(dtype));
   }
   impl->dtype = dtype;
@@ -147,8 +164,8 @@ Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int
   return Tensor(std::move(handle));
 }
 
-int64_t Tensor::size(int64_t d) const { return impl_->sizes[wrap_dim(d, dim(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, dim(), "stride")]; }
+int64_t Tensor::size(int64_t d) const { return impl_->sizes[wrap_dim(d, sizes(), "size")]; }
+int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, sizes(), "stride")]; }
 
 void* Tensor::data_ptr() const {
   check_defined("data_ptr");

@@ -72,8 +72,9 @@ class Tensor {
  public:
   Tensor() = default;  // undefined tensor
   explicit Tensor(IntrusivePtr<TensorImpl> impl) : impl_(std::move(impl)) {}
-  // A new tensor of `sizes` (row-major) over freshly allocated storage; values uninitialised.
-  static Tensor make(IntList sizes, ScalarType dtype, Device device);
+  // A new tensor of `sizes` (row-major) over freshly allocated storage; values uninitialised. Errors (negative
+  // sizes, overflow, an unavailable device) name `op`.
+  static Tensor make(IntList sizes, ScalarType dtype, Device device, const char* op = "empty");
   // A view: shares `storage`, with its own sizes/strides/offset.
   static Tensor make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset);
 
@@ -158,6 +159,7 @@ class Tensor {
   // ---- conversion and copies ------------------------------------------------------------------------
   Tensor to(ScalarType dtype) const;
   Tensor to(Device device, bool non_blocking = false) const;
+  Tensor to(DeviceType device, bool non_blocking = false) const { return to(Device(device), non_blocking); }
   Tensor to(Device device, ScalarType dtype, bool non_blocking = false) const;
   Tensor to(const TensorOptions& options) const;
   Tensor cpu() const { return to(Device(kCPU)); }

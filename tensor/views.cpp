@@ -25,7 +25,8 @@ namespace reel {
 namespace {
 
 // Replaces a single -1 in `shape` by the size that makes the element count equal `numel`.
-DimVector infer_size(IntList shape, int64_t numel, const char* op) {
+DimVector infer_size(IntList shape, int64_t numel, const char* op, IntList input_sizes) {
+  const std::string input_shape = " (input shape " + shape_str(input_sizes) + ")";
   DimVector result(shape);
   std::optional<size_t> infer_at;
   int64_t known = 1;
@@ -41,11 +42,12 @@ DimVector infer_size(IntList shape, int64_t numel, const char* op) {
   if (infer_at) {
     REEL_CHECK(known != 0, "{}: cannot infer the -1 in shape {} for an input of {} elements (the other sizes "
                "multiply to 0)", op, shape_str(shape), numel);
-    REEL_CHECK(numel % known == 0, "{}: shape {} is invalid for an input of {} elements", op, shape_str(shape),
-               numel);
+    REEL_CHECK(numel % known == 0, "{}: shape {} is invalid for an input of {} elements{}", op, shape_str(shape),
+               numel, input_shape);
     result[*infer_at] = numel / known;
   } else {
-    REEL_CHECK(known == numel, "{}: shape {} is invalid for an input of {} elements", op, shape_str(shape), numel);
+    REEL_CHECK(known == numel, "{}: shape {} is invalid for an input of {} elements{}", op, shape_str(shape), numel,
+               input_shape);
   }
   return result;
 }
@@ -118,7 +120,7 @@ int64_t clamp_slice_index(int64_t index, int64_t size) {
 // y = x with new sizes; strides must allow it (PyTorch's view rule); one size may be -1.
 Tensor Tensor::view(IntList sizes) const {
   check_defined("view");
-  DimVector shape = infer_size(sizes, numel(), "view");
+  DimVector shape = infer_size(sizes, numel(), "view", this->sizes());
   std::optional<DimVector> strides = view_strides(this->sizes(), this->strides(), shape);
   REEL_CHECK(strides.has_value(),
              "view: size {} is not compatible with the input's size {} and stride {} (at least one dim spans two "
@@ -130,7 +132,7 @@ Tensor Tensor::view(IntList sizes) const {
 // y = view(x, sizes) when the strides allow, else a contiguous copy viewed as sizes.
 Tensor Tensor::reshape(IntList sizes) const {
   check_defined("reshape");
-  DimVector shape = infer_size(sizes, numel(), "reshape");
+  DimVector shape = infer_size(sizes, numel(), "reshape", this->sizes());
   if (view_strides(this->sizes(), this->strides(), shape)) return view(shape);
   return contiguous().view(shape);
 }
@@ -138,8 +140,8 @@ Tensor Tensor::reshape(IntList sizes) const {
 // y = reshape(x, sizes[:start] + [prod(sizes[start..end])] + sizes[end+1:])
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   check_defined("flatten");
-  const int64_t start = wrap_dim(start_dim, dim(), "flatten");
-  const int64_t end = wrap_dim(end_dim, dim(), "flatten");
+  const int64_t start = wrap_dim(start_dim, sizes(), "flatten");
+  const int64_t end = wrap_dim(end_dim, sizes(), "flatten");
   REEL_CHECK(start <= end, "flatten: start_dim {} comes after end_dim {} (shape {})", start, end, shape_str(sizes()));
   if (dim() == 0) return reshape({1});
   if (start == end) return *this;
@@ -159,8 +161,8 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
 // y[.., j, .., i, ..] = x[.., i, .., j, ..]: swap sizes and strides of two dims.
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   check_defined("transpose");
-  const int64_t a = wrap_dim(dim0, dim(), "transpose");
-  const int64_t b = wrap_dim(dim1, dim(), "transpose");
+  const int64_t a = wrap_dim(dim0, sizes(), "transpose");
+  const int64_t b = wrap_dim(dim1, sizes(), "transpose");
   DimVector shape(sizes());
   DimVector stride(strides());
   if (dim() > 0) {
@@ -195,7 +197,7 @@ Tensor Tensor::permute(IntList dims) const {
   DimVector wrapped(dims.size());
   std::vector<bool> seen(dims.size(), false);
   for (size_t i = 0; i < dims.size(); ++i) {
-    const int64_t d = wrap_dim(dims[i], dim(), "permute");
+    const int64_t d = wrap_dim(dims[i], sizes(), "permute");
     REEL_CHECK(!seen[d], "permute: dims {} repeat dim {} (must be a permutation of 0..{})", shape_str(dims), d,
                dim() - 1);
     seen[d] = true;
@@ -222,7 +224,7 @@ Tensor Tensor::squeeze() const {
 // y = x without dim `dim` when its size is 1; otherwise x unchanged.
 Tensor Tensor::squeeze(int64_t dim) const {
   check_defined("squeeze");
-  const int64_t d = wrap_dim(dim, this->dim(), "squeeze");
+  const int64_t d = wrap_dim(dim, this->sizes(), "squeeze");
   DimVector shape(sizes());
   DimVector stride(strides());
   if (this->dim() > 0 && shape[d] == 1) {
@@ -235,7 +237,11 @@ Tensor Tensor::squeeze(int64_t dim) const {
 // y = x with a new size-1 dim inserted at `dim` (which may be dim() to append).
 Tensor Tensor::unsqueeze(int64_t dim) const {
   check_defined("unsqueeze");
-  const int64_t d = wrap_dim(dim, this->dim() + 1, "unsqueeze");
+  const int64_t rank = this->dim() + 1;
+  REEL_CHECK(dim >= -rank && dim < rank,
+             "unsqueeze: dim {} out of range for a tensor of shape {} (expected a dim in [{}, {}])", dim,
+             shape_str(sizes()), -rank, rank - 1);
+  const int64_t d = wrap_dim(dim, rank, "unsqueeze");
   DimVector shape(sizes());
   DimVector stride(strides());
   const int64_t new_stride = d >= this->dim() ? 1 : shape[d] * stride[d];
@@ -285,7 +291,7 @@ Tensor Tensor::expand_as(const Tensor& other) const {
 Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   check_defined("narrow");
   REEL_CHECK(this->dim() > 0, "narrow: cannot be applied to a 0-dim tensor");
-  const int64_t d = wrap_dim(dim, this->dim(), "narrow");
+  const int64_t d = wrap_dim(dim, this->sizes(), "narrow");
   const int64_t size = impl()->sizes[d];
   REEL_CHECK(start >= -size && start <= size, "narrow: start {} out of range [{}, {}] for dim {} of shape {}", start,
              -size, size, d, shape_str(sizes()));
@@ -301,7 +307,7 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   check_defined("slice");
   REEL_CHECK(this->dim() > 0, "slice: cannot be applied to a 0-dim tensor");
   REEL_CHECK(step > 0, "slice: step must be positive, got {}", step);
-  const int64_t d = wrap_dim(dim, this->dim(), "slice");
+  const int64_t d = wrap_dim(dim, this->sizes(), "slice");
   const int64_t size = impl()->sizes[d];
   const int64_t first = clamp_slice_index(start.value_or(0), size);
   int64_t last = clamp_slice_index(end.value_or(size), size);
@@ -322,7 +328,7 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
 Tensor Tensor::select(int64_t dim, int64_t index) const {
   check_defined("select");
   REEL_CHECK(this->dim() > 0, "select: cannot be applied to a 0-dim tensor");
-  const int64_t d = wrap_dim(dim, this->dim(), "select");
+  const int64_t d = wrap_dim(dim, this->sizes(), "select");
   const int64_t size = impl()->sizes[d];
   REEL_CHECK(index >= -size && index < size, "select: index {} out of range for dim {} of size {} (shape {})", index,
              d, size, shape_str(sizes()));
@@ -367,7 +373,7 @@ std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const {
   check_defined("chunk");
   REEL_CHECK(this->dim() > 0, "chunk: cannot be applied to a 0-dim tensor");
   REEL_CHECK(chunks > 0, "chunk: number of chunks must be positive, got {}", chunks);
-  const int64_t d = wrap_dim(dim, this->dim(), "chunk");
+  const int64_t d = wrap_dim(dim, this->sizes(), "chunk");
   const int64_t size = impl()->sizes[d];
   if (size == 0) return split(std::vector<int64_t>(static_cast<size_t>(chunks), 0), d);
   return split((size + chunks - 1) / chunks, d);
@@ -378,7 +384,7 @@ std::vector<Tensor> Tensor::split(int64_t split_size, int64_t dim) const {
   check_defined("split");
   REEL_CHECK(this->dim() > 0, "split: cannot be applied to a 0-dim tensor");
   REEL_CHECK(split_size >= 0, "split: split_size must be non-negative, got {}", split_size);
-  const int64_t d = wrap_dim(dim, this->dim(), "split");
+  const int64_t d = wrap_dim(dim, this->sizes(), "split");
   const int64_t size = impl()->sizes[d];
   REEL_CHECK(split_size > 0 || size == 0, "split: split_size 0 cannot split dim {} of size {} (shape {})", d, size,
              shape_str(sizes()));
@@ -396,7 +402,7 @@ std::vector<Tensor> Tensor::split(int64_t split_size, int64_t dim) const {
 std::vector<Tensor> Tensor::split(IntList split_sizes, int64_t dim) const {
   check_defined("split");
   REEL_CHECK(this->dim() > 0, "split: cannot be applied to a 0-dim tensor");
-  const int64_t d = wrap_dim(dim, this->dim(), "split");
+  const int64_t d = wrap_dim(dim, this->sizes(), "split");
   const int64_t size = impl()->sizes[d];
   int64_t total = 0;
   for (int64_t s : split_sizes) {
@@ -419,7 +425,7 @@ std::vector<Tensor> Tensor::split(IntList split_sizes, int64_t dim) const {
 std::vector<Tensor> Tensor::unbind(int64_t dim) const {
   check_defined("unbind");
   REEL_CHECK(this->dim() > 0, "unbind: cannot be applied to a 0-dim tensor");
-  const int64_t d = wrap_dim(dim, this->dim(), "unbind");
+  const int64_t d = wrap_dim(dim, this->sizes(), "unbind");
   std::vector<Tensor> parts;
   parts.reserve(static_cast<size_t>(impl()->sizes[d]));
   for (int64_t i = 0; i < impl()->sizes[d]; ++i) parts.push_back(select(d, i));

@@ -2,9 +2,9 @@
 // and threads: float64 leaves, value extraction, and a gradcheck assertion that prints the failure message.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <reel/reel.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <vector>
 
@@ -35,9 +35,9 @@ inline bool bit_identical(const Tensor& a, const Tensor& b) {
 }  // namespace autograd_test
 
 // Runs reel::autograd::gradcheck and fails with its message (worst element, analytic vs numeric).
-#define REQUIRE_GRADCHECK(fn, inputs)                            \
-  do {                                                           \
+#define REQUIRE_GRADCHECK(fn, inputs)                               \
+  do {                                                              \
     auto gradcheck_result_ = reel::autograd::gradcheck(fn, inputs); \
-    INFO(gradcheck_result_.message);                             \
-    REQUIRE(gradcheck_result_.ok);                               \
+    INFO(gradcheck_result_.message);                                \
+    REQUIRE(gradcheck_result_.ok);                                  \
   } while (false)

@@ -4,14 +4,15 @@
 // every step of an unrolled RNN. Each is checked with autograd::gradcheck (float64, finite differences) and,
 // where the math is short, against a gradient derived by hand. The data-dependent decisions are recorded on
 // every forward pass gradcheck makes, so a test also proves its perturbations never changed the graph's shape.
-#include "autograd_test_utils.h"
-
 #include <cmath>
 #include <functional>
 #include <memory>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
+
+#include "autograd_test_utils.h"
 
 using reel::Tensor;
 namespace ag = reel::autograd;
@@ -127,8 +128,7 @@ Tensor branch_by_sign_of_sum(const Tensor& x, const BranchParams& p, int* branch
 
 }  // namespace
 
-TEST_CASE("branch chosen per input: both sub-networks gradchecked, the other gets no gradient",
-          "[autograd][dynamic]") {
+TEST_CASE("branch chosen per input: both sub-networks gradchecked, the other gets no gradient", "[autograd][dynamic]") {
   reel::manual_seed(12);
   BranchParams p{random_leaf({3, 3}), random_leaf({3}), random_leaf({3, 3}), random_leaf({3})};
   Tensor x_positive = leaf({0.8, -0.2, 0.6});   // sum 1.2
@@ -229,9 +229,9 @@ struct TreeRnn {
 // A leaf is its word's embedding row; an inner node is tanh(W_l h_left + W_r h_right + b).
 Tensor encode(const Tree& t, const TreeRnn& p) {
   if (t.word >= 0)
-    return reel::embedding(p.embedding, reel::tensor(std::vector<int64_t>{static_cast<int64_t>(t.word)})).reshape({kTreeDim});
-  return reel::tanh(reel::matmul(p.W_left, encode(*t.left, p)) + reel::matmul(p.W_right, encode(*t.right, p)) +
-                    p.b);
+    return reel::embedding(p.embedding, reel::tensor(std::vector<int64_t>{static_cast<int64_t>(t.word)}))
+        .reshape({kTreeDim});
+  return reel::tanh(reel::matmul(p.W_left, encode(*t.left, p)) + reel::matmul(p.W_right, encode(*t.right, p)) + p.b);
 }
 
 }  // namespace
@@ -259,8 +259,10 @@ TEST_CASE("tree-RNN over random binary trees: gradcheck of W_l, W_r, b and the e
     for (int w = 0; w < kVocab; ++w) {
       const double row_norm = grad_table.select(0, w).norm().item<double>();
       INFO("word " << w);
-      if (words.count(w) != 0) CHECK(row_norm > 0);
-      else CHECK(row_norm == 0);
+      if (words.count(w) != 0)
+        CHECK(row_norm > 0);
+      else
+        CHECK(row_norm == 0);
     }
   }
   REQUIRE(shapes.size() == 4);  // four different trees, so four different graphs
@@ -282,9 +284,7 @@ std::vector<TinyModule> make_modules() {
        [](const Tensor& x, const std::vector<Tensor>& q) { return (q[0] * x).sum() + q[1].sum(); }},
       // 1: one hidden layer, v . tanh(A x)
       {{random_leaf({2, 3}), random_leaf({2})},
-       [](const Tensor& x, const std::vector<Tensor>& q) {
-         return (q[1] * reel::tanh(reel::matmul(q[0], x))).sum();
-       }},
+       [](const Tensor& x, const std::vector<Tensor>& q) { return (q[1] * reel::tanh(reel::matmul(q[0], x))).sum(); }},
       // 2: gated, sum(x * sigmoid(g)) * exp(s)
       {{random_leaf({3}), random_leaf({1}, 0.3)},
        [](const Tensor& x, const std::vector<Tensor>& q) {
@@ -387,7 +387,8 @@ TEST_CASE("RNN with one W shared by all time steps: gradcheck, and dW is the sum
   std::vector<double> summed(9, 0.0);
   std::vector<std::vector<double>> per_step;
   for (int t = 0; t < kSteps; ++t) {
-    per_step.push_back(values(ag::grad({unshared_loss}, {copies[static_cast<size_t>(t)]}, {}, /*retain_graph=*/true)[0]));
+    per_step.push_back(
+        values(ag::grad({unshared_loss}, {copies[static_cast<size_t>(t)]}, {}, /*retain_graph=*/true)[0]));
     for (size_t e = 0; e < 9; ++e) summed[e] += per_step.back()[e];
   }
   REQUIRE(per_step.front() != per_step.back());  // the steps really contribute differently

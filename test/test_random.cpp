@@ -146,7 +146,7 @@ TEST_CASE("random: results do not depend on the thread count", "[random]") {
   REQUIRE(f1 == f2);
 }
 
-TEST_CASE("rand: U[0, 1) moments on 100k samples, every floating dtype", "[random]") {
+TEST_CASE("rand: uniform on 0..1 - moments on 100k samples for every floating dtype", "[random]") {
   reel::manual_seed(7);
   for (auto dtype : {reel::kFloat16, reel::kBFloat16, reel::kFloat32, reel::kFloat64}) {
     INFO("dtype " << dtype);

@@ -195,8 +195,12 @@ TEST_CASE("var and std with corrections", "[reduce]") {
   check_close(make_tensor({3}, {1}, reel::kFloat32).var(), {std::nan("")}, 0, 0);
   check_close(reel::var(t, {1}, 2), {INFINITY, INFINITY}, 0, 0);
   check_close(reel::var(t, {1}, 3), {INFINITY, INFINITY}, 0, 0);
-  // A large offset does not cancel the variance away.
+  // A large offset does not cancel the variance away, in the row loop or the column loop.
   check_close(make_tensor({1e9 + 1, 1e9 + 2, 1e9 + 3}, {3}, reel::kFloat64).var(), {1.0}, 1e-9, 0);
+  Values offset = random_values(50 * 4, 16);
+  for (double& v : offset) v += 1e6;
+  check_close(reel::var(make_tensor(offset, {50, 4}, reel::kFloat64), {0}),
+              reduce_reference(offset, {50, 4}, {0}, [](const Values& v) { return ref_var(v, 1); }), 1e-8, 0);
   check_close(make_tensor({INFINITY, 1}, {2}, reel::kFloat32).var(), {std::nan("")}, 0, 0);
 }
 
@@ -397,7 +401,7 @@ TEST_CASE("long reductions: accuracy, chunk merging, both loop shapes", "[reduce
     check_close(t.all(0), {1, 1, 1}, 0, 0);
   }
   SECTION("many outputs in the column loop, wider than one block") {
-    const Shape shape{7, 600};
+    const Shape shape{7, 2100};
     const Values x = random_values(numel_of(shape), 14);
     const Tensor t = make_tensor(x, shape, reel::kFloat32);
     check_close(t.sum({0}), reduce_reference(x, shape, {0}, ref_sum), 1e-5, 1e-5);
