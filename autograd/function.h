@@ -84,11 +84,13 @@ struct Function {
     std::vector<bool> needs;
     for (const Tensor* t : inputs) needs.push_back(t != nullptr && t->defined() && t->requires_grad());
     ctx->set_needs_input_grad(needs);
-    using Result = decltype(T::forward(ctx.get(), std::forward<Args>(args)...));
+    // The arguments are passed as lvalues: forward gets copies (tensor handles), and the originals stay valid
+    // for recording the edges afterwards.
+    using Result = decltype(T::forward(ctx.get(), args...));
     Result result;
     {
       NoGradGuard no_grad;
-      result = T::forward(ctx.get(), std::forward<Args>(args)...);
+      result = T::forward(ctx.get(), args...);
     }
     tensor_list outputs = detail::as_list(result);
     detail::attach_custom_node(typeid(T).name(), &backward_adapter, inputs, outputs, std::move(ctx));

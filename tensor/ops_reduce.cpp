@@ -208,13 +208,13 @@ Tensor std(const Tensor& x, IntList dims, int64_t correction, bool keepdim) {
 }
 
 // y = m + ln sum_i e^(x_i - m), m = max_i x_i (m taken as 0 where it is infinite, so rows of -inf give -inf
-// and a +inf gives inf)
+// and a +inf gives inf). m is a constant for autograd: the gradient is exactly softmax(x) * g.
 Tensor logsumexp(const Tensor& x, IntList dims, bool keepdim) {
   check_floating("logsumexp", x);
   const ReducePlan plan = plan_reduction("logsumexp", x, dims, keepdim);
   if (is_reduced_precision(x.dtype())) return logsumexp(x.to(kFloat32), dims, keepdim).to(x.dtype());
   if (plan.reduced_numel == 0) return log(sum(exp(x), dims, keepdim));  // ln 0 = -inf
-  const Tensor max_kept = amax(x, dims, /*keepdim=*/true);
+  const Tensor max_kept = amax(x.detach(), dims, /*keepdim=*/true);
   const Tensor shift = where(isfinite(max_kept), max_kept, 0.0);
   const Tensor result = log(sum(exp(x - shift), dims, keepdim));
   return result + (keepdim ? shift : shift.reshape(plan.out_sizes));

@@ -232,3 +232,11 @@ TEST_CASE("gradcheck reports the worst element of a wrong gradient", "[autograd]
   REQUIRE_FALSE(result);
   REQUIRE_THAT(result.message, Catch::Contains("analytic") && Catch::Contains("numeric"));
 }
+
+TEST_CASE("custom functions accept temporaries as arguments", "[autograd]") {
+  Tensor x = leaf({1.0, 2.0});
+  Tensor y = Cube::apply(x * 1.0, 1.0);  // the argument is an rvalue: its history must still be recorded
+  REQUIRE(y.requires_grad());
+  y.sum().backward();
+  REQUIRE(values(x.grad()) == std::vector<double>{3.0, 12.0});
+}

@@ -428,3 +428,17 @@ TEST_CASE("results do not depend on the thread count", "[reduce]") {
     CHECK(one[i].to_vector<double>() == two[i].to_vector<double>());
   }
 }
+
+TEST_CASE("logsumexp differentiates to softmax", "[reduce]") {
+  const Values x = random_values(3 * 4, 17, -3, 3);
+  Tensor t = make_tensor(x, {3, 4}, reel::kFloat64);
+  t.requires_grad_(true);
+  reel::logsumexp(t, {1}).sum().backward();
+  REQUIRE(t.grad().defined());
+  Values expected;
+  for (int64_t r = 0; r < 3; ++r) {
+    const Values row(x.begin() + r * 4, x.begin() + r * 4 + 4);
+    for (double v : row) expected.push_back(std::exp(v - ref_logsumexp(row)));
+  }
+  check_close(t.grad(), expected, 1e-12, 1e-14);
+}
