@@ -182,6 +182,26 @@ void Tensor::check_dtype_is(ScalarType expected, const char* op) const {
              dtype_name(expected));
 }
 
+void Tensor::set_data(const Tensor& new_data) {
+  check_defined("set_data");
+  new_data.check_defined("set_data");
+  REEL_CHECK(is_leaf(), "set_data: only leaf tensors can take new data (this one, of shape {}, has a history)",
+             shape_str(sizes()));
+  REEL_CHECK(!requires_grad() || new_data.is_floating_point(),
+             "set_data: a tensor that requires grad needs floating-point data, got {}", dtype_name(new_data.dtype()));
+  TensorImpl* target = impl();
+  const TensorImpl* source = new_data.impl();
+  target->storage = source->storage;
+  target->sizes = source->sizes;
+  target->strides = source->strides;
+  target->offset = source->offset;
+  target->numel = source->numel;
+  target->dtype = source->dtype;
+  target->device = source->device;
+  target->is_contiguous = source->is_contiguous;
+  target->is_view = source->is_view;
+}
+
 Scalar Tensor::item() const {
   check_defined("item");
   REEL_CHECK(numel() == 1, "item: a tensor with {} elements (shape {}) cannot be converted to a scalar", numel(),

@@ -166,6 +166,9 @@ class Tensor {
   Tensor cuda(int index = 0) const { return to(Device(kCUDA, index)); }
   Tensor contiguous() const;
   Tensor clone() const;
+  // Makes this tensor show new_data's storage, layout, dtype and device in place, keeping its identity (every
+  // handle to it sees the change) and its requires_grad flag; how Module::to moves parameters.
+  void set_data(const Tensor& new_data);
   Tensor& copy_(const Tensor& src);
   Tensor& fill_(Scalar value);
   Tensor& zero_();
