@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/conv_params.h"
+#include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 
 namespace reel::autograd {
@@ -17,6 +19,21 @@ namespace reel::autograd {
 namespace {
 
 using Ctx = BackwardContext;
+
+// Output j as a formula reads it: the saved value and, under create_graph (grad mode on while formulas run),
+// also its history — an alias whose grad_fn is this node — so that what the formula computes from y is
+// differentiated through y too (d/dx of g * e^x needs y's own dependence on x). Saved outputs are kept without
+// grad_fn so that a node never owns itself; the alias lives only as long as the gradient graph that reads it.
+Tensor result(Ctx& c, size_t j = 0) {
+  const Tensor& y = c.output_value(j);
+  if (!reel::is_grad_enabled() || !y.defined() || !y.is_floating_point()) return y;
+  Tensor alias = shallow_copy(y);
+  retain_node(&c.node);
+  alias.impl()->grad_fn = &c.node;
+  alias.impl()->output_nr = static_cast<uint32_t>(j);
+  alias.impl()->requires_grad = true;
+  return alias;
+}
 
 // ---- unary elementwise ---------------------------------------------------------------------------------------
 // y = -x: dx = -g
@@ -26,25 +43,25 @@ void abs_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * sign(c.input_value(0))
 // y = sign(x): dx = 0
 void zero_backward(Ctx& c) { c.grad_inputs[0] = zeros_like(c.grad()); }
 // y = e^x: dx = g * y
-void exp_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * c.output_value(); }
+void exp_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * result(c); }
 // y = ln x: dx = g / x
 void log_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / c.input_value(0); }
 // y = ln(1 + x): dx = g / (1 + x)
 void log1p_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / (c.input_value(0) + 1); }
 // y = e^x - 1: dx = g * (y + 1)
-void expm1_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * (c.output_value() + 1); }
+void expm1_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * (result(c) + 1); }
 // y = sqrt(x): dx = g / (2y)
-void sqrt_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / (c.output_value() * 2); }
+void sqrt_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / (result(c) * 2); }
 // y = x^-1/2: dx = -g * y^3 / 2
 void rsqrt_backward(Ctx& c) {
-  const Tensor& y = c.output_value();
+  const Tensor y = result(c);
   c.grad_inputs[0] = c.grad() * (y * y * y) * -0.5;
 }
 // y = x^2: dx = 2 g x
 void square_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * c.input_value(0) * 2; }
 // y = 1/x: dx = -g y^2
 void reciprocal_backward(Ctx& c) {
-  const Tensor& y = c.output_value();
+  const Tensor y = result(c);
   c.grad_inputs[0] = -c.grad() * y * y;
 }
 // y = sin x: dx = g cos x
@@ -52,9 +69,14 @@ void sin_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * cos(c.input_value(0));
 // y = cos x: dx = -g sin x
 void cos_backward(Ctx& c) { c.grad_inputs[0] = -c.grad() * sin(c.input_value(0)); }
 // y = tanh x: dx = tanh_backward(g, y)
-void tanh_backward_formula(Ctx& c) { c.grad_inputs[0] = tanh_backward(c.grad(), c.output_value()); }
+void tanh_backward_formula(Ctx& c) { c.grad_inputs[0] = tanh_backward(c.grad(), result(c)); }
 // y = sigmoid x: dx = sigmoid_backward(g, y)
-void sigmoid_backward_formula(Ctx& c) { c.grad_inputs[0] = sigmoid_backward(c.grad(), c.output_value()); }
+void sigmoid_backward_formula(Ctx& c) { c.grad_inputs[0] = sigmoid_backward(c.grad(), result(c)); }
+// y = erf x: dx = g * 2 / sqrt(pi) * e^(-x^2)
+void erf_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  c.grad_inputs[0] = c.grad() * exp(-(x * x)) * 1.1283791670955126;
+}
 // y = max(x, 0): dx = threshold_backward(g, y)  (y > 0 exactly where x > 0)
 void relu_backward(Ctx& c) { c.grad_inputs[0] = threshold_backward(c.grad(), c.output_value()); }
 
@@ -85,9 +107,9 @@ void div_backward(Ctx& c) {
 void pow_backward(Ctx& c) {
   const Tensor& a = c.input_value(0);
   const Tensor& b = c.input_value(1);
-  const Tensor& y = c.output_value();
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * b * pow(a, b - 1);
   if (c.needs_input_grad(1)) {
+    const Tensor y = result(c);
     Tensor dy_db = where(logical_and(eq(a, 0), ge(b, 0)), zeros_like(y), y * log(a));
     c.grad_inputs[1] = c.grad() * dy_db;
   }
@@ -236,7 +258,7 @@ void norm_backward(Ctx& c) {
   const OpAttrs& attrs = c.attrs();
   const int64_t nd = x.dim();
   const double p = attrs.a.to_double();
-  Tensor y = unsqueeze_reduced(c.output_value(0), attrs, nd);
+  Tensor y = unsqueeze_reduced(result(c), attrs, nd);
   Tensor g = unsqueeze_reduced(c.grad(), attrs, nd);
   if (p == 0.0) {
     c.grad_inputs[0] = zeros_like(x);
@@ -307,17 +329,30 @@ void index_select_backward(Ctx& c) {
 void gather_backward(Ctx& c) {
   c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).scatter_add(c.attrs().dim, c.input_value(1), c.grad());
 }
-// y = x.scatter(dim, i, src): dx = g with the overwritten places zeroed, dsrc = g.gather(dim, i)
+// Pads t with zeros at the end of each dim up to `sizes` (src may be larger than index: its extra part is unread).
+Tensor zero_padded(Tensor t, const DimVector& sizes) {
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const int64_t missing = sizes[static_cast<size_t>(d)] - t.size(d);
+    if (missing <= 0) continue;
+    DimVector pad_sizes(t.sizes());
+    pad_sizes[static_cast<size_t>(d)] = missing;
+    t = cat({t, zeros(pad_sizes, TensorOptions(t.dtype()).device(t.device()))}, d);
+  }
+  return t;
+}
+// y = x.scatter(dim, i, src): dx = g with the overwritten places zeroed, dsrc = g.gather(dim, i) (0 where unread)
 void scatter_backward(Ctx& c) {
   const int64_t dim = c.attrs().dim;
   const Tensor& index = c.input_value(1);
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad().scatter(dim, index, Scalar(0.0));
-  if (c.node.next_edges.size() > 2 && c.needs_input_grad(2)) c.grad_inputs[2] = c.grad().gather(dim, index);
+  if (c.node.next_edges.size() > 2 && c.needs_input_grad(2))
+    c.grad_inputs[2] = zero_padded(c.grad().gather(dim, index), c.input(2).sizes);
 }
-// y = x.scatter_add(dim, i, src): dx = g, dsrc = g.gather(dim, i)
+// y = x.scatter_add(dim, i, src): dx = g, dsrc = g.gather(dim, i) (0 where unread)
 void scatter_add_backward(Ctx& c) {
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
-  if (c.needs_input_grad(2)) c.grad_inputs[2] = c.grad().gather(c.attrs().dim, c.input_value(1));
+  if (c.needs_input_grad(2))
+    c.grad_inputs[2] = zero_padded(c.grad().gather(c.attrs().dim, c.input_value(1)), c.input(2).sizes);
 }
 // y = x.index_add(dim, i, src, alpha): dx = g, dsrc = alpha g.index_select(dim, i)
 void index_add_backward(Ctx& c) {
@@ -328,14 +363,14 @@ void index_add_backward(Ctx& c) {
 // ---- softmax -----------------------------------------------------------------------------------------------------
 // y = softmax(x): dx = y (g - sum(g y))
 void softmax_backward(Ctx& c) {
-  const Tensor& y = c.output_value(0);
+  const Tensor y = result(c);
   const int64_t dim = c.attrs().dim;
   Tensor gy = c.grad() * y;
   c.grad_inputs[0] = gy - y * gy.sum({dim}, true);
 }
 // y = log_softmax(x): dx = g - e^y sum(g)
 void log_softmax_backward(Ctx& c) {
-  const Tensor& y = c.output_value(0);
+  const Tensor y = result(c);
   c.grad_inputs[0] = c.grad() - exp(y) * c.grad().sum({c.attrs().dim}, true);
 }
 
@@ -389,6 +424,78 @@ void as_strided_backward(Ctx& c) {
   c.grad_inputs[0] = flat_grad.reshape(in.sizes);
 }
 
+// ---- convolution and pooling ---------------------------------------------------------------------------------
+// Settings come from the node's attrs (tensor/conv_params.h), sizes from the inputs' metadata. Every backward
+// primitive is linear in its gradient argument and is the adjoint of its forward op, so the formulas of the
+// primitives are the forward ops again and gradients of any order work.
+IntList pair_list(const SpatialPair& p) { return IntList(p.data(), 2); }
+
+// y = conv2d(x, w, b): dx = conv2d_backward_input(g, w), dw = conv2d_backward_weight(g, x), db = sum_{n,i,j} g
+void conv2d_backward_formula(Ctx& c) {
+  const ConvParams p = ConvParams::from(c.attrs());
+  const IntList stride = pair_list(p.stride), padding = pair_list(p.padding), dilation = pair_list(p.dilation);
+  if (c.needs_input_grad(0))
+    c.grad_inputs[0] =
+        conv2d_backward_input(c.grad(), c.input_value(1), c.input(0).sizes, stride, padding, dilation, p.groups);
+  if (c.needs_input_grad(1))
+    c.grad_inputs[1] =
+        conv2d_backward_weight(c.grad(), c.input_value(0), c.input(1).sizes, stride, padding, dilation, p.groups);
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = c.grad().sum({0, 2, 3});
+}
+// z = conv2d_backward_input(g, w): dg = conv2d(G, w), dw = conv2d_backward_weight(g, G)
+void conv2d_backward_input_backward(Ctx& c) {
+  const ConvParams p = ConvParams::from(c.attrs());
+  const IntList stride = pair_list(p.stride), padding = pair_list(p.padding), dilation = pair_list(p.dilation);
+  if (c.needs_input_grad(0))
+    c.grad_inputs[0] = conv2d(c.grad(), c.input_value(1), Tensor(), stride, padding, dilation, p.groups);
+  if (c.needs_input_grad(1))
+    c.grad_inputs[1] =
+        conv2d_backward_weight(c.input_value(0), c.grad(), c.input(1).sizes, stride, padding, dilation, p.groups);
+}
+// z = conv2d_backward_weight(g, x): dg = conv2d(x, G), dx = conv2d_backward_input(g, G)
+void conv2d_backward_weight_backward(Ctx& c) {
+  const ConvParams p = ConvParams::from(c.attrs());
+  const IntList stride = pair_list(p.stride), padding = pair_list(p.padding), dilation = pair_list(p.dilation);
+  if (c.needs_input_grad(0))
+    c.grad_inputs[0] = conv2d(c.input_value(1), c.grad(), Tensor(), stride, padding, dilation, p.groups);
+  if (c.needs_input_grad(1))
+    c.grad_inputs[1] =
+        conv2d_backward_input(c.input_value(0), c.grad(), c.input(1).sizes, stride, padding, dilation, p.groups);
+}
+// (y, k) = max_pool2d(x): dx = max_pool2d_backward(g, k)
+void max_pool2d_backward_formula(Ctx& c) {
+  c.grad_inputs[0] = max_pool2d_backward(c.grad(), c.output_value(1), c.input(0).sizes);
+}
+// z = max_pool2d_backward(g, k): dg = G at k within each plane (0 where a window was empty, k = -1)
+void max_pool2d_backward_backward(Ctx& c) {
+  const Tensor& k = c.input_value(1);
+  const Tensor& grad = c.grad();
+  Tensor flat_k = clamp(k, Scalar(0)).reshape({k.size(0), k.size(1), -1});
+  Tensor picked = grad.reshape({grad.size(0), grad.size(1), -1}).gather(2, flat_k).reshape(k.sizes());
+  c.grad_inputs[0] = where(ge(k, 0), picked, zeros_like(picked));
+}
+// y = avg_pool2d(x): dx = avg_pool2d_backward(g)
+void avg_pool2d_backward_formula(Ctx& c) {
+  const PoolParams p = PoolParams::from(c.attrs());
+  c.grad_inputs[0] = avg_pool2d_backward(c.grad(), c.input(0).sizes, pair_list(p.kernel), pair_list(p.stride),
+                                         pair_list(p.padding), p.ceil_mode, p.count_include_pad);
+}
+// z = avg_pool2d_backward(g): dg = avg_pool2d(G)
+void avg_pool2d_backward_backward(Ctx& c) {
+  const PoolParams p = PoolParams::from(c.attrs());
+  c.grad_inputs[0] = avg_pool2d(c.grad(), pair_list(p.kernel), pair_list(p.stride), pair_list(p.padding),
+                                p.ceil_mode, p.count_include_pad);
+}
+// y = adaptive_avg_pool2d(x): dx = adaptive_avg_pool2d_backward(g)
+void adaptive_avg_pool2d_backward_formula(Ctx& c) {
+  c.grad_inputs[0] = adaptive_avg_pool2d_backward(c.grad(), c.input(0).sizes);
+}
+// z = adaptive_avg_pool2d_backward(g): dg = adaptive_avg_pool2d(G) to g's size
+void adaptive_avg_pool2d_backward_backward(Ctx& c) {
+  const DimVector& g_sizes = c.input(0).sizes;
+  c.grad_inputs[0] = adaptive_avg_pool2d(c.grad(), {g_sizes[2], g_sizes[3]});
+}
+
 // ---- the table -------------------------------------------------------------------------------------------------
 // needs(a, b, ...): bitmasks, per input, of the inputs its gradient reads. kOut: inputs whose gradient reads y.
 constexpr uint8_t kNone = 0, kIn0 = 1, kIn1 = 2, kIn2 = 4;
@@ -421,6 +528,7 @@ struct Table {
     set(OpId::cos, cos_backward, "CosBackward", {kIn0});
     set(OpId::tanh, tanh_backward_formula, "TanhBackward", {}, kOut0);
     set(OpId::sigmoid, sigmoid_backward_formula, "SigmoidBackward", {}, kOut0);
+    set(OpId::erf, erf_backward, "ErfBackward", {kIn0});
     set(OpId::relu, relu_backward, "ReluBackward", {}, kOut0);
     set(OpId::floor, zero_backward, "FloorBackward");
     set(OpId::ceil, zero_backward, "CeilBackward");
@@ -438,6 +546,7 @@ struct Table {
     set(OpId::where, where_backward, "WhereBackward", {kNone, kIn0, kIn0});
     set(OpId::clamp, clamp_backward, "ClampBackward", {kIn0});
     set(OpId::copy, copy_backward, "ToCopyBackward");
+    set(OpId::clone, copy_backward, "CloneBackward");
     set(OpId::sum, sum_backward, "SumBackward");
     set(OpId::prod, prod_backward, "ProdBackward", {kIn0});
     set(OpId::amax, extreme_backward, "AmaxBackward", {kIn0}, kOut0);
@@ -472,6 +581,19 @@ struct Table {
     set(OpId::slice, slice_backward, "SliceBackward");
     set(OpId::select, select_backward, "SelectBackward");
     set(OpId::as_strided, as_strided_backward, "AsStridedBackward");
+    set(OpId::conv2d, conv2d_backward_formula, "ConvolutionBackward", {kIn1, kIn0, kNone});
+    set(OpId::conv2d_backward_input, conv2d_backward_input_backward, "ConvolutionBackwardInputBackward",
+        {kIn1, kIn0});
+    set(OpId::conv2d_backward_weight, conv2d_backward_weight_backward, "ConvolutionBackwardWeightBackward",
+        {kIn1, kIn0});
+    set(OpId::max_pool2d, max_pool2d_backward_formula, "MaxPool2DWithIndicesBackward", {}, kOut0);
+    set(OpId::max_pool2d_backward, max_pool2d_backward_backward, "MaxPool2DWithIndicesBackwardBackward",
+        {kIn1, kNone});
+    set(OpId::avg_pool2d, avg_pool2d_backward_formula, "AvgPool2DBackward");
+    set(OpId::avg_pool2d_backward, avg_pool2d_backward_backward, "AvgPool2DBackwardBackward");
+    set(OpId::adaptive_avg_pool2d, adaptive_avg_pool2d_backward_formula, "AdaptiveAvgPool2DBackward");
+    set(OpId::adaptive_avg_pool2d_backward, adaptive_avg_pool2d_backward_backward,
+        "AdaptiveAvgPool2DBackwardBackward");
   }
 };
 

@@ -64,10 +64,12 @@ SharedPool& shared_pool() {
 }
 
 void* system_allocate(size_t rounded) {
-  void* p = std::aligned_alloc(kAlignment, rounded);
+  // aligned_alloc wants a size that is a multiple of the alignment; the small classes (80, 96, ...) are not.
+  const size_t padded = (rounded + kAlignment - 1) & ~(kAlignment - 1);
+  void* p = std::aligned_alloc(kAlignment, padded);
   if (p == nullptr) {
     empty_cache();
-    p = std::aligned_alloc(kAlignment, rounded);
+    p = std::aligned_alloc(kAlignment, padded);
   }
   if (p == nullptr) {
     throw OutOfMemoryError(fmt::format("CPU allocator: out of memory allocating {} bytes ({} bytes allocated, {} cached)",

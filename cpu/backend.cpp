@@ -13,6 +13,8 @@ void register_cpu_backend() {
   cpu::register_shape_kernels();
   cpu::register_index_kernels();
   cpu::register_softmax_kernels();
+  cpu::register_conv_kernels();
+  cpu::register_pool_kernels();
   cpu::register_random_kernels();
   cpu::register_creation_kernels();
 }

@@ -21,11 +21,19 @@ inline compute_t<T> load(const char* p) {
 }
 
 // Vectorised float32 versions of the hottest functors (cpu/vec_math.h); null where there is none.
-using VecUnaryFn = void (*)(const float*, float*, int64_t);
-template <typename F> inline constexpr VecUnaryFn kVecUnary = nullptr;
-template <> inline constexpr VecUnaryFn kVecUnary<ExpFn> = &vec::exp_f32;
-template <> inline constexpr VecUnaryFn kVecUnary<TanhFn> = &vec::tanh_f32;
-template <> inline constexpr VecUnaryFn kVecUnary<SigmoidFn> = &vec::sigmoid_f32;
+template <typename F> struct VecUnary { static constexpr bool available = false; };
+template <> struct VecUnary<ExpFn> {
+  static constexpr bool available = true;
+  static void run(const float* in, float* out, int64_t n) { vec::exp_f32(in, out, n); }
+};
+template <> struct VecUnary<TanhFn> {
+  static constexpr bool available = true;
+  static void run(const float* in, float* out, int64_t n) { vec::tanh_f32(in, out, n); }
+};
+template <> struct VecUnary<SigmoidFn> {
+  static constexpr bool available = true;
+  static void run(const float* in, float* out, int64_t n) { vec::sigmoid_f32(in, out, n); }
+};
 
 // out[i] = f(in[i]); Out is T or bool.
 template <typename T, typename Out, typename F>
@@ -34,8 +42,8 @@ void unary_loop(const TensorIter& iter, F f) {
     if (strides[0] == sizeof(Out) && strides[1] == sizeof(T)) {
       auto* out = reinterpret_cast<Out*>(data[0]);
       const auto* in = reinterpret_cast<const T*>(data[1]);
-      if constexpr (std::is_same_v<T, float> && std::is_same_v<Out, float> && kVecUnary<F> != nullptr) {
-        kVecUnary<F>(in, out, n);
+      if constexpr (std::is_same_v<T, float> && std::is_same_v<Out, float> && VecUnary<F>::available) {
+        VecUnary<F>::run(in, out, n);
         return;
       }
       for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(f(static_cast<compute_t<T>>(in[i])));

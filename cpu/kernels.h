@@ -16,6 +16,8 @@ void register_matmul_kernels();       // matmul.cpp
 void register_shape_kernels();        // shape.cpp
 void register_index_kernels();        // index.cpp
 void register_softmax_kernels();      // softmax.cpp
+void register_conv_kernels();         // conv.cpp
+void register_pool_kernels();         // pool.cpp
 void register_random_kernels();       // random.cpp
 void register_creation_kernels();     // creation.cpp
 

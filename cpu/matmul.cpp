@@ -12,6 +12,7 @@
 //   integers           a plain row-times-matrix loop with wrap-around (modular) arithmetic, as PyTorch.
 // Threads: oneDNN runs on reel's OpenMP runtime; before each sgemm the calling thread's OpenMP thread count
 // is set to reel's (OpenMP keeps it per thread), or to 1 inside a parallel region (batched small GEMMs).
+// The float32 and float64 GEMMs are also exported on raw buffers (cpu/gemm.h) for the convolution kernels.
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
@@ -20,6 +21,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cpu/gemm.h"
 #include "cpu/kernels.h"
 #include "tensor/dispatch.h"
 #include "tensor/parallel.h"
@@ -397,6 +399,35 @@ void gemm_kernel(const KernelArgs& args) {
 }
 
 }  // namespace
+
+// ---- raw-buffer GEMMs for other kernels (cpu/gemm.h) -------------------------------------------------------------
+void gemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i) scale_output(c + i * ldc, n, beta);
+    return;
+  }
+  sync_openmp_threads();
+  const dnnl_status_t status = dnnl_sgemm(trans_a, trans_b, m, n, k, alpha, a, std::max<int64_t>(1, lda), b,
+                                          std::max<int64_t>(1, ldb), beta, c, std::max<int64_t>(1, ldc));
+  REEL_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status {} (M={}, N={}, K={})",
+             static_cast<int>(status), m, n, k);
+}
+
+void gemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
+          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == 0.0) {
+    for (int64_t i = 0; i < m; ++i) scale_output(c + i * ldc, n, beta);
+    return;
+  }
+  // Element (i, j) of op(X) with X stored row-major with row stride ld.
+  using M = Matrix<const double>;
+  const M am = trans_a == 'N' ? M{a, m, k, lda, 1} : M{a, m, k, 1, lda};
+  const M bm = trans_b == 'N' ? M{b, k, n, ldb, 1} : M{b, k, n, 1, ldb};
+  gemm_double_one(am, bm, c, ldc, alpha, beta);
+}
 
 void register_matmul_kernels() {
   register_kernel(OpId::mm, kCPU, &gemm_kernel);

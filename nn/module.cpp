@@ -158,9 +158,16 @@ void Module::zero_grad(bool set_to_none) {
   }
 }
 
+// PyTorch's order: each module's parameters, then its buffers, then its children's, depth-first.
+void Module::collect_state(NamedTensors& out, const std::string& prefix) const {
+  for (const auto& [name, tensor] : parameters_) out.emplace_back(prefix + name, tensor);
+  for (const auto& [name, tensor] : buffers_) out.emplace_back(prefix + name, tensor);
+  for (const auto& [name, child] : children_) child->collect_state(out, prefix + name + ".");
+}
+
 NamedTensors Module::state_dict() const {
-  NamedTensors out = named_parameters();
-  for (auto& entry : named_buffers()) out.push_back(entry);
+  NamedTensors out;
+  collect_state(out, "");
   return out;
 }
 

@@ -87,7 +87,7 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // ---- printing --------------------------------------------------------------------------------------------
   std::string type_name() const;
-  // One line describing this module's options, e.g. "in_features=784, out_features=10, bias=true".
+  // One line describing this module's options, e.g. "in_features=784, out_features=10, bias=True".
   virtual std::string extra_repr() const { return ""; }
   // The module tree as PyTorch prints it.
   std::string str() const;
@@ -98,6 +98,7 @@ class Module : public std::enable_shared_from_this<Module> {
  private:
   void check_new_name(const std::string& name, const char* what) const;
   void collect(NamedTensors& out, const std::string& prefix, bool parameters, bool recurse) const;
+  void collect_state(NamedTensors& out, const std::string& prefix) const;
   void print(std::ostream& os, int indent) const;
 
   std::string type_name_;
@@ -112,12 +113,18 @@ std::ostream& operator<<(std::ostream& os, const Module& module);
 // ---- holders: LibTorch's `Linear fc(3, 4); fc->forward(x); fc(x);` -------------------------------------------
 template <typename Impl>
 class ModuleHolder {
+  // True for a single argument that is itself a holder (copying a handle must not wrap it in a new module).
+  template <typename... Args> struct is_self : std::false_type {};
+  template <typename Arg>
+  struct is_self<Arg> : std::is_base_of<ModuleHolder, std::decay_t<Arg>> {};
+
  public:
   using ImplType = Impl;
   // An empty holder, to be assigned later (`Linear fc{nullptr};`).
   ModuleHolder(std::nullptr_t) {}  // NOLINT: implicit like LibTorch
   // Constructs the module from the Impl's constructor arguments.
-  template <typename... Args, typename = std::enable_if_t<std::is_constructible_v<Impl, Args...>>>
+  template <typename... Args,
+            typename = std::enable_if_t<std::is_constructible_v<Impl, Args...> && !is_self<Args...>::value>>
   explicit ModuleHolder(Args&&... args) : impl_(std::make_shared<Impl>(std::forward<Args>(args)...)) {}
   ModuleHolder(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}  // NOLINT: implicit
 

@@ -17,6 +17,8 @@ enum class OpFamily : int8_t {
   Shape,
   Index,
   Softmax,
+  Conv,
+  Pool,
   Random,
   Creation,
   View,

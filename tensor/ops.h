@@ -134,6 +134,35 @@ Tensor embedding(const Tensor& weight, const Tensor& index);     // rows of weig
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
+// ---- convolution and pooling ---------------------------------------------------------------------------
+// Inputs are (N, C, H, W), or (C, H, W) unbatched; weights (O, C / groups, kH, kW). Each pair argument takes one
+// value for both spatial dims or {height, width}, as in PyTorch. Floating dtypes only.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntList stride = 1,
+              IntList padding = 0, IntList dilation = 1, int64_t groups = 1);
+// (N, C, L) or (C, L) input, (O, C / groups, K) weight; one value each for stride, padding and dilation.
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntList stride = 1,
+              IntList padding = 0, IntList dilation = 1, int64_t groups = 1);
+// conv2d's backward primitives (4-D only): the input gradient for an input of size input_size, and the weight
+// gradient for a weight of size weight_size, given the output gradient (torch.nn.grad.conv2d_input/_weight).
+Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, IntList input_size, IntList stride = 1,
+                             IntList padding = 0, IntList dilation = 1, int64_t groups = 1);
+Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, IntList weight_size,
+                              IntList stride = 1, IntList padding = 0, IntList dilation = 1, int64_t groups = 1);
+// stride defaults to kernel_size. Padded positions never win; a NaN in a window wins.
+Tensor max_pool2d(const Tensor& input, IntList kernel_size, IntList stride = {}, IntList padding = 0,
+                  IntList dilation = 1, bool ceil_mode = false);
+// (values, indices): indices are int64 flat positions h * W + w within each input plane.
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntList kernel_size, IntList stride = {},
+                                                   IntList padding = 0, IntList dilation = 1, bool ceil_mode = false);
+// dx (zeros of input_size, 4-D) with g added at the indices max_pool2d_with_indices returned.
+Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, IntList input_size);
+Tensor avg_pool2d(const Tensor& input, IntList kernel_size, IntList stride = {}, IntList padding = 0,
+                  bool ceil_mode = false, bool count_include_pad = true);
+Tensor avg_pool2d_backward(const Tensor& grad_output, IntList input_size, IntList kernel_size, IntList stride = {},
+                           IntList padding = 0, bool ceil_mode = false, bool count_include_pad = true);
+Tensor adaptive_avg_pool2d(const Tensor& input, IntList output_size);
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, IntList input_size);
+
 // ---- operators -----------------------------------------------------------------------------------------
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }

@@ -46,6 +46,7 @@ struct TanhFn { template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
 struct SigmoidFn {
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return T(1) / (T(1) + std::exp(-x)); }
 };
+struct ErfFn { template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return std::erf(x); } };
 struct ReluFn {
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return x < T(0) ? T(0) : x; }  // NaN stays NaN
 };

@@ -233,8 +233,15 @@ class Tensor {
   Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor var(bool unbiased = true) const;
   Tensor var(IntList dims, bool unbiased = true, bool keepdim = false) const;
+  // Braced dim lists (`x.var({0})`) would otherwise pick var(bool unbiased).
+  Tensor var(std::initializer_list<int64_t> dims, bool unbiased = true, bool keepdim = false) const {
+    return var(IntList(dims), unbiased, keepdim);
+  }
   Tensor std(bool unbiased = true) const;
   Tensor std(IntList dims, bool unbiased = true, bool keepdim = false) const;
+  Tensor std(std::initializer_list<int64_t> dims, bool unbiased = true, bool keepdim = false) const {
+    return std(IntList(dims), unbiased, keepdim);
+  }
   Tensor logsumexp(IntList dims, bool keepdim = false) const;
   Tensor norm(Scalar p = 2) const;
   Tensor norm(Scalar p, IntList dims, bool keepdim = false) const;

@@ -26,6 +26,7 @@ RowFileRegistrar::RowFileRegistrar(void (*add_rows)(std::vector<OpTestRow>&)) {
   for (OpTestRow& row : rows) {
     registry().push_back(std::move(row));
     register_row_test(registry().back());
+    if (registry().back().differentiable) register_gradient_test(registry().back());
   }
 }
 

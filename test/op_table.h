@@ -81,11 +81,13 @@ const std::deque<OpTestRow>& op_test_rows();
 std::vector<const OpTestRow*> rows_for(std::string_view op);
 
 // Called once per row file at static-initialisation time (through REEL_OP_TABLE_ROWS); adds the rows and
-// registers one Catch test case per row (test/test_ops.cpp).
+// registers one Catch test case per row (test/test_ops.cpp), and one gradient test case per differentiable row
+// (test/test_op_gradients.cpp).
 struct RowFileRegistrar {
   explicit RowFileRegistrar(void (*add_rows)(std::vector<OpTestRow>&));
 };
-void register_row_test(const OpTestRow& row);  // test/test_ops.cpp
+void register_row_test(const OpTestRow& row);       // test/test_ops.cpp
+void register_gradient_test(const OpTestRow& row);  // test/test_op_gradients.cpp (differentiable rows only)
 #define REEL_OP_TABLE_ROWS(add_rows_function) \
   static const ::reel::test::RowFileRegistrar kRowFileRegistrar_##add_rows_function(add_rows_function)
 

@@ -103,7 +103,8 @@ void add_unary_rows(std::vector<OpTestRow>& rows) {
   const std::vector<UnarySpec> specs = {
       {"neg", &reel::neg, [](double x) { return -x; }, Result::Same, kNumericDtypes, any},
       {"abs", &reel::abs, [](double x) { return std::fabs(x); }, Result::Same, kNumericDtypes, away_from_zero},
-      // sign(NaN) is left out: PyTorch's answer is not settled across versions.
+      // sign(NaN) is left out: PyTorch's answer is not settled across versions. sign, floor, ceil and round are
+      // differentiable with a zero gradient (as in PyTorch); their smooth samples stay away from the steps.
       {"sign", &reel::sign, sign_of, Result::Same, kNumericDtypes, away_from_zero, false, false},
       {"exp", &reel::exp, [](double x) { return std::exp(x); }, Result::Float, kAllDtypes, {-3, 3}},
       {"log", &reel::log, [](double x) { return std::log(x); }, Result::Float, kAllDtypes, positive},
@@ -118,11 +119,12 @@ void add_unary_rows(std::vector<OpTestRow>& rows) {
       {"cos", &reel::cos, [](double x) { return std::cos(x); }, Result::Float, kAllDtypes, {-3, 3}},
       {"tanh", &reel::tanh, [](double x) { return std::tanh(x); }, Result::Float, kAllDtypes, {-3, 3}},
       {"sigmoid", &reel::sigmoid, sigmoid_of, Result::Float, kAllDtypes, {-4, 4}},
+      {"erf", &reel::erf, [](double x) { return std::erf(x); }, Result::Float, kAllDtypes, {-2.5, 2.5}},
       {"relu", &reel::relu, relu_of, Result::Same, kNumericDtypes, away_from_zero},
-      {"floor", &reel::floor, [](double x) { return std::floor(x); }, Result::Same, kNumericDtypes, {-3, 3}, false},
-      {"ceil", &reel::ceil, [](double x) { return std::ceil(x); }, Result::Same, kNumericDtypes, {-3, 3}, false},
+      {"floor", &reel::floor, [](double x) { return std::floor(x); }, Result::Same, kNumericDtypes, {-3, 3}, true},
+      {"ceil", &reel::ceil, [](double x) { return std::ceil(x); }, Result::Same, kNumericDtypes, {-3, 3}, true},
       {"round", &reel::round, [](double x) { return std::nearbyint(x); }, Result::Same, kNumericDtypes, {-3, 3},
-       false},
+       true},
       {"logical_not", &reel::logical_not, [](double x) { return x == 0 ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, any,
        false},
       {"isnan", &reel::isnan, [](double x) { return std::isnan(x) ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, any,

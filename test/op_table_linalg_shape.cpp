@@ -92,6 +92,8 @@ OpTestRow bmm_row() {
     add("batch 0", m.make({0, 3, 4}, d), m.make({0, 4, 5}, d));
     add("inner size 0 gives zeros", m.make({2, 3, 0}, d), m.make({2, 0, 5}, d));
     add("[3, 17, 33] @ [3, 33, 9]", m.make({3, 17, 33}, d), m.make({3, 33, 9}, d));
+    add("small [2, 2, 3] @ transposed [2, 3, 2] (small enough for gradgradcheck)", m.make({2, 2, 3}, d),
+        m.make({2, 3, 2}, d, Layout::Transposed));
     return out;
   };
   row.run = [](const Sample& s) { return std::vector<Tensor>{reel::bmm(s.inputs[0], s.inputs[1])}; };
@@ -131,6 +133,9 @@ OpTestRow addmm_row() {
         std::nullopt);
     add("inner size 0 gives beta * self", m.make({3, 5}, d), m.make({3, 0}, d), m.make({0, 5}, d),
         fl ? Scalar(2.0) : Scalar(2), std::nullopt);
+    add("small: self [2] broadcast, transposed mat1, beta and alpha (small enough for gradgradcheck)",
+        m.make({2}, d), m.make({2, 3}, d, Layout::Transposed), m.make({3, 2}, d), fl ? Scalar(0.5) : Scalar(2),
+        fl ? Scalar(-1.5) : Scalar(3));
     add("[33, 17] + [33, 65] @ [65, 17]", m.make({33, 17}, d), m.make({33, 65}, d), m.make({65, 17}, d),
         std::nullopt, std::nullopt);
     if (fl) {
@@ -179,6 +184,7 @@ OpTestRow matmul_row() {
     add("1-d @ 3-d", m.make({4}, d), m.make({2, 4, 5}, d));
     add("3-d @ 1-d", m.make({2, 3, 4}, d), m.make({4}, d));
     add("broadcast batch [2, 1, 3, 4] @ [3, 4, 5]", m.make({2, 1, 3, 4}, d), m.make({3, 4, 5}, d));
+    add("small broadcast batch [2, 1, 2, 3] @ [3, 3, 2]", m.make({2, 1, 2, 3}, d), m.make({3, 3, 2}, d));
     add("transposed batches [2, 3, 4] @ [2, 4, 5]", m.make({2, 3, 4}, d, Layout::Transposed),
         m.make({2, 4, 5}, d, Layout::Transposed));
     add("size-0 batch [0, 3, 4] @ [4, 5]", m.make({0, 3, 4}, d), m.make({4, 5}, d));

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "autograd/derivatives.h"
 #include "tensor/dispatch.h"
 #include "test/op_table.h"
 
@@ -96,6 +97,36 @@ TEST_CASE("coverage: every row is complete", "[coverage]") {
     CHECK((row.reference || row.check));
     CHECK(row.differentiable == !row.grad_inputs.empty());
   }
+}
+
+// A row is differentiable exactly when its op has a backward formula (autograd/derivatives.cpp), with one
+// exception: an op written with other ops differentiates through their formulas and needs none of its own —
+// every Composite op (mean, matmul, stack, ...) and the View ops without a formula (narrow records slice,
+// contiguous a clone). Their rows say `differentiable` when their floating outputs carry gradients; the
+// [gradcheck] tests (test/test_op_gradients.cpp) then fail if an output of such a row does not require grad or
+// its gradient is wrong. Elsewhere an op with a formula but a non-differentiable row would never be gradchecked,
+// and a differentiable row without a formula records nothing (its outputs never require grad): both fail here.
+TEST_CASE("coverage: a row is differentiable exactly when its op has a backward formula", "[coverage]") {
+  std::vector<std::string> formula_not_differentiable, differentiable_without_formula;
+  for (const OpInfo& info : kOpInfos) {
+    const OpId op = static_cast<OpId>(&info - kOpInfos);
+    const bool has_formula = autograd::derivative_for(op).fn != nullptr;
+    const bool through_parts = info.family == OpFamily::Composite || info.family == OpFamily::View;
+    for (const OpTestRow* row : rows_for(info.name)) {
+      if (has_formula && !row->differentiable) formula_not_differentiable.push_back(row->op);
+      if (!has_formula && row->differentiable && !through_parts) differentiable_without_formula.push_back(row->op);
+    }
+  }
+  {
+    INFO("ops with a backward formula whose op-table row is not marked differentiable (set differentiable and "
+         "grad_inputs, and mark samples on kinks smooth = false): "
+         << list(formula_not_differentiable));
+    CHECK(formula_not_differentiable.empty());
+  }
+  INFO("ops whose row is marked differentiable but that have no backward formula in autograd/derivatives.cpp "
+       "(nor are Composite or View ops, which differentiate through the ops they call): "
+       << list(differentiable_without_formula));
+  CHECK(differentiable_without_formula.empty());
 }
 
 // The input kinds a row's samples must include, by family: every op that takes tensors gets a non-contiguous

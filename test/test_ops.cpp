@@ -29,6 +29,8 @@ std::string family_name(OpFamily family) {
     case OpFamily::Shape: return "shape";
     case OpFamily::Index: return "index";
     case OpFamily::Softmax: return "softmax";
+    case OpFamily::Conv: return "conv";
+    case OpFamily::Pool: return "pool";
     case OpFamily::Random: return "random";
     case OpFamily::Creation: return "creation";
     case OpFamily::View: return "view";

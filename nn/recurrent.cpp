@@ -1,0 +1,340 @@
+// reel/nn/recurrent.cpp — RNNCell, LSTMCell, GRUCell and the multi-step RNN, LSTM and GRU: argument and shape
+// checks with PyTorch's messages, PyTorch's initialisation, the per-step gate arithmetic shared by the cells and the
+// layers, and the time loop (one input-projection matmul per layer and direction, then one hidden matmul per step).
+#include "nn/recurrent.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "nn/functional.h"
+#include "nn/init.h"
+#include "nn/repr.h"
+#include "tensor/ops.h"
+
+namespace reel::nn {
+
+namespace F = functional;
+
+namespace {
+
+// U(+-1/sqrt(hidden)) on every parameter of `module` (0 when hidden = 0).
+void init_recurrent(Module& module, int64_t hidden_size) {
+  const double bound = hidden_size > 0 ? 1.0 / std::sqrt(static_cast<double>(hidden_size)) : 0.0;
+  for (Tensor& p : module.parameters(false)) init::uniform_(p, -bound, bound);
+}
+
+std::string shape_str(const Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes(), ", ")); }
+
+// ---- one time step, given the input projection xg = x W_ih^T + b_ih (N, gates * hidden) --------------------------
+
+// h' = act(xg + h W_hh^T + b_hh)
+Tensor rnn_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh, bool relu_act) {
+  Tensor pre = xg + F::linear(h, w_hh, b_hh);
+  return relu_act ? relu(pre) : tanh(pre);
+}
+
+// gates = xg + h W_hh^T + b_hh = [i f g o]; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c')
+LSTMState lstm_step(const Tensor& xg, const Tensor& h, const Tensor& c, const Tensor& w_hh, const Tensor& b_hh) {
+  const std::vector<Tensor> g = (xg + F::linear(h, w_hh, b_hh)).chunk(4, -1);
+  Tensor c_next = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
+  Tensor h_next = sigmoid(g[3]) * tanh(c_next);
+  return {h_next, c_next};
+}
+
+// r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r hn), h' = (1 - z) n + z h = n + z (h - n)
+Tensor gru_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {
+  const std::vector<Tensor> x = xg.chunk(3, -1);
+  const std::vector<Tensor> hg = F::linear(h, w_hh, b_hh).chunk(3, -1);
+  Tensor r = sigmoid(x[0] + hg[0]);
+  Tensor z = sigmoid(x[1] + hg[1]);
+  Tensor n = tanh(x[2] + r * hg[2]);
+  return n + z * (h - n);
+}
+
+// Registers weight_ih [gates * hidden, input], weight_hh [gates * hidden, hidden] and, with bias, bias_ih and bias_hh
+// [gates * hidden] under the given suffix ("" for cells, "_l0", "_l1_reverse", ... for layers).
+std::vector<Tensor> register_gate_weights(Module& m, const std::string& suffix, int64_t gates, int64_t input_size,
+                                          int64_t hidden_size, bool bias) {
+  std::vector<Tensor> w(4);
+  w[0] = m.register_parameter("weight_ih" + suffix, empty({gates * hidden_size, input_size}));
+  w[1] = m.register_parameter("weight_hh" + suffix, empty({gates * hidden_size, hidden_size}));
+  if (bias) {
+    w[2] = m.register_parameter("bias_ih" + suffix, empty({gates * hidden_size}));
+    w[3] = m.register_parameter("bias_hh" + suffix, empty({gates * hidden_size}));
+  }
+  return w;
+}
+
+void check_sizes(const char* name, int64_t input_size, int64_t hidden_size) {
+  REEL_CHECK(input_size >= 0, "{}: input_size must be non-negative, got {}", name, input_size);
+  REEL_CHECK(hidden_size > 0, "{}: hidden_size must be greater than zero, got {}", name, hidden_size);
+}
+
+// Checks a cell's input (N, input_size) or (input_size) and state hx (same batching, hidden_size); returns whether
+// the input is batched.
+bool check_cell(const char* name, const Tensor& input, int64_t input_size, const Tensor& hx, int64_t hidden_size,
+                const char* hx_name) {
+  input.check_defined(name);
+  REEL_CHECK(input.dim() == 1 || input.dim() == 2, "{}: Expected input to be 1D or 2D, got {}D instead", name,
+             input.dim());
+  REEL_CHECK(input.size(-1) == input_size, "{}: input has inconsistent input_size: got {} expected {}", name,
+             input.size(-1), input_size);
+  const bool batched = input.dim() == 2;
+  if (hx.defined()) {
+    REEL_CHECK(hx.dim() == input.dim(), "{}: Expected {} to be {}D (as the input is), got {}D instead", name, hx_name,
+               input.dim(), hx.dim());
+    REEL_CHECK(!batched || hx.size(0) == input.size(0), "{}: Input batch size {} doesn't match {} batch size {}",
+               name, input.size(0), hx_name, hx.size(0));
+    REEL_CHECK(hx.size(-1) == hidden_size, "{}: {} has inconsistent hidden_size: got {}, expected {}", name, hx_name,
+               hx.size(-1), hidden_size);
+  }
+  return batched;
+}
+
+// The zero state for a (possibly unbatched) cell input.
+Tensor zero_state(const Tensor& input, int64_t hidden_size) {
+  if (input.dim() == 2) return zeros({input.size(0), hidden_size}, input.options());
+  return zeros({hidden_size}, input.options());
+}
+
+std::string cell_repr(int64_t input_size, int64_t hidden_size, bool bias) {
+  std::string s = fmt::format("{}, {}", input_size, hidden_size);
+  if (!bias) s += ", bias=False";
+  return s;
+}
+
+}  // namespace
+
+// ---- RNNCell ------------------------------------------------------------------------------------------------------
+
+RNNCellImpl::RNNCellImpl(int64_t input_size_, int64_t hidden_size_, bool bias, std::string nonlinearity_)
+    : input_size(input_size_), hidden_size(hidden_size_), nonlinearity(std::move(nonlinearity_)) {
+  check_sizes("RNNCell", input_size, hidden_size);
+  REEL_CHECK(nonlinearity == "tanh" || nonlinearity == "relu", "RNNCell: Unknown nonlinearity: {}", nonlinearity);
+  auto w = register_gate_weights(*this, "", 1, input_size, hidden_size, bias);
+  weight_ih = w[0], weight_hh = w[1], bias_ih = w[2], bias_hh = w[3];
+  reset_parameters();
+}
+
+void RNNCellImpl::reset_parameters() { init_recurrent(*this, hidden_size); }
+
+// h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)
+Tensor RNNCellImpl::forward(const Tensor& input, const Tensor& hx) {
+  check_cell("RNNCell", input, input_size, hx, hidden_size, "hidden");
+  const Tensor h = hx.defined() ? hx : zero_state(input, hidden_size);
+  return rnn_step(F::linear(input, weight_ih, bias_ih), h, weight_hh, bias_hh, nonlinearity == "relu");
+}
+
+std::string RNNCellImpl::extra_repr() const {
+  std::string s = cell_repr(input_size, hidden_size, bias_ih.defined());
+  if (nonlinearity != "tanh") s += ", nonlinearity=" + nonlinearity;
+  return s;
+}
+
+// ---- LSTMCell -----------------------------------------------------------------------------------------------------
+
+LSTMCellImpl::LSTMCellImpl(int64_t input_size_, int64_t hidden_size_, bool bias)
+    : input_size(input_size_), hidden_size(hidden_size_) {
+  check_sizes("LSTMCell", input_size, hidden_size);
+  auto w = register_gate_weights(*this, "", 4, input_size, hidden_size, bias);
+  weight_ih = w[0], weight_hh = w[1], bias_ih = w[2], bias_hh = w[3];
+  reset_parameters();
+}
+
+void LSTMCellImpl::reset_parameters() { init_recurrent(*this, hidden_size); }
+
+// (h', c') from gates = x W_ih^T + b_ih + h W_hh^T + b_hh
+LSTMState LSTMCellImpl::forward(const Tensor& input, const std::optional<LSTMState>& hx) {
+  Tensor h, c;
+  if (hx) std::tie(h, c) = *hx;
+  check_cell("LSTMCell", input, input_size, h, hidden_size, "hx[0]");
+  check_cell("LSTMCell", input, input_size, c, hidden_size, "hx[1]");
+  if (!h.defined()) h = zero_state(input, hidden_size);
+  if (!c.defined()) c = zero_state(input, hidden_size);
+  return lstm_step(F::linear(input, weight_ih, bias_ih), h, c, weight_hh, bias_hh);
+}
+
+std::string LSTMCellImpl::extra_repr() const { return cell_repr(input_size, hidden_size, bias_ih.defined()); }
+
+// ---- GRUCell ------------------------------------------------------------------------------------------------------
+
+GRUCellImpl::GRUCellImpl(int64_t input_size_, int64_t hidden_size_, bool bias)
+    : input_size(input_size_), hidden_size(hidden_size_) {
+  check_sizes("GRUCell", input_size, hidden_size);
+  auto w = register_gate_weights(*this, "", 3, input_size, hidden_size, bias);
+  weight_ih = w[0], weight_hh = w[1], bias_ih = w[2], bias_hh = w[3];
+  reset_parameters();
+}
+
+void GRUCellImpl::reset_parameters() { init_recurrent(*this, hidden_size); }
+
+// h' = (1 - z) n + z h with r, z, n as in the header
+Tensor GRUCellImpl::forward(const Tensor& input, const Tensor& hx) {
+  check_cell("GRUCell", input, input_size, hx, hidden_size, "hidden");
+  const Tensor h = hx.defined() ? hx : zero_state(input, hidden_size);
+  return gru_step(F::linear(input, weight_ih, bias_ih), h, weight_hh, bias_hh);
+}
+
+std::string GRUCellImpl::extra_repr() const { return cell_repr(input_size, hidden_size, bias_ih.defined()); }
+
+// ---- RNN / LSTM / GRU -----------------------------------------------------------------------------------------------
+
+namespace {
+int64_t gate_count(RNNBaseImpl::Mode mode) {
+  switch (mode) {
+    case RNNBaseImpl::Mode::LSTM: return 4;
+    case RNNBaseImpl::Mode::GRU: return 3;
+    default: return 1;
+  }
+}
+}  // namespace
+
+RNNBaseImpl::RNNBaseImpl(Mode mode_, RNNOptions options_, std::string type_name)
+    : Module(std::move(type_name)), options(std::move(options_)), mode(mode_) {
+  const std::string name = this->type_name();
+  check_sizes(name.c_str(), options.input_size(), options.hidden_size());
+  REEL_CHECK(options.num_layers() > 0, "{}: num_layers must be greater than zero, got {}", name,
+             options.num_layers());
+  REEL_CHECK(options.dropout() >= 0.0 && options.dropout() <= 1.0,
+             "{}: dropout should be a number in range [0, 1] representing the probability of an element being "
+             "zeroed, got {}",
+             name, options.dropout());
+  const int64_t directions = options.bidirectional() ? 2 : 1;
+  const int64_t gates = gate_count(mode);
+  for (int64_t layer = 0; layer < options.num_layers(); ++layer) {
+    const int64_t layer_input = layer == 0 ? options.input_size() : options.hidden_size() * directions;
+    for (int64_t direction = 0; direction < directions; ++direction) {
+      const std::string suffix = fmt::format("_l{}{}", layer, direction == 1 ? "_reverse" : "");
+      all_weights.push_back(
+          register_gate_weights(*this, suffix, gates, layer_input, options.hidden_size(), options.bias()));
+    }
+  }
+  reset_parameters();
+}
+
+void RNNBaseImpl::reset_parameters() { init_recurrent(*this, options.hidden_size()); }
+
+std::string RNNBaseImpl::extra_repr() const {
+  std::string s = fmt::format("{}, {}", options.input_size(), options.hidden_size());
+  if (options.num_layers() != 1) s += fmt::format(", num_layers={}", options.num_layers());
+  if (!options.bias()) s += ", bias=False";
+  if (options.batch_first()) s += ", batch_first=True";
+  if (options.dropout() != 0.0) s += ", dropout=" + repr::py_float(options.dropout());
+  if (options.bidirectional()) s += ", bidirectional=True";
+  return s;
+}
+
+// For each layer and direction: xg = X W_ih^T + b_ih for all steps in one matmul, then the cell update per step
+// (forwards in time, or backwards for the reverse direction); directions concatenate on the feature dim, and
+// dropout (training only) applies to every layer's output but the last.
+std::tuple<Tensor, Tensor, Tensor> RNNBaseImpl::run(const Tensor& input, const Tensor& h0_in, const Tensor& c0_in) {
+  const std::string name = type_name();
+  input.check_defined(name.c_str());
+  REEL_CHECK(input.dim() == 2 || input.dim() == 3, "{}: Expected input to be 2D or 3D, got {}D instead", name,
+             input.dim());
+  REEL_CHECK(input.size(-1) == options.input_size(),
+             "{}: input.size(-1) must be equal to input_size. Expected {}, got {}", name, options.input_size(),
+             input.size(-1));
+  const bool batched = input.dim() == 3;
+  // time-major (T, N, in)
+  const Tensor x = !batched ? input.unsqueeze(1) : options.batch_first() ? input.transpose(0, 1) : input;
+  const int64_t steps = x.size(0), batch = x.size(1), hidden = options.hidden_size();
+  REEL_CHECK(steps > 0, "{}: Expected sequence length to be larger than 0 in RNN", name);
+  const int64_t directions = options.bidirectional() ? 2 : 1;
+  const int64_t layers = options.num_layers();
+  const bool lstm = mode == Mode::LSTM;
+
+  // (layers * directions, N, hidden), zeros when absent
+  auto initial_state = [&](const Tensor& given, const char* which) {
+    if (!given.defined()) return zeros({layers * directions, batch, hidden}, x.options());
+    REEL_CHECK(given.dim() == input.dim(), "{}: For {} input, {} should be {}D but got {}D tensor", name,
+               batched ? "batched 3-D" : "unbatched 2-D", which, input.dim(), given.dim());
+    const Tensor state = batched ? given : given.unsqueeze(1);
+    REEL_CHECK(state.sizes() == IntList({layers * directions, batch, hidden}),
+               "{}: Expected {} size ({}, {}, {}), got {}", name, which, layers * directions, batch, hidden,
+               shape_str(state));
+    return state;
+  };
+  const Tensor h0 = initial_state(h0_in, lstm ? "hidden[0]" : "hidden");
+  const Tensor c0 = lstm ? initial_state(c0_in, "hidden[1]") : Tensor();
+
+  Tensor layer_input = x;
+  std::vector<Tensor> h_n, c_n;
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    std::vector<Tensor> direction_outputs;
+    for (int64_t direction = 0; direction < directions; ++direction) {
+      const int64_t index = layer * directions + direction;
+      const std::vector<Tensor>& w = all_weights[static_cast<size_t>(index)];
+      const int64_t features = layer_input.size(2);
+      // xg[t] = x_t W_ih^T + b_ih, every step at once
+      const Tensor xg = F::linear(layer_input.reshape({steps * batch, features}), w[0], w[2])
+                            .reshape({steps, batch, w[0].size(0)});
+      Tensor h = h0.select(0, index);
+      Tensor c = lstm ? c0.select(0, index) : Tensor();
+      std::vector<Tensor> outputs(static_cast<size_t>(steps));
+      for (int64_t s = 0; s < steps; ++s) {
+        const int64_t t = direction == 0 ? s : steps - 1 - s;
+        const Tensor g = xg.select(0, t);
+        switch (mode) {
+          case Mode::RNN_TANH: h = rnn_step(g, h, w[1], w[3], false); break;
+          case Mode::RNN_RELU: h = rnn_step(g, h, w[1], w[3], true); break;
+          case Mode::LSTM: std::tie(h, c) = lstm_step(g, h, c, w[1], w[3]); break;
+          case Mode::GRU: h = gru_step(g, h, w[1], w[3]); break;
+        }
+        outputs[static_cast<size_t>(t)] = h;
+      }
+      direction_outputs.push_back(stack(outputs, 0));
+      h_n.push_back(h);
+      if (lstm) c_n.push_back(c);
+    }
+    layer_input = directions == 1 ? direction_outputs[0] : cat(direction_outputs, 2);
+    if (options.dropout() > 0.0 && is_training() && layer + 1 < layers) {
+      layer_input = F::dropout(layer_input, options.dropout(), true);
+    }
+  }
+
+  Tensor output = !batched ? layer_input.squeeze(1) : options.batch_first() ? layer_input.transpose(0, 1) : layer_input;
+  Tensor h_last = stack(h_n, 0);
+  Tensor c_last = lstm ? stack(c_n, 0) : Tensor();
+  if (!batched) {
+    h_last = h_last.squeeze(1);
+    if (lstm) c_last = c_last.squeeze(1);
+  }
+  return {output, h_last, c_last};
+}
+
+namespace {
+RNNBaseImpl::Mode rnn_mode(const RNNOptions& options) {
+  REEL_CHECK(options.nonlinearity() == "tanh" || options.nonlinearity() == "relu",
+             "RNN: Unknown nonlinearity '{}'. Select from 'tanh' or 'relu'.", options.nonlinearity());
+  return options.nonlinearity() == "relu" ? RNNBaseImpl::Mode::RNN_RELU : RNNBaseImpl::Mode::RNN_TANH;
+}
+}  // namespace
+
+RNNImpl::RNNImpl(const RNNOptions& options_) : RNNBaseImpl(rnn_mode(options_), options_, "RNN") {}
+
+std::tuple<Tensor, Tensor> RNNImpl::forward(const Tensor& input, const Tensor& hx) {
+  auto [output, h_n, unused] = run(input, hx, Tensor());
+  return {output, h_n};
+}
+
+LSTMImpl::LSTMImpl(const LSTMOptions& options_) : RNNBaseImpl(Mode::LSTM, options_, "LSTM") {}
+
+std::tuple<Tensor, LSTMState> LSTMImpl::forward(const Tensor& input, const std::optional<LSTMState>& hx) {
+  Tensor h0, c0;
+  if (hx) std::tie(h0, c0) = *hx;
+  REEL_CHECK(h0.defined() == c0.defined(), "LSTM: hx must hold both h_0 and c_0, or be absent");
+  auto [output, h_n, c_n] = run(input, h0, c0);
+  return {output, LSTMState{h_n, c_n}};
+}
+
+GRUImpl::GRUImpl(const GRUOptions& options_) : RNNBaseImpl(Mode::GRU, options_, "GRU") {}
+
+std::tuple<Tensor, Tensor> GRUImpl::forward(const Tensor& input, const Tensor& hx) {
+  auto [output, h_n, unused] = run(input, hx, Tensor());
+  return {output, h_n};
+}
+
+}  // namespace reel::nn

@@ -1,0 +1,219 @@
+// reel/nn/scheduler.h — learning-rate schedulers: StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
+// LinearLR, OneCycleLR and ReduceLROnPlateau.
+//
+// PyTorch's semantics: constructing a scheduler records each group's starting lr (the group's initial_lr, set
+// by the first scheduler on that optimizer, as PyTorch's group["initial_lr"]) and runs step 0 (LinearLR and
+// OneCycleLR change the lr right away); each `step()` then advances one epoch and writes the new lrs into the
+// optimizer's groups. Call it after `optimizer.step()`:
+//
+//   reel::optim::SGD optimizer(params, reel::optim::SGDOptions(0.1));
+//   reel::optim::StepLR scheduler(optimizer, /*step_size=*/30, /*gamma=*/0.1);
+//   for (int epoch = 0; epoch < 100; ++epoch) { train(optimizer); scheduler.step(); }
+//
+// The epoch-wise schedulers use PyTorch's chainable (recursive) forms — each new lr is computed from the group's
+// current lr — so they compose with each other and with manual lr changes exactly as in PyTorch; alone, they
+// give the closed forms their documentation states (checked in test/test_optim.cpp). Not provided: the
+// `last_epoch` resume argument (restore an optimizer's state dict and step the scheduler instead) and scheduler
+// state dicts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "arg.h"
+#include "optim.h"
+
+namespace reel::optim {
+
+class LRScheduler {
+ public:
+  virtual ~LRScheduler() = default;
+  LRScheduler(const LRScheduler&) = delete;
+  LRScheduler& operator=(const LRScheduler&) = delete;
+
+  // Advances one epoch and writes the new learning rates into the optimizer's groups.
+  void step();
+  // The learning rates the last step() (or the constructor) set, one per group.
+  const std::vector<double>& get_last_lr() const { return last_lrs_; }
+  // The epoch count: 0 after construction, +1 per step().
+  int64_t last_epoch() const { return last_epoch_; }
+  const std::vector<double>& base_lrs() const { return base_lrs_; }
+
+ protected:
+  // initial_lrs, when given, replace each group's initial_lr first (OneCycleLR starts from max_lr / div_factor).
+  explicit LRScheduler(Optimizer& optimizer, std::optional<std::vector<double>> initial_lrs = std::nullopt);
+  // The learning rates for last_epoch_, one per group; may read the groups' current lrs.
+  virtual std::vector<double> get_lr() = 0;
+  // Runs step 0; each derived constructor calls it last (virtual get_lr is not callable from this constructor).
+  void initial_step() { step(); }
+  // Each group's current lr.
+  std::vector<double> current_lrs() const;
+
+  Optimizer& optimizer_;
+  std::vector<double> base_lrs_;
+  int64_t last_epoch_ = -1;
+  int64_t step_count_ = 0;
+
+ private:
+  std::vector<double> last_lrs_;
+};
+
+// lr = base_lr * gamma^floor(epoch / step_size)
+class StepLR : public LRScheduler {
+ public:
+  StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  int64_t step_size_;
+  double gamma_;
+};
+
+// lr = base_lr * gamma^(number of milestones <= epoch); a milestone listed twice counts twice
+class MultiStepLR : public LRScheduler {
+ public:
+  MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma = 0.1);
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  std::vector<int64_t> milestones_;
+  double gamma_;
+};
+
+// lr = base_lr * gamma^epoch
+class ExponentialLR : public LRScheduler {
+ public:
+  ExponentialLR(Optimizer& optimizer, double gamma);
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  double gamma_;
+};
+
+// lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2, continuing as a cosine past T_max
+class CosineAnnealingLR : public LRScheduler {
+ public:
+  CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min = 0.0);
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  int64_t t_max_;
+  double eta_min_;
+};
+
+// lr = base_lr * (start + (end - start) min(epoch, total_iters) / total_iters)
+class LinearLR : public LRScheduler {
+ public:
+  LinearLR(Optimizer& optimizer, double start_factor = 1.0 / 3.0, double end_factor = 1.0, int64_t total_iters = 5);
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  double start_factor_;
+  double end_factor_;
+  int64_t total_iters_;
+};
+
+// ---- OneCycleLR ---------------------------------------------------------------------------------------------------
+enum class AnnealStrategy { Cos, Linear };
+
+struct OneCycleLROptions {
+  // max_lr for every group; per-group values go in max_lrs.
+  OneCycleLROptions(double max_lr, int64_t total_steps) : max_lrs_({max_lr}), total_steps_(total_steps) {}
+  OneCycleLROptions(std::vector<double> max_lrs, int64_t total_steps)
+      : max_lrs_(std::move(max_lrs)), total_steps_(total_steps) {}
+  REEL_ARG(std::vector<double>, max_lrs);
+  REEL_ARG(int64_t, total_steps);
+  REEL_ARG(double, pct_start) = 0.3;
+  REEL_ARG(AnnealStrategy, anneal_strategy) = AnnealStrategy::Cos;
+  // Cycles momentum (SGD, RMSprop) or beta1 (Adam, AdamW) inversely to the lr, between these two values.
+  REEL_ARG(bool, cycle_momentum) = true;
+  REEL_ARG(double, base_momentum) = 0.85;
+  REEL_ARG(double, max_momentum) = 0.95;
+  REEL_ARG(double, div_factor) = 25.0;
+  REEL_ARG(double, final_div_factor) = 1e4;
+  REEL_ARG(bool, three_phase) = false;
+};
+
+// The 1cycle policy (Smith & Topin): lr rises from max_lr / div_factor to max_lr over pct_start of total_steps,
+// then anneals to max_lr / (div_factor * final_div_factor) (three_phase: back to the initial lr first, then
+// to the minimum). Step once per batch; more than total_steps steps throw.
+class OneCycleLR : public LRScheduler {
+ public:
+  OneCycleLR(Optimizer& optimizer, const OneCycleLROptions& options);
+
+ protected:
+  std::vector<double> get_lr() override;
+
+ private:
+  enum class LrPoint { Initial, Max, Min };
+  enum class MomentumPoint { Max, Base };
+  // One stretch of the cycle: from its start (the previous phase's end step) to end_step.
+  struct Phase {
+    double end_step;
+    LrPoint start_lr, end_lr;
+    MomentumPoint start_momentum, end_momentum;
+  };
+  double lr_at(LrPoint point, size_t group) const;
+  double momentum_at(MomentumPoint point) const;
+  double anneal(double start, double end, double pct) const;
+
+  OneCycleLROptions options_;
+  std::vector<Phase> phases_;
+  std::vector<double> initial_lrs_, max_lrs_, min_lrs_;
+  bool use_beta1_ = false;
+};
+
+// ---- ReduceLROnPlateau ----------------------------------------------------------------------------------------------
+enum class PlateauMode { Min, Max };
+enum class ThresholdMode { Rel, Abs };
+
+struct ReduceLROnPlateauOptions {
+  REEL_ARG(PlateauMode, mode) = PlateauMode::Min;
+  REEL_ARG(double, factor) = 0.1;
+  REEL_ARG(int64_t, patience) = 10;
+  REEL_ARG(double, threshold) = 1e-4;
+  REEL_ARG(ThresholdMode, threshold_mode) = ThresholdMode::Rel;
+  REEL_ARG(int64_t, cooldown) = 0;
+  // One value for every group, or one per group.
+  REEL_ARG(std::vector<double>, min_lr) = std::vector<double>{0.0};
+  REEL_ARG(double, eps) = 1e-8;
+};
+
+// Multiplies each group's lr by `factor` (not below min_lr) once the metric has not improved for more than
+// `patience` steps, then waits `cooldown` steps before counting again. Improvement (min mode, rel): metric <
+// best (1 - threshold); abs: metric < best - threshold (max mode mirrors). Changes smaller than eps are skipped.
+class ReduceLROnPlateau {
+ public:
+  explicit ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
+  void step(double metric);
+  const std::vector<double>& get_last_lr() const { return last_lrs_; }
+  int64_t last_epoch() const { return last_epoch_; }
+  double best() const { return best_; }
+  int64_t num_bad_epochs() const { return num_bad_epochs_; }
+  bool in_cooldown() const { return cooldown_counter_ > 0; }
+
+ private:
+  bool is_better(double metric) const;
+
+  Optimizer& optimizer_;
+  ReduceLROnPlateauOptions options_;
+  std::vector<double> min_lrs_;
+  double best_;
+  int64_t num_bad_epochs_ = 0;
+  int64_t cooldown_counter_ = 0;
+  int64_t last_epoch_ = 0;
+  std::vector<double> last_lrs_;
+};
+
+}  // namespace reel::optim

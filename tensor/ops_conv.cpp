@@ -1,0 +1,375 @@
+// reel/tensor/ops_conv.cpp — front doors of the convolution and pooling ops: conv2d and its two backward
+// primitives, the composite conv1d, max_pool2d (with indices), avg_pool2d, adaptive_avg_pool2d and their backward
+// primitives.
+//
+// Each front door checks its arguments with PyTorch's rules (ranks, channels against weight and groups, positive
+// strides and dilations, non-negative padding, at most half a kernel of padding for pooling, windows that fit the
+// padded input, one floating dtype, one device) and throws reel::Error naming the op and the shapes. A 3-D input
+// is an unbatched (C, H, W) one: it is run as a batch of one and the batch dim removed again. The primitives
+// allocate contiguous outputs, store their settings in OpAttrs (tensor/conv_params.h) and call the (op, device)
+// kernel (cpu/conv.cpp, cpu/pool.cpp). Recorded for autograd:
+//   conv2d                    inputs (input, weight, bias)    attrs: ConvParams
+//   conv2d_backward_input     inputs (grad_output, weight)    attrs: ConvParams
+//   conv2d_backward_weight    inputs (grad_output, input)     attrs: ConvParams
+//   max_pool2d                input; outputs (values, indices) attrs: PoolParams
+//   max_pool2d_backward       inputs (grad_output, indices)
+//   avg_pool2d(_backward)     input / grad_output              attrs: PoolParams
+//   adaptive_avg_pool2d(_backward)  input / grad_output (the sizes come from the tensors)
+#include <fmt/format.h>
+
+#include "tensor/autograd_hook.h"
+#include "tensor/conv_params.h"
+#include "tensor/ops.h"
+
+namespace reel {
+
+namespace {
+
+std::string pair_str(const SpatialPair& p) { return fmt::format("({}, {})", p[0], p[1]); }
+
+// One value for both spatial dims, or (height, width).
+SpatialPair pair_arg(const char* op, const char* name, IntList values) {
+  REEL_CHECK(values.size() == 1 || values.size() == 2,
+             "{}: {} must be one value or two (height, width), got {} values {}", op, name, values.size(),
+             shape_str(values));
+  return values.size() == 1 ? SpatialPair{values[0], values[0]} : SpatialPair{values[0], values[1]};
+}
+
+void check_same_device(const char* op, const Tensor& a, const char* a_name, const Tensor& b, const char* b_name) {
+  REEL_CHECK(a.device() == b.device(), "{}: expected {} and {} on one device, got {} (shape {}) and {} (shape {})", op,
+             a_name, b_name, a.device().str(), shape_str(a.sizes()), b.device().str(), shape_str(b.sizes()));
+}
+
+void check_same_dtype(const char* op, const Tensor& a, const char* a_name, const Tensor& b, const char* b_name) {
+  REEL_CHECK(a.dtype() == b.dtype(), "{}: {} type ({}) and {} type ({}) should be the same (shapes {} and {})", op,
+             a_name, dtype_name(a.dtype()), b_name, dtype_name(b.dtype()), shape_str(a.sizes()),
+             shape_str(b.sizes()));
+}
+
+void check_floating(const char* op, const Tensor& t, const char* name) {
+  REEL_CHECK(t.is_floating_point(), "{}: expected a floating-point {}, got {} of shape {}", op, name,
+             dtype_name(t.dtype()), shape_str(t.sizes()));
+}
+
+void check_rank(const char* op, const Tensor& t, const char* name, int64_t rank) {
+  REEL_CHECK(t.dim() == rank, "{}: expected {} to be {}-D, got shape {}", op, name, rank, shape_str(t.sizes()));
+}
+
+// Calls the kernel of (op, input device) with grad mode off: its helper copies are not autograd's business.
+void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
+                const OpAttrs* attrs) {
+  NoGradGuard no_grad;
+  KernelArgs args;
+  args.op = op;
+  args.inputs = inputs.begin();
+  args.num_inputs = static_cast<int>(inputs.size());
+  args.outputs = outputs;
+  args.num_outputs = num_outputs;
+  args.attrs = attrs;
+  get_kernel(op, inputs.begin()->device())(args);
+}
+
+// ---- convolution checks --------------------------------------------------------------------------------------
+ConvParams conv_params(const char* op, IntList stride, IntList padding, IntList dilation, int64_t groups) {
+  ConvParams p;
+  p.stride = pair_arg(op, "stride", stride);
+  p.padding = pair_arg(op, "padding", padding);
+  p.dilation = pair_arg(op, "dilation", dilation);
+  p.groups = groups;
+  REEL_CHECK(p.stride[0] > 0 && p.stride[1] > 0, "{}: non-positive stride is not supported, got stride {}", op,
+             pair_str(p.stride));
+  REEL_CHECK(p.padding[0] >= 0 && p.padding[1] >= 0, "{}: negative padding is not supported, got padding {}", op,
+             pair_str(p.padding));
+  REEL_CHECK(p.dilation[0] > 0 && p.dilation[1] > 0, "{}: dilation should be greater than zero, got dilation {}", op,
+             pair_str(p.dilation));
+  REEL_CHECK(groups > 0, "{}: non-positive groups is not supported, got groups={}", op, groups);
+  return p;
+}
+
+// The input (N, C, H, W) against the weight (O, C / groups, kH, kW): ranks, channels, groups, window size.
+// Returns the output size (N, O, oH, oW).
+DimVector conv_output_shape(const char* op, IntList input, IntList weight, const ConvParams& p) {
+  REEL_CHECK(input.size() == 4, "{}: expected a 4-D input (N, C, H, W), got size {}", op, shape_str(input));
+  REEL_CHECK(weight.size() == 4, "{}: expected a 4-D weight (out_channels, in_channels / groups, kH, kW), got {}", op,
+             shape_str(weight));
+  REEL_CHECK(weight[2] > 0 && weight[3] > 0, "{}: weight of size {} has an empty kernel", op, shape_str(weight));
+  REEL_CHECK(weight[0] % p.groups == 0,
+             "{}: given groups={}, expected weight to be divisible by {} at dimension 0, but got weight of size {} "
+             "instead",
+             op, p.groups, p.groups, shape_str(weight));
+  REEL_CHECK(input[1] == weight[1] * p.groups,
+             "{}: given groups={}, weight of size {}, expected input{} to have {} channels, but got {} channels "
+             "instead",
+             op, p.groups, shape_str(weight), shape_str(input), weight[1] * p.groups, input[1]);
+  const int64_t padded_h = input[2] + 2 * p.padding[0], padded_w = input[3] + 2 * p.padding[1];
+  const int64_t kernel_h = p.dilation[0] * (weight[2] - 1) + 1, kernel_w = p.dilation[1] * (weight[3] - 1) + 1;
+  REEL_CHECK(padded_h >= kernel_h && padded_w >= kernel_w,
+             "{}: calculated padded input size per channel: ({} x {}). Kernel size: ({} x {}). Kernel size can't be "
+             "greater than actual input size (input {}, weight {})",
+             op, padded_h, padded_w, kernel_h, kernel_w, shape_str(input), shape_str(weight));
+  return {input[0], weight[0], p.output_size(0, input[2], weight[2]), p.output_size(1, input[3], weight[3])};
+}
+
+void check_conv_tensors(const char* op, const Tensor& a, const char* a_name, const Tensor& b, const char* b_name) {
+  a.check_defined(op);
+  b.check_defined(op);
+  check_same_device(op, a, a_name, b, b_name);
+  check_floating(op, a, a_name);
+  check_same_dtype(op, a, a_name, b, b_name);
+}
+
+// ---- pooling checks ------------------------------------------------------------------------------------------
+PoolParams pool_params(const char* op, IntList kernel_size, IntList stride, IntList padding, IntList dilation,
+                       bool ceil_mode) {
+  PoolParams p;
+  p.kernel = pair_arg(op, "kernel_size", kernel_size);
+  p.stride = stride.empty() ? p.kernel : pair_arg(op, "stride", stride);
+  p.padding = pair_arg(op, "padding", padding);
+  p.dilation = pair_arg(op, "dilation", dilation);
+  p.ceil_mode = ceil_mode;
+  REEL_CHECK(p.kernel[0] > 0 && p.kernel[1] > 0, "{}: kernel size should be greater than zero, but got {}", op,
+             pair_str(p.kernel));
+  REEL_CHECK(p.stride[0] > 0 && p.stride[1] > 0, "{}: stride should be greater than zero, but got {}", op,
+             pair_str(p.stride));
+  REEL_CHECK(p.dilation[0] > 0 && p.dilation[1] > 0, "{}: dilation should be greater than zero, but got {}", op,
+             pair_str(p.dilation));
+  REEL_CHECK(p.padding[0] >= 0 && p.padding[1] >= 0, "{}: pad must be non-negative, but got {}", op,
+             pair_str(p.padding));
+  REEL_CHECK(p.kernel[0] / 2 >= p.padding[0] && p.kernel[1] / 2 >= p.padding[1],
+             "{}: pad should be smaller than or equal to half of kernel size, but got padding {} for kernel size {}",
+             op, pair_str(p.padding), pair_str(p.kernel));
+  return p;
+}
+
+// The pooled size (N, C, oH, oW) of a 4-D input whose C, H and W are non-zero.
+DimVector pool_output_shape(const char* op, IntList input, const PoolParams& p) {
+  REEL_CHECK(input.size() == 4 && input[1] > 0 && input[2] > 0 && input[3] > 0,
+             "{}: expected a 3-D or 4-D (batch mode) input with non-zero channels, height and width, got size {}", op,
+             shape_str(input));
+  const int64_t out_h = p.output_size(0, input[2]), out_w = p.output_size(1, input[3]);
+  REEL_CHECK(out_h >= 1 && out_w >= 1,
+             "{}: given input size {}, calculated output size ({} x {}) is too small (kernel {}, stride {}, "
+             "padding {}, dilation {})",
+             op, shape_str(input), out_h, out_w, pair_str(p.kernel), pair_str(p.stride), pair_str(p.padding),
+             pair_str(p.dilation));
+  return {input[0], input[1], out_h, out_w};
+}
+
+void check_input_rank(const char* op, const Tensor& input) {
+  input.check_defined(op);
+  REEL_CHECK(input.dim() == 3 || input.dim() == 4,
+             "{}: expected a 3-D (unbatched) or 4-D (batched) input, but got input of size {}", op,
+             shape_str(input.sizes()));
+  check_floating(op, input, "input");
+}
+
+// Sizes given for a backward primitive: 4 values.
+void check_size_arg(const char* op, const char* name, IntList sizes) {
+  REEL_CHECK(sizes.size() == 4, "{}: {} must have 4 values (N, C, H, W), got {}", op, name, shape_str(sizes));
+  for (int64_t s : sizes) REEL_CHECK(s >= 0, "{}: {} {} has a negative size", op, name, shape_str(sizes));
+}
+
+void check_grad_shape(const char* op, const Tensor& grad_output, IntList expected) {
+  REEL_CHECK(grad_output.sizes() == expected, "{}: expected grad_output of size {}, got {}", op, shape_str(expected),
+             shape_str(grad_output.sizes()));
+}
+
+}  // namespace
+
+// ---- convolution ---------------------------------------------------------------------------------------------
+// y[n,o,i,j] = b[o] + sum_{c,p,q} w[o,c,p,q] x[n, g C/G + c, i s - pad + p d, j s - pad + q d]
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntList stride, IntList padding,
+              IntList dilation, int64_t groups) {
+  check_input_rank("conv2d", input);
+  if (input.dim() == 3) return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0);
+  check_conv_tensors("conv2d", input, "input", weight, "weight");
+  const ConvParams p = conv_params("conv2d", stride, padding, dilation, groups);
+  const DimVector out_shape = conv_output_shape("conv2d", input.sizes(), weight.sizes(), p);
+  if (bias.defined()) {
+    check_same_device("conv2d", input, "input", bias, "bias");
+    check_same_dtype("conv2d", input, "input", bias, "bias");
+    REEL_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0),
+               "conv2d: given weight of size {}, expected bias to be 1-dimensional with {} elements, but got bias of "
+               "size {} instead",
+               shape_str(weight.sizes()), weight.size(0), shape_str(bias.sizes()));
+  }
+  Tensor out = Tensor::make(out_shape, input.dtype(), input.device(), "conv2d");
+  const OpAttrs attrs = p.attrs();
+  if (bias.defined()) {
+    run_kernel(OpId::conv2d, {input, weight, bias}, &out, 1, &attrs);
+  } else {
+    run_kernel(OpId::conv2d, {input, weight}, &out, 1, &attrs);
+  }
+  detail::record(OpId::conv2d, {&input, &weight, &bias}, {&out}, &attrs);
+  return out;
+}
+
+// dx[n, g C/G + c, h, w] = sum over (o, p, q, i, j) with h = i s - pad + p d, w likewise of w[o,c,p,q] g[n,o,i,j]
+Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, IntList input_size, IntList stride,
+                             IntList padding, IntList dilation, int64_t groups) {
+  const char* op = "conv2d_backward_input";
+  check_conv_tensors(op, grad_output, "grad_output", weight, "weight");
+  check_rank(op, grad_output, "grad_output", 4);
+  check_size_arg(op, "input_size", input_size);
+  const ConvParams p = conv_params(op, stride, padding, dilation, groups);
+  check_grad_shape(op, grad_output, conv_output_shape(op, input_size, weight.sizes(), p));
+  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
+  const OpAttrs attrs = p.attrs();
+  run_kernel(OpId::conv2d_backward_input, {grad_output, weight}, &out, 1, &attrs);
+  detail::record(OpId::conv2d_backward_input, {&grad_output, &weight}, {&out}, &attrs);
+  return out;
+}
+
+// dw[o,c,p,q] = sum_{n,i,j} g[n,o,i,j] x[n, g C/G + c, i s - pad + p d, j s - pad + q d]
+Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, IntList weight_size, IntList stride,
+                              IntList padding, IntList dilation, int64_t groups) {
+  const char* op = "conv2d_backward_weight";
+  check_conv_tensors(op, grad_output, "grad_output", input, "input");
+  check_rank(op, grad_output, "grad_output", 4);
+  check_rank(op, input, "input", 4);
+  check_size_arg(op, "weight_size", weight_size);
+  const ConvParams p = conv_params(op, stride, padding, dilation, groups);
+  check_grad_shape(op, grad_output, conv_output_shape(op, input.sizes(), weight_size, p));
+  Tensor out = Tensor::make(weight_size, grad_output.dtype(), grad_output.device(), op);
+  const OpAttrs attrs = p.attrs();
+  run_kernel(OpId::conv2d_backward_weight, {grad_output, input}, &out, 1, &attrs);
+  detail::record(OpId::conv2d_backward_weight, {&grad_output, &input}, {&out}, &attrs);
+  return out;
+}
+
+// conv2d over (N, C, 1, L) with a (O, C/G, 1, K) weight
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntList stride, IntList padding,
+              IntList dilation, int64_t groups) {
+  input.check_defined("conv1d");
+  weight.check_defined("conv1d");
+  REEL_CHECK(input.dim() == 2 || input.dim() == 3,
+             "conv1d: expected a 2-D (unbatched) or 3-D (batched) input, but got input of size {}",
+             shape_str(input.sizes()));
+  REEL_CHECK(weight.dim() == 3, "conv1d: expected a 3-D weight (out_channels, in_channels / groups, kW), got {}",
+             shape_str(weight.sizes()));
+  auto one = [](const char* name, IntList values) {
+    REEL_CHECK(values.size() == 1, "conv1d: {} must be one value, got {}", name, shape_str(values));
+    return values[0];
+  };
+  const int64_t s = one("stride", stride), pad = one("padding", padding), d = one("dilation", dilation);
+  return conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, {1, s}, {0, pad}, {1, d}, groups).squeeze(-2);
+}
+
+// ---- max pooling ---------------------------------------------------------------------------------------------
+// (y, k)[n,c,i,j] = (max, flat argmax) of x[n,c] over the dilated window at (i s - pad, j s - pad)
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntList kernel_size, IntList stride,
+                                                   IntList padding, IntList dilation, bool ceil_mode) {
+  const char* op = "max_pool2d";
+  check_input_rank(op, input);
+  if (input.dim() == 3) {
+    auto [values, indices] =
+        max_pool2d_with_indices(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode);
+    return {values.squeeze(0), indices.squeeze(0)};
+  }
+  const PoolParams p = pool_params(op, kernel_size, stride, padding, dilation, ceil_mode);
+  const DimVector out_shape = pool_output_shape(op, input.sizes(), p);
+  Tensor outputs[] = {Tensor::make(out_shape, input.dtype(), input.device(), op),
+                      Tensor::make(out_shape, kInt64, input.device(), op)};
+  const OpAttrs attrs = p.attrs();
+  run_kernel(OpId::max_pool2d, {input}, outputs, 2, &attrs);
+  detail::record(OpId::max_pool2d, {&input}, {&outputs[0], &outputs[1]}, &attrs);
+  return {outputs[0], outputs[1]};
+}
+
+Tensor max_pool2d(const Tensor& input, IntList kernel_size, IntList stride, IntList padding, IntList dilation,
+                  bool ceil_mode) {
+  return std::get<0>(max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode));
+}
+
+// dx[n,c][k[n,c,i,j]] += g[n,c,i,j]
+Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, IntList input_size) {
+  const char* op = "max_pool2d_backward";
+  grad_output.check_defined(op);
+  indices.check_defined(op);
+  check_floating(op, grad_output, "grad_output");
+  check_same_device(op, grad_output, "grad_output", indices, "indices");
+  check_rank(op, grad_output, "grad_output", 4);
+  check_size_arg(op, "input_size", input_size);
+  REEL_CHECK(indices.dtype() == kInt64 && indices.sizes() == grad_output.sizes(),
+             "{}: expected int64 indices of the grad_output's size {}, got {} of size {}", op,
+             shape_str(grad_output.sizes()), dtype_name(indices.dtype()), shape_str(indices.sizes()));
+  REEL_CHECK(input_size[0] == grad_output.size(0) && input_size[1] == grad_output.size(1),
+             "{}: grad_output of size {} does not match input_size {} in batch and channels", op,
+             shape_str(grad_output.sizes()), shape_str(input_size));
+  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
+  run_kernel(OpId::max_pool2d_backward, {grad_output, indices}, &out, 1, nullptr);
+  detail::record(OpId::max_pool2d_backward, {&grad_output, &indices}, {&out});
+  return out;
+}
+
+// ---- average pooling -----------------------------------------------------------------------------------------
+// y[n,c,i,j] = sum of x[n,c] over the window / window size (padding counted when count_include_pad)
+Tensor avg_pool2d(const Tensor& input, IntList kernel_size, IntList stride, IntList padding, bool ceil_mode,
+                  bool count_include_pad) {
+  const char* op = "avg_pool2d";
+  check_input_rank(op, input);
+  if (input.dim() == 3)
+    return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad).squeeze(0);
+  PoolParams p = pool_params(op, kernel_size, stride, padding, 1, ceil_mode);
+  p.count_include_pad = count_include_pad;
+  Tensor out = Tensor::make(pool_output_shape(op, input.sizes(), p), input.dtype(), input.device(), op);
+  const OpAttrs attrs = p.attrs();
+  run_kernel(OpId::avg_pool2d, {input}, &out, 1, &attrs);
+  detail::record(OpId::avg_pool2d, {&input}, {&out}, &attrs);
+  return out;
+}
+
+// dx[n,c,h,w] = sum over the windows holding (h, w) of g / window size
+Tensor avg_pool2d_backward(const Tensor& grad_output, IntList input_size, IntList kernel_size, IntList stride,
+                           IntList padding, bool ceil_mode, bool count_include_pad) {
+  const char* op = "avg_pool2d_backward";
+  grad_output.check_defined(op);
+  check_floating(op, grad_output, "grad_output");
+  check_size_arg(op, "input_size", input_size);
+  PoolParams p = pool_params(op, kernel_size, stride, padding, 1, ceil_mode);
+  p.count_include_pad = count_include_pad;
+  check_grad_shape(op, grad_output, pool_output_shape(op, input_size, p));
+  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
+  const OpAttrs attrs = p.attrs();
+  run_kernel(OpId::avg_pool2d_backward, {grad_output}, &out, 1, &attrs);
+  detail::record(OpId::avg_pool2d_backward, {&grad_output}, {&out}, &attrs);
+  return out;
+}
+
+// ---- adaptive average pooling --------------------------------------------------------------------------------
+// y[n,c,i,j] = mean of x[n,c, floor(i H / oH) : ceil((i + 1) H / oH), floor(j W / oW) : ceil((j + 1) W / oW)]
+Tensor adaptive_avg_pool2d(const Tensor& input, IntList output_size) {
+  const char* op = "adaptive_avg_pool2d";
+  check_input_rank(op, input);
+  if (input.dim() == 3) return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0);
+  const SpatialPair size = pair_arg(op, "output_size", output_size);
+  REEL_CHECK(size[0] >= 0 && size[1] >= 0, "{}: elements of output_size must be greater than or equal to 0, got {}",
+             op, pair_str(size));
+  REEL_CHECK(input.size(1) > 0 && input.size(2) > 0 && input.size(3) > 0,
+             "{}: expected input to have non-zero size for non-batch dimensions, but got size {}", op,
+             shape_str(input.sizes()));
+  Tensor out = Tensor::make({input.size(0), input.size(1), size[0], size[1]}, input.dtype(), input.device(), op);
+  run_kernel(OpId::adaptive_avg_pool2d, {input}, &out, 1, nullptr);
+  detail::record(OpId::adaptive_avg_pool2d, {&input}, {&out});
+  return out;
+}
+
+// dx[n,c,h,w] = sum over the adaptive windows holding (h, w) of g / window size
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, IntList input_size) {
+  const char* op = "adaptive_avg_pool2d_backward";
+  grad_output.check_defined(op);
+  check_floating(op, grad_output, "grad_output");
+  check_rank(op, grad_output, "grad_output", 4);
+  check_size_arg(op, "input_size", input_size);
+  REEL_CHECK(input_size[0] == grad_output.size(0) && input_size[1] == grad_output.size(1),
+             "{}: grad_output of size {} does not match input_size {} in batch and channels", op,
+             shape_str(grad_output.sizes()), shape_str(input_size));
+  REEL_CHECK(input_size[2] > 0 && input_size[3] > 0, "{}: input_size {} has an empty plane", op,
+             shape_str(input_size));
+  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
+  run_kernel(OpId::adaptive_avg_pool2d_backward, {grad_output}, &out, 1, nullptr);
+  detail::record(OpId::adaptive_avg_pool2d_backward, {&grad_output}, {&out});
+  return out;
+}
+
+}  // namespace reel

@@ -1,0 +1,335 @@
+// reel/test/test_op_gradients.cpp — gradient checks driven by the op table: one Catch test case per
+// differentiable OpTestRow ("grad/<op>", tag [gradcheck]), registered with the rows (see op_table.h).
+//
+// For each row the harness takes the samples the row makes for float64 (or, for a row without float64, its
+// first floating dtype), and for every sample that is smooth, non-empty and small:
+//   * copies each floating input to float64 with the same sizes, strides and storage offset (over a float64
+//     copy of its whole storage), so transposed and step-2 inputs stay non-contiguous and as_strided reads
+//     the same storage; an input that overlaps itself (stride 0, e.g. expanded) becomes a contiguous copy,
+//     since perturbing one of its elements would move several; an input given twice stays one tensor;
+//   * marks the floating inputs listed in the row's grad_inputs as requiring grad;
+//   * checks that every floating output was recorded (requires grad), then runs
+//     reel::autograd::gradcheck on fn(inputs) = the row's op on the sample with those inputs.
+// Samples are skipped when marked not smooth, when an input or every floating output is empty, when an
+// output is not float64 (finite differences in a narrower dtype are too coarse) or not finite, or when the
+// perturbed inputs or the floating outputs exceed kMaxElements (the check costs one backward pass per output
+// element and two forward passes per input element). A row must keep at least one checked sample, and at
+// least one with a non-contiguous perturbed input: when its own samples have none, the harness re-lays the
+// inputs of a checked sample out as step-2 views and checks that too.
+// gradgradcheck (second derivatives through create_graph) runs on up to two checked samples per row with at
+// most kMaxGradgradElements input and output elements (one of them with a non-contiguous or broadcast input
+// when the row has one); every elementwise row, the reductions, mm/bmm/addmm/matmul and softmax/log_softmax
+// must have such a sample.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "autograd/autograd.h"
+#include "autograd/gradcheck.h"
+#include "test/op_table.h"
+
+namespace reel::test {
+
+namespace {
+
+constexpr int64_t kMaxElements = 64;         // per sample: perturbed input elements, and floating output elements
+constexpr int64_t kMaxGradgradElements = 48;  // gradgradcheck: perturbed inputs plus output weights
+constexpr int kGradgradSamples = 2;
+
+// The rows that must get a gradgradcheck (every other row gets one too when it has a small enough sample).
+bool requires_gradgradcheck(const OpTestRow& row) {
+  static const std::set<std::string> ops = {"sum",  "prod", "amax", "amin",  "max",    "min",     "var",
+                                            "norm", "mean", "std",  "logsumexp", "mm",  "bmm",     "addmm",
+                                            "matmul", "softmax", "log_softmax", "where", "clamp"};
+  if (ops.count(row.op)) return true;
+  for (const OpInfo& info : kOpInfos) {
+    if (info.name != row.op) continue;
+    return info.family == OpFamily::Unary || info.family == OpFamily::Binary ||
+           info.family == OpFamily::FusedBackward;
+  }
+  return false;
+}
+
+bool overlaps_itself(const Tensor& t) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.size(d) > 1 && t.stride(d) == 0) return true;
+  return false;
+}
+
+// A float64 copy of `t` with t's sizes, strides and storage offset, over a float64 copy of t's whole storage.
+Tensor float64_with_layout(const Tensor& t) {
+  if (overlaps_itself(t)) return t.to(kFloat64).contiguous().clone();
+  const int64_t elements = static_cast<int64_t>(t.storage()->nbytes) / t.element_size();
+  Tensor storage = Tensor::make_view(t, {elements}, {1}, 0).to(kFloat64).clone();
+  return Tensor::make_view(storage, t.sizes(), t.strides(), t.storage_offset());
+}
+
+// A float64 copy of `t` laid out as a step-2 view along its last dim of size > 1 (t itself when it has none).
+Tensor step2_copy(const Tensor& t) {
+  int64_t dim = t.dim() - 1;
+  while (dim >= 0 && t.size(dim) <= 1) --dim;
+  if (dim < 0) return t;
+  DimVector base_shape(t.sizes());
+  base_shape[static_cast<size_t>(dim)] *= 2;
+  Tensor base = zeros(base_shape, kFloat64);
+  Tensor view = base.slice(dim, 0, std::nullopt, 2);
+  {
+    NoGradGuard no_grad;
+    view.copy_(t.detach());
+  }
+  return Tensor::make_view(base, view.sizes(), view.strides(), view.storage_offset());
+}
+
+std::string context(const OpTestRow& row, const Sample& sample) {
+  std::ostringstream os;
+  os << "op " << row.op << ", sample '" << sample.description << "' (float64 inputs: " << describe_inputs(sample)
+     << ")";
+  return os.str();
+}
+
+std::vector<Tensor> floating_outputs(const OpTestRow& row, const Sample& sample) {
+  std::vector<Tensor> out;
+  for (Tensor& t : row.run(sample))
+    if (t.defined() && t.is_floating_point()) out.push_back(std::move(t));
+  return out;
+}
+
+int64_t total_numel(const std::vector<Tensor>& tensors) {
+  int64_t n = 0;
+  for (const Tensor& t : tensors) n += t.numel();
+  return n;
+}
+
+// One sample ready for gradcheck: float64 inputs, the perturbed ones requiring grad.
+struct GradSample {
+  Sample original;              // as the row made it
+  Sample sample;
+  std::vector<Tensor> checked;  // the inputs that require grad (each once)
+  int64_t input_elements = 0;
+  int64_t output_elements = 0;
+  bool non_contiguous = false;  // a perturbed input is non-contiguous
+  bool broadcast = false;       // the inputs' shapes differ
+};
+
+// Makes `sample` ready for gradcheck, or returns why it is not usable (then `ready` is left unspecified).
+// `relayout` re-lays the perturbed inputs out as step-2 views.
+std::string prepare(const OpTestRow& row, const Sample& sample, GradSample& ready, bool relayout = false) {
+  if (!sample.smooth) return "not smooth";
+  ready = GradSample{sample, sample};
+  std::vector<Tensor>& inputs = ready.sample.inputs;
+  std::set<size_t> perturbed;
+  for (int i : row.grad_inputs) {
+    const size_t k = static_cast<size_t>(i);
+    if (k < inputs.size() && inputs[k].defined() && inputs[k].is_floating_point()) perturbed.insert(k);
+  }
+  if (perturbed.empty()) return "no floating input to perturb";
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.numel() == 0) return "size-0 input";
+  // Copy the floating inputs; an input given twice stays one tensor, other inputs sharing storage get their own.
+  std::map<const TensorImpl*, Tensor> copies;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Tensor& t = inputs[i];
+    if (!t.defined() || !t.is_floating_point()) continue;
+    auto it = copies.find(t.impl());
+    if (it != copies.end()) {
+      t = it->second;
+      continue;
+    }
+    Tensor copy = relayout && perturbed.count(i) ? step2_copy(t.to(kFloat64)) : float64_with_layout(t);
+    copies.emplace(t.impl(), copy);
+    t = copy;
+  }
+  std::set<const TensorImpl*> seen;
+  for (size_t i : perturbed) {
+    Tensor& t = inputs[i];
+    if (!seen.insert(t.impl()).second) continue;
+    t.requires_grad_(true);
+    ready.checked.push_back(t);
+    ready.input_elements += t.numel();
+    ready.non_contiguous = ready.non_contiguous || !t.is_contiguous();
+  }
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.sizes() != inputs[0].sizes()) ready.broadcast = true;
+  if (ready.input_elements > kMaxElements) return "too large: more than " + std::to_string(kMaxElements) + " input elements";
+  return "";
+}
+
+// Runs the op once; returns why the sample is not usable ("" when it is) and fails the test when an output
+// that should carry a gradient does not.
+std::string check_outputs(const OpTestRow& row, GradSample& ready) {
+  std::vector<Tensor> outputs = floating_outputs(row, ready.sample);
+  if (outputs.empty()) return "no floating output";
+  ready.output_elements = total_numel(outputs);
+  if (ready.output_elements == 0) return "empty outputs";
+  if (ready.output_elements > kMaxElements)
+    return "too large: more than " + std::to_string(kMaxElements) + " output elements";
+  for (const Tensor& out : outputs) {
+    if (out.dtype() != kFloat64) return "a " + std::string(dtype_name(out.dtype())) + " output";
+    for (double v : out.detach().to_vector<double>())
+      if (!std::isfinite(v)) return "a non-finite output";
+  }
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    if (outputs[j].requires_grad()) continue;
+    INFO(context(row, ready.sample));
+    FAIL_CHECK("floating output " << j << " does not require grad: the op recorded no node although input(s) "
+                                     "require grad");
+    return "not recorded";
+  }
+  return "";
+}
+
+// Outputs that share storage with an input are cloned (a differentiable copy). gradcheck perturbs an input in
+// place, runs fn, and reads the output only after perturbing the input the other way: an output aliasing the
+// input (a view, or add's first derivative, which is the output weight itself) would read back the second
+// perturbation and give a numeric derivative of 0. Remove once autograd/gradcheck.cpp copies its outputs.
+std::vector<Tensor> without_aliases(std::vector<Tensor> outputs, const std::vector<Tensor>& inputs) {
+  for (Tensor& out : outputs) {
+    for (const Tensor& in : inputs) {
+      if (in.defined() && out.storage().get() == in.storage().get()) {
+        out = out.clone();
+        break;
+      }
+    }
+  }
+  return outputs;
+}
+
+autograd::GradcheckFn op_function(const OpTestRow& row, const Sample& sample) {
+  return [&row, sample](const std::vector<Tensor>& inputs) {
+    Sample s = sample;
+    s.inputs = inputs;
+    return without_aliases(floating_outputs(row, s), inputs);
+  };
+}
+
+// Second derivatives as autograd::gradgradcheck checks them — gradcheck of (inputs, v) -> grad(fn(inputs),
+// inputs, v, create_graph) for random output weights v — with first derivatives that alias an input cloned
+// (see without_aliases).
+autograd::GradcheckResult second_order_check(const autograd::GradcheckFn& fn, const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> all = inputs;
+  for (const Tensor& out : fn(inputs)) all.push_back(randn(out.sizes(), kFloat64).requires_grad_(true));
+  const size_t n_inputs = inputs.size();
+  autograd::GradcheckFn first_derivative = [&fn, n_inputs](const std::vector<Tensor>& xs_and_vs) {
+    const std::vector<Tensor> xs(xs_and_vs.begin(), xs_and_vs.begin() + static_cast<std::ptrdiff_t>(n_inputs));
+    const std::vector<Tensor> vs(xs_and_vs.begin() + static_cast<std::ptrdiff_t>(n_inputs), xs_and_vs.end());
+    std::vector<Tensor> wrt;
+    for (const Tensor& x : xs)
+      if (x.defined() && x.requires_grad()) wrt.push_back(x);
+    std::vector<Tensor> defined;
+    for (Tensor& g : autograd::grad(fn(xs), wrt, vs, /*retain_graph=*/true, /*create_graph=*/true,
+                                    /*allow_unused=*/true))
+      if (g.defined()) defined.push_back(std::move(g));
+    return without_aliases(std::move(defined), xs_and_vs);
+  };
+  return autograd::gradcheck(first_derivative, all);
+}
+
+bool run_gradcheck(const OpTestRow& row, const GradSample& ready, bool second_order) {
+  INFO(context(row, ready.sample));
+  autograd::GradcheckResult result;
+  try {
+    result = second_order ? second_order_check(op_function(row, ready.sample), ready.sample.inputs)
+                          : autograd::gradcheck(op_function(row, ready.sample), ready.sample.inputs);
+  } catch (const std::exception& e) {
+    FAIL_CHECK((second_order ? "gradgradcheck" : "gradcheck") << " threw: " << e.what());
+    return false;
+  }
+  if (!result.ok) FAIL_CHECK((second_order ? "gradgradcheck failed: " : "gradcheck failed: ") << result.message);
+  return result.ok;
+}
+
+void run_gradient_row(const OpTestRow& row) {
+  ScalarType dtype = kFloat64;
+  if (std::find(row.dtypes.begin(), row.dtypes.end(), kFloat64) == row.dtypes.end()) {
+    auto it = std::find_if(row.dtypes.begin(), row.dtypes.end(), [](ScalarType t) { return is_float(t); });
+    dtype = it != row.dtypes.end() ? *it : row.dtypes.front();
+  }
+  std::vector<Sample> samples;
+  try {
+    samples = row.samples(dtype, Device(kCPU));
+  } catch (const std::exception& e) {
+    FAIL("op " << row.op << ": making the samples threw: " << e.what());
+  }
+  std::map<std::string, int> skipped;  // reason -> count
+  std::vector<GradSample> checked;
+  int gradgrad_done = 0;
+  bool gradgrad_layout_done = false;
+  const bool second_order_required = requires_gradgradcheck(row);
+  auto usable = [&](const Sample& sample, GradSample& ready, bool relayout) {
+    std::string why;
+    try {
+      why = prepare(row, sample, ready, relayout);
+      if (why.empty()) why = check_outputs(row, ready);
+    } catch (const std::exception& e) {
+      if (relayout) return false;  // the op may not take this layout (e.g. view); the caller tries another sample
+      INFO(context(row, ready.sample));
+      FAIL_CHECK("the op threw on float64 inputs: " << e.what());
+      return false;
+    }
+    if (!why.empty()) ++skipped[why];
+    return why.empty();
+  };
+  auto check = [&](GradSample& ready) {
+    run_gradcheck(row, ready, false);
+    checked.push_back(ready);
+    if (ready.input_elements + ready.output_elements > kMaxGradgradElements) return;
+    const bool layout = ready.non_contiguous || ready.broadcast;
+    if (gradgrad_done == 0 || (gradgrad_done < kGradgradSamples && layout && !gradgrad_layout_done)) {
+      run_gradcheck(row, ready, true);
+      ++gradgrad_done;
+      gradgrad_layout_done = gradgrad_layout_done || layout;
+    }
+  };
+  for (const Sample& sample : samples) {
+    GradSample ready;
+    if (usable(sample, ready, false)) check(ready);
+  }
+  std::ostringstream why;
+  for (const auto& [reason, count] : skipped) why << "\n  " << count << " x " << reason;
+  INFO("op " << row.op << ": samples skipped:" << why.str());
+  REQUIRE(!checked.empty());
+  if (second_order_required) {
+    INFO("op " << row.op << " should be gradgradchecked, but no sample has at most " << kMaxGradgradElements
+                << " input and output elements");
+    CHECK(gradgrad_done > 0);
+  }
+  const bool any_non_contiguous =
+      std::any_of(checked.begin(), checked.end(), [](const GradSample& s) { return s.non_contiguous; });
+  if (any_non_contiguous) return;
+  // None of the row's checked samples perturbs a non-contiguous input: re-lay one out.
+  for (const GradSample& done : checked) {
+    GradSample ready;
+    if (!usable(done.original, ready, true) || !ready.non_contiguous) continue;
+    ready.sample.description += " (perturbed inputs re-laid out as step-2 views)";
+    run_gradcheck(row, ready, false);
+    return;
+  }
+  FAIL_CHECK("op " << row.op << ": no checked sample has a non-contiguous input, and none could be re-laid out");
+}
+
+class GradientTestInvoker : public Catch::ITestInvoker {
+ public:
+  explicit GradientTestInvoker(const OpTestRow* row) : row_(row) {}
+  void invoke() const override { run_gradient_row(*row_); }
+
+ private:
+  const OpTestRow* row_;
+};
+
+}  // namespace
+
+void register_gradient_test(const OpTestRow& row) {
+  static std::vector<std::string> registered;
+  std::string name = "grad/" + row.op;
+  const int copies = static_cast<int>(std::count(registered.begin(), registered.end(), name));
+  registered.push_back(name);
+  if (copies > 0) name += " #" + std::to_string(copies + 1);
+  Catch::AutoReg(new GradientTestInvoker(&row), Catch::SourceLineInfo(__FILE__, static_cast<std::size_t>(__LINE__)),
+                 Catch::StringRef(), Catch::NameAndTags(Catch::StringRef(name), Catch::StringRef("[gradcheck]")));
+}
+
+}  // namespace reel::test
