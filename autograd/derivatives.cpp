@@ -406,22 +406,36 @@ void select_backward(Ctx& c) {
   Tensor position = full({1}, attrs.a, TensorOptions(kInt64).device(c.grad().device()));
   c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, position, c.grad().unsqueeze(attrs.dim));
 }
-// y = x.as_strided(sizes, strides, offset) of a contiguous x: dx = g scattered back to the flat positions it read
-// (overlapping positions accumulate). attrs: dims = sizes, a = offset relative to x; strides in input_meta
-// order are not needed for a contiguous x.
+// y = x.as_strided(sizes, strides, offset): both read the same storage, so dx[i] = sum of g[j] over the outputs j
+// that read the storage position input element i sits at (overlapping outputs accumulate).
+// attrs: dims = out sizes, out strides, input strides; dim = out rank; k = out offset; c = input offset.
 void as_strided_backward(Ctx& c) {
   const InputMeta& in = c.input(0);
-  const int64_t numel = checked_numel(in.sizes, "as_strided backward");
-  Tensor flat_positions = arange(numel, TensorOptions(kInt64).device(in.device));
   const OpAttrs& attrs = c.attrs();
-  DimVector strides;
-  for (size_t i = attrs.dims.size() / 2; i < attrs.dims.size(); ++i) strides.push_back(attrs.dims[i]);
-  DimVector sizes;
-  for (size_t i = 0; i < attrs.dims.size() / 2; ++i) sizes.push_back(attrs.dims[i]);
-  Tensor read = flat_positions.as_strided(sizes, strides, attrs.a.to_int64()).reshape({-1});
-  Tensor flat_grad = zeros({numel}, TensorOptions(c.grad().dtype()).device(in.device))
-                         .index_add(0, read, c.grad().reshape({-1}));
-  c.grad_inputs[0] = flat_grad.reshape(in.sizes);
+  const size_t out_rank = static_cast<size_t>(attrs.dim);
+  const size_t in_rank = in.sizes.size();
+  DimVector out_sizes, out_strides, in_strides;
+  for (size_t i = 0; i < out_rank; ++i) out_sizes.push_back(attrs.dims[i]);
+  for (size_t i = 0; i < out_rank; ++i) out_strides.push_back(attrs.dims[out_rank + i]);
+  for (size_t i = 0; i < in_rank; ++i) in_strides.push_back(attrs.dims[2 * out_rank + i]);
+  // One past the highest storage position either view touches.
+  auto extent = [](IntList sizes, IntList strides, int64_t offset) {
+    int64_t last = offset;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      if (sizes[i] == 0) return offset;
+      last += (sizes[i] - 1) * strides[i];
+    }
+    return last + 1;
+  };
+  const int64_t storage = std::max(extent(out_sizes, out_strides, attrs.k),
+                                   extent(in.sizes, in_strides, attrs.c.to_int64()));
+  const TensorOptions positions_options = TensorOptions(kInt64).device(in.device);
+  Tensor positions = arange(storage, positions_options);
+  Tensor read = positions.as_strided(out_sizes, out_strides, attrs.k).reshape({-1});
+  Tensor owned = positions.as_strided(in.sizes, in_strides, attrs.c.to_int64()).reshape({-1});
+  Tensor per_position = zeros({storage}, TensorOptions(c.grad().dtype()).device(in.device))
+                            .index_add(0, read, c.grad().reshape({-1}));
+  c.grad_inputs[0] = per_position.index_select(0, owned).reshape(in.sizes);
 }
 
 // ---- convolution and pooling ---------------------------------------------------------------------------------

@@ -18,6 +18,18 @@ tensor_list AutogradContext::get_saved_variables() const {
                  "(version {}, expected {})",
                  name_, i, shape_str(s.tensor.sizes()), s.tensor.version(), s.version);
     }
+    // A saved output handed to a backward that is being recorded (create_graph) gets this node as its history,
+    // so second derivatives flow through it (it is kept without history to avoid a node owning itself).
+    const int output = saved_output_index_[i];
+    if (output >= 0 && node_ != nullptr && is_grad_enabled() && s.tensor.is_floating_point()) {
+      Tensor alias = shallow_copy(s.tensor);
+      retain_node(node_);
+      alias.impl()->grad_fn = node_;
+      alias.impl()->output_nr = static_cast<uint32_t>(output);
+      alias.impl()->requires_grad = true;
+      out.push_back(alias);
+      continue;
+    }
     out.push_back(s.tensor);
   }
   return out;
@@ -36,6 +48,7 @@ bool AutogradContext::is_non_differentiable(const Tensor& t) const {
 
 void AutogradContext::release_saved() {
   saved_.clear();
+  saved_output_index_.clear();
   saved_data.clear();
 }
 
@@ -45,9 +58,17 @@ void AutogradContext::freeze_saved(const tensor_list& outputs, const char* type_
   name_ = std::string(status == 0 && demangled ? demangled : type_name) + "Backward";
   std::free(demangled);
   saved_.clear();
+  saved_output_index_.clear();
   for (const Tensor& t : to_save_) {
     bool is_output = false;
-    for (const Tensor& out : outputs) is_output |= t.defined() && out.defined() && out.impl() == t.impl();
+    int output_index = -1;
+    for (size_t j = 0; j < outputs.size(); ++j) {
+      if (t.defined() && outputs[j].defined() && outputs[j].impl() == t.impl()) {
+        is_output = true;
+        output_index = static_cast<int>(j);
+      }
+    }
+    saved_output_index_.push_back(output_index);
     // An output is kept without its history, or the node would own itself.
     Tensor kept = is_output ? shallow_copy(t) : t;
     saved_.push_back({kept, t.defined() ? t.version() : 0u, is_output});
@@ -79,6 +100,7 @@ void attach_custom_node(const char* name, BackwardFn backward, const std::vector
                            output_ptrs.data(), static_cast<int>(output_ptrs.size()));
   if (node == nullptr) return;
   node->extra = std::move(ctx);
+  context->set_node(node);
   node->name = context->name().c_str();
   node->had_saved = true;  // the context holds saved state for the lifetime of the graph
   for (Tensor& out : outputs)

@@ -51,10 +51,13 @@ class AutogradContext : public NodeExtra {
   bool is_non_differentiable(const Tensor& t) const;
   const std::string& name() const { return name_; }
   void release_saved() override;
+  void set_node(Node* node) { node_ = node; }
 
  private:
   tensor_list to_save_;
   std::vector<SavedTensor> saved_;
+  std::vector<int> saved_output_index_;  // per saved tensor: which output it is, or -1
+  Node* node_ = nullptr;                 // the node that owns this context (set once recorded)
   std::vector<TensorImpl*> non_differentiable_;
   std::vector<bool> needs_input_grad_;
   std::string name_;

@@ -90,9 +90,9 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
         // fn runs with grad mode as the caller has it: gradgradcheck's fn itself calls autograd::grad.
         const double original = read_element(input, e);
         write_element(input, e, original + options.eps);
-        Tensor out_plus = flat_outputs(fn, inputs)[o].detach().to(kFloat64).contiguous();
+        Tensor out_plus = flat_outputs(fn, inputs)[o].detach().to(kFloat64).clone();  // may alias the input
         write_element(input, e, original - options.eps);
-        Tensor out_minus = flat_outputs(fn, inputs)[o].detach().to(kFloat64).contiguous();
+        Tensor out_minus = flat_outputs(fn, inputs)[o].detach().to(kFloat64).clone();
         write_element(input, e, original);
         std::vector<double> plus, minus;
         for (int64_t j = 0; j < out_numel; ++j) {

@@ -1,10 +1,13 @@
 // bench/w1_op_overhead.cpp — W1 of ../shared/bench-workloads.md: the fixed cost of one small op.
 //
 // x, w, b of shape [16] (w and b leaves with requires_grad); y = x; 1000 times y = tanh(y * w + b), i.e.
-// 3000 ops; 20 repeats after 3 warm-ups; ns/op = time / 3000. Figures printed now:
-//   forward_nograd_ns_per_op  the reel loop under NoGradGuard (no tape)
-//   plain_loop_ns_per_op      the same math as a plain C++ loop over float arrays: the floor
-// "forward with tape" and "forward+backward" join when autograd lands.
+// 3000 ops; loss = y.sum(); 20 repeats after 3 warm-ups; ns/op = time / 3000. Figures:
+//   forward_nograd_ns_per_op    the forward under NoGradGuard (no tape)
+//   forward_tape_ns_per_op      the forward with grad on: every op also records a node
+//   forward_backward_ns_per_op  the forward with tape, loss = y.sum(), loss.backward()
+//   plain_loop_ns_per_op        the same math as a plain C++ loop over float arrays: the floor
+// Each timed pass includes freeing what it built (the graph dies at the end of the pass, as in a training
+// loop); w's and b's gradients are zeroed between passes, outside the timer.
 //
 //   w1_op_overhead [--threads N] [--quick]
 #include <reel/reel.h>
@@ -24,24 +27,34 @@ struct Plan {
   int steps, warmups, repeats;
 };
 
-std::vector<double> time_reel_forward_nograd(const Plan& plan) {
+enum class Pass { kForwardNoGrad, kForwardTape, kForwardBackward };
+
+std::vector<double> time_reel(const Plan& plan, Pass pass) {
   reel::manual_seed(0);
   const reel::Tensor x = reel::randn({kWidth});
   const reel::Tensor w = reel::randn({kWidth}, reel::requires_grad());
   const reel::Tensor b = reel::randn({kWidth}, reel::requires_grad());
-  reel::NoGradGuard no_grad;
+  reel::AutoGradMode grad_mode(pass != Pass::kForwardNoGrad);
   std::vector<double> samples;
+  float first = 0;
   for (int r = 0; r < plan.warmups + plan.repeats; ++r) {
-    const double start = bench::now_seconds();
-    reel::Tensor y = x;
-    for (int s = 0; s < plan.steps; ++s) y = reel::tanh(y * w + b);
-    const double elapsed = bench::now_seconds() - start;
-    const float first = y.to_vector<float>()[0];
-    if (!std::isfinite(first)) {
-      std::fprintf(stderr, "w1: reel forward produced %g\n", first);
-      std::exit(1);
+    for (const reel::Tensor& leaf : {w, b}) {
+      reel::Tensor grad = leaf.grad();  // a handle to the same storage
+      if (grad.defined()) grad.zero_();
     }
+    const double start = bench::now_seconds();
+    {
+      reel::Tensor y = x;
+      for (int s = 0; s < plan.steps; ++s) y = reel::tanh(y * w + b);
+      if (pass == Pass::kForwardBackward) y.sum().backward();
+      first = y.data_ptr<float>()[0];
+    }
+    const double elapsed = bench::now_seconds() - start;
     if (r >= plan.warmups) samples.push_back(elapsed * 1e9 / (plan.steps * kOpsPerStep));
+  }
+  if (!std::isfinite(first) || (pass == Pass::kForwardBackward && !w.grad().defined())) {
+    std::fprintf(stderr, "w1: reel pass %d went wrong (y[0] = %g)\n", static_cast<int>(pass), first);
+    std::exit(1);
   }
   return samples;
 }
@@ -77,8 +90,12 @@ int main(int argc, char** argv) {
   const std::string extra = "threads=" + std::to_string(options.threads) + " steps=" + std::to_string(plan.steps) +
                             (options.quick ? " quick=1" : "");
   try {
-    bench::print_figure("W1", "forward_nograd_ns_per_op", "ns", bench::summarize(time_reel_forward_nograd(plan)),
+    bench::print_figure("W1", "forward_nograd_ns_per_op", "ns",
+                        bench::summarize(time_reel(plan, Pass::kForwardNoGrad)), extra);
+    bench::print_figure("W1", "forward_tape_ns_per_op", "ns", bench::summarize(time_reel(plan, Pass::kForwardTape)),
                         extra);
+    bench::print_figure("W1", "forward_backward_ns_per_op", "ns",
+                        bench::summarize(time_reel(plan, Pass::kForwardBackward)), extra);
     bench::print_figure("W1", "plain_loop_ns_per_op", "ns", bench::summarize(time_plain_loop(plan)), extra);
   } catch (const reel::Error& e) {
     std::fprintf(stderr, "w1: reel::Error: %s\n", e.what());

@@ -13,6 +13,14 @@ Tensor& Tensor::copy_(const Tensor& src) {
   DimVector shape = broadcast_shapes(sizes(), src.sizes(), "copy_");
   REEL_CHECK(shape == DimVector(sizes()), "copy_: source of shape {} does not broadcast to the destination's shape {}",
              shape_str(src.sizes()), shape_str(sizes()));
+  const bool differentiable = detail::needs_recording({this, &src});
+  if (differentiable) {
+    REEL_CHECK(!(requires_grad() && is_leaf()),
+               "copy_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
+               "NoGradGuard", shape_str(sizes()));
+    REEL_CHECK(!impl()->is_view, "copy_: in-place copy into a view (shape {}) is not differentiable in reel yet; "
+               "copy into a fresh tensor or clone() the view", shape_str(sizes()));
+  }
   bump_version();
   if (numel() == 0) return *this;
   // A cross-device copy runs on the kernel of the non-CPU side (it knows how to reach host memory).
@@ -27,6 +35,14 @@ Tensor& Tensor::copy_(const Tensor& src) {
   args.outputs = this;
   args.num_outputs = 1;
   get_kernel(OpId::copy, kernel_device)(args);
+  // dst takes the history of a copy node: its old values are gone (their gradient is 0), src's gradient is g.
+  if (differentiable) {
+    if (src.requires_grad()) {
+      detail::record(OpId::copy, {&src}, {this});
+    } else {
+      detach_();  // overwritten by values that need no gradient
+    }
+  }
   return *this;
 }
 

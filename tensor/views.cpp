@@ -10,8 +10,7 @@
 //   t          none (backward is g.t())             permute    attrs.dims = the wrapped permutation
 //   squeeze    attrs.dim = the dim, or -1 for all    unsqueeze  attrs.dim = the inserted dim
 //   expand     attrs.dims = the expanded sizes      slice      attrs.dim, a = start, b = end, c = step (clamped)
-//   select     attrs.dim, a = the wrapped index     as_strided attrs.dims = sizes then strides, attrs.k =
-//                                                     storage offset, attrs.a = offset relative to the input
+//   select     attrs.dim, a = the wrapped index     as_strided see Tensor::as_strided below
 // (the input's sizes are in the node's input metadata). reshape, flatten, narrow, expand_as, chunk, split and
 // unbind are composites of those, so they record through them.
 #include <numeric>
@@ -361,10 +360,14 @@ Tensor Tensor::as_strided(IntList sizes, IntList strides, std::optional<int64_t>
   REEL_CHECK(count == 0 || last < storage_elements,
              "as_strided: sizes {}, strides {} and offset {} reach element {} but the storage holds only {} "
              "elements", shape_str(sizes), shape_str(strides), offset, last, storage_elements);
-  OpAttrs attrs = dims_attrs(sizes);  // dims = sizes then strides; a = offset relative to this tensor's
+  // attrs.dims = output sizes, output strides, then this tensor's strides; dim = the output rank;
+  // k = output storage offset; c = this tensor's storage offset (the backward maps storage positions).
+  OpAttrs attrs = dims_attrs(sizes);
   for (int64_t stride : strides) attrs.dims.push_back(stride);
+  for (int64_t stride : this->strides()) attrs.dims.push_back(stride);
+  attrs.dim = static_cast<int64_t>(sizes.size());
   attrs.k = offset;
-  attrs.a = offset - this->storage_offset();
+  attrs.c = this->storage_offset();
   return recorded(OpId::as_strided, *this, make_view(*this, sizes, strides, offset), attrs);
 }
 

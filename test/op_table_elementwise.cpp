@@ -105,7 +105,7 @@ void add_unary_rows(std::vector<OpTestRow>& rows) {
       {"abs", &reel::abs, [](double x) { return std::fabs(x); }, Result::Same, kNumericDtypes, away_from_zero},
       // sign(NaN) is left out: PyTorch's answer is not settled across versions. sign, floor, ceil and round are
       // differentiable with a zero gradient (as in PyTorch); their smooth samples stay away from the steps.
-      {"sign", &reel::sign, sign_of, Result::Same, kNumericDtypes, away_from_zero, false, false},
+      {"sign", &reel::sign, sign_of, Result::Same, kNumericDtypes, away_from_zero, true, false},
       {"exp", &reel::exp, [](double x) { return std::exp(x); }, Result::Float, kAllDtypes, {-3, 3}},
       {"log", &reel::log, [](double x) { return std::log(x); }, Result::Float, kAllDtypes, positive},
       {"log1p", &reel::log1p, [](double x) { return std::log1p(x); }, Result::Float, kAllDtypes, {-0.5, 3}},

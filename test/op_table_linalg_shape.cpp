@@ -284,7 +284,7 @@ OpTestRow cat_row(bool stack) {
     return std::vector<RefTensor>{ref_cat(parts, stack ? wrap(s.dim, rank + 1) : s.dim, s.promoted)};
   };
   row.differentiable = true;
-  row.grad_inputs = {0, 1};
+  row.grad_inputs = {0, 1, 2};  // every joined tensor (samples join up to three)
   return row;
 }
 

@@ -13,7 +13,7 @@ std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 Tensor leaf(std::initializer_list<double> v) { return reel::tensor(v, reel::kFloat64).requires_grad_(); }
 }  // namespace
 
-TEST_CASE("leaves, grad_fn names and a first backward", "[autograd]") {
+TEST_CASE("leaves and grad_fn names and a first backward", "[autograd]") {
   Tensor x = leaf({1.0, 2.0, 3.0});
   REQUIRE(x.is_leaf());
   REQUIRE(x.requires_grad());
@@ -55,7 +55,7 @@ TEST_CASE("integer and bool outputs never require grad", "[autograd]") {
   REQUIRE((x * 1).requires_grad());
 }
 
-TEST_CASE("retain_graph allows a second backward; without it a clear error", "[autograd]") {
+TEST_CASE("retain_graph allows a second backward - without it a clear error", "[autograd]") {
   Tensor x = leaf({1.5});
   Tensor y = (x.exp() * x).sum();
   y.backward(Tensor(), /*retain_graph=*/true);
@@ -86,7 +86,7 @@ TEST_CASE("autograd::grad with allow_unused and non-scalar outputs", "[autograd]
   REQUIRE_FALSE(grads[1].defined());
 }
 
-TEST_CASE("non-scalar backward needs a gradient; shapes must match", "[autograd]") {
+TEST_CASE("non-scalar backward needs a gradient - shapes must match", "[autograd]") {
   Tensor x = leaf({1.0, 2.0});
   Tensor y = x * 2;
   REQUIRE_THROWS_WITH(y.backward(), Catch::Contains("one-element") && Catch::Contains("[2]"));
@@ -100,7 +100,7 @@ TEST_CASE("backward on a tensor that does not require grad throws", "[autograd]"
   REQUIRE_THROWS_WITH(x.sum().backward(), Catch::Contains("does not require grad"));
 }
 
-TEST_CASE("detach, detach_ and requires_grad_ on non-leaves", "[autograd]") {
+TEST_CASE("detach and detach_ and requires_grad_ on non-leaves", "[autograd]") {
   Tensor x = leaf({3.0});
   Tensor y = x * 2;
   Tensor d = y.detach();
@@ -125,7 +125,7 @@ TEST_CASE("retain_grad keeps a non-leaf's gradient", "[autograd]") {
   REQUIRE(values(x.grad()) == std::vector<double>{18.0, 36.0});
 }
 
-TEST_CASE("grad mode: NoGradGuard, EnableGradGuard, thread-local", "[autograd]") {
+TEST_CASE("grad mode: NoGradGuard and EnableGradGuard and thread-local", "[autograd]") {
   Tensor x = leaf({1.0});
   REQUIRE(reel::is_grad_enabled());
   {
@@ -143,7 +143,7 @@ TEST_CASE("grad mode: NoGradGuard, EnableGradGuard, thread-local", "[autograd]")
   REQUIRE(reel::is_grad_enabled());
 }
 
-TEST_CASE("tensor hooks see and may replace gradients; handles remove them", "[autograd]") {
+TEST_CASE("tensor hooks see and may replace gradients - handles remove them", "[autograd]") {
   Tensor x = leaf({1.0, 2.0});
   std::vector<double> seen;
   unsigned observe = x.register_hook([&](const Tensor& g) { seen = values(g); });
@@ -161,7 +161,7 @@ TEST_CASE("tensor hooks see and may replace gradients; handles remove them", "[a
   REQUIRE(values(x.grad()) == std::vector<double>{2.0, 2.0});
 }
 
-TEST_CASE("in-place ops: version counter, leaf check, history", "[autograd]") {
+TEST_CASE("in-place ops: version counter and leaf check and history", "[autograd]") {
   Tensor x = leaf({1.0, 2.0});
   REQUIRE_THROWS_WITH(x.add_(1.0), Catch::Contains("leaf") && Catch::Contains("add_"));
   {
@@ -204,7 +204,7 @@ struct Cube : ag::Function<Cube> {
 };
 }  // namespace
 
-TEST_CASE("custom functions record like built-in ops, support create_graph and gradcheck", "[autograd]") {
+TEST_CASE("custom functions record like built-in ops and support create_graph and gradcheck", "[autograd]") {
   Tensor x = leaf({0.5, -1.0, 2.0});
   Tensor y = Cube::apply(x, 2.0);
   REQUIRE(ag::grad_fn_name(y).find("Cube") != std::string::npos);
@@ -239,4 +239,25 @@ TEST_CASE("custom functions accept temporaries as arguments", "[autograd]") {
   REQUIRE(y.requires_grad());
   y.sum().backward();
   REQUIRE(values(x.grad()) == std::vector<double>{3.0, 12.0});
+}
+
+namespace {
+// y = e^x saving its own output: the second derivative must flow through the saved output.
+struct SavedExp : ag::Function<SavedExp> {
+  static Tensor forward(ag::AutogradContext* ctx, Tensor x) {
+    Tensor y = x.exp();
+    ctx->save_for_backward({y});
+    return y;
+  }
+  static ag::tensor_list backward(ag::AutogradContext* ctx, ag::tensor_list grads) {
+    return {grads[0] * ctx->get_saved_variables()[0]};
+  }
+};
+}  // namespace
+
+TEST_CASE("custom functions that save their output have correct second derivatives", "[autograd]") {
+  Tensor x = leaf({0.3, -0.7});
+  auto result = ag::gradgradcheck([](const std::vector<Tensor>& in) { return SavedExp::apply(in[0]); }, {x});
+  INFO(result.message);
+  REQUIRE(result);
 }

@@ -55,7 +55,7 @@ TEST_CASE("errors: matrix products with mismatched inner sizes", "[errors]") {
   check_error([] { reel::mm(ones({2, 3}), ones({3})); }, {"mm", "[3]"});
 }
 
-TEST_CASE("errors: dims out of range; negative dims wrap", "[errors]") {
+TEST_CASE("errors: dims out of range - negative dims wrap", "[errors]") {
   const Tensor x = values_2x3();
   // -1 is the last dim, -2 the first, for every op taking a dim.
   CHECK(reel::sum(x, {-1}).to_vector<double>() == reel::sum(x, {1}).to_vector<double>());
@@ -139,7 +139,7 @@ TEST_CASE("errors: in-place results that do not fit the tensor", "[errors]") {
   check_error([] { Tensor x = ones({2, 3}, kInt64); x.exp_(); }, {"exp_", "int64"});
 }
 
-TEST_CASE("errors: tensors on different devices, or on a device that is not there", "[errors]") {
+TEST_CASE("errors: tensors on different devices and or on a device that is not there", "[errors]") {
   if (!cuda::is_available()) {
     // Without a GPU every way of making a CUDA tensor throws a clear error.
     check_error([] { reel::empty({2, 3}, Device(kCUDA)); }, {"empty", "CUDA", "[2, 3]"});

@@ -152,7 +152,9 @@ TEST_CASE("nn state_dict round trips and load_state_dict reports every problem",
   source(reel::randn({3, 1, 4, 4}));  // moves the running stats away from their initial values
   const nn::NamedTensors state = source->state_dict();
   CHECK(names_of(state).size() == 9);
-  CHECK(state.back().first == "features.1.num_batches_tracked");
+  // PyTorch's order: each module's parameters then buffers, module by module (the head comes last).
+  CHECK(state[6].first == "features.1.num_batches_tracked");
+  CHECK(state.back().first == "head.bias");
   target->load_state_dict(state);
   for (size_t i = 0; i < state.size(); ++i) CHECK(same_values(target->state_dict()[i].second, state[i].second));
   CHECK(target->features->at<nn::BatchNorm2dImpl>(1).num_batches_tracked.item<int64_t>() == 1);

@@ -348,6 +348,7 @@ TEST_CASE("Recurrent cells and layers pass gradcheck", "[rnn]") {
   auto leaf = [](reel::IntList s) { return randn64(s).requires_grad_(); };
   nn::LSTMCell lstm_cell(2, 2);
   lstm_cell->to(reel::kFloat64);
+  REQUIRE(lstm_cell->weight_ih.requires_grad());  // parameters stay leaves after to(), so gradcheck covers them
   require_gradcheck(
       [&](const std::vector<Tensor>& in) {
         auto [h, c] = lstm_cell(in[0], nn::LSTMState{in[1], in[2]});

@@ -244,7 +244,7 @@ TEST_CASE("narrow and slice", "[views]") {
   REQUIRE(base[19] == 19);
 }
 
-TEST_CASE("select and operator[]", "[views]") {
+TEST_CASE("select and the index operator", "[views]") {
   Tensor x = iota({3, 4});
   REQUIRE(values(x.select(0, 1)) == std::vector<double>({4, 5, 6, 7}));
   REQUIRE(values(x.select(1, -1)) == std::vector<double>({3, 7, 11}));
