@@ -82,9 +82,9 @@ void attach_custom_node(const char* name, BackwardFn backward, const std::vector
                         tensor_list& outputs, std::unique_ptr<AutogradContext> ctx) {
   bool any_requires = false;
   for (const Tensor* t : inputs) any_requires |= t != nullptr && t->defined() && t->requires_grad();
-  std::vector<Tensor> placeholders(inputs.size());
+  std::vector<Tensor> absent_inputs(inputs.size());
   std::vector<const Tensor*> input_ptrs(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) input_ptrs[i] = inputs[i] != nullptr ? inputs[i] : &placeholders[i];
+  for (size_t i = 0; i < inputs.size(); ++i) input_ptrs[i] = inputs[i] != nullptr ? inputs[i] : &absent_inputs[i];
   // Outputs that alias an input get fresh handles, so recording does not rewrite the input's history.
   std::vector<Tensor*> output_ptrs;
   for (Tensor& out : outputs) {
