@@ -20,6 +20,7 @@
 #include "nn/normalization.h"
 #include "nn/conv.h"
 #include "nn/recurrent.h"
+#include "nn/attention.h"
 #include "nn/tree_lstm.h"
 #include "nn/functional.h"
 #include "nn/init.h"
