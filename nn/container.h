@@ -104,6 +104,15 @@ std::shared_ptr<Module> child_at(const std::vector<std::shared_ptr<Module>>& chi
                                  const char* container);
 [[noreturn]] void throw_wrong_module_type(const char* container, const std::string& key, const Module& module,
                                           const char* wanted);
+// The child at `index` as its concrete type T; throws reel::Error naming the container when it is another type.
+template <typename T>
+std::shared_ptr<T> typed_child_at(const std::vector<std::shared_ptr<Module>>& children, int64_t index,
+                                  const char* container) {
+  std::shared_ptr<Module> child = child_at(children, index, container);
+  auto typed = std::dynamic_pointer_cast<T>(child);
+  if (!typed) throw_wrong_module_type(container, std::to_string(index), *child, typeid(T).name());
+  return typed;
+}
 }  // namespace detail
 
 // Runs its children one after the other: forward(x) = m_n(...m_1(m_0(x))).
@@ -139,10 +148,7 @@ class SequentialImpl : public Module {
   // The child at `index` as its concrete type; throws reel::Error when it is another type.
   template <typename T>
   std::shared_ptr<T> ptr(int64_t index) const {
-    std::shared_ptr<Module> child = (*this)[index];
-    auto typed = std::dynamic_pointer_cast<T>(child);
-    if (!typed) detail::throw_wrong_module_type("Sequential", std::to_string(index), *child, typeid(T).name());
-    return typed;
+    return detail::typed_child_at<T>(entries_, index, "Sequential");
   }
   template <typename T>
   T& at(int64_t index) const {
@@ -188,10 +194,7 @@ class ModuleListImpl : public Module {
   std::shared_ptr<Module> operator[](int64_t index) const { return detail::child_at(entries_, index, "ModuleList"); }
   template <typename T>
   std::shared_ptr<T> ptr(int64_t index) const {
-    std::shared_ptr<Module> child = (*this)[index];
-    auto typed = std::dynamic_pointer_cast<T>(child);
-    if (!typed) detail::throw_wrong_module_type("ModuleList", std::to_string(index), *child, typeid(T).name());
-    return typed;
+    return detail::typed_child_at<T>(entries_, index, "ModuleList");
   }
   template <typename T>
   T& at(int64_t index) const {

@@ -42,6 +42,28 @@ std::vector<const OpTestRow*> rows_for(std::string_view op) {
 // ---- dtypes and tolerances --------------------------------------------------------------------------------
 bool is_signed_dtype(ScalarType t) { return t != kBool && t != kUInt8; }
 
+Tolerance accumulation_tolerance(ScalarType dtype) {
+  switch (dtype) {
+    case kFloat16: return {3e-3, 3e-3};
+    case kBFloat16: return {2e-2, 2e-2};
+    case kFloat32: return {2e-5, 1e-4};
+    case kFloat64: return {1e-10, 1e-10};
+    default: return {0, 0};
+  }
+}
+
+Sample make_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device,
+                   int64_t dim) {
+  Sample s;
+  s.description = std::move(description);
+  s.inputs = std::move(inputs);
+  s.dtype = dtype;
+  s.promoted = dtype;
+  s.device = device;
+  s.dim = dim;
+  return s;
+}
+
 Tolerance default_tolerance(ScalarType dtype) {
   switch (dtype) {
     case kFloat16: return {2e-3, 1e-3};

@@ -54,6 +54,12 @@ struct Tolerance {
 };
 // Defaults by the result's dtype: exact for integers and bool, loose for the 16-bit floats.
 Tolerance default_tolerance(ScalarType dtype);
+// For results that sum many products (GEMM, convolution): rounding grows with the terms, so atol is looser.
+Tolerance accumulation_tolerance(ScalarType dtype);
+
+// A sample of `inputs` made for row dtype `dtype` (also its promoted dtype) on `device`, with Sample::dim = dim.
+Sample make_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device,
+                   int64_t dim = 0);
 
 struct OpTestRow {
   using SampleFn = std::function<std::vector<Sample>(ScalarType dtype, Device device)>;

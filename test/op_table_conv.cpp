@@ -19,26 +19,6 @@ namespace reel::test {
 
 namespace {
 
-Tolerance conv_tolerance(ScalarType dtype) {
-  switch (dtype) {
-    case kFloat16: return {3e-3, 3e-3};
-    case kBFloat16: return {2e-2, 2e-2};
-    case kFloat32: return {2e-5, 1e-4};
-    case kFloat64: return {1e-10, 1e-10};
-    default: return {0, 0};
-  }
-}
-
-Sample make_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device) {
-  Sample s;
-  s.description = std::move(description);
-  s.inputs = std::move(inputs);
-  s.dtype = dtype;
-  s.promoted = dtype;
-  s.device = device;
-  return s;
-}
-
 int64_t at4(const Shape& shape, int64_t a, int64_t b, int64_t c, int64_t d) {
   return ((a * shape[1] + b) * shape[2] + c) * shape[3] + d;
 }
@@ -197,7 +177,7 @@ OpTestRow conv2d_row() {
                                    s.inputs.size() > 2 ? &bias : nullptr, conv_setting(s));
     return std::vector<RefTensor>{unbatched_like(y, s.inputs[0])};
   };
-  row.tolerance = conv_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1, 2};
   return row;
@@ -228,7 +208,7 @@ OpTestRow conv2d_backward_input_row() {
     return std::vector<RefTensor>{
         ref_conv_input_grad(RefTensor::of(s.inputs[0]), RefTensor::of(s.inputs[1]), s.dims, conv_setting(s))};
   };
-  row.tolerance = conv_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1};
   return row;
@@ -259,7 +239,7 @@ OpTestRow conv2d_backward_weight_row() {
     return std::vector<RefTensor>{
         ref_conv_weight_grad(RefTensor::of(s.inputs[0]), RefTensor::of(s.inputs[1]), s.dims, conv_setting(s))};
   };
-  row.tolerance = conv_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1};
   return row;
@@ -303,7 +283,7 @@ OpTestRow conv1d_row() {
     if (unbatched) y.shape.erase(y.shape.begin());
     return std::vector<RefTensor>{y};
   };
-  row.tolerance = conv_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1, 2};
   return row;

@@ -13,18 +13,6 @@ namespace reel::test {
 
 namespace {
 
-Sample make_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device,
-                   int64_t dim = 0) {
-  Sample s;
-  s.description = std::move(description);
-  s.inputs = std::move(inputs);
-  s.dtype = dtype;
-  s.promoted = dtype;
-  s.device = device;
-  s.dim = dim;
-  return s;
-}
-
 // Sums of a few clashing terms.
 Tolerance accumulate_tolerance(ScalarType dtype) {
   Tolerance t = default_tolerance(dtype);

@@ -14,27 +14,6 @@ namespace reel::test {
 
 namespace {
 
-// Dot products of up to ~70 terms accumulate rounding error in the absolute part.
-Tolerance gemm_tolerance(ScalarType dtype) {
-  switch (dtype) {
-    case kFloat16: return {3e-3, 3e-3};
-    case kBFloat16: return {2e-2, 2e-2};
-    case kFloat32: return {2e-5, 1e-4};
-    case kFloat64: return {1e-10, 1e-10};
-    default: return {0, 0};
-  }
-}
-
-Sample make_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device) {
-  Sample s;
-  s.description = std::move(description);
-  s.inputs = std::move(inputs);
-  s.dtype = dtype;
-  s.promoted = dtype;
-  s.device = device;
-  return s;
-}
-
 Domain value_domain(ScalarType dtype) { return is_float(dtype) ? Domain{-2, 2} : Domain{-3, 3}; }
 
 // A [rows, cols] view with stride 0 along dim 0 (every row is the same storage): what expand makes.
@@ -69,7 +48,7 @@ OpTestRow mm_row() {
   row.reference = [](const Sample& s) {
     return std::vector<RefTensor>{ref_matmul(RefTensor::of(s.inputs[0]), RefTensor::of(s.inputs[1]))};
   };
-  row.tolerance = gemm_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1};
   return row;
@@ -100,7 +79,7 @@ OpTestRow bmm_row() {
   row.reference = [](const Sample& s) {
     return std::vector<RefTensor>{ref_matmul(RefTensor::of(s.inputs[0]), RefTensor::of(s.inputs[1]))};
   };
-  row.tolerance = gemm_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1};
   return row;
@@ -158,7 +137,7 @@ OpTestRow addmm_row() {
     auto f = [beta, alpha](double c, double p) { return (beta == 0 ? 0.0 : beta * c) + alpha * p; };
     return std::vector<RefTensor>{map_binary(self, product, f, s.dtype)};
   };
-  row.tolerance = gemm_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1, 2};
   return row;
@@ -195,7 +174,7 @@ OpTestRow matmul_row() {
   row.reference = [](const Sample& s) {
     return std::vector<RefTensor>{ref_matmul(RefTensor::of(s.inputs[0]), RefTensor::of(s.inputs[1]))};
   };
-  row.tolerance = gemm_tolerance;
+  row.tolerance = accumulation_tolerance;
   row.differentiable = true;
   row.grad_inputs = {0, 1};
   return row;

@@ -22,16 +22,6 @@ namespace reel::test {
 
 namespace {
 
-Sample make_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device) {
-  Sample s;
-  s.description = std::move(description);
-  s.inputs = std::move(inputs);
-  s.dtype = dtype;
-  s.promoted = dtype;
-  s.device = device;
-  return s;
-}
-
 Shape batched_shape(Shape shape) {
   if (shape.size() == 3) shape.insert(shape.begin(), 1);
   return shape;

@@ -14,16 +14,6 @@ namespace reel::test {
 
 namespace {
 
-Sample base_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device) {
-  Sample s;
-  s.description = std::move(description);
-  s.inputs = std::move(inputs);
-  s.dtype = dtype;
-  s.promoted = dtype;
-  s.device = device;
-  return s;
-}
-
 Scalar scalar_like(double value, ScalarType dtype) {
   if (dtype == kBool) return Scalar(value != 0.0);
   if (!is_float(dtype)) return Scalar(static_cast<int64_t>(value));
@@ -40,7 +30,7 @@ OpTestRow where_row() {
     InputMaker m(dtype, device);
     std::vector<Sample> out;
     auto add = [&](std::string d, std::vector<Tensor> in, ScalarType promoted = ScalarType::Float32, bool keep = true) {
-      out.push_back(base_sample(std::move(d), std::move(in), dtype, device));
+      out.push_back(make_sample(std::move(d), std::move(in), dtype, device));
       out.back().promoted = keep ? dtype : promoted;
       return &out.back();
     };
@@ -107,7 +97,7 @@ OpTestRow clamp_row() {
     const double hi = dtype == kUInt8 ? 2 : is_float(dtype) ? 0.5 : 1;
     std::vector<Sample> out;
     auto add = [&](std::string d, Tensor x, std::optional<double> min, std::optional<double> max) {
-      out.push_back(base_sample(std::move(d), {std::move(x)}, dtype, device));
+      out.push_back(make_sample(std::move(d), {std::move(x)}, dtype, device));
       Sample& s = out.back();
       if (min) s.scalar = scalar_like(*min, dtype);
       if (max) s.scalar2 = scalar_like(*max, dtype);
@@ -169,7 +159,7 @@ OpTestRow masked_fill_row() {
     const Scalar value = scalar_like(dtype == kBool ? 1 : is_float(dtype) ? -1.25 : 7, dtype);
     std::vector<Sample> out;
     auto add = [&](std::string d, Tensor x, Tensor mask, Scalar v) {
-      out.push_back(base_sample(std::move(d), {std::move(x), std::move(mask)}, dtype, device));
+      out.push_back(make_sample(std::move(d), {std::move(x), std::move(mask)}, dtype, device));
       out.back().scalar = v;
       return &out.back();
     };
@@ -214,7 +204,7 @@ OpTestRow copy_row() {
     std::vector<Sample> out;
     auto add = [&](std::string d, Tensor src, Shape dst_shape, ScalarType dst_dtype, Layout dst_layout,
                    Device dst_device) {
-      out.push_back(base_sample(std::move(d), {std::move(src)}, dtype, dst_device));
+      out.push_back(make_sample(std::move(d), {std::move(src)}, dtype, dst_device));
       out.back().dims = std::move(dst_shape);
       out.back().ints = {static_cast<int64_t>(dst_dtype), static_cast<int64_t>(dst_layout)};
       return &out.back();
@@ -278,7 +268,7 @@ OpTestRow fill_row() {
     const Scalar value = scalar_like(dtype == kBool ? 1 : is_float(dtype) ? 2.5 : 7, dtype);
     std::vector<Sample> out;
     auto add = [&](std::string d, Shape base, Shape sizes, Shape strides, int64_t offset, Scalar v) {
-      out.push_back(base_sample(std::move(d), {m.make(base)}, dtype, device));
+      out.push_back(make_sample(std::move(d), {m.make(base)}, dtype, device));
       Sample& s = out.back();
       s.dims = std::move(sizes);
       s.ints = std::move(strides);
