@@ -1,15 +1,18 @@
-// reel/cuda/backend.cpp — the CUDA backend's registration: device discovery, the device allocator and
-// host<->device copies. This is the seam issue 6 grows into the full backend (caching allocator, streams,
-// kernels for every op); today it makes tensors movable to and from a GPU and says clearly when none exists.
+// reel/cuda/backend.cpp — the CUDA backend's registration: device discovery, and the entry point that
+// registers the device allocator and every CUDA kernel file (cuda/kernels.h), mirroring cpu/backend.cpp.
+// A CUDA build runs on machines without a GPU: device_count() is then 0 and every attempt to make a CUDA
+// tensor throws a reel::Error saying so.
 #include <cuda_runtime.h>
 
 #include "cuda/check.h"
+#include "cuda/kernels.h"
 #include "tensor/dispatch.h"
 
 namespace reel {
 
-namespace {
+namespace cuda {
 
+namespace {
 int query_device_count() {
   static const int count = [] {
     int n = 0;
@@ -21,56 +24,37 @@ int query_device_count() {
   }();
   return count;
 }
-
-void check_device(Device device) {
-  const int count = query_device_count();
-  REEL_CHECK(count > 0, "CUDA device {} requested but no CUDA device is available on this machine", device.str());
-  REEL_CHECK(device.index >= 0 && device.index < count, "CUDA device {} requested but only {} device(s) exist",
-             device.str(), count);
-}
-
-class CudaAllocator final : public Allocator {
- public:
-  void* allocate(size_t nbytes) override {
-    int device = 0;
-    REEL_CUDA_CHECK(cudaGetDevice(&device));
-    check_device(Device(kCUDA, device));
-    if (nbytes == 0) return nullptr;
-    void* p = nullptr;
-    cudaError_t status = cudaMalloc(&p, nbytes);
-    if (status == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      throw OutOfMemoryError(fmt::format("CUDA out of memory allocating {} bytes on cuda:{}", nbytes, device));
-    }
-    REEL_CUDA_CHECK(status);
-    return p;
-  }
-  void deallocate(void* p, size_t) override {
-    if (p != nullptr) cudaFree(p);
-  }
-};
-
-// Copies between host and device, or within a device, for same-dtype dense tensors.
-void copy_kernel(const KernelArgs& args) {
-  const Tensor& src = *args.inputs;
-  Tensor& dst = *args.outputs;
-  const Device device = dst.is_cuda() ? dst.device() : src.device();
-  check_device(device);
-  REEL_CHECK(src.dtype() == dst.dtype() && src.sizes() == dst.sizes() && src.is_contiguous() && dst.is_contiguous(),
-             "copy_: the CUDA backend copies only dense same-dtype tensors so far ({} {} {} -> {} {} {})",
-             src.device().str(), dtype_name(src.dtype()), shape_str(src.sizes()), dst.device().str(),
-             dtype_name(dst.dtype()), shape_str(dst.sizes()));
-  REEL_CUDA_CHECK(cudaSetDevice(device.index));
-  REEL_CUDA_CHECK(cudaMemcpy(dst.data_ptr(), src.data_ptr(), static_cast<size_t>(src.nbytes()), cudaMemcpyDefault));
-}
-
 }  // namespace
 
+void check_device_index(int index) {
+  const int count = query_device_count();
+  REEL_CHECK(count > 0, "CUDA device cuda:{} requested but no CUDA device is available on this machine", index);
+  REEL_CHECK(index >= 0 && index < count, "CUDA device cuda:{} requested but only {} device(s) exist", index, count);
+}
+
+void set_current_device(const Device& device) {
+  check_device_index(device.index);
+  int current = -1;
+  REEL_CUDA_CHECK(cudaGetDevice(&current));
+  if (current != device.index) REEL_CUDA_CHECK(cudaSetDevice(device.index));
+}
+
+}  // namespace cuda
+
 void register_cuda_backend() {
-  static CudaAllocator allocator;
-  register_allocator(kCUDA, &allocator);
-  cuda::set_device_count_hook(&query_device_count);
-  register_kernel(OpId::copy, kCUDA, &copy_kernel);
+  cuda::set_device_count_hook(&cuda::query_device_count);
+  register_allocator(kCUDA, cuda::caching_allocator());
+  cuda::register_elementwise_kernels();
+  cuda::register_copy_kernels();
+  cuda::register_reduce_kernels();
+  cuda::register_matmul_kernels();
+  cuda::register_shape_kernels();
+  cuda::register_index_kernels();
+  cuda::register_softmax_kernels();
+  cuda::register_conv_kernels();
+  cuda::register_pool_kernels();
+  cuda::register_random_kernels();
+  cuda::register_creation_kernels();
 }
 
 }  // namespace reel

@@ -1,0 +1,38 @@
+// reel/cuda/kernels.h — registration entry points of the CUDA kernel files (internal to cuda/), mirroring
+// cpu/kernels.h file for file, plus the few runtime services every CUDA file shares.
+// cuda/backend.cpp calls each register_* once when the kernel table is first used.
+#pragma once
+
+#include <cuda_runtime.h>
+
+namespace reel {
+class Allocator;
+struct Device;
+}
+
+namespace reel::cuda {
+
+// ---- runtime services (allocator.cpp, stream.cpp) ----------------------------------------------------------
+Allocator* caching_allocator();  // allocator.cpp: the caching device allocator
+Allocator* pinned_allocator();   // allocator.cpp: page-locked host memory for pin_memory()
+// The stream every kernel of the calling thread launches on, for the current device (stream.cpp).
+cudaStream_t current_raw_stream();
+// Makes `device` current for this thread, after checking it exists (reel::Error otherwise).
+void set_current_device(const Device& device);
+// Throws reel::Error when no CUDA device `index` exists (names the device and how many there are).
+void check_device_index(int index);
+
+// ---- kernel files ---------------------------------------------------------------------------------------------
+void register_elementwise_kernels();  // elementwise.cu
+void register_copy_kernels();         // copy.cu
+void register_reduce_kernels();       // reduce.cu
+void register_matmul_kernels();       // matmul.cpp (cuBLAS / cuBLASLt)
+void register_shape_kernels();        // shape.cu
+void register_index_kernels();        // index.cu
+void register_softmax_kernels();      // softmax.cu
+void register_conv_kernels();         // conv.cpp (cuDNN) + conv_naive.cu (reel's own kernels)
+void register_pool_kernels();         // pool.cu
+void register_random_kernels();       // random.cu
+void register_creation_kernels();     // creation.cu
+
+}  // namespace reel::cuda
