@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# scripts/gpu_check.sh — run on the GPU machine (bare and offline: CUDA toolkit, cuDNN, CMake, ninja, g++ and
+# PyTorch are there, nothing else). Builds reel with CUDA against the Debian packages that scripts/device_deps.sh
+# unpacked into .deps/prefix (run that on a build machine first; .deps travels with the working tree), runs the
+# whole test suite with the GPU visible, then W2, W4 and W7 (../shared/bench-workloads.md) for reel and, in the
+# same run, the same work in the PyTorch installed there. Everything goes to $OUT (or ./gpu-report when unset):
+#   env.txt      GPU, driver, toolkit, cuDNN, compiler, PyTorch versions
+#   build.log    configure + build output
+#   ctest.log    the whole suite (CPU and CUDA tests), with the output of every failure
+#   bench.txt    W2 / W4 lines of reel and PyTorch (bench_common.h format)
+#   report.md    the summary: test counts, failures, the W2/W4/W7 table with speedups
+# Each stage has its own time limit so the whole check ends in about 8 minutes; the exit status is that of the
+# test stage (0 when every test passed).
+#
+#   scripts/gpu_check.sh                 # the full check
+#   GPU_CHECK_TESTS='[cuda]' scripts/gpu_check.sh   # only the Catch2 tests matching a filter (faster reruns)
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${OUT:-$ROOT/gpu-report}"
+BUILD="${REEL_GPU_BUILD_DIR:-$ROOT/build-gpu}"
+DEPS="$ROOT/.deps/prefix"
+JOBS="$(nproc)"
+mkdir -p "$OUT"
+report="$OUT/report.md"
+stage_start=$(date +%s)
+log() { printf '[gpu_check %4ss] %s\n' "$(( $(date +%s) - stage_start ))" "$*" | tee -a "$report"; }
+
+: >"$report"
+echo "# reel GPU check — $(date -u '+%Y-%m-%d %H:%M UTC')" >>"$report"
+
+# ---- 0. the machine ------------------------------------------------------------------------------------------
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
+  nvcc --version 2>&1 | tail -2
+  g++ --version 2>&1 | head -1
+  cmake --version 2>&1 | head -1
+  grep -m1 "model name" /proc/cpuinfo
+  echo "cores: $JOBS"
+  cat /etc/os-release 2>/dev/null | head -2
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())' 2>&1
+} >"$OUT/env.txt" 2>&1
+log "GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo 'nvidia-smi failed')"
+
+if [[ ! -d "$DEPS/usr" ]]; then
+  log "FAIL: $DEPS is missing: run scripts/device_deps.sh on a build machine and carry .deps"
+  exit 2
+fi
+export LD_LIBRARY_PATH="$DEPS/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+# cuDNN: the toolkit's folder, the system's, or the one PyTorch's wheels bring (nvidia-cudnn-cu13).
+cudnn_args=()
+cudnn_lib=""
+for dir in /usr/local/cuda /usr /usr/local/cuda/targets/x86_64-linux \
+           "$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null)"; do
+  [[ -n "$dir" && -f "$dir/include/cudnn.h" ]] || continue
+  cudnn_lib="$(ls "$dir"/lib64/libcudnn.so* "$dir"/lib/libcudnn.so* "$dir"/lib/x86_64-linux-gnu/libcudnn.so* 2>/dev/null | head -1)"
+  if [[ -n "$cudnn_lib" ]]; then
+    cudnn_args=(-DCUDNN_ROOT="$dir" -DREEL_CUDNN_LIBRARY="$cudnn_lib")
+    export LD_LIBRARY_PATH="$(dirname "$cudnn_lib"):$LD_LIBRARY_PATH"
+    break
+  fi
+done
+log "cuDNN: ${cudnn_lib:-not found (reel builds without it; the cuDNN tests will fail the coverage of that path)}"
+echo "cudnn library: ${cudnn_lib:-none}" >>"$OUT/env.txt"
+
+# ---- 1. build ------------------------------------------------------------------------------------------------------
+log "configuring and building in $BUILD with $JOBS jobs"
+if ! timeout 330 bash -c "cmake -S '$ROOT' -B '$BUILD' -G Ninja -DCMAKE_BUILD_TYPE=Release -DREEL_CUDA=ON \
+      -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH='$DEPS/usr' ${cudnn_args[*]:-} && \
+      cmake --build '$BUILD' -j $JOBS" >"$OUT/build.log" 2>&1; then
+  log "FAIL: build (exit $?); the end of build.log:"
+  grep -E "error|Error|FAILED" "$OUT/build.log" | head -30 | tee -a "$report"
+  tail -20 "$OUT/build.log"
+  exit 3
+fi
+log "build ok"
+
+# ---- 2. the whole test suite with the GPU ----------------------------------------------------------------------------
+test_status=0
+if [[ -n "${GPU_CHECK_TESTS:-}" ]]; then
+  log "tests: reel_tests '$GPU_CHECK_TESTS'"
+  timeout 240 "$BUILD/test/reel_tests" "$GPU_CHECK_TESTS" >"$OUT/ctest.log" 2>&1 || test_status=$?
+else
+  log "tests: ctest -j $JOBS"
+  timeout 240 ctest --test-dir "$BUILD" -j "$JOBS" --timeout 120 --output-on-failure >"$OUT/ctest.log" 2>&1 ||
+    test_status=$?
+fi
+{
+  echo
+  echo "## Tests (exit $test_status)"
+  echo '```'
+  grep -E "tests passed|tests failed|test cases|assertions|Timeout|\*\*\*Failed|\*\*\*Exception|SEGFAULT|Child aborted" \
+    "$OUT/ctest.log" | head -60
+  echo '```'
+} >>"$report"
+log "tests done (exit $test_status)"
+
+# ---- 3. W2, W4, W7: reel and PyTorch in the same run ------------------------------------------------------------
+bench="$OUT/bench.txt"
+: >"$bench"
+run_bench() {  # run_bench <seconds> <command...>
+  local limit=$1
+  shift
+  echo "# $*" >>"$bench"
+  timeout "$limit" "$@" >>"$bench" 2>&1 || echo "# exit $? from: $*" >>"$bench"
+}
+log "benchmarks"
+run_bench 60 "$BUILD/bench/w2_gemm" --device cuda
+run_bench 60 "$BUILD/bench/w4_cnn" --device cuda --conv cudnn
+run_bench 90 "$BUILD/bench/w4_cnn" --device cuda --conv naive
+run_bench 60 "$BUILD/bench/w4_cnn" --device cpu --threads 2
+run_bench 60 "$BUILD/bench/w4_cnn" --device cpu --threads "$JOBS"
+run_bench 120 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cuda
+run_bench 60 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cpu --threads 2
+run_bench 60 "$BUILD/bench/w2_gemm"
+python3 "$ROOT/scripts/w7_table.py" "$bench" >>"$report" 2>&1 || echo "(w7_table.py failed)" >>"$report"
+log "done; report in $report"
+cat "$report"
+exit "$test_status"
