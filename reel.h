@@ -3,6 +3,7 @@
 
 #include "tensor/dtype.h"
 #include "tensor/device.h"
+#include "tensor/cuda.h"
 #include "tensor/error.h"
 #include "tensor/memory.h"
 #include "tensor/ops.h"
@@ -28,3 +29,8 @@
 #include "nn/loss.h"
 #include "nn/optim.h"
 #include "nn/scheduler.h"
+#include "data/dataset.h"
+#include "data/dataloader.h"
+#include "data/fashion_mnist.h"
+#include "data/text.h"
+#include "data/trees.h"

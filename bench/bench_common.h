@@ -1,4 +1,5 @@
-// bench/bench_common.h — what every bench program shares: the command line (--quick, --threads),
+// bench/bench_common.h — what every bench program shares: the command line (--quick, --threads, --device,
+// --conv),
 // a monotonic clock, repeat statistics, and the one machine-readable output line per figure:
 //
 //   bench=W1 figure=forward_nograd_ns_per_op value=53.2 unit=ns repeats=20 min=51.0 median=53.2 max=60.1 threads=2
@@ -17,8 +18,10 @@
 namespace bench {
 
 struct Options {
-  bool quick = false;  // tiny sizes and few repeats: a smoke run for CTest, not a measurement
-  int threads = 2;     // the workloads' default (../shared/bench-workloads.md)
+  bool quick = false;        // tiny sizes and few repeats: a smoke run for CTest, not a measurement
+  int threads = 2;           // the workloads' default (../shared/bench-workloads.md)
+  std::string device = "cpu";  // "cpu" or "cuda" (programs that support a device say so in their usage)
+  std::string conv;          // CUDA convolution backend: "cudnn" or "naive" (W4 on CUDA only)
 };
 
 inline Options parse_options(int argc, char** argv, const char* usage) {
@@ -28,10 +31,18 @@ inline Options parse_options(int argc, char** argv, const char* usage) {
       options.quick = true;
     } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       options.threads = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
+      options.device = argv[++i];
+    } else if (std::strcmp(argv[i], "--conv") == 0 && i + 1 < argc) {
+      options.conv = argv[++i];
     } else {
       std::fprintf(stderr, "usage: %s %s\n", argv[0], usage);
       std::exit(2);
     }
+  }
+  if (options.device != "cpu" && options.device != "cuda") {
+    std::fprintf(stderr, "%s: --device must be cpu or cuda, not '%s'\n", argv[0], options.device.c_str());
+    std::exit(2);
   }
   if (options.threads < 1) {
     std::fprintf(stderr, "%s: --threads must be at least 1\n", argv[0]);

@@ -6,7 +6,11 @@
 //   bench=W2 figure=dnnl_sgemm_gflops  ... n=1024 threads=1
 // Each repeat runs enough calls to last about 0.1 s; reel's result is checked against oneDNN's once per n.
 //
-//   w2_gemm [--quick]        (--quick: n in {16, 64}, 2 repeats: a smoke run, not a measurement)
+// With --device cuda it times reel::matmul on the GPU instead (n in {256, 1024, 2048, 4096}, float32, TF32 off as
+// by default), waiting for the GPU at the end of each repeat:
+//   bench=W2 figure=reel_matmul_gflops ... n=1024 device=cuda
+//
+//   w2_gemm [--quick] [--device cpu|cuda]   (--quick: tiny sizes, 2 repeats: a smoke run, not a measurement)
 #include <dnnl.h>
 #include <reel/reel.h>
 
@@ -79,10 +83,57 @@ void run_size(int64_t n, int threads, int repeats, double target_seconds, bool q
   bench::print_figure("W2", "dnnl_sgemm_gflops", "GFLOP/s", bench::summarize(dnnl_gflops), extra);
 }
 
+#ifdef REEL_WITH_CUDA
+// C = A B on the GPU; the result is checked once against the CPU product of the same matrices.
+void run_size_cuda(int64_t n, int repeats, double target_seconds, bool quick) {
+  reel::manual_seed(static_cast<uint64_t>(n));
+  const reel::Tensor a_host = reel::randn({n, n});
+  const reel::Tensor b_host = reel::randn({n, n});
+  const reel::Tensor a = a_host.to(reel::kCUDA);
+  const reel::Tensor b = b_host.to(reel::kCUDA);
+  reel::Tensor result = reel::matmul(a, b);
+  const reel::Tensor expected = reel::matmul(a_host, b_host);
+  const double worst = (result.to(reel::kCPU) - expected).abs().max().item<double>();
+  if (worst > 1e-3 * std::sqrt(double(n))) {
+    std::fprintf(stderr, "w2: CUDA and CPU matmul differ at n=%lld (max |diff| %g)\n", static_cast<long long>(n), worst);
+    std::exit(1);
+  }
+  const int calls = calls_per_repeat(n, 20000.0, target_seconds);
+  std::vector<double> gflops;
+  const double flops = 2.0 * n * n * n * calls;
+  for (int r = 0; r < repeats; ++r) {
+    reel::cuda::synchronize();
+    const double start = bench::now_seconds();
+    for (int i = 0; i < calls; ++i) result = reel::matmul(a, b);
+    reel::cuda::synchronize();
+    gflops.push_back(flops / (bench::now_seconds() - start) / 1e9);
+  }
+  const std::string extra = "n=" + std::to_string(n) + " device=cuda calls_per_repeat=" + std::to_string(calls) +
+                            (quick ? " quick=1" : "");
+  bench::print_figure("W2", "reel_matmul_gflops", "GFLOP/s", bench::summarize(gflops), extra);
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bench::Options options = bench::parse_options(argc, argv, "[--quick]");
+  const bench::Options options = bench::parse_options(argc, argv, "[--quick] [--device cpu|cuda]");
+  if (options.device == "cuda") {
+#ifdef REEL_WITH_CUDA
+    try {
+      const std::vector<int64_t> cuda_sizes = options.quick ? std::vector<int64_t>{16, 64}
+                                                            : std::vector<int64_t>{256, 1024, 2048, 4096};
+      for (int64_t n : cuda_sizes) run_size_cuda(n, options.quick ? 2 : 10, options.quick ? 0.001 : 0.1, options.quick);
+    } catch (const reel::Error& e) {
+      std::fprintf(stderr, "w2: reel::Error: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+#else
+    std::fprintf(stderr, "w2: this build of reel has no CUDA backend\n");
+    return 2;
+#endif
+  }
   const std::vector<int64_t> sizes = options.quick ? std::vector<int64_t>{16, 64}
                                                    : std::vector<int64_t>{64, 256, 1024, 2048};
   const int repeats = options.quick ? 2 : 10;

@@ -1,8 +1,147 @@
-// reel/cuda/elementwise.cu — TEMPORARY empty registration (being written in this session).
+// reel/cuda/elementwise.cu — every elementwise op on CUDA: each ops.def unary, binary and fused-backward row
+// instantiated with its functor from tensor/scalar_math.h, plus where and clamp. Mirrors cpu/elementwise.cpp.
+//
+// The front door (tensor/ops_elementwise.cpp) has cast the inputs to one compute dtype T and built the
+// TensorIter, and passes the output in args.outputs; a kernel makes the output's device current, switches on T
+// and hands a device functor to launch_elementwise (cuda/launch.cuh).
+// 16-bit floats are loaded as stored, computed in float (compute_t<T>) and rounded back on the store, exactly
+// as the CPU does, so both backends agree to the last bit wherever the device math library does.
+#include <type_traits>
+
 #include "cuda/kernels.h"
+#include "cuda/launch.cuh"
+#include "tensor/dispatch.h"
+#include "tensor/scalar_math.h"
 
 namespace reel::cuda {
 
-void register_elementwise_kernels() {}
+namespace {
+
+// out = F(x) computed in compute_t<T>; Out is T or bool.
+template <typename F, typename T, typename Out>
+struct UnaryOp {
+  __device__ Out operator()(T x) const { return static_cast<Out>(F{}(static_cast<compute_t<T>>(x))); }
+};
+
+// out = F(a, b) computed in compute_t<T>; Out is T or bool.
+template <typename F, typename T, typename Out>
+struct BinaryOp {
+  __device__ Out operator()(T a, T b) const {
+    return static_cast<Out>(F{}(static_cast<compute_t<T>>(a), static_cast<compute_t<T>>(b)));
+  }
+};
+
+// y = c ? a : b (values copied as stored, no conversion).
+template <typename T>
+struct WhereOp {
+  __device__ T operator()(bool c, T a, T b) const { return c ? a : b; }
+};
+
+// y = min(max(x, lo), hi) with NaN propagated; either bound may be absent.
+template <typename T>
+struct ClampOp {
+  using C = compute_t<T>;
+  bool has_min;
+  bool has_max;
+  C lo;
+  C hi;
+  __device__ T operator()(T value) const {
+    C x = static_cast<C>(value);
+    if (math::is_nan(x)) return static_cast<T>(x);
+    if (has_min && x < lo) x = lo;
+    if (has_max && x > hi) x = hi;
+    return static_cast<T>(x);
+  }
+};
+
+// Makes the output's device current, so the launch runs where the data lives (the front door put the output
+// in args.outputs).
+void use_output_device(const KernelArgs& args) {
+  REEL_CHECK(args.outputs != nullptr && args.num_outputs >= 1,
+             "{}: the CUDA elementwise kernel was called without its output tensor", op_name(args.op));
+  set_current_device(args.outputs[0].device());
+}
+
+template <typename T, typename Out, typename F>
+void unary_launch(const TensorIter& iter) {
+  launch_elementwise<Out, T>(iter, UnaryOp<F, T, Out>{});
+}
+
+template <typename T, typename Out, typename F>
+void binary_launch(const TensorIter& iter) {
+  launch_elementwise<Out, T, T>(iter, BinaryOp<F, T, Out>{});
+}
+
+// Dispatches a unary row on the dtypes its result rule allows (the front door guarantees the rest).
+template <typename F, ResultRule Rule>
+void unary_kernel(const KernelArgs& args) {
+  use_output_device(args);
+  const TensorIter& iter = *args.iter;
+  const char* name = op_name(args.op).data();
+  if constexpr (Rule == ResultRule::Float) {
+    dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, T, F>(iter); });
+  } else if constexpr (Rule == ResultRule::Bool) {
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, bool, F>(iter); });
+  } else {
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
+      if constexpr (std::is_same_v<T, bool>) throw_unsupported_dtype(name, kBool);
+      else unary_launch<T, T, F>(iter);
+    });
+  }
+}
+
+template <typename F, ResultRule Rule>
+void binary_kernel(const KernelArgs& args) {
+  use_output_device(args);
+  const TensorIter& iter = *args.iter;
+  const char* name = op_name(args.op).data();
+  dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
+    if constexpr (Rule == ResultRule::Bool) {
+      binary_launch<T, bool, F>(iter);
+    } else if constexpr (Rule == ResultRule::Div) {
+      if constexpr (std::is_floating_point_v<compute_t<T>>) binary_launch<T, T, F>(iter);
+      else throw_unsupported_dtype(name, dtype_of_v<T>);
+    } else {
+      binary_launch<T, T, F>(iter);
+    }
+  });
+}
+
+// y = c ? a : b; operands: out, condition (bool), a, b.
+void where_kernel(const KernelArgs& args) {
+  use_output_device(args);
+  const TensorIter& iter = *args.iter;
+  dispatch_dtype(iter.dtype(0), "where", [&]<typename T>() { launch_elementwise<T, bool, T, T>(iter, WhereOp<T>{}); });
+}
+
+// y = min(max(x, lo), hi), NaN propagates. attrs: flag/a = min, flag2/b = max.
+void clamp_kernel(const KernelArgs& args) {
+  use_output_device(args);
+  const TensorIter& iter = *args.iter;
+  const OpAttrs& attrs = *args.attrs;
+  dispatch_dtype(iter.dtype(0), "clamp", [&]<typename T>() {
+    using C = compute_t<T>;
+    ClampOp<T> op;
+    op.has_min = attrs.flag;
+    op.has_max = attrs.flag2;
+    op.lo = op.has_min ? static_cast<C>(attrs.a.to<T>()) : C(0);
+    op.hi = op.has_max ? static_cast<C>(attrs.b.to<T>()) : C(0);
+    launch_elementwise<T, T>(iter, op);
+  });
+}
+
+}  // namespace
+
+void register_elementwise_kernels() {
+#define REEL_UNARY_OP(name, functor, result, math) \
+  register_kernel(OpId::name, kCUDA, &unary_kernel<functor, ResultRule::result>);
+#define REEL_BINARY_OP(name, functor, result, math) \
+  register_kernel(OpId::name, kCUDA, &binary_kernel<functor, ResultRule::result>);
+#define REEL_FUSED_BACKWARD_OP(name, functor, math) \
+  register_kernel(OpId::name, kCUDA, &binary_kernel<functor, ResultRule::Same>);
+#include "tensor/ops.def"
+  register_kernel(OpId::where, kCUDA, &where_kernel);
+  register_kernel(OpId::clamp, kCUDA, &clamp_kernel);
+}
 
 }  // namespace reel::cuda

@@ -5,10 +5,13 @@
 // reel::autograd::Function, check the gradient with gradcheck, and use it like any op.
 //
 //   ./custom_function            runs the checks and a tiny fit, prints what it does
+//   ./custom_function --help     the options (--seed, --threads, --steps)
 #include <reel/reel.h>
 
 #include <cmath>
 #include <cstdio>
+
+#include "common/cli.h"
 
 namespace {
 
@@ -35,17 +38,19 @@ struct Softplus : reel::autograd::Function<Softplus> {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::puts("custom_function: wraps a legacy C routine as a reel op with its own backward,\n"
-                "checks it with gradcheck and gradgradcheck, then fits a tiny model with it.\n"
-                "usage: custom_function [--help]");
-      return 0;
-    }
-  }
-  reel::manual_seed(7);
+int run(int argc, char** argv) {
+  int64_t seed = 7, threads = 0, steps = 300;
+  reel_samples::ArgParser args("custom_function",
+                               "wraps a legacy C routine as a reel op with its own backward, checks it with "
+                               "gradcheck and gradgradcheck, then fits a tiny model with it.");
+  args.option("--seed", seed, "random seed of the gradcheck inputs");
+  args.option("--threads", threads, "CPU threads; 0 = all cores");
+  args.option("--steps", steps, "gradient-descent steps of the fit (it must converge: exit status 1 otherwise)");
+  args.epilogue("Runs on the CPU in float64 (the legacy routine reads host memory); no data needed.");
+  if (!args.parse(argc, argv)) return 0;
+  if (threads < 0 || steps < 1) throw reel::Error("--threads must be >= 0 and --steps >= 1");
+  if (threads > 0) reel::set_num_threads(static_cast<int>(threads));
+  reel::manual_seed(static_cast<uint64_t>(seed));
 
   // 1. gradcheck: analytic (our backward) vs central finite differences, in float64.
   reel::Tensor x = reel::randn({6}, reel::dtype(reel::kFloat64).requires_grad(true)) * 3;
@@ -63,7 +68,7 @@ int main(int argc, char** argv) {
   reel::Tensor a = reel::zeros({1}, reel::kFloat64).requires_grad_();
   reel::Tensor c = reel::zeros({1}, reel::kFloat64).requires_grad_();
   double loss_value = 0;
-  for (int step = 0; step < 300; ++step) {
+  for (int64_t step = 0; step < steps; ++step) {
     reel::Tensor loss = (Softplus::apply(t * a + c) - target).square().mean();
     loss.backward();
     {
@@ -75,9 +80,13 @@ int main(int argc, char** argv) {
     c.mutable_grad().zero_();
     loss_value = loss.item<double>();
   }
-  std::printf("fit after 300 steps: a = %.4f (true 1.5), c = %.4f (true -0.5), loss %.2e\n", a.item<double>(),
-              c.item<double>(), loss_value);
+  std::printf("fit after %lld steps: a = %.4f (true 1.5), c = %.4f (true -0.5), loss %.2e\n",
+              static_cast<long long>(steps), a.item<double>(), c.item<double>(), loss_value);
   std::printf("node name: %s\n", reel::autograd::grad_fn_name(Softplus::apply(a)).c_str());
   const bool converged = std::fabs(a.item<double>() - 1.5) < 1e-2 && std::fabs(c.item<double>() + 0.5) < 1e-2;
   return converged ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  return reel_samples::run_main("custom_function", [&] { return run(argc, argv); });
 }

@@ -1,13 +1,13 @@
 // reel/tensor/ops_copy.cpp — front doors of the data-moving basics: copy_ (strided copy with dtype cast and
-// broadcasting), to(dtype / device), contiguous, clone, fill_ and zero_.
+// broadcasting, non_blocking), to(dtype / device), pin_memory, contiguous, clone, fill_ and zero_.
 #include "tensor/autograd_hook.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
 
 namespace reel {
 
-// dst[i] = cast(src[i]); src broadcasts to dst's shape.
-Tensor& Tensor::copy_(const Tensor& src) {
+// dst[i] = cast(src[i]); src broadcasts to dst's shape. non_blocking reaches the kernel as attrs.flag.
+Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
   check_defined("copy_");
   src.check_defined("copy_");
   DimVector shape = broadcast_shapes(sizes(), src.sizes(), "copy_");
@@ -27,9 +27,12 @@ Tensor& Tensor::copy_(const Tensor& src) {
   const Device kernel_device = device().is_cpu() ? src.device() : device();
   const Tensor* operands[] = {this, &src};
   TensorIter iter(operands, 2);
+  OpAttrs attrs;
+  attrs.flag = non_blocking;
   KernelArgs args;
   args.op = OpId::copy;
   args.iter = &iter;
+  args.attrs = &attrs;
   args.inputs = &src;
   args.num_inputs = 1;
   args.outputs = this;
@@ -61,6 +64,8 @@ Tensor& Tensor::fill_(Scalar value) {
   args.op = OpId::fill;
   args.iter = &iter;
   args.attrs = &attrs;
+  args.outputs = this;
+  args.num_outputs = 1;
   get_kernel(OpId::fill, device())(args);
   return *this;
 }
@@ -79,15 +84,16 @@ Tensor Tensor::to(ScalarType dtype) const {
   return out;
 }
 
+// With non_blocking, a CUDA -> CPU result lands in pinned memory so the copy can run asynchronously (PyTorch).
 Tensor Tensor::to(Device device, bool non_blocking) const {
-  (void)non_blocking;  // copies are synchronous until the CUDA backend adds streams
   check_defined("to");
   if (device == this->device()) return *this;
   Tensor source = contiguous();
-  Tensor out = Tensor::make(sizes(), dtype(), device, "to");
+  const bool pinned_result = non_blocking && is_cuda() && device.is_cpu();
+  Tensor out = pinned_result ? Tensor::make_pinned(sizes(), dtype(), "to") : Tensor::make(sizes(), dtype(), device, "to");
   {
     NoGradGuard no_grad;
-    out.copy_(source);
+    out.copy_(source, non_blocking);
   }
   detail::record(OpId::copy, {&source}, {&out});
   return out;
@@ -100,6 +106,21 @@ Tensor Tensor::to(Device device, ScalarType dtype, bool non_blocking) const {
 Tensor Tensor::to(const TensorOptions& options) const {
   Tensor result = options.has_dtype() ? to(options.dtype()) : *this;
   return result.to(options.device());
+}
+
+// A pinned CPU copy (itself when already pinned); differentiable like to().
+Tensor Tensor::pin_memory() const {
+  check_defined("pin_memory");
+  REEL_CHECK(is_cpu(), "pin_memory: only CPU tensors can be pinned, but this tensor of shape {} is on {}",
+             shape_str(sizes()), device().str());
+  if (is_pinned()) return *this;
+  Tensor out = Tensor::make_pinned(sizes(), dtype(), "pin_memory");
+  {
+    NoGradGuard no_grad;
+    out.copy_(*this);
+  }
+  detail::record(OpId::copy, {this}, {&out});
+  return out;
 }
 
 Tensor Tensor::contiguous() const {

@@ -64,6 +64,8 @@ void run_elementwise(OpId op, const Tensor* const* operands, int count) {
   KernelArgs args;
   args.op = op;
   args.iter = &iter;
+  args.outputs = const_cast<Tensor*>(operands[0]);  // read only for its device (a CUDA kernel's launch device)
+  args.num_outputs = 1;
   get_kernel(op, operands[0]->device())(args);
 }
 
@@ -311,6 +313,8 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   KernelArgs args;
   args.op = OpId::clamp;
   args.iter = &iter;
+  args.outputs = &out;
+  args.num_outputs = 1;
   args.attrs = &attrs;
   get_kernel(OpId::clamp, x.device())(args);
   detail::record(OpId::clamp, {&x}, {&out}, &attrs);

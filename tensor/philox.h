@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "half.h"
 
@@ -100,14 +101,111 @@ REEL_HOST_DEVICE inline double open_zero_uniform53(uint32_t high, uint32_t low) 
   return static_cast<double>((bits >> 11) + 1u) * (1.0 / 9007199254740992.0);
 }
 
-// Box-Muller: two independent N(0, 1) values from u1 in (0, 1] and u2 in [0, 1).
+// Note [Portable Box-Muller]
+// --------------------------
+// Box-Muller needs a logarithm, a sine and a cosine. Math libraries round those differently in the last bit
+// (glibc's float logf/sinf/cosf are not correctly rounded in about 1% of cases; CUDA's double log/sin/cos are
+// within 1-2 ulp), so normals computed with them differ between the CPU, the GPU and one libm and the next.
+// Here they are computed from IEEE +, -, *, / and sqrt alone, in double, each operation rounded once: the
+// device spells every product and sum with __dmul_rn / __dadd_rn so that nvcc cannot fuse them into FMAs,
+// and the host must not contract either (reel builds in ISO C++ mode, where GCC's default is
+// -ffp-contract=off, and targets no FMA by default). Every platform then gets bit-identical normals, within a
+// few double ulps of the exact values; float outputs are rounded once from the double results.
+namespace portable {
+
+REEL_HOST_DEVICE inline double mul(double a, double b) {
+#ifdef __CUDA_ARCH__
+  return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+REEL_HOST_DEVICE inline double add(double a, double b) {
+#ifdef __CUDA_ARCH__
+  return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+// a * b + c with two roundings.
+REEL_HOST_DEVICE inline double mul_add(double a, double b, double c) { return add(mul(a, b), c); }
+
+// ln(x) for a normal x in (0, 1]: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m-1)/(m+1),
+// |s| < 0.1716, summed as 2s + 2s (s^2/3 + s^4/5 + ... + s^22/23) (truncation error below 2^-56).
+REEL_HOST_DEVICE inline double log_unit(double x) {
+  constexpr double kLn2High = 0x1.62e42fee00000p-1;  // ln 2 to 32 bits: e * kLn2High is exact
+  constexpr double kLn2Low = 0x1.a39ef35793c76p-33;  // ln 2 - kLn2High
+  constexpr double kSqrt2 = 1.4142135623730951;
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  int exponent = static_cast<int>((bits >> 52) & 0x7ffu) - 1023;
+  bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;  // m in [1, 2)
+  double m;
+  std::memcpy(&m, &bits, sizeof m);
+  if (m > kSqrt2) {
+    m = mul(m, 0.5);
+    ++exponent;
+  }
+  constexpr double kInverseOdd[] = {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+                                    1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3};
+  const double f = add(m, -1.0);  // exact (Sterbenz)
+  const double s = f / add(2.0, f);
+  const double z = mul(s, s);
+  double series = kInverseOdd[0];
+  for (int k = 1; k < 11; ++k) series = mul_add(series, z, kInverseOdd[k]);
+  const double two_s = mul(2.0, s);
+  const double log_m = add(two_s, mul(two_s, mul(z, series)));
+  const double e = static_cast<double>(exponent);
+  return add(mul(e, kLn2High), add(mul(e, kLn2Low), log_m));
+}
+
+// sin(2 pi u) and cos(2 pi u) for u in [0, 1): the quadrant is taken from 4u exactly, leaving
+// theta = (pi/2) r with r in [-1/2, 1/2], and Taylor polynomials in z = theta^2 (error below 2^-60):
+// sin theta = theta + theta z (-1/3! + z/5! - ... - z^8/19!),  cos theta = 1 - z/2 + z^2 (1/4! - z/6! + ... + z^8/20!).
+REEL_HOST_DEVICE inline void sincos_two_pi(double u, double& sine, double& cosine) {
+  constexpr double kHalfPi = 1.5707963267948966;
+  // Highest power first (Horner). Every factorial up to 20! is an exact double.
+  constexpr double kSin[] = {-1.0 / 121645100408832000.0, 1.0 / 355687428096000.0, -1.0 / 1307674368000.0,
+                             1.0 / 6227020800.0,          -1.0 / 39916800.0,      1.0 / 362880.0,
+                             -1.0 / 5040.0,               1.0 / 120.0,            -1.0 / 6.0};
+  constexpr double kCos[] = {1.0 / 2432902008176640000.0, -1.0 / 6402373705728000.0, 1.0 / 20922789888000.0,
+                             -1.0 / 87178291200.0,        1.0 / 479001600.0,         -1.0 / 3628800.0,
+                             1.0 / 40320.0,               -1.0 / 720.0,              1.0 / 24.0};
+  const double four_u = mul(4.0, u);  // exact
+  int quadrant = static_cast<int>(four_u);
+  double r = add(four_u, -static_cast<double>(quadrant));  // exact: the fraction of 4u
+  if (r > 0.5) {
+    r = add(r, -1.0);
+    ++quadrant;
+  }
+  const double theta = mul(r, kHalfPi);
+  const double z = mul(theta, theta);
+  double sin_poly = kSin[0], cos_poly = kCos[0];
+  for (int k = 1; k < 9; ++k) {
+    sin_poly = mul_add(sin_poly, z, kSin[k]);
+    cos_poly = mul_add(cos_poly, z, kCos[k]);
+  }
+  const double s = add(theta, mul(mul(theta, z), sin_poly));
+  const double c = add(add(1.0, mul(-0.5, z)), mul(mul(z, z), cos_poly));
+  switch (quadrant & 3) {
+    case 0: sine = s; cosine = c; break;
+    case 1: sine = c; cosine = -s; break;
+    case 2: sine = -s; cosine = -c; break;
+    default: sine = -c; cosine = s; break;
+  }
+}
+
+}  // namespace portable
+
+// Box-Muller: two independent N(0, 1) values from u1 in (0, 1] and u2 in [0, 1):
+// z0 = sqrt(-2 ln u1) cos(2 pi u2), z1 = sqrt(-2 ln u1) sin(2 pi u2), in double (Note [Portable Box-Muller]).
 template <typename F>
 REEL_HOST_DEVICE inline void box_muller(F u1, F u2, F& z0, F& z1) {
-  constexpr F kTwoPi = static_cast<F>(6.283185307179586476925286766559);
-  const F radius = std::sqrt(F(-2) * std::log(u1));
-  const F angle = kTwoPi * u2;
-  z0 = radius * std::cos(angle);
-  z1 = radius * std::sin(angle);
+  const double radius = std::sqrt(portable::mul(-2.0, portable::log_unit(static_cast<double>(u1))));
+  double sine, cosine;
+  portable::sincos_two_pi(static_cast<double>(u2), sine, cosine);
+  z0 = static_cast<F>(portable::mul(radius, cosine));
+  z1 = static_cast<F>(portable::mul(radius, sine));
 }
 
 // An integer uniform on {0, ..., range - 1} (range >= 1) from one draw (range <= 2^32) or two.

@@ -30,7 +30,10 @@ struct AbsFn {
   }
 };
 struct SignFn {
-  template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return static_cast<T>((T(0) < x) - (x < T(0))); }
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) return static_cast<T>(x != T(0));
+    else return static_cast<T>((T(0) < x) - (x < T(0)));
+  }
 };
 struct ExpFn { template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return std::exp(x); } };
 struct LogFn { template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return std::log(x); } };
@@ -48,7 +51,10 @@ struct SigmoidFn {
 };
 struct ErfFn { template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return std::erf(x); } };
 struct ReluFn {
-  template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return x < T(0) ? T(0) : x; }  // NaN stays NaN
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) return x;
+    else return x < T(0) ? T(0) : x;  // NaN stays NaN
+  }
 };
 struct FloorFn {
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const {

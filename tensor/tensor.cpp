@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "tensor/cuda.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
 #include "tensor/pool.h"
@@ -66,7 +67,8 @@ void StorageImpl::operator delete(void* p, size_t size) {
 
 StorageImpl::StorageImpl(size_t bytes, Device where) : nbytes(bytes), device(where) {
   allocator = get_allocator(where.type);
-  data = allocator->allocate(bytes);
+  // CUDA memory comes from the device named by `where`, whichever device is current.
+  data = where.is_cuda() ? cuda::detail::allocate_device_memory(bytes, where.index) : allocator->allocate(bytes);
 }
 
 StorageImpl::StorageImpl(void* borrowed, size_t bytes, Device where, std::function<void(void*)> deleter)
@@ -112,9 +114,9 @@ namespace {
   throw Error(fmt::format("{}: cannot create a tensor of shape {} on {}: {}", op, shape_str(sizes), device.str(),
                           reason));
 }
-}  // namespace
 
-Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device, const char* op) {
+// The TensorImpl of a new dense tensor, without storage; sets *nbytes to the bytes its storage needs.
+IntrusivePtr<TensorImpl> make_dense_impl(IntList sizes, ScalarType dtype, Device device, const char* op, size_t* nbytes) {
   if (device.is_cuda() && device.index >= cuda::device_count()) {
     if (cuda::device_count() == 0) throw_device_unavailable(sizes, device, op);
     throw Error(fmt::format("{}: cannot create a tensor of shape {} on {}: only {} CUDA device(s) exist", op,
@@ -145,8 +147,43 @@ Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device, const char* 
   impl->device = device;
   impl->numel = numel;
   impl->is_contiguous = true;
-  impl->storage = Storage(new StorageImpl(static_cast<size_t>(numel * element), device));
-  return Tensor(std::move(handle));
+  *nbytes = static_cast<size_t>(numel * element);
+  return handle;
+}
+}  // namespace
+
+Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device, const char* op) {
+  size_t nbytes = 0;
+  IntrusivePtr<TensorImpl> impl = make_dense_impl(sizes, dtype, device, op, &nbytes);
+  impl->storage = Storage(new StorageImpl(nbytes, device));
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::make_pinned(IntList sizes, ScalarType dtype, const char* op) {
+  Allocator* pinned = cuda::detail::pinned_host_allocator();
+  REEL_CHECK(pinned != nullptr, "{}: pinned host memory needs CUDA, and this build of reel has no CUDA backend "
+             "(configure with -DREEL_CUDA=ON where nvcc exists)", op);
+  REEL_CHECK(cuda::device_count() > 0, "{}: pinned host memory for a tensor of shape {} needs a CUDA device, but no "
+             "CUDA device is available on this machine", op, shape_str(sizes));
+  size_t nbytes = 0;
+  IntrusivePtr<TensorImpl> impl = make_dense_impl(sizes, dtype, Device(kCPU), op, &nbytes);
+  void* data = pinned->allocate(nbytes);
+  StorageImpl* storage = nullptr;
+  try {
+    storage = new StorageImpl(data, nbytes, Device(kCPU), nullptr);
+  } catch (...) {
+    pinned->deallocate(data, nbytes);
+    throw;
+  }
+  storage->allocator = pinned;  // owner of `data`: freed back to the pinned cache
+  impl->storage = Storage(storage);
+  return Tensor(std::move(impl));
+}
+
+bool Tensor::is_pinned() const {
+  check_defined("is_pinned");
+  Allocator* pinned = cuda::detail::pinned_host_allocator();
+  return pinned != nullptr && impl_->storage && impl_->storage->allocator == pinned;
 }
 
 Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset) {

@@ -75,6 +75,8 @@ class Tensor {
   // A new tensor of `sizes` (row-major) over freshly allocated storage; values uninitialised. Errors (negative
   // sizes, overflow, an unavailable device) name `op`.
   static Tensor make(IntList sizes, ScalarType dtype, Device device, const char* op = "empty");
+  // The same on the CPU, in pinned host memory from the CUDA backend (reel::Error in a build without CUDA).
+  static Tensor make_pinned(IntList sizes, ScalarType dtype, const char* op = "pin_memory");
   // A view: shares `storage`, with its own sizes/strides/offset.
   static Tensor make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset);
 
@@ -169,7 +171,12 @@ class Tensor {
   // Makes this tensor show new_data's storage, layout, dtype and device in place, keeping its identity (every
   // handle to it sees the change) and its requires_grad flag; how Module::to moves parameters.
   void set_data(const Tensor& new_data);
-  Tensor& copy_(const Tensor& src);
+  // non_blocking: a copy between a pinned CPU tensor and a CUDA tensor may return before it has finished
+  // (synchronise the stream, or an Event, before touching the host memory); otherwise copies are synchronous.
+  Tensor& copy_(const Tensor& src, bool non_blocking = false);
+  // A copy of this CPU tensor in page-locked (pinned) host memory, itself when already pinned; needs CUDA.
+  Tensor pin_memory() const;
+  bool is_pinned() const;  // storage from the pinned host allocator (pin_memory, to(kCPU, non_blocking=true))
   Tensor& fill_(Scalar value);
   Tensor& zero_();
 

@@ -56,6 +56,9 @@ struct Tolerance {
 Tolerance default_tolerance(ScalarType dtype);
 // For results that sum many products (GEMM, convolution): rounding grows with the terms, so atol is looser.
 Tolerance accumulation_tolerance(ScalarType dtype);
+// Empty when `got` matches `expected` value for value (NaN matches NaN, infinities exactly, after rounding the
+// reference to its dtype); otherwise the count and the first few mismatches with their positions.
+std::string compare_values(const std::vector<double>& got, const RefTensor& expected, Tolerance tol);
 
 // A sample of `inputs` made for row dtype `dtype` (also its promoted dtype) on `device`, with Sample::dim = dim.
 Sample make_sample(std::string description, std::vector<Tensor> inputs, ScalarType dtype, Device device,

@@ -20,6 +20,8 @@
 // most kMaxGradgradElements input and output elements (one of them with a non-contiguous or broadcast input
 // when the row has one); every elementwise row, the reductions, mm/bmm/addmm/matmul and softmax/log_softmax
 // must have such a sample.
+// With a CUDA device, every checked sample is also run on CUDA (the same float64 values, moved) and its analytic
+// gradients for random output weights are compared with the CPU's: the backward formulas then run CUDA kernels.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -242,6 +244,55 @@ bool run_gradcheck(const OpTestRow& row, const GradSample& ready, bool second_or
   return result.ok;
 }
 
+// The sample's gradients on CUDA against the CPU's: same float64 inputs (moved to the GPU), same random output
+// weights, autograd::grad on both sides; gradients must agree to float64 rounding of differently ordered sums.
+void compare_cuda_gradients(const OpTestRow& row, const GradSample& ready) {
+  INFO(context(row, ready.sample) << ": CUDA gradients against the CPU gradients");
+  try {
+    const std::vector<Tensor> cpu_outputs = floating_outputs(row, ready.sample);
+    std::vector<Tensor> weights, cuda_weights;
+    for (const Tensor& out : cpu_outputs) {
+      weights.push_back(randn(out.sizes(), kFloat64));
+      cuda_weights.push_back(weights.back().to(Device(kCUDA)));
+    }
+    const std::vector<Tensor> cpu_grads =
+        autograd::grad(cpu_outputs, ready.checked, weights, /*retain_graph=*/false, /*create_graph=*/false,
+                       /*allow_unused=*/true);
+    Sample on_gpu = ready.sample;
+    on_gpu.device = Device(kCUDA);
+    std::map<const TensorImpl*, Tensor> moved;  // an input given twice stays one tensor
+    for (Tensor& t : on_gpu.inputs) {
+      if (!t.defined()) continue;
+      auto it = moved.find(t.impl());
+      if (it != moved.end()) {
+        t = it->second;
+        continue;
+      }
+      Tensor copy = t.detach().to(Device(kCUDA));
+      if (t.requires_grad()) copy.requires_grad_(true);
+      moved.emplace(t.impl(), copy);
+      t = copy;
+    }
+    std::vector<Tensor> cuda_checked;
+    for (const Tensor& t : ready.checked) cuda_checked.push_back(moved.at(t.impl()));
+    const std::vector<Tensor> cuda_grads =
+        autograd::grad(floating_outputs(row, on_gpu), cuda_checked, cuda_weights, /*retain_graph=*/false,
+                       /*create_graph=*/false, /*allow_unused=*/true);
+    REQUIRE(cuda_grads.size() == cpu_grads.size());
+    for (size_t i = 0; i < cpu_grads.size(); ++i) {
+      INFO("gradient of checked input " << i);
+      REQUIRE(cuda_grads[i].defined() == cpu_grads[i].defined());
+      if (!cpu_grads[i].defined()) continue;
+      CHECK(cuda_grads[i].is_cuda());
+      const std::string diff =
+          compare_values(cuda_grads[i].to_vector<double>(), RefTensor::of(cpu_grads[i]), Tolerance{1e-9, 1e-9});
+      if (!diff.empty()) FAIL_CHECK(diff);
+    }
+  } catch (const std::exception& e) {
+    FAIL_CHECK("the CUDA gradient comparison threw: " << e.what());
+  }
+}
+
 void run_gradient_row(const OpTestRow& row) {
   ScalarType dtype = kFloat64;
   if (std::find(row.dtypes.begin(), row.dtypes.end(), kFloat64) == row.dtypes.end()) {
@@ -273,8 +324,10 @@ void run_gradient_row(const OpTestRow& row) {
     if (!why.empty()) ++skipped[why];
     return why.empty();
   };
+  const bool with_cuda = cuda::is_available();
   auto check = [&](GradSample& ready) {
     run_gradcheck(row, ready, false);
+    if (with_cuda) compare_cuda_gradients(row, ready);
     checked.push_back(ready);
     if (ready.input_elements + ready.output_elements > kMaxGradgradElements) return;
     const bool layout = ready.non_contiguous || ready.broadcast;

