@@ -510,6 +510,84 @@ void adaptive_avg_pool2d_backward_backward(Ctx& c) {
   c.grad_inputs[0] = adaptive_avg_pool2d(c.grad(), {g_sizes[2], g_sizes[3]});
 }
 
+// ---- normalization ---------------------------------------------------------------------------------------------
+// native_batch_norm: statistics per channel over dim 0 and dims 2.., M values each; per-channel tensors broadcast
+// as (1, C, 1, ...).
+struct BatchNormShape {
+  std::vector<int64_t> dims;  // the reduced dims: 0, 2, 3, ...
+  DimVector channel_view;     // (1, C, 1, ...)
+  int64_t channels = 0;
+  double m = 0;               // values per channel
+  explicit BatchNormShape(const DimVector& sizes) : channel_view(sizes.size(), 1) {
+    channels = sizes[1];
+    channel_view[1] = channels;
+    m = static_cast<double>(sizes[0]);
+    dims.push_back(0);
+    for (size_t d = 2; d < sizes.size(); ++d) {
+      dims.push_back(static_cast<int64_t>(d));
+      m *= static_cast<double>(sizes[d]);
+    }
+  }
+};
+
+// sum + term, where term may broadcast to `sizes` (materialised then: a gradient should not be an expanded view)
+Tensor add_term(const Tensor& sum, const Tensor& term, const DimVector& sizes) {
+  if (sum.defined()) return sum + term;
+  return term.sizes() == IntList(sizes) ? term : term.expand(sizes).contiguous();
+}
+
+// (y, mean, invstd) = native_batch_norm(x, w, b), x^ = (x - mean) invstd, M values per channel:
+//   db = sum g_y, dw = sum g_y x^, dx = w invstd (g_y - db / M - x^ dw / M) + g_mean / M
+//                                      - g_invstd invstd^3 (x - mean) / M
+// Plain backward (grad mode off) runs the fused native_batch_norm_backward with the saved mean and invstd; under
+// create_graph the same gradients come from differentiable ops, the statistics recomputed from x, so that
+// gradients of gradients work (native_batch_norm_backward has no formula). Terms of outputs that received no
+// gradient are skipped.
+void native_batch_norm_backward_formula(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const Tensor& w = c.input_value(1);  // undefined: weight 1
+  const double eps = c.attrs().a.to_double();
+  const BatchNormShape bn(c.input(0).sizes);
+  const DimVector& x_sizes = c.input(0).sizes;
+  const bool y_grad = c.grad_arrived(0), mean_grad = c.grad_arrived(1), invstd_grad = c.grad_arrived(2);
+  Tensor dx;
+  Tensor batch_mean, batch_invstd;  // (1, C, 1, ...)
+  if (!reel::is_grad_enabled()) {
+    batch_mean = c.output_value(1).view(bn.channel_view);
+    batch_invstd = c.output_value(2).view(bn.channel_view);
+    if (y_grad) {
+      auto [grad_x, grad_w, grad_b] =
+          native_batch_norm_backward(c.grad(), x, w, c.output_value(1), c.output_value(2), eps);
+      dx = grad_x;
+      if (c.needs_input_grad(1)) c.grad_inputs[1] = grad_w;
+      if (c.needs_input_grad(2)) c.grad_inputs[2] = grad_b;
+    }
+  } else {
+    batch_mean = x.mean(bn.dims, true);
+    const Tensor centered = x - batch_mean;
+    batch_invstd = rsqrt((centered * centered).mean(bn.dims, true) + eps);
+    if (y_grad) {
+      const Tensor& g = c.grad();
+      const Tensor normalized = centered * batch_invstd;
+      const Tensor grad_b = g.sum(bn.dims, true), grad_w = (g * normalized).sum(bn.dims, true);
+      if (c.needs_input_grad(1)) c.grad_inputs[1] = grad_w.reshape({bn.channels});
+      if (c.needs_input_grad(2)) c.grad_inputs[2] = grad_b.reshape({bn.channels});
+      if (c.needs_input_grad(0)) {
+        const Tensor scale = w.defined() ? batch_invstd * w.view(bn.channel_view) : batch_invstd;
+        dx = scale * (g - grad_b * (1.0 / bn.m) - normalized * (grad_w * (1.0 / bn.m)));
+      }
+    }
+  }
+  if (!c.needs_input_grad(0)) return;
+  if (mean_grad) dx = add_term(dx, c.grad_outputs[1].reshape(bn.channel_view) * (1.0 / bn.m), x_sizes);
+  if (invstd_grad) {
+    const Tensor cubed = batch_invstd * batch_invstd * batch_invstd;
+    const Tensor coef = c.grad_outputs[2].reshape(bn.channel_view) * cubed * (-1.0 / bn.m);
+    dx = add_term(dx, (x - batch_mean) * coef, x_sizes);
+  }
+  c.grad_inputs[0] = dx;
+}
+
 // ---- the table -------------------------------------------------------------------------------------------------
 // needs(a, b, ...): bitmasks, per input, of the inputs its gradient reads. kOut: inputs whose gradient reads y.
 constexpr uint8_t kNone = 0, kIn0 = 1, kIn1 = 2, kIn2 = 4;
@@ -608,6 +686,9 @@ struct Table {
     set(OpId::adaptive_avg_pool2d, adaptive_avg_pool2d_backward_formula, "AdaptiveAvgPool2DBackward");
     set(OpId::adaptive_avg_pool2d_backward, adaptive_avg_pool2d_backward_backward,
         "AdaptiveAvgPool2DBackwardBackward");
+    // native_batch_norm: every input's gradient reads x, the weight and (plain backward) the saved statistics.
+    set(OpId::native_batch_norm, native_batch_norm_backward_formula, "NativeBatchNormBackward",
+        {kIn0 | kIn1, kIn0 | kIn1, kIn0 | kIn1}, 0b111);
   }
 };
 

@@ -160,17 +160,19 @@ class GraphTask {
                node.name);
     run_output_hooks(node, grads);
     capture_node_grads(node, grads);
+    uint64_t zero_filled = 0;
     for (size_t j = 0; j < grads.size(); ++j) {
       if (!grads[j].defined() && j < node.output_meta.size()) {
         const InputMeta& out = node.output_meta[j];
         grads[j] = zeros(out.sizes, TensorOptions(out.dtype).device(out.device));
+        if (j < 64) zero_filled |= uint64_t{1} << j;
       }
     }
     check_saved_versions(node);
     std::vector<Tensor>& input_grads = input_grads_scratch_;
     input_grads.clear();
     input_grads.resize(node.next_edges.size());
-    BackwardContext ctx{node, grads, input_grads};
+    BackwardContext ctx{node, grads, input_grads, zero_filled};
     node.backward(ctx);
     for (size_t i = 0; i < node.next_edges.size(); ++i) {
       const Edge& edge = node.next_edges[i];

@@ -100,6 +100,7 @@ struct BackwardContext {
   Node& node;
   const std::vector<Tensor>& grad_outputs;  // one per output (zeros where no gradient arrived)
   std::vector<Tensor>& grad_inputs;         // to fill: one per input (leave undefined if not needed)
+  uint64_t zero_filled = 0;                 // bit j: no gradient arrived for output j, grad_outputs[j] is zeros
 
   const Tensor& grad() const { return grad_outputs[0]; }
   // Input i's value at recording time (undefined unless the table entry asked for it).
@@ -109,6 +110,9 @@ struct BackwardContext {
   const OpAttrs& attrs() const { return node.attrs; }
   const InputMeta& input(size_t i) const { return node.input_meta[i]; }
   bool needs_input_grad(size_t i) const { return i < node.next_edges.size() && node.next_edges[i].is_valid(); }
+  // False when output j received no gradient (its grad_outputs entry is the engine's zeros): a formula may skip
+  // the terms that output contributes.
+  bool grad_arrived(size_t j) const { return j >= 64 || ((zero_filled >> j) & 1) == 0; }
 };
 
 // A handle to t's data with no autograd history (how a node keeps its own outputs).

@@ -20,6 +20,7 @@ namespace bench {
 struct Options {
   bool quick = false;        // tiny sizes and few repeats: a smoke run for CTest, not a measurement
   int threads = 2;           // the workloads' default (../shared/bench-workloads.md)
+  bool threads_given = false;  // --threads was on the command line (programs that sweep 1 and 2 then run only it)
   std::string device = "cpu";  // "cpu" or "cuda" (programs that support a device say so in their usage)
   std::string conv;          // CUDA convolution backend: "cudnn" or "naive" (W4 on CUDA only)
 };
@@ -31,6 +32,7 @@ inline Options parse_options(int argc, char** argv, const char* usage) {
       options.quick = true;
     } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       options.threads = std::atoi(argv[++i]);
+      options.threads_given = true;
     } else if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
       options.device = argv[++i];
     } else if (std::strcmp(argv[i], "--conv") == 0 && i + 1 < argc) {

@@ -117,7 +117,7 @@ void run_size_cuda(int64_t n, int repeats, double target_seconds, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bench::Options options = bench::parse_options(argc, argv, "[--quick] [--device cpu|cuda]");
+  const bench::Options options = bench::parse_options(argc, argv, "[--quick] [--threads N] [--device cpu|cuda]");
   if (options.device == "cuda") {
 #ifdef REEL_WITH_CUDA
     try {
@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   const int repeats = options.quick ? 2 : 10;
   const double target_seconds = options.quick ? 0.001 : 0.1;
   try {
-    for (int threads : {1, 2})
+    const std::vector<int> thread_counts = options.threads_given ? std::vector<int>{options.threads} : std::vector<int>{1, 2};
+    for (int threads : thread_counts)
       for (int64_t n : sizes) run_size(n, threads, repeats, target_seconds, options.quick);
   } catch (const reel::Error& e) {
     std::fprintf(stderr, "w2: reel::Error: %s\n", e.what());

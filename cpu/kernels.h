@@ -18,6 +18,7 @@ void register_index_kernels();        // index.cpp
 void register_softmax_kernels();      // softmax.cpp
 void register_conv_kernels();         // conv.cpp
 void register_pool_kernels();         // pool.cpp
+void register_norm_kernels();         // norm.cpp
 void register_random_kernels();       // random.cpp
 void register_creation_kernels();     // creation.cpp
 

@@ -25,11 +25,13 @@
 // `void for_each_tensor(MyBatch&, const reel::data::TensorVisitor&)` in its namespace.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>

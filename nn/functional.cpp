@@ -27,6 +27,16 @@ DimVector channel_shape(int64_t channels, int64_t rank) {
   return shape;
 }
 
+// Training-mode batch norm runs the fused native_batch_norm (tensor/ops_norm.cpp) for float32 / float64 inputs with
+// weight and bias (when given) of the input's dtype and device; other cases (16-bit floats, mixed dtypes) keep the
+// composite of mean / var / elementwise ops.
+bool fused_batch_norm_applies(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  if (input.dtype() != kFloat32 && input.dtype() != kFloat64) return false;
+  for (const Tensor* t : {&weight, &bias})
+    if (t->defined() && (t->dtype() != input.dtype() || t->device() != input.device())) return false;
+  return true;
+}
+
 }  // namespace
 
 // y = x W^T + b
@@ -152,13 +162,25 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     const int64_t per_channel_count = channels == 0 ? 0 : input.numel() / channels;
     REEL_CHECK(per_channel_count > 1, "batch_norm: expected more than 1 value per channel when training, got input "
                "size {}", shape_str(input.sizes()));
+    const double unbias = static_cast<double>(per_channel_count) / static_cast<double>(per_channel_count - 1);
+    if (fused_batch_norm_applies(input, weight, bias)) {
+      auto [out, save_mean, save_invstd] = native_batch_norm(input, weight, bias, eps);
+      if (running_mean.defined()) {
+        NoGradGuard no_grad;
+        // the biased variance back from invstd = 1 / sqrt(var + eps), in double: var = invstd^-2 - eps (>= 0)
+        const Tensor biased = clamp(reciprocal(square(save_invstd.to(kFloat64))) - eps, Scalar(0.0));
+        Tensor mean_stat = running_mean, var_stat = running_var;  // handles: the updates land in the caller's tensors
+        mean_stat.mul_(1.0 - momentum).add_(save_mean.to(mean_stat.dtype()) * momentum);
+        var_stat.mul_(1.0 - momentum).add_(biased.to(var_stat.dtype()) * (momentum * unbias));
+      }
+      return out;
+    }
     std::vector<int64_t> dims{0};
     for (int64_t d = 2; d < input.dim(); ++d) dims.push_back(d);
     mu = mean(input, dims, true);
     variance = var(input, dims, 0, true);
     if (running_mean.defined()) {
       NoGradGuard no_grad;
-      const double unbias = static_cast<double>(per_channel_count) / static_cast<double>(per_channel_count - 1);
       Tensor mean_stat = running_mean, var_stat = running_var;  // handles: the updates land in the caller's tensors
       mean_stat.mul_(1.0 - momentum).add_(mu.detach().view({channels}).to(mean_stat.dtype()) * momentum);
       var_stat.mul_(1.0 - momentum).add_(variance.detach().view({channels}).to(var_stat.dtype()) * (momentum * unbias));

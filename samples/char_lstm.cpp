@@ -9,7 +9,7 @@
 // The last 10% of the text is held out; the validation loss (nats per character) is measured after each epoch.
 // At the end the model writes new text by sampling one character at a time with a temperature.
 //
-//   ./char_lstm --threads 2                    data: ../shared/data/tinyshakespeare/input.txt (or --data FILE)
+//   ./char_lstm                                data: ../shared/data/tinyshakespeare/input.txt (or --data FILE)
 //   ./char_lstm --generate 1000 --temperature 0.6
 //   ./char_lstm --steps 20 --no-plot           smoke test
 //
@@ -114,7 +114,9 @@ std::string generate(CharModel& model, const reel::data::CharVocabulary& vocab, 
 }
 
 int run(int argc, char** argv) {
-  CommonOptions common{.epochs = 8};
+  // One thread by default: the per-time-step ops are small, and waiting OpenMP threads cost more than
+  // they gain on a busy machine (samples/README.md, Threads).
+  CommonOptions common{.epochs = 8, .threads = 1};
   int64_t embedding_dim = 64, hidden = 256, seq_len = 64, batch = 32, generate_length = 600;
   double lr = 2e-3, clip = 5.0, temperature = 0.8;
   std::string prime = "ROMEO:";

@@ -5,7 +5,7 @@
 // 0.9, batches of 64 shuffled anew each epoch by reel::data::DataLoader. Convolutions run as im2col + GEMM on
 // the CPU (cuDNN with --device cuda in a CUDA build). Eight epochs pass 90.5% test accuracy.
 //
-//   ./fashion_cnn --threads 2                  data: Debian's dataset-fashion-mnist (or --data DIR)
+//   ./fashion_cnn                              data: Debian's dataset-fashion-mnist (or --data DIR)
 //   ./fashion_cnn --steps 20 --no-plot         smoke test
 //
 // Outputs in --out: fashion_cnn_metrics.csv (epoch, train_loss, test_loss, train_acc, test_acc),

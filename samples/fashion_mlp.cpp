@@ -5,7 +5,7 @@
 // shuffled order each epoch by reel::data::DataLoader (its worker thread decodes the next batches while the
 // model trains). W3 is one epoch (about 85% test accuracy); this sample trains 10 by default, which passes 88%.
 //
-//   ./fashion_mlp --threads 2                  data: Debian's dataset-fashion-mnist (or --data DIR)
+//   ./fashion_mlp                              data: Debian's dataset-fashion-mnist (or --data DIR)
 //   ./fashion_mlp --steps 30 --no-plot         smoke test
 //
 // Outputs in --out: fashion_mlp_metrics.csv (epoch, train_loss, test_loss, train_acc, test_acc),

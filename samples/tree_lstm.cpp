@@ -11,8 +11,8 @@
 // paper. The reported figure is the fine-grained accuracy at the root on the test set, at the epoch with the
 // best dev root accuracy (binary accuracy, neutral sentences left out, is printed beside it).
 //
-//   ./tree_lstm --threads 1                     data from ../shared/data/sst (or --data DIR)
-//   ./tree_lstm --cell child-sum --threads 1
+//   ./tree_lstm                                 data from ../shared/data/sst (or --data DIR)
+//   ./tree_lstm --cell child-sum
 //   ./tree_lstm --steps 8 --no-plot             smoke test
 //
 // Outputs in --out: tree_lstm_metrics.csv (epoch, train_loss, dev_acc, test_acc), tree_lstm.safetensors (the

@@ -7,7 +7,7 @@
 // epoch the validation perplexity decides: when it did not improve, the learning rate is divided by 4. The
 // model of the best validation epoch is kept and measured on the test set at the end.
 //
-//   ./word_lm --threads 2                     data: ../shared/data/ptb (or --data DIR with ptb.{train,valid,test}.txt)
+//   ./word_lm                                 data: ../shared/data/ptb (or --data DIR with ptb.{train,valid,test}.txt)
 //   ./word_lm --steps 20 --no-plot            smoke test
 //
 // Outputs in --out: word_lm_metrics.csv (epoch, train_loss, val_loss, train_ppl, val_ppl, lr), word_lm.safetensors
@@ -91,7 +91,9 @@ nn::NamedTensors copy_state(const nn::NamedTensors& state) {
 }
 
 int run(int argc, char** argv) {
-  CommonOptions common{.epochs = 6};
+  // One thread by default: the per-time-step ops are small, and waiting OpenMP threads cost more than
+  // they gain on a busy machine (samples/README.md, Threads).
+  CommonOptions common{.epochs = 6, .threads = 1};
   int64_t embedding_dim = 200, hidden = 200, layers = 2, bptt = 20, batch = 20, eval_batch = 10;
   double lr = 20, clip = 0.25, dropout = 0.2;
   reel_samples::ArgParser args("word_lm",

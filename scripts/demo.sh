@@ -30,6 +30,10 @@ reel_configure
 reel_log "building the samples with $(nproc) jobs"
 cmake --build "$REEL_BUILD_DIR" --parallel "$(nproc)" --target fashion_mlp modular tree_lstm
 
+# OpenMP threads that wait for work sleep instead of spinning: on a machine whose cores other programs also
+# use, spinning threads slowed the samples down many times over (samples/README.md, "Threads").
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+
 OUT="$REEL_BUILD_DIR/demo"
 mkdir -p "$OUT"
 SAMPLES="$REEL_BUILD_DIR/samples"

@@ -14,12 +14,15 @@
 #
 #   scripts/gpu_check.sh                 # the full check
 #   GPU_CHECK_TESTS='[cuda]' scripts/gpu_check.sh   # only the Catch2 tests matching a filter (faster reruns)
+#   GPU_CHECK_PREBUILT=.gpu-bundle/bundle.tar.xz scripts/gpu_check.sh   # binaries built elsewhere (gpu_bundle.sh)
+#   REEL_DEPS=/path/.deps/prefix snapshot/scripts/gpu_check.sh   # check a snapshot of a commit (git archive)
+#                                                                 # with the prefix of the main checkout
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$ROOT/gpu-report}"
 BUILD="${REEL_GPU_BUILD_DIR:-$ROOT/build-gpu}"
-DEPS="$ROOT/.deps/prefix"
+DEPS="${REEL_DEPS:-$ROOT/.deps/prefix}"  # where device_deps.sh unpacked the Debian packages
 JOBS="$(nproc)"
 mkdir -p "$OUT"
 report="$OUT/report.md"
@@ -43,11 +46,6 @@ echo "# reel GPU check — $(date -u '+%Y-%m-%d %H:%M UTC')" >>"$report"
 } >"$OUT/env.txt" 2>&1
 log "GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo 'nvidia-smi failed')"
 
-if [[ ! -d "$DEPS/usr" ]]; then
-  log "FAIL: $DEPS is missing: run scripts/device_deps.sh on a build machine and carry .deps"
-  exit 2
-fi
-export LD_LIBRARY_PATH="$DEPS/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # cuDNN: the toolkit's folder, the system's, or the one PyTorch's wheels bring (nvidia-cudnn-cu13).
 cudnn_args=()
@@ -65,7 +63,35 @@ done
 log "cuDNN: ${cudnn_lib:-not found (reel builds without it; the cuDNN tests will fail the coverage of that path)}"
 echo "cudnn library: ${cudnn_lib:-none}" >>"$OUT/env.txt"
 
-# ---- 1. build ------------------------------------------------------------------------------------------------------
+# ---- 1. build (or unpack a bundle built elsewhere: scripts/gpu_bundle.sh) ---------------------------------------------
+ctest_args=(--test-dir "$BUILD")
+if [[ -n "${GPU_CHECK_PREBUILT:-}" ]]; then
+  log "unpacking the prebuilt bundle $GPU_CHECK_PREBUILT (no build)"
+  unpacked="$(mktemp -d)"
+  xz -dc "$GPU_CHECK_PREBUILT" | tar -xf - -C "$unpacked" && tar -xf "$unpacked/libs.tar" -C "$unpacked" || exit 3
+  built_at="$(cat "$unpacked/build_dir.txt")"
+  source_at="$(dirname "$built_at")"
+  # The CTest files and the tests' fixture paths name the build machine's checkout: make that path this checkout.
+  if [[ "$source_at" != "$ROOT" && ! -e "$source_at" ]]; then
+    mkdir -p "$(dirname "$source_at")" && ln -s "$ROOT" "$source_at"
+  fi
+  tar -xf "$unpacked/build.tar" -C "$ROOT" || exit 3
+  BUILD="$ROOT/$(basename "$built_at")"
+  export LD_LIBRARY_PATH="$unpacked/lib:$LD_LIBRARY_PATH"
+  ctest_args=(--test-dir "$BUILD/test" -E downstream_install)
+  echo "prebuilt bundle from $built_at" >>"$OUT/env.txt"
+  ldd "$BUILD/test/reel_tests" >>"$OUT/env.txt" 2>&1
+  if ! "$BUILD/test/reel_tests" --list-test-names-only >/dev/null 2>>"$OUT/env.txt"; then
+    log "FAIL: the prebuilt reel_tests does not start here (see env.txt)"
+    tail -5 "$OUT/env.txt"
+    exit 3
+  fi
+else
+if [[ ! -d "$DEPS/usr" ]]; then
+  log "FAIL: $DEPS is missing: run scripts/device_deps.sh on a build machine and carry .deps"
+  exit 2
+fi
+export LD_LIBRARY_PATH="$DEPS/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 log "configuring and building in $BUILD with $JOBS jobs"
 if ! timeout 330 bash -c "cmake -S '$ROOT' -B '$BUILD' -G Ninja -DCMAKE_BUILD_TYPE=Release -DREEL_CUDA=ON \
       -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH='$DEPS/usr' ${cudnn_args[*]:-} && \
@@ -76,15 +102,16 @@ if ! timeout 330 bash -c "cmake -S '$ROOT' -B '$BUILD' -G Ninja -DCMAKE_BUILD_TY
   exit 3
 fi
 log "build ok"
+fi
 
 # ---- 2. the whole test suite with the GPU ----------------------------------------------------------------------------
 test_status=0
 if [[ -n "${GPU_CHECK_TESTS:-}" ]]; then
   log "tests: reel_tests '$GPU_CHECK_TESTS'"
-  timeout 240 "$BUILD/test/reel_tests" "$GPU_CHECK_TESTS" >"$OUT/ctest.log" 2>&1 || test_status=$?
+  timeout "${GPU_CHECK_TEST_LIMIT:-240}" "$BUILD/test/reel_tests" "$GPU_CHECK_TESTS" >"$OUT/ctest.log" 2>&1 || test_status=$?
 else
   log "tests: ctest -j $JOBS"
-  timeout 240 ctest --test-dir "$BUILD" -j "$JOBS" --timeout 120 --output-on-failure >"$OUT/ctest.log" 2>&1 ||
+  timeout "${GPU_CHECK_TEST_LIMIT:-240}" ctest "${ctest_args[@]}" -j "$JOBS" --timeout 120 --output-on-failure >"$OUT/ctest.log" 2>&1 ||
     test_status=$?
 fi
 {
@@ -107,14 +134,12 @@ run_bench() {  # run_bench <seconds> <command...>
   timeout "$limit" "$@" >>"$bench" 2>&1 || echo "# exit $? from: $*" >>"$bench"
 }
 log "benchmarks"
-run_bench 60 "$BUILD/bench/w2_gemm" --device cuda
-run_bench 60 "$BUILD/bench/w4_cnn" --device cuda --conv cudnn
-run_bench 90 "$BUILD/bench/w4_cnn" --device cuda --conv naive
-run_bench 60 "$BUILD/bench/w4_cnn" --device cpu --threads 2
-run_bench 60 "$BUILD/bench/w4_cnn" --device cpu --threads "$JOBS"
-run_bench 120 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cuda
-run_bench 60 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cpu --threads 2
-run_bench 60 "$BUILD/bench/w2_gemm"
+run_bench 30 "$BUILD/bench/w2_gemm" --device cuda
+run_bench 30 "$BUILD/bench/w4_cnn" --device cuda --conv cudnn
+run_bench 40 "$BUILD/bench/w4_cnn" --device cuda --conv naive
+run_bench 30 "$BUILD/bench/w4_cnn" --device cpu --threads 2
+run_bench 60 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cuda
+run_bench 30 "$BUILD/bench/w2_gemm" --threads 2
 python3 "$ROOT/scripts/w7_table.py" "$bench" >>"$report" 2>&1 || echo "(w7_table.py failed)" >>"$report"
 log "done; report in $report"
 cat "$report"

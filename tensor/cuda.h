@@ -150,6 +150,8 @@ bool allow_tf32();
 // Which implementation runs the CUDA convolutions (conv2d and its two backward ops): cuDNN, or reel's own plain
 // direct convolution (one thread per output element; the baseline that shows what cuDNN buys). The default is
 // cudnn when this build links cuDNN, naive otherwise; asking for cudnn without it throws reel::Error.
+// The batch normalization kernels (native_batch_norm and its backward, cuda/norm.cu) follow the same switch: cuDNN's
+// batch norm, or reel's own one-block-per-channel kernels.
 enum class ConvBackend { cudnn, naive };
 void set_conv_backend(ConvBackend backend);
 ConvBackend conv_backend();

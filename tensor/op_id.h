@@ -19,6 +19,7 @@ enum class OpFamily : int8_t {
   Softmax,
   Conv,
   Pool,
+  Norm,
   Random,
   Creation,
   View,

@@ -163,6 +163,18 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, IntList input_size, IntLis
 Tensor adaptive_avg_pool2d(const Tensor& input, IntList output_size);
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, IntList input_size);
 
+// ---- normalization -------------------------------------------------------------------------------------
+// Batch normalization with batch statistics (training mode), fused: input (N, C, ...) with N * spatial > 1 values
+// per channel; weight and bias (C) or undefined (then 1 and 0). Returns (y, save_mean, save_invstd) with
+// save_invstd = 1 / sqrt(biased variance + eps). float32 and float64 only; weight and bias in the input's dtype.
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                                                     double eps);
+// Its backward primitive: (grad_input, grad_weight, grad_bias) from grad_output, the input, the weight (or
+// undefined) and the forward's save_mean / save_invstd. Not differentiable itself.
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(const Tensor& grad_output, const Tensor& input,
+                                                              const Tensor& weight, const Tensor& save_mean,
+                                                              const Tensor& save_invstd, double eps);
+
 // ---- operators -----------------------------------------------------------------------------------------
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }

@@ -31,6 +31,7 @@ std::string family_name(OpFamily family) {
     case OpFamily::Softmax: return "softmax";
     case OpFamily::Conv: return "conv";
     case OpFamily::Pool: return "pool";
+    case OpFamily::Norm: return "norm";
     case OpFamily::Random: return "random";
     case OpFamily::Creation: return "creation";
     case OpFamily::View: return "view";
