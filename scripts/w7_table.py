@@ -33,6 +33,10 @@ def fmt(value, digits=4):
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
 
 
+def speedup(value):
+    return "—" if value is None else f"{fmt(value, 3)}x"
+
+
 def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
@@ -72,15 +76,15 @@ def main():
     print("\n## W7: speedups\n")
     print("| figure | speedup |")
     print("|---|---|")
-    print(f"| W4 GPU (cuDNN) vs CPU 2 threads, reel | {fmt(ratio(reel_cpu2, reel_cudnn), 3)}x |")
+    print(f"| W4 GPU (cuDNN) vs CPU 2 threads, reel | {speedup(ratio(reel_cpu2, reel_cudnn))} |")
     for row in cpu_all:
-        print(f"| W4 GPU (cuDNN) vs CPU {row['threads']} threads, reel | {fmt(ratio(row['value'], reel_cudnn), 3)}x |")
-    print(f"| W4 cuDNN vs reel's naive CUDA convolution | {fmt(ratio(reel_naive, reel_cudnn), 3)}x |")
-    print(f"| W4 GPU vs CPU 2 threads, PyTorch | {fmt(ratio(torch_cpu2, torch_cuda), 3)}x |")
+        print(f"| W4 GPU (cuDNN) vs CPU {row['threads']} threads, reel | {speedup(ratio(row['value'], reel_cudnn))} |")
+    print(f"| W4 cuDNN vs reel's naive CUDA convolution | {speedup(ratio(reel_naive, reel_cudnn))} |")
+    print(f"| W4 GPU vs CPU 2 threads, PyTorch | {speedup(ratio(torch_cpu2, torch_cuda))} |")
     for n in ["1024", "2048"]:
         reel_gpu = value(find(rows, bench="W2", figure="reel_matmul_gflops", n=n, device="cuda"))
         reel_cpu = value(find(rows, bench="W2", figure="reel_matmul_gflops", n=n, threads="2"))
-        print(f"| W2 n={n} GPU vs CPU 2 threads, reel | {fmt(ratio(reel_gpu, reel_cpu), 3)}x |")
+        print(f"| W2 n={n} GPU vs CPU 2 threads, reel | {speedup(ratio(reel_gpu, reel_cpu))} |")
 
 
 if __name__ == "__main__":

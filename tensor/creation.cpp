@@ -10,13 +10,18 @@ Tensor finish(Tensor t, const TensorOptions& options) {
   if (options.requires_grad()) t.requires_grad_(true);
   return t;
 }
+}  // namespace
+
+namespace detail {
+// t's dtype and device unless `options` name others (the *_like functions)
 TensorOptions like_options(const Tensor& t, const std::optional<TensorOptions>& options) {
   if (!options) return t.options();
   TensorOptions merged = *options;
   if (!merged.has_dtype()) merged = merged.dtype(t.dtype());
+  if (!merged.has_device()) merged = merged.device(t.device());  // ones_like(x, kBool) stays on x's device
   return merged;
 }
-}  // namespace
+}  // namespace detail
 
 Tensor empty(IntList sizes, TensorOptions options) {
   return finish(Tensor::make(sizes, options.dtype(), options.device(), "empty"), options);
@@ -48,19 +53,19 @@ Tensor scalar_tensor(Scalar value, TensorOptions options) { return full({}, valu
 
 Tensor empty_like(const Tensor& t, std::optional<TensorOptions> options) {
   t.check_defined("empty_like");
-  return empty(t.sizes(), like_options(t, options));
+  return empty(t.sizes(), detail::like_options(t, options));
 }
 Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> options) {
   t.check_defined("zeros_like");
-  return zeros(t.sizes(), like_options(t, options));
+  return zeros(t.sizes(), detail::like_options(t, options));
 }
 Tensor ones_like(const Tensor& t, std::optional<TensorOptions> options) {
   t.check_defined("ones_like");
-  return ones(t.sizes(), like_options(t, options));
+  return ones(t.sizes(), detail::like_options(t, options));
 }
 Tensor full_like(const Tensor& t, Scalar value, std::optional<TensorOptions> options) {
   t.check_defined("full_like");
-  return full(t.sizes(), value, like_options(t, options));
+  return full(t.sizes(), value, detail::like_options(t, options));
 }
 
 Tensor from_blob(void* data, IntList sizes, TensorOptions options) {

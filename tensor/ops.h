@@ -33,6 +33,10 @@ Tensor rand(IntList sizes, TensorOptions options = {});   // U[0, 1)
 Tensor randn(IntList sizes, TensorOptions options = {});  // N(0, 1)
 Tensor randint(int64_t high, IntList sizes, TensorOptions options = kInt64);
 Tensor randint(int64_t low, int64_t high, IntList sizes, TensorOptions options = kInt64);
+namespace detail {
+// The options of a *_like result: t's dtype and device unless `options` name others.
+TensorOptions like_options(const Tensor& t, const std::optional<TensorOptions>& options);
+}  // namespace detail
 Tensor empty_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
 Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
 Tensor ones_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);

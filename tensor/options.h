@@ -13,11 +13,12 @@ struct TensorOptions {
   Device device_ = Device(kCPU);
   bool requires_grad_ = false;
   bool has_dtype_ = false;
+  bool has_device_ = false;  // the *_like functions keep the model tensor's device unless one is given
 
   TensorOptions() = default;
-  TensorOptions(ScalarType t) : dtype_(t), has_dtype_(true) {}  // NOLINT: implicit on purpose
-  TensorOptions(Device d) : device_(d) {}                        // NOLINT
-  TensorOptions(DeviceType d) : device_(d) {}                    // NOLINT
+  TensorOptions(ScalarType t) : dtype_(t), has_dtype_(true) {}    // NOLINT: implicit on purpose
+  TensorOptions(Device d) : device_(d), has_device_(true) {}        // NOLINT
+  TensorOptions(DeviceType d) : device_(d), has_device_(true) {}    // NOLINT
 
   TensorOptions dtype(ScalarType t) const {
     TensorOptions o = *this;
@@ -28,6 +29,7 @@ struct TensorOptions {
   TensorOptions device(Device d) const {
     TensorOptions o = *this;
     o.device_ = d;
+    o.has_device_ = true;
     return o;
   }
   TensorOptions requires_grad(bool on) const {
@@ -39,6 +41,7 @@ struct TensorOptions {
   Device device() const { return device_; }
   bool requires_grad() const { return requires_grad_; }
   bool has_dtype() const { return has_dtype_; }
+  bool has_device() const { return has_device_; }
 };
 
 inline TensorOptions dtype(ScalarType t) { return TensorOptions().dtype(t); }

@@ -75,13 +75,6 @@ Tensor finish(Tensor t, const TensorOptions& options) {
   return t;
 }
 
-TensorOptions like_options(const Tensor& t, const std::optional<TensorOptions>& options) {
-  if (!options) return t.options();
-  TensorOptions merged = *options;
-  if (!merged.has_dtype()) merged = merged.dtype(t.dtype());
-  return merged;
-}
-
 void check_floating(ScalarType dtype, const char* op) {
   REEL_CHECK(is_floating_point(dtype), "{}: dtype {} is not supported (expected a floating dtype)", op,
              dtype_name(dtype));
@@ -163,19 +156,19 @@ Tensor randint(int64_t low, int64_t high, IntList sizes, TensorOptions options) 
 // rand with t's shape (and dtype/device unless options say otherwise)
 Tensor rand_like(const Tensor& t, std::optional<TensorOptions> options) {
   t.check_defined("rand_like");
-  return rand(t.sizes(), like_options(t, options));
+  return rand(t.sizes(), detail::like_options(t, options));
 }
 
 // randn with t's shape
 Tensor randn_like(const Tensor& t, std::optional<TensorOptions> options) {
   t.check_defined("randn_like");
-  return randn(t.sizes(), like_options(t, options));
+  return randn(t.sizes(), detail::like_options(t, options));
 }
 
 // randint(low, high) with t's shape
 Tensor randint_like(const Tensor& t, int64_t low, int64_t high, std::optional<TensorOptions> options) {
   t.check_defined("randint_like");
-  const TensorOptions merged = like_options(t, options);
+  const TensorOptions merged = detail::like_options(t, options);
   return randint_impl(low, high, t.sizes(), merged.dtype(), merged, "randint_like");
 }
 

@@ -260,3 +260,16 @@ TEST_CASE("cuda training: a checkpoint saved from the GPU loads on the CPU", "[c
   require_close("restored model output", gpu(x.to(reel::kCUDA)), cpu(x), 1e-5);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("cuda training: the like functions keep the device when given only a dtype", "[cuda][cuda-training]") {
+  if (skip_without_gpu()) return;
+  const Tensor x = reel::randn({2, 3}).to(reel::kCUDA);
+  CHECK(reel::ones_like(x, reel::kBool).is_cuda());
+  CHECK(reel::zeros_like(x, reel::kInt64).is_cuda());
+  CHECK(reel::full_like(x, 2, reel::kFloat64).is_cuda());
+  CHECK(reel::ones_like(x, reel::TensorOptions(reel::kBool).device(reel::kCPU)).is_cpu());
+  // clamp's backward builds its mask with ones_like(x, kBool): found on an H200, fixed, pinned here.
+  Tensor leaf = x.detach().requires_grad_(true);
+  reel::clamp(leaf, -0.5, 0.5).sum().backward();
+  CHECK(leaf.grad().is_cuda());
+}

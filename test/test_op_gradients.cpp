@@ -268,7 +268,11 @@ void compare_cuda_gradients(const OpTestRow& row, const GradSample& ready) {
         t = it->second;
         continue;
       }
-      Tensor copy = t.detach().to(Device(kCUDA));
+      // The same sizes, strides and offset over a copy of the whole storage (as_strided reads the storage).
+      const int64_t elements = static_cast<int64_t>(t.storage()->nbytes) / t.element_size();
+      Tensor storage = Tensor::make_view(t.detach(), {elements}, {1}, 0).to(Device(kCUDA));
+      Tensor copy = overlaps_itself(t) ? t.detach().to(Device(kCUDA))
+                                       : Tensor::make_view(storage, t.sizes(), t.strides(), t.storage_offset());
       if (t.requires_grad()) copy.requires_grad_(true);
       moved.emplace(t.impl(), copy);
       t = copy;

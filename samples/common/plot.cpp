@@ -15,7 +15,7 @@ namespace reel_samples {
 
 namespace {
 
-constexpr int kPanelWidth = 420;
+constexpr int kMinPanelWidth = 420;
 constexpr int kHeight = 340;
 constexpr int kTitleHeight = 30;
 constexpr int kMarginLeft = 62, kMarginRight = 14, kMarginTop = 22, kMarginBottom = 40;
@@ -70,8 +70,8 @@ std::string tick_label(double value, double step) {
   return text;
 }
 
-void draw_panel(Canvas& canvas, int left, const Panel& panel, const MetricsTable& table) {
-  const int x0 = left + kMarginLeft, x1 = left + kPanelWidth - kMarginRight;
+void draw_panel(Canvas& canvas, int left, int width, const Panel& panel, const MetricsTable& table) {
+  const int x0 = left + kMarginLeft, x1 = left + width - kMarginRight;
   const int y0 = kTitleHeight + kMarginTop, y1 = kHeight - kMarginBottom;
   Range xs, ys;
   for (const auto& row : table.rows) {
@@ -157,9 +157,12 @@ void plot_metrics(const MetricsTable& table, const std::string& png_path, const 
   if (panels.empty())
     throw reel::Error("plot_metrics: no column of " + png_path + "'s table has loss, ppl or acc in its name");
 
-  Canvas canvas(kPanelWidth * static_cast<int>(panels.size()), kHeight, kWhite);
+  // Panels share the width; they grow when the title (drawn at twice the font size) needs more room.
+  const int count = static_cast<int>(panels.size());
+  const int panel_width = std::max(kMinPanelWidth, (Canvas::text_width(title, 2) + 20 + count - 1) / count);
+  Canvas canvas(panel_width * count, kHeight, kWhite);
   canvas.text(10, 8, title, kBlack, 2);
-  for (size_t i = 0; i < panels.size(); ++i) draw_panel(canvas, static_cast<int>(i) * kPanelWidth, panels[i], table);
+  for (int i = 0; i < count; ++i) draw_panel(canvas, i * panel_width, panel_width, panels[i], table);
   write_png(png_path, canvas);
 }
 
