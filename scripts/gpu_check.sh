@@ -53,7 +53,8 @@ cudnn_args=()
 cudnn_lib=""
 for dir in /usr/local/cuda /usr /usr/local/cuda/targets/x86_64-linux \
            "$(python3 -c 'import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null)"; do
-  [[ -n "$dir" && -f "$dir/include/cudnn.h" ]] || continue
+  [[ -n "$dir" ]] || continue
+  [[ -f "$dir/include/cudnn.h" || -f "$dir/include/x86_64-linux-gnu/cudnn.h" ]] || continue  # Ubuntu: include/<triplet>
   cudnn_lib="$(ls "$dir"/lib64/libcudnn.so* "$dir"/lib/libcudnn.so* "$dir"/lib/x86_64-linux-gnu/libcudnn.so* 2>/dev/null | head -1)"
   if [[ -n "$cudnn_lib" ]]; then
     cudnn_args=(-DCUDNN_ROOT="$dir" -DREEL_CUDNN_LIBRARY="$cudnn_lib")
@@ -81,6 +82,7 @@ if [[ -n "${GPU_CHECK_PREBUILT:-}" ]]; then
   export LD_LIBRARY_PATH="$unpacked/lib:$LD_LIBRARY_PATH"
   ctest_args=(--test-dir "$BUILD/test" -E downstream_install)
   echo "prebuilt bundle from $built_at" >>"$OUT/env.txt"
+  log "cuDNN as the prebuilt binaries load it: $(ldd "$BUILD/test/reel_tests" | awk '/libcudnn/ {print $3}')"
   ldd "$BUILD/test/reel_tests" >>"$OUT/env.txt" 2>&1
   # (Catch2 v2 exits with the number of tests listed, so look at the output, not the status.)
   listed="$("$BUILD/test/reel_tests" --list-test-names-only 2>>"$OUT/env.txt" || true)"
