@@ -10,6 +10,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Fashion-MNIST (Debian's dataset-fashion-mnist) lets the Fashion-MNIST samples' smoke tests run instead of skipping.
+REEL_PACKAGES+=(dataset-fashion-mnist)
 reel_install_missing
 reel_configure
 reel_build
