@@ -116,7 +116,9 @@ std::string generate(CharModel& model, const reel::data::CharVocabulary& vocab, 
 int run(int argc, char** argv) {
   // One thread by default: the per-time-step ops are small, and waiting OpenMP threads cost more than
   // they gain on a busy machine (samples/README.md, Threads).
-  CommonOptions common{.epochs = 8, .threads = 1};
+  CommonOptions common;
+  common.epochs = 8;
+  common.threads = 1;
   int64_t embedding_dim = 64, hidden = 256, seq_len = 64, batch = 32, generate_length = 600;
   double lr = 2e-3, clip = 5.0, temperature = 0.8;
   std::string prime = "ROMEO:";

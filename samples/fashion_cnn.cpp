@@ -38,7 +38,8 @@ struct FashionCnnImpl : nn::Module {
 REEL_MODULE(FashionCnn);
 
 int run(int argc, char** argv) {
-  reel_samples::CommonOptions common{.epochs = 8};
+  reel_samples::CommonOptions common;
+  common.epochs = 8;
   reel_samples::FashionSettings settings{.name = "fashion_cnn",
                                          .title = "fashion_cnn: 2 conv + 2 linear on Fashion-MNIST",
                                          .batch = 64,

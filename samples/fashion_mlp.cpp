@@ -35,7 +35,8 @@ struct FashionMlpImpl : nn::Module {
 REEL_MODULE(FashionMlp);
 
 int run(int argc, char** argv) {
-  reel_samples::CommonOptions common{.epochs = 10};
+  reel_samples::CommonOptions common;
+  common.epochs = 10;
   reel_samples::FashionSettings settings{.name = "fashion_mlp",
                                          .title = "fashion_mlp: MLP 784-512-256-10 on Fashion-MNIST",
                                          .batch = 128,

@@ -220,7 +220,9 @@ std::string per_depth_text(const Accuracy& accuracy) {
 int run(int argc, char** argv) {
   // One thread by default: every op here is small (a [1, 64] vector), and extra threads only add
   // synchronisation (on a busy 2-core machine, --threads 2 made this sample many times slower).
-  CommonOptions common{.epochs = 12, .threads = 1};
+  CommonOptions common;
+  common.epochs = 12;
+  common.threads = 1;
   int64_t train_size = 12000, test_size = 2000, batch_size = 32, dim = 64, hidden = 128;
   double lr = 3e-3;
   bool node_loss = false;
@@ -236,7 +238,7 @@ int run(int argc, char** argv) {
   args.option("--lr", lr, "Adam's initial learning rate (cosine decay to 0 over the epochs)");
   args.flag("--node-loss", node_loss, "supervise every node's value, not only the root's");
   args.epilogue("The data are generated (seeded by --seed); nothing to download.\n"
-                "example: modular --epochs 12 --threads 2");
+                "example: modular --epochs 12 --out runs");
   if (!args.parse(argc, argv)) return 0;
   const reel::Device device = reel_samples::setup(common);
   if (train_size < 1 || test_size < 1 || batch_size < 1 || dim < 1 || hidden < 1)

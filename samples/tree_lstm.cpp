@@ -183,7 +183,9 @@ nn::NamedTensors copy_state(const nn::NamedTensors& state) {
 
 int run(int argc, char** argv) {
   // One thread by default: each op works on one node's [1, 150] state; more threads only add synchronisation.
-  CommonOptions common{.epochs = 10, .threads = 1};
+  CommonOptions common;
+  common.epochs = 10;
+  common.threads = 1;
   std::string cell = "binary";
   int64_t embedding_dim = 300, hidden = 150, trees_per_step = 25, train_limit = 0;
   double lr = 0.05, weight_decay = 1e-4, dropout = 0.5;

@@ -93,7 +93,9 @@ nn::NamedTensors copy_state(const nn::NamedTensors& state) {
 int run(int argc, char** argv) {
   // One thread by default: the per-time-step ops are small, and waiting OpenMP threads cost more than
   // they gain on a busy machine (samples/README.md, Threads).
-  CommonOptions common{.epochs = 6, .threads = 1};
+  CommonOptions common;
+  common.epochs = 6;
+  common.threads = 1;
   int64_t embedding_dim = 200, hidden = 200, layers = 2, bptt = 20, batch = 20, eval_batch = 10;
   double lr = 20, clip = 0.25, dropout = 0.2;
   reel_samples::ArgParser args("word_lm",

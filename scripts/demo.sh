@@ -5,7 +5,7 @@
 #   2. modular: one learned module per arithmetic operator, wired by recursion over expression trees, then
 #      its accuracy on held-out trees and on deeper trees than it was trained on;
 #   3. with an SST folder given: tree_lstm, a Tree-LSTM sentiment classifier on parse trees (one epoch, about
-#      43% fine-grained root accuracy; samples/README.md has the full run).
+#      42% fine-grained root accuracy; samples/README.md has the full run).
 # Each prints a progress bar while it trains. Metrics (CSV), plots (PNG) and models (safetensors) go to
 # $REEL_BUILD_DIR/demo.
 #

@@ -7,6 +7,7 @@
 # path (CTest files and fixtures use absolute paths; gpu_check.sh links that path to its own checkout).
 #
 #   scripts/gpu_bundle.sh [build-dir]     # default: build; prints the bundle's size
+#   GPU_BUNDLE_SAMPLES="modular tree_lstm char_lstm word_lm" scripts/gpu_bundle.sh build   # + those samples
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,5 +33,18 @@ echo "$BUILD" >"$STAGE/build_dir.txt"
    "$(basename "$BUILD")/test/reel_tests" "$(basename "$BUILD")/test/CTestTestfile.cmake" \
    "$(basename "$BUILD")"/test/reel_tests_include-*.cmake "$(basename "$BUILD")"/test/reel_tests_tests-*.cmake \
    "$(basename "$BUILD")/bench/w2_gemm" "$(basename "$BUILD")/bench/w4_cnn") >"$ROOT/.gpu-bundle/build.tar"
-(cd "$ROOT/.gpu-bundle" && tar -cf - libs.tar build.tar | xz -T2 -6 >bundle.tar.xz && rm -rf libs.tar build.tar stage)
+parts=(libs.tar build.tar)
+# GPU_BUNDLE_SAMPLES="modular tree_lstm ...": also those sample programs with the samples' CTest file (their
+# `--device cuda` smoke tests), and ../shared/data, which the SST / text samples read.
+if [[ -n "${GPU_BUNDLE_SAMPLES:-}" ]]; then
+  files=("$(basename "$BUILD")/samples/CTestTestfile.cmake")
+  for name in $GPU_BUNDLE_SAMPLES; do files+=("$(basename "$BUILD")/samples/$name"); done
+  (cd "$BUILD/.." && tar -cf - "${files[@]}") >"$ROOT/.gpu-bundle/samples.tar"
+  parts+=(samples.tar)
+  if [[ -d "$ROOT/../shared/data" ]]; then
+    (cd "$ROOT/.." && tar -cf - shared/data) >"$ROOT/.gpu-bundle/shared_data.tar"
+    parts+=(shared_data.tar)
+  fi
+fi
+(cd "$ROOT/.gpu-bundle" && tar -cf - "${parts[@]}" | xz -T2 -6 >bundle.tar.xz && rm -rf "${parts[@]}" stage)
 echo "gpu_bundle: $ROOT/.gpu-bundle/bundle.tar.xz ($(du -h "$ROOT/.gpu-bundle/bundle.tar.xz" | cut -f1)) from $BUILD"

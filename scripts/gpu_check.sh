@@ -78,6 +78,17 @@ if [[ -n "${GPU_CHECK_PREBUILT:-}" ]]; then
     mkdir -p "$(dirname "$source_at")" && ln -s "$ROOT" "$source_at"
   fi
   tar -xf "$unpacked/build.tar" -C "$ROOT" || exit 3
+  if [[ -f "$unpacked/samples.tar" ]]; then
+    tar -xf "$unpacked/samples.tar" -C "$ROOT" || exit 3
+    ctest_samples="$ROOT/$(basename "$built_at")/samples"
+    # The data-gated smoke tests run the build machine's /usr/bin/cmake -P; point that path at this machine's cmake.
+    [[ -e /usr/bin/cmake ]] || ln -s "$(command -v cmake)" /usr/bin/cmake 2>/dev/null || true
+    # The smoke tests run in scratch folders the build made: make them again.
+    grep -o 'WORKING_DIRECTORY "[^"]*"' "$ctest_samples/CTestTestfile.cmake" | cut -d'"' -f2 | xargs -r mkdir -p
+  fi
+  if [[ -f "$unpacked/shared_data.tar" && ! -e "$(dirname "$source_at")/shared/data" ]]; then
+    tar -xf "$unpacked/shared_data.tar" -C "$(dirname "$source_at")" || exit 3
+  fi
   BUILD="$ROOT/$(basename "$built_at")"
   export LD_LIBRARY_PATH="$unpacked/lib:$LD_LIBRARY_PATH"
   ctest_args=(--test-dir "$BUILD/test" -E downstream_install)
@@ -119,11 +130,16 @@ else
   timeout "${GPU_CHECK_TEST_LIMIT:-240}" ctest "${ctest_args[@]}" -j "$JOBS" --timeout 120 --output-on-failure >"$OUT/ctest.log" 2>&1 ||
     test_status=$?
 fi
+if [[ -n "${ctest_samples:-}" ]]; then
+  log "sample smoke tests with --device cuda: ctest -L cuda in $ctest_samples"
+  timeout 150 ctest --test-dir "$ctest_samples" -L cuda -j 4 --timeout 120 --output-on-failure >>"$OUT/ctest.log" 2>&1 ||
+    test_status=$?
+fi
 {
   echo
   echo "## Tests (exit $test_status)"
   echo '```'
-  grep -E "tests passed|tests failed|test cases|assertions|Timeout|\*\*\*Failed|\*\*\*Exception|SEGFAULT|Child aborted" \
+  grep -E "tests passed|tests failed|test cases|assertions|Timeout|\*\*\*Failed|\*\*\*Exception|SEGFAULT|Child aborted|Skipped|_cuda " \
     "$OUT/ctest.log" | head -60
   echo '```'
 } >>"$report"

@@ -3,7 +3,8 @@
 // Each sample declares its own options next to the common ones (--device, --epochs, --seed, --data, --threads,
 // --steps, --out, --no-plot) and gets a --help that lists them all with their defaults:
 //
-//   reel_samples::CommonOptions common{.epochs = 10};
+//   reel_samples::CommonOptions common;
+//   common.epochs = 10;                           // the sample's own defaults, before parsing
 //   int64_t hidden = 128;
 //   reel_samples::ArgParser args("fashion_mlp", "An MLP on Fashion-MNIST.");
 //   args.add_common(common);

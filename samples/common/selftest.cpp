@@ -147,7 +147,8 @@ void check_metrics_and_plot(const std::filesystem::path& dir) {
 }
 
 void check_arguments() {
-  reel_samples::CommonOptions common{.epochs = 3};
+  reel_samples::CommonOptions common;
+  common.epochs = 3;
   int64_t hidden = 16;
   double lr = 0.5;
   reel_samples::ArgParser args("selftest", "checks");
@@ -175,7 +176,8 @@ void check_arguments() {
   }
   bool threw = false;
   try {
-    reel_samples::CommonOptions gpu{.device = "cuda:7"};
+    reel_samples::CommonOptions gpu;
+    gpu.device = "cuda:7";
     gpu.out = (std::filesystem::temp_directory_path() / "reel_selftest").string();
     if (reel::cuda::device_count() > 7) threw = true;  // cannot fail here: skip the check on such a machine
     else reel_samples::setup(gpu);
