@@ -48,9 +48,11 @@ struct GemmShape {
 
 // ---- OpenMP thread count for oneDNN --------------------------------------------------------------------------
 // oneDNN sizes its parallel regions from omp_get_max_threads() of the calling thread, which OpenMP keeps per
-// thread: make it reel's count (or 1 inside a region, where a nested team would only oversubscribe).
-void sync_openmp_threads() {
-  const int wanted = in_parallel_region() ? 1 : get_num_threads();
+// thread: make it reel's count, or 1 inside a region (a nested team would only oversubscribe) and for a GEMM of
+// fewer than kParallelGemmWork multiply-adds (waking a team costs more than it saves, and far more when the
+// cores are busy: a char-LSTM step with small matrices ran 13x slower on 2 threads than on 1 on a loaded machine).
+void sync_openmp_threads(int64_t multiply_adds) {
+  const int wanted = in_parallel_region() || multiply_adds < kParallelGemmWork ? 1 : get_num_threads();
   if (omp_get_max_threads() != wanted) omp_set_num_threads(wanted);
 }
 
@@ -120,7 +122,7 @@ void gemm_float(const Tensor& a_in, const Tensor& b_in, Tensor& c, const GemmSha
   const int64_t a_batch = batch_stride(a), b_batch = batch_stride(b), c_batch = shape.m * shape.n;
   const int64_t ldc = std::max<int64_t>(1, shape.n);
   for_each_batch(shape, [&](int64_t i) {
-    sync_openmp_threads();
+    sync_openmp_threads(shape.m * shape.n * shape.k);
     const dnnl_status_t status =
         dnnl_sgemm(la.trans, lb.trans, shape.m, shape.n, shape.k, alpha, a_data + i * a_batch, la.ld,
                    b_data + i * b_batch, lb.ld, beta, c_data + i * c_batch, ldc);
@@ -408,7 +410,7 @@ void gemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, float alp
     for (int64_t i = 0; i < m; ++i) scale_output(c + i * ldc, n, beta);
     return;
   }
-  sync_openmp_threads();
+  sync_openmp_threads(m * n * k);
   const dnnl_status_t status = dnnl_sgemm(trans_a, trans_b, m, n, k, alpha, a, std::max<int64_t>(1, lda), b,
                                           std::max<int64_t>(1, ldb), beta, c, std::max<int64_t>(1, ldc));
   REEL_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status {} (M={}, N={}, K={})",
