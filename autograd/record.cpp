@@ -106,14 +106,15 @@ void record_op(OpId op, const Tensor* const* inputs, int num_inputs, Tensor* con
   // Save what the formula will read for the inputs that need gradients.
   uint32_t inputs_to_save = 0;
   bool save_outputs = false;
-  for (int i = 0; i < num_inputs; ++i) {
+  // The masks describe the first kMaxSavedInputs inputs (cat and stack may have many more; those save nothing).
+  for (int i = 0; i < num_inputs && i < kMaxSavedInputs; ++i) {
     if (!node->next_edges[i].is_valid()) continue;
-    if (i < kMaxSavedInputs) inputs_to_save |= derivative.inputs_needed[i];
+    inputs_to_save |= derivative.inputs_needed[i];
     save_outputs |= ((derivative.output_needed_by >> i) & 1) != 0;
   }
   if (inputs_to_save != 0 || save_outputs) {
     node->saved.resize(static_cast<size_t>(num_inputs + num_outputs));
-    for (int i = 0; i < num_inputs; ++i) {
+    for (int i = 0; i < num_inputs && i < kMaxSavedInputs; ++i) {
       if (!((inputs_to_save >> i) & 1) || !inputs[i]->defined()) continue;
       node->saved[i] = {*inputs[i], inputs[i]->version(), false};
       node->had_saved = true;

@@ -261,3 +261,19 @@ TEST_CASE("custom functions that save their output have correct second derivativ
   INFO(result.message);
   REQUIRE(result);
 }
+
+TEST_CASE("cat and stack of more inputs than the save masks cover record and differentiate", "[autograd]") {
+  // Recording reads per-input bit masks; an op with 40 inputs (as a child-sum Tree-LSTM's stack of children) must
+  // neither shift past a mask's width (undefined behaviour, caught by the sanitizer build) nor lose a gradient.
+  std::vector<reel::Tensor> parts;
+  for (int i = 0; i < 40; ++i) parts.push_back(reel::full({2}, static_cast<double>(i)).requires_grad_(true));
+  reel::Tensor weights = reel::arange(80, reel::kFloat32).view({40, 2});
+  (reel::stack(parts) * weights).sum().backward();
+  (reel::cat(parts) * 2).sum().backward();
+  for (int i = 0; i < 40; ++i) {
+    const std::vector<float> grad = parts[static_cast<size_t>(i)].grad().to_vector<float>();
+    REQUIRE(grad.size() == 2);
+    CHECK(grad[0] == static_cast<float>(2 * i + 2));
+    CHECK(grad[1] == static_cast<float>(2 * i + 1 + 2));
+  }
+}
