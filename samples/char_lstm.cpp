@@ -175,8 +175,7 @@ int run(int argc, char** argv) {
     reel_samples::Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(common.epochs),
                                common.smoke() ? std::min(common.steps, steps_per_epoch) : steps_per_epoch, "step");
     nn::LSTMState state = zero_state(batch, hidden, device);
-    double loss_sum = 0;
-    int64_t loss_count = 0;
+    reel_samples::EpochLoss epoch_loss(trend);
     for (int64_t i = 0; i + 1 < train_streams.size(0) && !stop; i += seq_len) {
       auto [input, target] = reel::data::bptt_batch(train_streams, i, seq_len);
       state = detached(state);  // truncated BPTT: the graph ends at the chunk boundary
@@ -185,19 +184,12 @@ int run(int argc, char** argv) {
       loss.backward();
       if (clip > 0) reel::optim::clip_grad_norm_(model->parameters(), clip);
       optimizer.step();
-      const double value = loss.item<double>();
-      trend.add(value);
-      loss_sum += value;
-      ++loss_count;
-      char status[48];
-      std::snprintf(status, sizeof status, "loss %.4f", loss_sum / static_cast<double>(loss_count));
-      bar.step(1, status);
+      epoch_loss.add(loss.item<double>());
+      bar.step(1, epoch_loss.status());
       if (common.smoke() && ++step >= common.steps) stop = true;
     }
-    const double train_loss = loss_sum / static_cast<double>(std::max<int64_t>(loss_count, 1));
-    char status[48];
-    std::snprintf(status, sizeof status, "loss %.4f", train_loss);
-    bar.finish(status);
+    const double train_loss = epoch_loss.mean();
+    bar.finish(epoch_loss.status());
     if (common.smoke()) {
       metrics.row({static_cast<double>(epoch), train_loss, NAN});
       break;

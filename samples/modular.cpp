@@ -269,8 +269,7 @@ int run(int argc, char** argv) {
     std::shuffle(order.begin(), order.end(), shuffle_rng);
     reel_samples::Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(common.epochs),
                                common.smoke() ? std::min(common.steps, batches_per_epoch) : batches_per_epoch, "batch");
-    double loss_sum = 0;
-    int64_t loss_count = 0;
+    reel_samples::EpochLoss epoch_loss(trend);
     for (int64_t start = 0; start < train_size && !stop; start += batch_size) {
       // The root (or every node) of every tree in the batch, then one classifier call and one loss for all.
       std::vector<reel::Tensor> node_vectors;
@@ -288,19 +287,12 @@ int run(int argc, char** argv) {
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
-      const double loss_value = loss.item<double>();
-      trend.add(loss_value);
-      loss_sum += loss_value;
-      ++loss_count;
-      char status[48];
-      std::snprintf(status, sizeof status, "loss %.4f", loss_sum / static_cast<double>(loss_count));
-      bar.step(1, status);
+      epoch_loss.add(loss.item<double>());
+      bar.step(1, epoch_loss.status());
       if (common.smoke() && ++step >= common.steps) stop = true;
     }
-    const double train_loss = loss_sum / static_cast<double>(std::max<int64_t>(loss_count, 1));
-    char status[48];
-    std::snprintf(status, sizeof status, "loss %.4f", train_loss);
-    bar.finish(status);
+    const double train_loss = epoch_loss.mean();
+    bar.finish(epoch_loss.status());
     if (common.smoke()) {
       metrics.row({static_cast<double>(epoch), train_loss, NAN, NAN});
       break;

@@ -150,8 +150,7 @@ int run(int argc, char** argv) {
     reel_samples::Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(common.epochs),
                                common.smoke() ? std::min(common.steps, steps_per_epoch) : steps_per_epoch, "step");
     nn::LSTMState state = model->zero_state(batch, device);
-    double loss_sum = 0;
-    int64_t loss_count = 0;
+    reel_samples::EpochLoss epoch_loss(trend);
     for (int64_t i = 0; i + 1 < train.size(0) && !stop; i += bptt) {
       auto [input, target] = reel::data::bptt_batch(train, i, bptt);
       state = detached(state);
@@ -160,17 +159,13 @@ int run(int argc, char** argv) {
       loss.backward();
       reel::optim::clip_grad_norm_(model->parameters(), clip);
       optimizer.step();
-      const double value = loss.item<double>();
-      trend.add(value);
-      loss_sum += value;
-      ++loss_count;
+      epoch_loss.add(loss.item<double>());
       char status[64];
-      std::snprintf(status, sizeof status, "ppl %.1f",
-                    std::exp(loss_sum / static_cast<double>(loss_count)));
+      std::snprintf(status, sizeof status, "ppl %.1f", std::exp(epoch_loss.mean()));
       bar.step(1, status);
       if (common.smoke() && ++step >= common.steps) stop = true;
     }
-    const double train_loss = loss_sum / static_cast<double>(std::max<int64_t>(loss_count, 1));
+    const double train_loss = epoch_loss.mean();
     char status[64];
     std::snprintf(status, sizeof status, "ppl %.1f", std::exp(train_loss));
     bar.finish(status);

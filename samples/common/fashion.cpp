@@ -91,30 +91,27 @@ int train_fashion(const CommonOptions& common, const FashionSettings& settings, 
   for (int64_t epoch = 1; epoch <= common.epochs; ++epoch) {
     const int64_t batches = common.smoke() ? std::min(common.steps, loader.size()) : loader.size();
     Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(common.epochs), batches, "batch");
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0, loss_count = 0;
+    EpochLoss epoch_loss(trend);
+    int64_t correct = 0, seen = 0;
     for (reel::data::Example& batch : loader) {
       const reel::Tensor scores = forward(batch.data);
       reel::Tensor loss = F::cross_entropy(scores, batch.target);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
-      const double value = loss.item<double>();
-      trend.add(value);
-      loss_sum += value;
-      ++loss_count;
+      epoch_loss.add(loss.item<double>());
       {
         reel::NoGradGuard no_grad;
         correct += (scores.argmax(1) == batch.target).sum().item<int64_t>();
       }
       seen += batch.target.size(0);
       char status[64];
-      std::snprintf(status, sizeof status, "loss %.4f  acc %.2f%%", loss_sum / static_cast<double>(loss_count),
+      std::snprintf(status, sizeof status, "loss %.4f  acc %.2f%%", epoch_loss.mean(),
                     100.0 * static_cast<double>(correct) / static_cast<double>(seen));
       bar.step(1, status);
       if (common.smoke() && ++step >= common.steps) break;  // ends the epoch; the loader stops its workers
     }
-    const double train_loss = loss_sum / static_cast<double>(std::max<int64_t>(loss_count, 1));
+    const double train_loss = epoch_loss.mean();
     const double train_accuracy = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(seen, 1));
     char status[64];
     std::snprintf(status, sizeof status, "loss %.4f  acc %.2f%%", train_loss, 100 * train_accuracy);

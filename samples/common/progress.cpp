@@ -111,6 +111,12 @@ bool LossTrend::fell() const {
   return last_mean() < first_mean();
 }
 
+std::string EpochLoss::status() const {
+  char text[48];
+  std::snprintf(text, sizeof text, "loss %.4f", mean());
+  return text;
+}
+
 std::string LossTrend::summary() const {
   char text[160];
   std::snprintf(text, sizeof text, "training loss %s from %.4f (first quarter) to %.4f (last quarter) over %zu steps",

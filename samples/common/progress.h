@@ -58,6 +58,25 @@ class LossTrend {
   std::vector<double> losses_;
 };
 
+// One epoch's training losses: every step's loss goes to the run's LossTrend (the smoke test's check) and to a
+// running mean for the progress bar and the epoch's metrics row.
+class EpochLoss {
+ public:
+  explicit EpochLoss(LossTrend& trend) : trend_(trend) {}
+  void add(double loss) {
+    trend_.add(loss);
+    sum_ += loss;
+    ++count_;
+  }
+  double mean() const { return count_ > 0 ? sum_ / static_cast<double>(count_) : 0.0; }
+  std::string status() const;  // "loss 1.2345", the running mean
+
+ private:
+  LossTrend& trend_;
+  double sum_ = 0;
+  int64_t count_ = 0;
+};
+
 struct CommonOptions;
 // The end of a --steps smoke run: prints the trend and returns the exit status, 1 when the loss did not fall.
 // Returns 0 without printing when this is not a smoke run.
