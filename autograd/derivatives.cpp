@@ -278,9 +278,11 @@ void norm_backward(Ctx& c) {
 
 // ---- linear algebra ----------------------------------------------------------------------------------------------
 // C = A B: dA = g B^T, dB = A^T g
+// (dB, a sum over A's rows of outer products, may go to the engine: Note [Deferred leaf gradients])
 void mm_backward(Ctx& c) {
   if (c.needs_input_grad(0)) c.grad_inputs[0] = mm(c.grad(), c.input_value(1).t());
-  if (c.needs_input_grad(1)) c.grad_inputs[1] = mm(c.input_value(0).t(), c.grad());
+  if (c.needs_input_grad(1) && !c.defer_outer_product(1, c.input_value(0), c.grad()))
+    c.grad_inputs[1] = mm(c.input_value(0).t(), c.grad());
 }
 // C[b] = A[b] B[b]: dA = g B^T, dB = A^T g (per batch)
 void bmm_backward(Ctx& c) {
@@ -293,7 +295,28 @@ void addmm_backward(Ctx& c) {
   const Scalar beta = attrs.b, alpha = attrs.a;
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * beta;
   if (c.needs_input_grad(1)) c.grad_inputs[1] = mm(c.grad(), c.input_value(2).t()) * alpha;
-  if (c.needs_input_grad(2)) c.grad_inputs[2] = mm(c.input_value(1).t(), c.grad()) * alpha;
+  if (c.needs_input_grad(2)) {
+    const bool unit_alpha = alpha.to_double() == 1.0;
+    if (!(unit_alpha && c.defer_outer_product(2, c.input_value(1), c.grad())))
+      c.grad_inputs[2] = unit_alpha ? mm(c.input_value(1).t(), c.grad()) : mm(c.input_value(1).t(), c.grad()) * alpha;
+  }
+}
+// y = x W^T + b over x's last dim (inputs: x, W, b), with rows = x viewed as [N, in] and g as [N, out]:
+// dx = g W, dW = g^T x = sum over rows of outer products (handed to the engine when it can sum them in one GEMM
+// straight into the leaf's gradient), db = sum over rows of g
+void linear_backward(Ctx& c) {
+  const Tensor& weight = c.input_value(1);
+  const int64_t out_features = c.input(1).sizes[0], in_features = c.input(1).sizes[1];
+  int64_t rows = 1;  // product of x's leading dims
+  for (size_t d = 0; d + 1 < c.input(0).sizes.size(); ++d) rows *= c.input(0).sizes[d];
+  const Tensor g = c.grad().dim() == 2 ? c.grad() : c.grad().reshape({rows, out_features});
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = mm(g, weight).reshape(c.input(0).sizes);
+  if (c.needs_input_grad(1)) {
+    const Tensor& x = c.input_value(0);
+    const Tensor x_rows = x.dim() == 2 ? x : x.reshape({rows, in_features});
+    if (!c.defer_outer_product(1, g, x_rows)) c.grad_inputs[1] = mm(g.t(), x_rows);
+  }
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = sum(g, {0});
 }
 
 // ---- shape ops ---------------------------------------------------------------------------------------------------
@@ -323,6 +346,7 @@ Tensor zeros_for(const InputMeta& in, const Tensor& like) {
 }
 // y = x.index_select(dim, i): dx = zeros.index_add(dim, i, g)  (inputs: x, index)
 void index_select_backward(Ctx& c) {
+  if (c.defer_index_add(0, c.attrs().dim, c.input_value(1), c.grad())) return;  // rows added straight into the leaf
   c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(c.attrs().dim, c.input_value(1), c.grad());
 }
 // y = x.gather(dim, i): dx = zeros.scatter_add(dim, i, g)
@@ -650,6 +674,7 @@ struct Table {
     set(OpId::mm, mm_backward, "MmBackward", {kIn1, kIn0});
     set(OpId::bmm, bmm_backward, "BmmBackward", {kIn1, kIn0});
     set(OpId::addmm, addmm_backward, "AddmmBackward", {kNone, kIn2, kIn1});
+    set(OpId::linear, linear_backward, "LinearBackward", {kIn1, kIn0, kNone});
     set(OpId::cat, cat_backward, "CatBackward");
     set(OpId::flip, flip_backward, "FlipBackward");
     set(OpId::tril, tril_backward, "TrilBackward");

@@ -9,6 +9,7 @@
 // finishes unless retain_graph. With create_graph the formulas run with grad mode on, so they record.
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
@@ -57,11 +58,48 @@ void accumulate_into(Tensor& slot, Tensor g) {
   }
 }
 
+// Contributions to one leaf that a formula handed over (Note [Deferred leaf gradients]): outer products
+// left_i^T right_i, summed as one GEMM cat(left)^T cat(right), and rows index_add'ed along one dim.
+struct DeferredPieces {
+  InputMeta meta;  // the leaf's shape, dtype and device
+  std::vector<Tensor> left, right;
+  std::vector<Tensor> index, source;
+  int64_t index_dim = 0;
+  int64_t elements = 0;  // held by the pieces; past a bound they are summed early
+  bool empty() const { return left.empty() && index.empty(); }
+};
+
 struct LeafSlot {
   TensorImpl* leaf;
   Tensor grad;
   bool owned = false;  // grad is a tensor this pass created (safe to update in place)
+  std::unique_ptr<DeferredPieces> deferred;
 };
+
+// True when nothing else can see `t`'s memory: the slot may update it in place.
+bool exclusively_owned(const Tensor& t) {
+  return t.use_count() == 1 && t.storage().use_count() == 1 && !t.impl()->is_view && t.is_contiguous();
+}
+
+// Adds the deferred pieces into `target` (contiguous, of the leaf's shape) in place, and clears them.
+void add_deferred_into(Tensor& target, DeferredPieces& pieces) {
+  NoGradGuard no_grad;
+  if (!pieces.left.empty()) {
+    const Tensor left = pieces.left.size() == 1 ? pieces.left[0] : cat(pieces.left, 0);
+    const Tensor right = pieces.right.size() == 1 ? pieces.right[0] : cat(pieces.right, 0);
+    target.addmm_(left.t(), right);
+  }
+  if (!pieces.index.empty()) {
+    const Tensor index = pieces.index.size() == 1 ? pieces.index[0] : cat(pieces.index, 0);
+    const Tensor source = pieces.source.size() == 1 ? pieces.source[0] : cat(pieces.source, pieces.index_dim);
+    target.index_add_(pieces.index_dim, index, source);
+  }
+  pieces.left.clear();
+  pieces.right.clear();
+  pieces.index.clear();
+  pieces.source.clear();
+  pieces.elements = 0;
+}
 
 struct Capture {
   Node* node = nullptr;  // capture the gradient arriving at (node, output_nr) ...
@@ -70,7 +108,7 @@ struct Capture {
   Tensor grad;
 };
 
-class GraphTask {
+class GraphTask final : public DeferredGradients {
  public:
   GraphTask(bool retain_graph, bool create_graph, std::vector<Capture>* captures)
       : retain_graph_(retain_graph), create_graph_(create_graph), captures_(captures) {
@@ -116,18 +154,89 @@ class GraphTask {
     if (leaf_index_.empty()) {
       for (LeafSlot& slot : leaves_)
         if (slot.leaf == leaf) return slot;
-      leaves_.push_back({leaf, Tensor(), false});
+      leaves_.push_back(LeafSlot{leaf, Tensor(), false, nullptr});
       if (leaves_.size() > 16)
         for (size_t i = 0; i < leaves_.size(); ++i) leaf_index_.emplace(leaves_[i].leaf, i);
       return leaves_.back();
     }
     auto [it, inserted] = leaf_index_.emplace(leaf, leaves_.size());
-    if (inserted) leaves_.push_back({leaf, Tensor(), false});
+    if (inserted) leaves_.push_back(LeafSlot{leaf, Tensor(), false, nullptr});
     return leaves_[it->second];
+  }
+
+  // ---- deferred leaf gradients (DeferredGradients) --------------------------------------------------------
+  bool outer_product(const Edge& edge, const InputMeta& input, const Tensor& left, const Tensor& right) override {
+    if (create_graph_ || edge.leaf == nullptr || !left.defined() || !right.defined()) return false;
+    if (left.dim() != 2 || right.dim() != 2 || left.size(0) != right.size(0) || input.sizes.size() != 2) return false;
+    if (left.size(1) != input.sizes[0] || right.size(1) != input.sizes[1]) return false;
+    if (left.dtype() != input.dtype || right.dtype() != input.dtype || left.device() != input.device ||
+        right.device() != input.device)
+      return false;
+    DeferredPieces& pieces = deferred_pieces(edge.leaf, input);
+    pieces.left.push_back(left);
+    pieces.right.push_back(right);
+    note_deferred(edge.leaf, pieces, left.numel() + right.numel());
+    return true;
+  }
+
+  bool index_add(const Edge& edge, const InputMeta& input, int64_t dim, const Tensor& index,
+                 const Tensor& source) override {
+    if (create_graph_ || edge.leaf == nullptr || !index.defined() || !source.defined()) return false;
+    const int64_t rank = static_cast<int64_t>(input.sizes.size());
+    if (dim < 0 || dim >= rank || source.dim() != rank || index.dim() > 1) return false;
+    if (source.dtype() != input.dtype || source.device() != input.device || index.device() != input.device)
+      return false;
+    for (int64_t d = 0; d < rank; ++d)
+      if (source.size(d) != (d == dim ? index.numel() : input.sizes[static_cast<size_t>(d)])) return false;
+    DeferredPieces& pieces = deferred_pieces(edge.leaf, input);
+    if (!pieces.index.empty() && pieces.index_dim != dim) materialize(leaf_slot(edge.leaf));
+    pieces.index_dim = dim;
+    pieces.index.push_back(index.dim() == 1 ? index : index.reshape({1}));
+    pieces.source.push_back(source);
+    note_deferred(edge.leaf, pieces, source.numel());
+    return true;
+  }
+
+  DeferredPieces& deferred_pieces(TensorImpl* leaf, const InputMeta& input) {
+    LeafSlot& slot = leaf_slot(leaf);
+    if (!slot.deferred) {
+      slot.deferred = std::make_unique<DeferredPieces>();
+      slot.deferred->meta = input;
+    }
+    return *slot.deferred;
+  }
+
+  // The pieces hold tensors alive until the end of the pass; once they hold more elements than the leaf itself
+  // (and at least 256 Ki), they are summed into the pass's slot early.
+  void note_deferred(TensorImpl* leaf, DeferredPieces& pieces, int64_t elements) {
+    pieces.elements += elements;
+    int64_t leaf_elements = 1;
+    for (int64_t s : pieces.meta.sizes) leaf_elements *= s;
+    if (pieces.elements > std::max<int64_t>(leaf_elements, int64_t{1} << 18)) materialize(leaf_slot(leaf));
+  }
+
+  // Sums a slot's deferred pieces into the slot's own gradient tensor.
+  void materialize(LeafSlot& slot) {
+    if (!slot.deferred || slot.deferred->empty()) return;
+    NoGradGuard no_grad;
+    if (!slot.grad.defined()) {
+      const InputMeta& meta = slot.deferred->meta;
+      slot.grad = zeros(meta.sizes, TensorOptions(meta.dtype).device(meta.device));
+      slot.owned = true;
+    } else if (!slot.owned) {
+      slot.grad = slot.grad.clone();
+      slot.owned = true;
+    }
+    add_deferred_into(slot.grad, *slot.deferred);
   }
 
   void add_leaf_grad(TensorImpl* leaf, Tensor g) {
     LeafSlot& slot = leaf_slot(leaf);
+    if (!slot.grad.defined() && !create_graph_) {
+      slot.owned = exclusively_owned(g);  // a fresh result of a formula: later contributions go in place
+      slot.grad = std::move(g);
+      return;
+    }
     if (slot.grad.defined() && !create_graph_) {
       // Without create_graph the sum need not be differentiable: after the first sum the slot owns its
       // tensor, and later contributions are added in place.
@@ -172,12 +281,12 @@ class GraphTask {
     std::vector<Tensor>& input_grads = input_grads_scratch_;
     input_grads.clear();
     input_grads.resize(node.next_edges.size());
-    BackwardContext ctx{node, grads, input_grads, zero_filled};
+    BackwardContext ctx{node, grads, input_grads, zero_filled, create_graph_ ? nullptr : this};
     node.backward(ctx);
     for (size_t i = 0; i < node.next_edges.size(); ++i) {
       const Edge& edge = node.next_edges[i];
       if (!edge.is_valid() || !input_grads[i].defined()) continue;
-      Tensor g = fit_to_input(input_grads[i], node.input_meta[i], node, i);
+      Tensor g = fit_to_input(std::move(input_grads[i]), node.input_meta[i], node, i);
       if (edge.node != nullptr) {
         Node& next = *edge.node;
         if (next.grad_buffer.size() < next.num_outputs) next.grad_buffer.resize(next.num_outputs);
@@ -235,6 +344,8 @@ class GraphTask {
     // .grad of a leaf shared by concurrent passes is updated under one lock (once per leaf per pass).
     static std::mutex grad_mutex;
     for (LeafSlot& slot : leaves_) {
+      if (slot.deferred && !slot.deferred->empty() && add_deferred_to_grad(slot, grad_mutex)) continue;
+      materialize(slot);
       if (captures_ != nullptr) {
         for (Capture& c : *captures_)
           if (c.leaf == slot.leaf) c.grad = slot.grad;
@@ -242,7 +353,7 @@ class GraphTask {
       }
       std::lock_guard<std::mutex> lock(grad_mutex);
       AutogradMeta& meta = meta_of(slot.leaf);
-      Tensor g = slot.grad;
+      Tensor g = std::move(slot.grad);  // the slot's reference must not count against taking g over below
       for (auto& [handle, hook] : meta.hooks) {
         Tensor replaced = hook(g);
         if (replaced.defined()) g = replaced;
@@ -260,6 +371,24 @@ class GraphTask {
         meta.grad.add_(g);
       }
     }
+  }
+
+  // The common case of a leaf with deferred pieces: .grad exists as a contiguous tensor of the leaf's shape and
+  // no hook or autograd::grad wants this pass's own sum, so the pieces go straight into .grad (one GEMM or one
+  // index_add, no zero-filled temporary). Returns false when the general path is needed.
+  bool add_deferred_to_grad(LeafSlot& slot, std::mutex& grad_mutex) {
+    if (captures_ != nullptr || create_graph_) return false;
+    std::lock_guard<std::mutex> lock(grad_mutex);
+    AutogradMeta& meta = meta_of(slot.leaf);
+    const InputMeta& leaf = slot.deferred->meta;
+    Tensor& grad = meta.grad;
+    if (!meta.hooks.empty() || !grad.defined() || !grad.is_contiguous() || grad.requires_grad() ||
+        !(grad.sizes() == IntList(leaf.sizes)) || grad.dtype() != leaf.dtype || grad.device() != leaf.device)
+      return false;
+    NoGradGuard no_grad;
+    if (slot.grad.defined()) grad.add_(slot.grad);
+    add_deferred_into(grad, *slot.deferred);
+    return true;
   }
 
   bool retain_graph_;

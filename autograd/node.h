@@ -95,6 +95,20 @@ struct Node {
   std::string debug_name() const { return name; }
 };
 
+// Gradient contributions a formula may hand to the engine instead of computing them itself, when they go to a
+// leaf: the engine keeps the pieces and, at the end of the pass, sums all of a leaf's pieces in one GEMM or one
+// index_add straight into the leaf's gradient (Note [Deferred leaf gradients] in docs/NOTES.md). Each call
+// returns false when the engine declines (not a leaf, create_graph, shapes that do not fit): the formula then
+// computes the gradient as usual.
+struct DeferredGradients {
+  virtual ~DeferredGradients() = default;
+  // The contribution left^T @ right, left of shape [N, P] and right [N, Q], to an input of shape [P, Q].
+  virtual bool outer_product(const Edge& edge, const InputMeta& input, const Tensor& left, const Tensor& right) = 0;
+  // The contribution zeros(input).index_add(dim, index, source).
+  virtual bool index_add(const Edge& edge, const InputMeta& input, int64_t dim, const Tensor& index,
+                         const Tensor& source) = 0;
+};
+
 // What a backward formula sees.
 struct BackwardContext {
   Node& node;
@@ -113,6 +127,16 @@ struct BackwardContext {
   // False when output j received no gradient (its grad_outputs entry is the engine's zeros): a formula may skip
   // the terms that output contributes.
   bool grad_arrived(size_t j) const { return j >= 64 || ((zero_filled >> j) & 1) == 0; }
+
+  DeferredGradients* deferred = nullptr;  // the engine, when it accepts deferred leaf gradients
+  // Input i's gradient is left^T @ right: true when the engine took it over (leave grad_inputs[i] undefined).
+  bool defer_outer_product(size_t i, const Tensor& left, const Tensor& right) const {
+    return deferred != nullptr && deferred->outer_product(node.next_edges[i], node.input_meta[i], left, right);
+  }
+  // Input i's gradient is zeros.index_add(dim, index, source): true when the engine took it over.
+  bool defer_index_add(size_t i, int64_t dim, const Tensor& index, const Tensor& source) const {
+    return deferred != nullptr && deferred->index_add(node.next_edges[i], node.input_meta[i], dim, index, source);
+  }
 };
 
 // A handle to t's data with no autograd history (how a node keeps its own outputs).

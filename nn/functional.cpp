@@ -41,20 +41,7 @@ bool fused_batch_norm_applies(const Tensor& input, const Tensor& weight, const T
 
 // y = x W^T + b
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
-  input.check_defined("linear");
-  weight.check_defined("linear");
-  REEL_CHECK(weight.dim() == 2, "linear: weight must be 2-D (out_features, in_features), got shape {}",
-             shape_str(weight.sizes()));
-  REEL_CHECK(input.dim() >= 1 && input.size(-1) == weight.size(1),
-             "linear: input of shape {} does not end in in_features = {} (weight shape {})",
-             shape_str(input.sizes()), weight.size(1), shape_str(weight.sizes()));
-  if (bias.defined()) {
-    REEL_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0),
-               "linear: bias must have shape [{}] (out_features), got {}", weight.size(0), shape_str(bias.sizes()));
-  }
-  if (input.dim() == 2 && bias.defined()) return addmm(bias, input, weight.t());
-  Tensor out = matmul(input, weight.t());
-  return bias.defined() ? out + bias : out;
+  return reel::linear(input, weight, bias);  // one op: tensor/ops_linalg.cpp
 }
 
 // y[n, o] = sum_ij x1[n, i] W[o, i, j] x2[n, j] + b[o], as (x1 @ W') * x2 summed over j

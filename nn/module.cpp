@@ -181,7 +181,7 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
   for (const auto& [name, value] : state)
     if (!known.count(name)) unexpected.push_back(name);
   for (auto& [name, target] : own) {
-    auto it = std::find_if(state.begin(), state.end(), [&](const auto& entry) { return entry.first == name; });
+    auto it = std::find_if(state.begin(), state.end(), [&key = name](const auto& entry) { return entry.first == key; });
     if (it == state.end()) {
       missing.push_back(name);
       continue;
@@ -198,7 +198,7 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
   REEL_CHECK(problems.empty(), "load_state_dict: error(s) loading the state dict for {}:{}", type_name(), problems);
   NoGradGuard no_grad;
   for (auto& [name, target] : own) {
-    auto it = std::find_if(state.begin(), state.end(), [&](const auto& entry) { return entry.first == name; });
+    auto it = std::find_if(state.begin(), state.end(), [&key = name](const auto& entry) { return entry.first == key; });
     if (it != state.end()) target.copy_(it->second.to(target.device()));
   }
 }

@@ -125,6 +125,14 @@ struct JsonValue {
   std::string text;  // String: the decoded UTF-8 text; Number: the literal as written
   std::vector<JsonValue> items;
   std::vector<std::pair<std::string, JsonValue>> members;  // in file order; duplicates are kept
+  // Declared here, defined in serialize_json.cpp: clang before 16 instantiates the implicit ones while
+  // JsonValue is still incomplete (the pair in `members`) and fails with libstdc++'s C++20 vector.
+  JsonValue();
+  JsonValue(const JsonValue&);
+  JsonValue(JsonValue&&) noexcept;
+  JsonValue& operator=(const JsonValue&);
+  JsonValue& operator=(JsonValue&&) noexcept;
+  ~JsonValue();
 };
 inline constexpr int kMaxJsonDepth = 64;
 // Parses one JSON value filling the whole text (surrounding whitespace allowed). Errors say "bad JSON

@@ -21,6 +21,24 @@ Tensor alias_with_history(const Tensor& t);
 // Makes `self` the output of `from`'s node (after an in-place op wrote `from`'s values into self).
 void take_history(Tensor& self, const Tensor& from);
 
+// An in-place op that autograd must see: computes the out-of-place result from an alias of self's old value,
+// writes it into self and makes self the output of the recorded node (Note [In-place ops and autograd]).
+template <typename Compute>
+Tensor& in_place_recorded(const char* op, Tensor& self, Compute&& compute) {
+  REEL_CHECK(!(is_grad_enabled() && self.requires_grad() && self.is_leaf()),
+             "{}_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
+             "NoGradGuard or use the out-of-place {}",
+             op, shape_str(self.sizes()), op);
+  Tensor before = is_grad_enabled() ? alias_with_history(self) : self;
+  Tensor result = compute(before);
+  {
+    NoGradGuard no_grad;
+    self.copy_(result);
+  }
+  take_history(self, result);
+  return self;
+}
+
 inline bool needs_recording(std::initializer_list<const Tensor*> inputs) {
   if (!t_grad_enabled) return false;
   for (const Tensor* t : inputs)

@@ -9,6 +9,18 @@ TensorIter::TensorIter(const Tensor* const* operands, int count) : ntensors_(cou
   const int64_t nd = out.dim();
   numel_ = out.numel();
 
+  // Nothing to visit: an empty operand's strides and offset may be arbitrary (as_strided allows it, as PyTorch
+  // does), so they are not read, and no byte stride is computed from them.
+  if (numel_ == 0) {
+    shape_.assign(1, 0);
+    for (int i = 0; i < count; ++i) {
+      data_[i] = static_cast<char*>(operands[i]->data_ptr());
+      dtypes_[i] = operands[i]->dtype();
+      strides_[i].assign(1, 0);
+    }
+    return;
+  }
+
   // Fast path: every operand dense with the output's shape, or a single broadcast element -> one flat run.
   bool flat = true;
   for (int i = 0; i < count && flat; ++i) {
@@ -37,7 +49,8 @@ TensorIter::TensorIter(const Tensor* const* operands, int count) : ntensors_(cou
     full_strides[i].resize(nd);
     for (int64_t d = 0; d < nd; ++d) {
       int64_t src = d - lead;
-      bool broadcast = src < 0 || (t.sizes()[src] == 1 && out.sizes()[d] != 1);
+      // A size-1 dim is only ever indexed at 0, so its stride (which may be anything) is not used.
+      bool broadcast = src < 0 || t.sizes()[src] == 1;
       full_strides[i][d] = broadcast ? 0 : t.strides()[src] * element;
     }
   }

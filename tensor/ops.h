@@ -113,6 +113,8 @@ Tensor any(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keep
 Tensor mm(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
 Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, Scalar beta = 1, Scalar alpha = 1);
+// y = x W^T + b (torch::linear): x of shape [..., in], weight [out, in], bias [out] or undefined.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor outer(const Tensor& a, const Tensor& b);
 

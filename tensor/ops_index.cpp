@@ -118,24 +118,6 @@ Tensor scatter_out_of_place(OpId op, const Tensor& x, int64_t dim, const Tensor&
   return out;
 }
 
-// An in-place index op that autograd must see: computes the out-of-place result from an alias of self's old
-// value, writes it into self and makes self the output of the recorded node (as the elementwise in-place ops).
-template <typename Compute>
-Tensor& in_place_recorded(const char* op, Tensor& self, Compute&& compute) {
-  REEL_CHECK(!(self.requires_grad() && self.is_leaf()),
-             "{}_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
-             "NoGradGuard or use the out-of-place {}",
-             op, shape_str(self.sizes()), op);
-  Tensor before = detail::alias_with_history(self);
-  Tensor result = compute(before);
-  {
-    NoGradGuard no_grad;
-    self.copy_(result);
-  }
-  detail::take_history(self, result);
-  return self;
-}
-
 bool records_in_place(const Tensor& self, const Tensor& other) {
   return is_grad_enabled() && (self.requires_grad() || other.requires_grad());
 }
@@ -146,7 +128,7 @@ Tensor& scatter_in_place(OpId op, Tensor& self, int64_t dim, const Tensor& index
   self.check_defined(name);
   src.check_defined(name);
   if (records_in_place(self, src)) {
-    return in_place_recorded(name, self, [&](const Tensor& before) {
+    return detail::in_place_recorded(name, self, [&](const Tensor& before) {
       return scatter_out_of_place(op, before, dim, index, &src, 0);
     });
   }
@@ -281,7 +263,7 @@ Tensor& Tensor::index_add_(int64_t dim, const Tensor& index, const Tensor& sourc
   check_defined("index_add_");
   source.check_defined("index_add");
   if (records_in_place(*this, source)) {
-    return in_place_recorded("index_add", *this, [&](const Tensor& before) {
+    return detail::in_place_recorded("index_add", *this, [&](const Tensor& before) {
       return reel::index_add(before, dim, index, source, alpha);
     });
   }

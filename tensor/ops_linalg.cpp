@@ -136,6 +136,77 @@ Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, Scalar 
   return out;
 }
 
+// y = x W^T + b over the last dim of x (torch::linear). One GEMM: x viewed as [rows, in] times the weight
+// transposed by flag (no copy), written into the output, which holds the broadcast bias first when there is one.
+// Recorded as one node with inputs (input, weight, bias): its backward (autograd/derivatives.cpp) hands the
+// weight's gradient, sum over rows of g^T x, to the engine to accumulate straight into the leaf's gradient.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check_defined_pair("linear", input, weight);
+  REEL_CHECK(weight.dim() == 2, "linear: weight must be 2-D (out_features, in_features), got shape {}",
+             shape_str(weight.sizes()));
+  REEL_CHECK(input.dim() >= 1 && input.size(-1) == weight.size(1),
+             "linear: input of shape {} does not end in in_features = {} (weight shape {})", shape_str(input.sizes()),
+             weight.size(1), shape_str(weight.sizes()));
+  check_same_device("linear", input, weight);
+  check_gemm_dtypes("linear", input, weight);
+  if (bias.defined()) {
+    REEL_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0),
+               "linear: bias must have shape [{}] (out_features), got {}", weight.size(0), shape_str(bias.sizes()));
+    check_same_device("linear", input, bias);
+    REEL_CHECK(bias.dtype() == input.dtype(), "linear: bias of dtype {} does not match the input's dtype {}",
+               dtype_name(bias.dtype()), dtype_name(input.dtype()));
+  }
+  const int64_t in_features = weight.size(1), out_features = weight.size(0);
+  DimVector out_shape(input.sizes());
+  out_shape.back() = out_features;
+  Tensor out = Tensor::make(out_shape, input.dtype(), input.device(), "linear");
+  const int64_t rows = in_features > 0 ? input.numel() / in_features : checked_numel(out_shape, "linear") /
+                                                                          std::max<int64_t>(out_features, 1);
+  if (out.numel() > 0) {
+    NoGradGuard no_grad;
+    const Tensor input_rows = input.dim() == 2 ? input : input.reshape({rows, in_features});
+    Tensor out_rows = Tensor::make_view(out, {rows, out_features}, {out_features, 1}, 0);
+    OpAttrs attrs;
+    attrs.a = Scalar(1);
+    attrs.b = Scalar(bias.defined() ? 1 : 0);
+    if (bias.defined()) out_rows.copy_(bias);
+    run_gemm(OpId::addmm, input_rows, weight.t(), out_rows, &attrs);
+  }
+  detail::record(OpId::linear, {&input, &weight, &bias}, {&out});
+  return out;
+}
+
+// self = beta * self + alpha * mat1 @ mat2. When nothing is recorded and self is a contiguous matrix of the
+// product's shape, the GEMM writes into self directly (beta scales what is there); otherwise addmm's result is
+// copied in and, when recorded, self takes over its history as every in-place op does.
+Tensor& Tensor::addmm_(const Tensor& mat1, const Tensor& mat2, Scalar beta, Scalar alpha) {
+  check_defined("addmm_");
+  check_defined_pair("addmm_", mat1, mat2);
+  const bool recorded = detail::needs_recording({this, &mat1, &mat2});
+  const bool direct = !recorded && dim() == 2 && is_contiguous() && mat1.dim() == 2 && mat2.dim() == 2 &&
+                      size(0) == mat1.size(0) && size(1) == mat2.size(1) && dtype() == mat1.dtype() &&
+                      device() == mat1.device();
+  if (!direct) {
+    return detail::in_place_recorded("addmm", *this, [&](const Tensor& before) {
+      return reel::addmm(before, mat1, mat2, beta, alpha);
+    });
+  }
+  // Same checks as addmm, on the operands.
+  check_same_device("addmm_", mat1, mat2);
+  check_gemm_dtypes("addmm_", mat1, mat2);
+  REEL_CHECK(mat1.size(1) == mat2.size(0), "addmm_: mat1 and mat2 shapes cannot be multiplied ({} and {})",
+             matrix_str(mat1.sizes()), matrix_str(mat2.sizes()));
+  check_scale_factor("addmm_", "alpha", mat1.dtype(), alpha);
+  check_scale_factor("addmm_", "beta", mat1.dtype(), beta);
+  bump_version();
+  if (numel() == 0) return *this;
+  OpAttrs attrs;
+  attrs.a = alpha;
+  attrs.b = beta;
+  run_gemm(OpId::addmm, mat1, mat2, *this, &attrs);
+  return *this;
+}
+
 // torch.matmul by rank: 1-D.1-D dot (0-dim result), 2-D.1-D mv, 1-D.2-D vector-matrix, 2-D.2-D mm, otherwise a
 // batched product whose batch dims (all but the last two) broadcast; a 1-D operand gets a dim of size 1 added
 // (before its dim on the left, after it on the right) and removed from the result.

@@ -25,7 +25,12 @@ DimVector contiguous_strides(IntList sizes) {
   int64_t running = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
     strides[i] = running;
-    running *= sizes[i] > 1 ? sizes[i] : 1;
+    // Only a shape with no elements can get here with strides past int64 ([0, 2^62, 2^62]); PyTorch refuses
+    // those too ("Stride calculation overflowed").
+    if (i > 0) {
+      REEL_CHECK(!__builtin_mul_overflow(running, sizes[i] > 1 ? sizes[i] : 1, &running),
+                 "the contiguous strides of shape {} do not fit in int64", shape_str(sizes));
+    }
   }
   return strides;
 }

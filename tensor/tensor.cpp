@@ -94,10 +94,11 @@ void TensorImpl::operator delete(void* p, size_t size) {
 void TensorImpl::refresh_contiguity() {
   int64_t expected = 1;
   is_contiguous = true;
+  if (numel == 0) return;  // (and `expected` below stays within numel, so it cannot overflow)
   for (size_t i = sizes.size(); i-- > 0;) {
     if (sizes[i] == 1) continue;
     if (strides[i] != expected) {
-      is_contiguous = numel == 0;
+      is_contiguous = false;
       return;
     }
     expected *= sizes[i];
@@ -130,13 +131,20 @@ IntrusivePtr<TensorImpl> make_dense_impl(IntList sizes, ScalarType dtype, Device
   impl->strides.resize(sizes.size());
   int64_t numel = 1;
   bool ok = true;
+  bool strides_fit = true;  // false when a stride (the product of the later sizes) left int64
   for (size_t i = sizes.size(); i-- > 0;) {
     const int64_t s = sizes[i];
     impl->strides[i] = numel;
     ok &= s >= 0;
-    ok &= !__builtin_mul_overflow(numel, s > 1 ? s : 1, &numel);
+    const bool overflow = __builtin_mul_overflow(numel, s > 1 ? s : 1, &numel);
+    ok &= !overflow;
+    strides_fit &= !overflow || i == 0;
   }
-  if (!ok) checked_numel(sizes, op);  // throws with the precise message
+  if (!ok) {
+    checked_numel(sizes, op);  // throws with the precise message, unless a leading 0 makes the count 0
+    // No elements, but the strides overflow (e.g. [0, 2^62, 2^62]): PyTorch refuses these too.
+    REEL_CHECK(strides_fit, "{}: the contiguous strides of shape {} do not fit in int64", op, shape_str(sizes));
+  }
   for (int64_t s : sizes)
     if (s == 0) numel = 0;
   if (numel > (INT64_MAX >> 3)) {  // rare: only then pay for the exact division
@@ -206,6 +214,9 @@ int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, size
 
 void* Tensor::data_ptr() const {
   check_defined("data_ptr");
+  // A view with no elements may carry any offset (as_strided allows it, as PyTorch does): nothing is read
+  // through its pointer, so give the storage's start rather than compute an address past it.
+  if (impl_->numel == 0) return impl_->storage->data;
   return static_cast<char*>(impl_->storage->data) + impl_->offset * element_size();
 }
 

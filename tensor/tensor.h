@@ -262,6 +262,8 @@ class Tensor {
   Tensor mm(const Tensor& other) const;
   Tensor bmm(const Tensor& other) const;
   Tensor addmm(const Tensor& mat1, const Tensor& mat2, Scalar beta = 1, Scalar alpha = 1) const;
+  // self = beta * self + alpha * mat1 @ mat2, in place (one GEMM straight into self when it is contiguous).
+  Tensor& addmm_(const Tensor& mat1, const Tensor& mat2, Scalar beta = 1, Scalar alpha = 1);
   Tensor outer(const Tensor& other) const;
   Tensor flip(IntList dims) const;
   Tensor repeat(IntList repeats) const;

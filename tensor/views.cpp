@@ -35,7 +35,8 @@ DimVector infer_size(IntList shape, int64_t numel, const char* op, IntList input
       infer_at = i;
     } else {
       REEL_CHECK(shape[i] >= 0, "{}: invalid size {} at dim {} of shape {}", op, shape[i], i, shape_str(shape));
-      known *= shape[i];
+      REEL_CHECK(!__builtin_mul_overflow(known, shape[i], &known), "{}: shape {} has more elements than int64 can count",
+                 op, shape_str(shape));
     }
   }
   if (infer_at) {
@@ -108,6 +109,15 @@ OpAttrs dim_attrs(int64_t dim) {
   return attrs;
 }
 
+// base + index * step without overflow. Views of tensors with elements stay within their storage, so only a
+// tensor without elements (whose strides as_strided leaves arbitrary, as PyTorch does) can overflow here; its
+// strides and offset address nothing, so `base` is as good as any value then.
+int64_t advance_or_keep(int64_t base, int64_t index, int64_t step) {
+  int64_t moved = 0;
+  if (__builtin_mul_overflow(index, step, &moved) || __builtin_add_overflow(base, moved, &moved)) return base;
+  return moved;
+}
+
 // Python's slice-index clamping: negative wraps once, then the value is clamped into [0, size].
 int64_t clamp_slice_index(int64_t index, int64_t size) {
   if (index < 0) index += size;
@@ -150,7 +160,10 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
     if (d < start || d > end) {
       shape.push_back(impl()->sizes[d]);
     } else {
-      merged *= impl()->sizes[d];
+      // Only a tensor without elements can overflow here ([0, 2^62, 2^62].flatten(1)).
+      REEL_CHECK(!__builtin_mul_overflow(merged, impl()->sizes[d], &merged),
+                 "flatten: dims {} to {} of shape {} hold more elements than int64 can count", start, end,
+                 shape_str(sizes()));
       if (d == end) shape.push_back(merged);
     }
   }
@@ -243,7 +256,7 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
   const int64_t d = wrap_dim(dim, rank, "unsqueeze");
   DimVector shape(sizes());
   DimVector stride(strides());
-  const int64_t new_stride = d >= this->dim() ? 1 : shape[d] * stride[d];
+  const int64_t new_stride = d >= this->dim() ? 1 : advance_or_keep(0, shape[d], stride[d]);  // size * stride
   shape.insert(d, 1);
   stride.insert(d, new_stride);
   return recorded(OpId::unsqueeze, *this, make_view(*this, shape, stride, storage_offset()), dim_attrs(d));
@@ -260,7 +273,8 @@ Tensor Tensor::expand(IntList sizes) const {
   for (int64_t i = ndim - 1; i >= 0; --i) {
     const int64_t source_dim = i - (ndim - dim());
     int64_t size = source_dim >= 0 ? impl()->sizes[source_dim] : 1;
-    int64_t step = source_dim >= 0 ? impl()->strides[source_dim] : (i == ndim - 1 ? 1 : shape[i + 1] * stride[i + 1]);
+    int64_t step = source_dim >= 0 ? impl()->strides[source_dim]
+                                   : (i == ndim - 1 ? 1 : advance_or_keep(0, shape[i + 1], stride[i + 1]));
     int64_t target = sizes[i];
     if (target == -1) {
       REEL_CHECK(source_dim >= 0, "expand: size -1 is not allowed in the new leading dim {} (sizes {}, tensor shape {})",
@@ -313,9 +327,9 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   if (last < first) last = first;
   DimVector shape(sizes());
   DimVector stride(strides());
-  shape[d] = (last - first + step - 1) / step;
-  stride[d] *= step;
-  const int64_t offset = storage_offset() + first * impl()->strides[d];
+  shape[d] = (last - first) / step + ((last - first) % step != 0 ? 1 : 0);  // ceil without overflow for huge steps
+  stride[d] = advance_or_keep(stride[d], stride[d], step - 1);              // stride * step
+  const int64_t offset = advance_or_keep(storage_offset(), first, impl()->strides[d]);
   OpAttrs attrs = dim_attrs(d);
   attrs.a = first;
   attrs.b = last;
@@ -334,7 +348,7 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
   if (index < 0) index += size;
   DimVector shape(sizes());
   DimVector stride(strides());
-  const int64_t offset = storage_offset() + index * stride[d];
+  const int64_t offset = advance_or_keep(storage_offset(), index, stride[d]);
   shape.erase(d);
   stride.erase(d);
   OpAttrs attrs = dim_attrs(d);
@@ -351,11 +365,18 @@ Tensor Tensor::as_strided(IntList sizes, IntList strides, std::optional<int64_t>
   REEL_CHECK(offset >= 0, "as_strided: storage offset must be non-negative, got {}", offset);
   const int64_t count = checked_numel(sizes, "as_strided");
   int64_t last = offset;  // the highest element index the view touches
+  bool last_fits = true;  // false when it is past int64, so past any storage
   for (size_t i = 0; i < sizes.size(); ++i) {
     REEL_CHECK(strides[i] >= 0, "as_strided: negative stride {} in {} is not supported", strides[i],
                shape_str(strides));
-    if (count > 0) last += (sizes[i] - 1) * strides[i];
+    int64_t extent = 0;
+    if (count > 0) {
+      last_fits = last_fits && !__builtin_mul_overflow(sizes[i] - 1, strides[i], &extent) &&
+                  !__builtin_add_overflow(last, extent, &last);
+    }
   }
+  REEL_CHECK(last_fits, "as_strided: sizes {}, strides {} and offset {} reach beyond element 2^63", shape_str(sizes),
+             shape_str(strides), offset);
   const int64_t storage_elements = static_cast<int64_t>(storage()->nbytes) / element_size();
   REEL_CHECK(count == 0 || last < storage_elements,
              "as_strided: sizes {}, strides {} and offset {} reach element {} but the storage holds only {} "

@@ -143,6 +143,48 @@ OpTestRow addmm_row() {
   return row;
 }
 
+// y = x W^T + b over x's last dim; inputs x, W and b (a sample with two inputs has no bias).
+OpTestRow linear_row() {
+  OpTestRow row;
+  row.op = "linear";
+  row.dtypes = kNumericDtypes;
+  row.samples = [](ScalarType dtype, Device device) {
+    InputMaker m(dtype, device);
+    const Domain d = value_domain(dtype);
+    std::vector<Sample> out;
+    auto add = [&](std::string description, Tensor x, Tensor w, Tensor b) {
+      std::vector<Tensor> inputs{std::move(x), std::move(w)};
+      if (b.defined()) inputs.push_back(std::move(b));
+      out.push_back(make_sample(std::move(description), std::move(inputs), dtype, device));
+    };
+    add("x [3, 4], W [5, 4], b [5]", m.make({3, 4}, d), m.make({5, 4}, d), m.make({5}, d));
+    add("1-d x [4] (one row)", m.make({4}, d), m.make({5, 4}, d), m.make({5}, d));
+    add("3-d x [2, 3, 4], no bias", m.make({2, 3, 4}, d), m.make({5, 4}, d), Tensor());
+    add("transposed x, step-2 slice W, step-2 slice b", m.make({3, 4}, d, Layout::Transposed),
+        m.make({5, 4}, d, Layout::Strided), m.make({5}, d, Layout::Strided));
+    add("transposed W (a contiguous W^T viewed back)", m.make({2, 3}, d), m.make({2, 3}, d, Layout::Transposed),
+        m.make({2}, d));
+    add("in_features 0 gives the bias", m.make({3, 0}, d), m.make({5, 0}, d), m.make({5}, d));
+    add("no rows [0, 4]", m.make({0, 4}, d), m.make({5, 4}, d), m.make({5}, d));
+    add("[33, 65] W [17, 65] (crosses tile edges)", m.make({33, 65}, d), m.make({17, 65}, d), m.make({17}, d));
+    return out;
+  };
+  row.run = [](const Sample& s) {
+    return std::vector<Tensor>{reel::linear(s.inputs[0], s.inputs[1], s.inputs.size() > 2 ? s.inputs[2] : Tensor())};
+  };
+  row.reference = [](const Sample& s) {
+    const RefTensor product =
+        ref_matmul(RefTensor::of(s.inputs[0]), ref_permute(RefTensor::of(s.inputs[1]), Shape{1, 0}));
+    if (s.inputs.size() < 3) return std::vector<RefTensor>{product};
+    return std::vector<RefTensor>{
+        map_binary(product, RefTensor::of(s.inputs[2]), [](double p, double b) { return p + b; }, s.dtype)};
+  };
+  row.tolerance = accumulation_tolerance;
+  row.differentiable = true;
+  row.grad_inputs = {0, 1, 2};
+  return row;
+}
+
 OpTestRow matmul_row() {
   OpTestRow row;
   row.op = "matmul";
@@ -365,6 +407,7 @@ void add_linalg_shape_rows(std::vector<OpTestRow>& rows) {
   rows.push_back(mm_row());
   rows.push_back(bmm_row());
   rows.push_back(addmm_row());
+  rows.push_back(linear_row());
   rows.push_back(matmul_row());
   rows.push_back(outer_row());
   rows.push_back(cat_row(false));

@@ -22,6 +22,7 @@ namespace {
 const std::map<std::string, std::string>& kernel_free_ops() {
   static const std::map<std::string, std::string> ops = {
       {"clone", "a new tensor filled by copy_: runs copy's kernel"},
+      {"linear", "one GEMM through addmm's kernel (the weight transposed by flag), recorded as its own node"},
   };
   return ops;
 }
