@@ -422,13 +422,16 @@ void expand_backward(Ctx& c) { c.grad_inputs[0] = c.grad(); }
 void slice_backward(Ctx& c) {
   const OpAttrs& attrs = c.attrs();
   Tensor positions = arange(attrs.a, attrs.b, attrs.c, TensorOptions(kInt64).device(c.grad().device()));
+  if (c.defer_index_add(0, attrs.dim, positions, c.grad())) return;  // added into the input's buffer in place
   c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, positions, c.grad());
 }
 // y = x.select(dim, i): dx = zeros with g placed at index i of dim
 void select_backward(Ctx& c) {
   const OpAttrs& attrs = c.attrs();
   Tensor position = full({1}, attrs.a, TensorOptions(kInt64).device(c.grad().device()));
-  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, position, c.grad().unsqueeze(attrs.dim));
+  const Tensor rows = c.grad().unsqueeze(attrs.dim);
+  if (c.defer_index_add(0, attrs.dim, position, rows)) return;  // added into the input's buffer in place
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, position, rows);
 }
 // y = x.as_strided(sizes, strides, offset): both read the same storage, so dx[i] = sum of g[j] over the outputs j
 // that read the storage position input element i sits at (overlapping outputs accumulate).

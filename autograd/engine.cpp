@@ -49,10 +49,19 @@ Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t in
   return g;
 }
 
-// Sums a gradient contribution into a buffer slot.
-void accumulate_into(Tensor& slot, Tensor g) {
+// True when nothing else can see `t`'s memory: the engine may update it in place.
+bool exclusively_owned(const Tensor& t) {
+  return t.use_count() == 1 && t.storage().use_count() == 1 && !t.impl()->is_view && t.is_contiguous();
+}
+
+// Sums a gradient contribution into a buffer slot: in place when the slot is a tensor only the engine holds
+// (never under create_graph, where the sum must be differentiable).
+void accumulate_into(Tensor& slot, Tensor g, bool create_graph) {
   if (!slot.defined()) {
     slot = std::move(g);
+  } else if (!create_graph && slot.dtype() == g.dtype() && slot.sizes() == g.sizes() && exclusively_owned(slot)) {
+    NoGradGuard no_grad;
+    slot.add_(g);
   } else {
     slot = slot + g;
   }
@@ -75,11 +84,6 @@ struct LeafSlot {
   bool owned = false;  // grad is a tensor this pass created (safe to update in place)
   std::unique_ptr<DeferredPieces> deferred;
 };
-
-// True when nothing else can see `t`'s memory: the slot may update it in place.
-bool exclusively_owned(const Tensor& t) {
-  return t.use_count() == 1 && t.storage().use_count() == 1 && !t.impl()->is_view && t.is_contiguous();
-}
 
 // Adds the deferred pieces into `target` (contiguous, of the leaf's shape) in place, and clears them.
 void add_deferred_into(Tensor& target, DeferredPieces& pieces) {
@@ -118,7 +122,7 @@ class GraphTask final : public DeferredGradients {
   void seed(const Tensor& root, const Tensor& grad) {
     if (Node* node = root.grad_fn()) {
       if (node->grad_buffer.size() < node->num_outputs) node->grad_buffer.resize(node->num_outputs);
-      accumulate_into(node->grad_buffer[root.output_nr()], grad);
+      accumulate_into(node->grad_buffer[root.output_nr()], grad, create_graph_);
       roots_.push_back(node);
     } else {
       add_leaf_grad(root.impl(), grad);
@@ -181,13 +185,28 @@ class GraphTask final : public DeferredGradients {
 
   bool index_add(const Edge& edge, const InputMeta& input, int64_t dim, const Tensor& index,
                  const Tensor& source) override {
-    if (create_graph_ || edge.leaf == nullptr || !index.defined() || !source.defined()) return false;
+    if (create_graph_ || !edge.is_valid() || !index.defined() || !source.defined()) return false;
     const int64_t rank = static_cast<int64_t>(input.sizes.size());
     if (dim < 0 || dim >= rank || source.dim() != rank || index.dim() > 1) return false;
     if (source.dtype() != input.dtype || source.device() != input.device || index.device() != input.device)
       return false;
     for (int64_t d = 0; d < rank; ++d)
       if (source.size(d) != (d == dim ? index.numel() : input.sizes[static_cast<size_t>(d)])) return false;
+    if (edge.node != nullptr) {
+      // A node's gradient buffer: the rows go in at once (a slice's or a select's gradient adds into the one
+      // buffer instead of making a zero-filled input-sized tensor per slice).
+      Node& next = *edge.node;
+      if (next.grad_buffer.size() < next.num_outputs) next.grad_buffer.resize(next.num_outputs);
+      Tensor& slot = next.grad_buffer[edge.input_nr];
+      NoGradGuard no_grad;
+      if (!slot.defined()) {
+        slot = zeros(input.sizes, TensorOptions(input.dtype).device(input.device));
+      } else if (!exclusively_owned(slot)) {
+        slot = slot.clone();  // a tensor someone else may hold (a gradient passed through): take a copy of our own
+      }
+      slot.index_add_(dim, index.dim() == 1 ? index : index.reshape({1}), source);
+      return true;
+    }
     DeferredPieces& pieces = deferred_pieces(edge.leaf, input);
     if (!pieces.index.empty() && pieces.index_dim != dim) materialize(leaf_slot(edge.leaf));
     pieces.index_dim = dim;
@@ -248,7 +267,7 @@ class GraphTask final : public DeferredGradients {
       }
       return;
     }
-    accumulate_into(slot.grad, std::move(g));
+    accumulate_into(slot.grad, std::move(g), create_graph_);
   }
 
   void run_node(Node& node) {
@@ -290,7 +309,7 @@ class GraphTask final : public DeferredGradients {
       if (edge.node != nullptr) {
         Node& next = *edge.node;
         if (next.grad_buffer.size() < next.num_outputs) next.grad_buffer.resize(next.num_outputs);
-        accumulate_into(next.grad_buffer[edge.input_nr], std::move(g));
+        accumulate_into(next.grad_buffer[edge.input_nr], std::move(g), create_graph_);
       } else {
         add_leaf_grad(edge.leaf, std::move(g));
       }

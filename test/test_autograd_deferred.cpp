@@ -181,3 +181,29 @@ TEST_CASE("deferred gradients: threads backpropagating through one shared weight
   for (std::thread& thread : threads) thread.join();
   for (size_t i = 0; i < p.size(); ++i) require_close(p[i].grad(), one[i].detach() * (kThreads * kPasses), 1e-9);
 }
+
+TEST_CASE("deferred gradients: select and slice add into a node's gradient buffer in place", "[autograd][deferred]") {
+  // x is a non-leaf [5, 3, 4]; every step reads one select and one narrow of it, and the whole of x is also
+  // used directly (a gradient that arrives as an expanded view, which the buffer must copy before adding into).
+  const Tensor w = f64({4, 4}, 11).requires_grad_();
+  const Tensor input = f64({5, 3, 4}, 12).requires_grad_();
+  auto graph = [&](const Tensor& weight, const Tensor& in) {
+    const Tensor x = reel::linear(in, weight);
+    Tensor loss = x.sum() * 0.5;
+    Tensor h = reel::zeros({3, 4}, reel::TensorOptions(reel::kFloat64));
+    for (int64_t t = 0; t < 5; ++t) {
+      h = reel::tanh(x[t] + reel::linear(h, weight));
+      loss = loss + (h * x.narrow(0, t, 1).squeeze(0)).sum();
+      loss = loss + x.narrow(2, 1, 2).select(0, t).pow(2).sum() * 0.25;
+    }
+    return loss;
+  };
+  const ag::GradcheckResult result =
+      ag::gradcheck([&](const std::vector<Tensor>& in) { return graph(in[0], in[1]); }, {w, input});
+  INFO(result.message);
+  REQUIRE(result.ok);
+  const std::vector<Tensor> reference = ag::grad({graph(w, input)}, {w, input}, {}, std::nullopt, true);
+  graph(w, input).backward();
+  require_close(w.grad(), reference[0].detach());
+  require_close(input.grad(), reference[1].detach());
+}
