@@ -421,17 +421,19 @@ void expand_backward(Ctx& c) { c.grad_inputs[0] = c.grad(); }
 // dx = zeros with g added at the sliced positions
 void slice_backward(Ctx& c) {
   const OpAttrs& attrs = c.attrs();
+  auto sliced = [&](const Tensor& full) { return full.slice(attrs.dim, attrs.a.to_int64(), attrs.b.to_int64(),
+                                                              attrs.c.to_int64()); };
+  if (c.add_into_input_view(0, sliced, c.grad())) return;  // added into the input's summed gradient in place
   Tensor positions = arange(attrs.a, attrs.b, attrs.c, TensorOptions(kInt64).device(c.grad().device()));
-  if (c.defer_index_add(0, attrs.dim, positions, c.grad())) return;  // added into the input's buffer in place
   c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, positions, c.grad());
 }
 // y = x.select(dim, i): dx = zeros with g placed at index i of dim
 void select_backward(Ctx& c) {
   const OpAttrs& attrs = c.attrs();
+  auto selected = [&](const Tensor& full) { return full.select(attrs.dim, attrs.a.to_int64()); };
+  if (c.add_into_input_view(0, selected, c.grad())) return;  // added into the input's summed gradient in place
   Tensor position = full({1}, attrs.a, TensorOptions(kInt64).device(c.grad().device()));
-  const Tensor rows = c.grad().unsqueeze(attrs.dim);
-  if (c.defer_index_add(0, attrs.dim, position, rows)) return;  // added into the input's buffer in place
-  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, position, rows);
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, position, c.grad().unsqueeze(attrs.dim));
 }
 // y = x.as_strided(sizes, strides, offset): both read the same storage, so dx[i] = sum of g[j] over the outputs j
 // that read the storage position input element i sits at (overlapping outputs accumulate).

@@ -192,19 +192,9 @@ class GraphTask final : public DeferredGradients {
       return false;
     for (int64_t d = 0; d < rank; ++d)
       if (source.size(d) != (d == dim ? index.numel() : input.sizes[static_cast<size_t>(d)])) return false;
-    if (edge.node != nullptr) {
-      // A node's gradient buffer: the rows go in at once (a slice's or a select's gradient adds into the one
-      // buffer instead of making a zero-filled input-sized tensor per slice).
-      Node& next = *edge.node;
-      if (next.grad_buffer.size() < next.num_outputs) next.grad_buffer.resize(next.num_outputs);
-      Tensor& slot = next.grad_buffer[edge.input_nr];
+    if (edge.node != nullptr) {  // a node's gradient buffer: the rows go in at once
       NoGradGuard no_grad;
-      if (!slot.defined()) {
-        slot = zeros(input.sizes, TensorOptions(input.dtype).device(input.device));
-      } else if (!exclusively_owned(slot)) {
-        slot = slot.clone();  // a tensor someone else may hold (a gradient passed through): take a copy of our own
-      }
-      slot.index_add_(dim, index.dim() == 1 ? index : index.reshape({1}), source);
+      owned_buffer(edge, input).index_add_(dim, index.dim() == 1 ? index : index.reshape({1}), source);
       return true;
     }
     DeferredPieces& pieces = deferred_pieces(edge.leaf, input);
@@ -214,6 +204,45 @@ class GraphTask final : public DeferredGradients {
     pieces.source.push_back(source);
     note_deferred(edge.leaf, pieces, source.numel());
     return true;
+  }
+
+  bool add_into_view(const Edge& edge, const InputMeta& input, FunctionRef<Tensor(const Tensor&)> view_of,
+                     const Tensor& grad) override {
+    if (create_graph_ || !edge.is_valid() || !grad.defined() || grad.dtype() != input.dtype ||
+        grad.device() != input.device)
+      return false;
+    NoGradGuard no_grad;
+    Tensor& target = edge.node != nullptr ? owned_buffer(edge, input) : owned_leaf_slot(edge.leaf, input);
+    Tensor view = view_of(target);
+    if (!(view.sizes() == grad.sizes())) return false;  // not the shape the formula promised: take the usual path
+    view.add_(grad);
+    return true;
+  }
+
+  // The gradient buffer an edge into a node feeds, as a tensor of the input's shape that only the engine holds
+  // (zeros when nothing arrived yet, a copy when what arrived may be held elsewhere), to be updated in place.
+  Tensor& owned_buffer(const Edge& edge, const InputMeta& input) {
+    Node& next = *edge.node;
+    if (next.grad_buffer.size() < next.num_outputs) next.grad_buffer.resize(next.num_outputs);
+    Tensor& slot = next.grad_buffer[edge.input_nr];
+    if (!slot.defined()) {
+      slot = zeros(input.sizes, TensorOptions(input.dtype).device(input.device));
+    } else if (!exclusively_owned(slot)) {
+      slot = slot.clone();
+    }
+    return slot;
+  }
+
+  // The same for a leaf's slot in this pass.
+  Tensor& owned_leaf_slot(TensorImpl* leaf, const InputMeta& input) {
+    LeafSlot& slot = leaf_slot(leaf);
+    if (!slot.grad.defined()) {
+      slot.grad = zeros(input.sizes, TensorOptions(input.dtype).device(input.device));
+    } else if (!slot.owned) {
+      slot.grad = slot.grad.clone();
+    }
+    slot.owned = true;
+    return slot.grad;
   }
 
   DeferredPieces& deferred_pieces(TensorImpl* leaf, const InputMeta& input) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../tensor/dispatch.h"
+#include "../tensor/parallel.h"
 #include "../tensor/tensor.h"
 
 namespace reel::autograd {
@@ -107,6 +108,9 @@ struct DeferredGradients {
   // The contribution zeros(input).index_add(dim, index, source).
   virtual bool index_add(const Edge& edge, const InputMeta& input, int64_t dim, const Tensor& index,
                          const Tensor& source) = 0;
+  // The contribution zeros(input) with `grad` added into the view `view_of(zeros)` (the gradient of a view op).
+  virtual bool add_into_view(const Edge& edge, const InputMeta& input, FunctionRef<Tensor(const Tensor&)> view_of,
+                             const Tensor& grad) = 0;
 };
 
 // What a backward formula sees.
@@ -136,6 +140,13 @@ struct BackwardContext {
   // Input i's gradient is zeros.index_add(dim, index, source): true when the engine took it over.
   bool defer_index_add(size_t i, int64_t dim, const Tensor& index, const Tensor& source) const {
     return deferred != nullptr && deferred->index_add(node.next_edges[i], node.input_meta[i], dim, index, source);
+  }
+  // Input i's gradient is zeros with `grad` added into view_of(zeros): true when the engine added it straight
+  // into the gradient it is summing for that input (no zero-filled input-sized temporary per call).
+  template <typename ViewOf>
+  bool add_into_input_view(size_t i, ViewOf&& view_of, const Tensor& grad) const {
+    return deferred != nullptr && deferred->add_into_view(node.next_edges[i], node.input_meta[i],
+                                                          FunctionRef<Tensor(const Tensor&)>(view_of), grad);
   }
 };
 
