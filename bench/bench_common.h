@@ -5,6 +5,9 @@
 //   bench=W1 figure=forward_nograd_ns_per_op value=53.2 unit=ns repeats=20 min=51.0 median=53.2 max=60.1 threads=2
 //
 // `value` is always the median over the repeats; min and max show how noisy the machine was.
+// W8's memory figures come from /proc/self/status: print_resident_memory (VmRSS now) and print_peak_memory
+// (VmHWM, the peak), both in MiB. The LibTorch twins in bench/libtorch/ include this file too, so both sides
+// print the same lines.
 #pragma once
 
 #include <algorithm>
@@ -81,6 +84,58 @@ inline void print_figure(const char* workload, const char* figure, const char* u
   std::printf("bench=%s figure=%s value=%.4g unit=%s repeats=%zu min=%.4g median=%.4g max=%.4g %s\n", workload,
               figure, stats.median, unit, stats.repeats, stats.min, stats.median, stats.max, extra.c_str());
   std::fflush(stdout);
+}
+
+// A field of /proc/self/status in kB ("VmRSS", "VmHWM"), in MiB; -1 where it cannot be read (not Linux).
+inline double process_status_mib(const char* field) {
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return -1;
+  char line[256];
+  double mib = -1;
+  const size_t field_length = std::strlen(field);
+  while (std::fgets(line, sizeof line, status) != nullptr) {
+    if (std::strncmp(line, field, field_length) == 0 && line[field_length] == ':') {
+      mib = std::strtod(line + field_length + 1, nullptr) / 1024.0;  // the kernel writes "VmRSS:   1234 kB"
+      break;
+    }
+  }
+  std::fclose(status);
+  return mib;
+}
+
+// One memory figure: a single sample, so min = median = max.
+inline void print_memory_figure(const char* workload, const char* figure, double mib, const std::string& extra) {
+  std::printf("bench=%s figure=%s value=%.1f unit=MiB repeats=1 min=%.1f median=%.1f max=%.1f %s\n", workload,
+              figure, mib, mib, mib, mib, extra.c_str());
+  std::fflush(stdout);
+}
+
+// W8: the peak resident memory of the whole run so far (VmHWM); call it last.
+inline void print_peak_memory(const char* workload, const std::string& extra) {
+  print_memory_figure(workload, "peak_rss_mib", process_status_mib("VmHWM"), extra);
+}
+
+// W8: the resident memory now (VmRSS), e.g. every K trees of a long W6 run.
+inline void print_resident_memory(const char* workload, const std::string& extra) {
+  print_memory_figure(workload, "rss_mib", process_status_mib("VmRSS"), extra);
+}
+
+// Where the shared data sets are (sst/, tinyshakespeare/): $REEL_DATA, else ../shared/data next to the
+// repository (REEL_BENCH_DATA_DIR, set by bench/CMakeLists.txt), else /work/shared/data.
+inline std::string default_data_root() {
+  if (const char* from_env = std::getenv("REEL_DATA"); from_env != nullptr && *from_env != 0) return from_env;
+#ifdef REEL_BENCH_DATA_DIR
+  return REEL_BENCH_DATA_DIR;
+#else
+  return "/work/shared/data";
+#endif
+}
+
+// Takes "--name value" out of argv when argv[i] is `name` and a value follows; returns the value or nullptr.
+// Programs take their own flags this way first and hand the rest to parse_options.
+inline const char* take_value(int& i, int argc, char** argv, const char* name) {
+  if (std::strcmp(argv[i], name) != 0 || i + 1 >= argc) return nullptr;
+  return argv[++i];
 }
 
 // Keeps the compiler from deleting a computation whose result is otherwise unused.

@@ -8,6 +8,7 @@
 //   epoch_seconds     one training epoch, loader included (s/epoch)
 //   loader_seconds    the same epoch's batches from the loader alone, no model: what there is to overlap
 //   test_accuracy     accuracy on the 10000 test images after the last repeat's epoch (a sanity check)
+//   peak_rss_mib      W8: the run's peak resident memory (VmHWM)
 //
 //   w3_mlp [--workers N] [--repeats R] [--data DIR] [--threads N] [--quick]
 //
@@ -195,5 +196,6 @@ int main(int argc, char** argv) {
   bench::Stats accuracy_stats = bench::summarize({test_accuracy});
   bench::print_figure("W3", "test_accuracy", "fraction", accuracy_stats,
                       extra + " test_images=" + std::to_string(test->size()));
+  bench::print_peak_memory("W3", extra);  // W8
   return 0;
 }

@@ -5,6 +5,7 @@
 // Prints the median (min, max) ms per training step over 200 steps after 10 warm-ups:
 //   bench=W4 figure=train_step_ms ... device=cpu threads=2
 //   bench=W4 figure=train_step_ms ... device=cuda conv=cudnn
+//   bench=W4 figure=peak_rss_mib ... (W8: the run's peak resident memory, VmHWM)
 // The step's time does not depend on pixel values, so the batches are seeded random images and labels of
 // Fashion-MNIST's shape (a fresh batch each step, made before the clock starts). On CUDA every step ends with
 // loss.item(), which waits for the GPU, exactly as a training loop that logs its loss does; the PyTorch side
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
     if (options.quick) extra += " quick=1";
     extra += " last_loss=" + std::to_string(last_loss);
     bench::print_figure("W4", "train_step_ms", "ms", bench::summarize(step_ms), extra);
+    bench::print_peak_memory("W4", "device=" + options.device + " threads=" + std::to_string(options.threads));  // W8
   } catch (const reel::Error& e) {
     std::fprintf(stderr, "w4: reel::Error: %s\n", e.what());
     return 1;

@@ -1,0 +1,195 @@
+// bench/w6_tree_lstm.cpp — W6 of ../shared/bench-workloads.md (and W8's long run): a binary Tree-LSTM trained on
+// SST one tree at a time by plain recursion.
+//
+// Tai et al. (2015), N-ary Tree-LSTM with N = 2 (nn::BinaryTreeLSTMCell): a leaf's state comes from its word's
+// embedding (dim 300, random init, vocabulary = the training trees' words), an inner node combines its two
+// children; hidden 150; a 5-class linear classifier on every node's h; the loss is the cross-entropy summed over
+// the tree's nodes; Adagrad lr 0.05, one step every 25 trees. No dropout, no weight decay. The trees are taken in
+// file order (cycling when --trees exceeds the 8544 training trees), each with a fresh graph.
+// Figures:
+//   bench=W6 figure=trees_per_second ...   over --trees trees (default 1000) after --warmup trees (default 50)
+//   bench=W8 figure=rss_mib ... trees=K    with --rss-every K: resident memory (VmRSS) after every K timed trees
+//   bench=W8 figure=rss_growth_mib ...     with --rss-every: the last report minus the first (flat = about 0)
+//   bench=W6 figure=peak_rss_mib ...       peak resident memory (VmHWM) of the run
+// The same program serves the 100,000-tree long run: w6_tree_lstm --trees 100000 --rss-every 10000.
+//
+//   w6_tree_lstm [--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]
+//
+// --data DIR: the folder holding sst/train.txt (default: $REEL_DATA, else ../shared/data next to the repository).
+// --quick: 20 trees after 5 warm-up trees: a smoke run for CTest, not a measurement.
+// The LibTorch twin is bench/libtorch/w6_tree_lstm.cpp (the same cell written with LibTorch ops).
+#include <reel/reel.h>
+#include <reel/data/trees.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bench_common.h"
+
+namespace {
+
+namespace nn = reel::nn;
+namespace F = reel::nn::functional;
+using reel::data::Tree;
+
+constexpr const char* kUsage = "[--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]";
+constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
+
+struct W6Options {
+  int64_t trees = 1000;
+  int64_t warmup = 50;
+  int64_t rss_every = 0;  // 0: no resident-memory reports
+  std::string data_root = bench::default_data_root();
+};
+
+W6Options take_w6_options(int& argc, char** argv) {
+  W6Options options;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (const char* trees = bench::take_value(i, argc, argv, "--trees")) {
+      options.trees = std::atoll(trees);
+    } else if (const char* warmup = bench::take_value(i, argc, argv, "--warmup")) {
+      options.warmup = std::atoll(warmup);
+    } else if (const char* every = bench::take_value(i, argc, argv, "--rss-every")) {
+      options.rss_every = std::atoll(every);
+    } else if (const char* root = bench::take_value(i, argc, argv, "--data")) {
+      options.data_root = root;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  if (options.trees < 1 || options.warmup < 0 || options.rss_every < 0) {
+    std::fprintf(stderr, "usage: %s %s (trees >= 1, warmup >= 0, rss-every >= 0)\n", argv[0], kUsage);
+    std::exit(2);
+  }
+  return options;
+}
+
+// A tree with word ids resolved once; nodes in post-order (children before parents, root last).
+struct IndexedTree {
+  struct Node {
+    int64_t word = -1;  // leaves: the word id; inner nodes: -1
+    int left = -1, right = -1;
+  };
+  std::vector<Node> nodes;
+  std::vector<int64_t> labels;  // per node
+  std::vector<int64_t> leaf_words;  // left to right
+};
+
+int add_nodes(const Tree& tree, std::unordered_map<std::string, int64_t>& words, IndexedTree& out) {
+  IndexedTree::Node node;
+  if (tree.is_leaf()) {
+    node.word = words.emplace(tree.word, static_cast<int64_t>(words.size())).first->second;
+    out.leaf_words.push_back(node.word);
+  } else {
+    if (tree.children.size() != 2) throw reel::Error("w6: SST trees are binary; found a node with other children");
+    node.left = add_nodes(tree.children[0], words, out);
+    node.right = add_nodes(tree.children[1], words, out);
+  }
+  out.nodes.push_back(node);
+  out.labels.push_back(tree.label);
+  return static_cast<int>(out.nodes.size()) - 1;
+}
+
+struct TreeLSTMImpl : nn::Module {
+  explicit TreeLSTMImpl(int64_t vocab) {
+    embedding = register_module("embedding", nn::Embedding(vocab, kEmbedding));
+    cell = register_module("cell", nn::BinaryTreeLSTMCell(kEmbedding, kHidden));
+    classifier = register_module("classifier", nn::Linear(kHidden, kClasses));
+  }
+
+  // Class scores of every node, [nodes, 5], in IndexedTree's node order.
+  reel::Tensor forward(const IndexedTree& tree) {
+    const reel::Tensor leaf_vectors = embedding(reel::tensor(tree.leaf_words, reel::kInt64));  // [leaves, 300]
+    std::vector<nn::LSTMState> states(tree.nodes.size());
+    int64_t next_leaf = 0;
+    evaluate(tree, static_cast<int>(tree.nodes.size()) - 1, leaf_vectors, next_leaf, states);
+    std::vector<reel::Tensor> hidden;
+    hidden.reserve(states.size());
+    for (const nn::LSTMState& state : states) hidden.push_back(std::get<0>(state));
+    return classifier(reel::cat(hidden, 0));
+  }
+
+  nn::Embedding embedding{nullptr};
+  nn::BinaryTreeLSTMCell cell{nullptr};
+  nn::Linear classifier{nullptr};
+
+ private:
+  // Plain recursion, children first; leaves are met left to right, matching leaf_vectors' rows.
+  void evaluate(const IndexedTree& tree, int index, const reel::Tensor& leaf_vectors, int64_t& next_leaf,
+                std::vector<nn::LSTMState>& states) {
+    const IndexedTree::Node& node = tree.nodes[static_cast<size_t>(index)];
+    if (node.word >= 0) {
+      states[static_cast<size_t>(index)] = cell(leaf_vectors.narrow(0, next_leaf++, 1));  // x [1, 300]
+      return;
+    }
+    evaluate(tree, node.left, leaf_vectors, next_leaf, states);
+    evaluate(tree, node.right, leaf_vectors, next_leaf, states);
+    states[static_cast<size_t>(index)] = cell(reel::Tensor(), states[static_cast<size_t>(node.left)],
+                                              states[static_cast<size_t>(node.right)]);
+  }
+};
+REEL_MODULE(TreeLSTM);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  W6Options w6 = take_w6_options(argc, argv);
+  const bench::Options options = bench::parse_options(argc, argv, kUsage);
+  if (options.quick) w6.trees = 20, w6.warmup = 5;
+  try {
+    reel::set_num_threads(options.threads);
+    const std::vector<Tree> trees = reel::data::read_trees(w6.data_root + "/sst/train.txt");
+    std::unordered_map<std::string, int64_t> words;
+    std::vector<IndexedTree> train(trees.size());
+    for (size_t i = 0; i < trees.size(); ++i) add_nodes(trees[i], words, train[i]);
+
+    reel::manual_seed(6);
+    TreeLSTM model(static_cast<int64_t>(words.size()));
+    reel::optim::Adagrad optimizer(model->parameters(), reel::optim::AdagradOptions(0.05));
+    const std::string extra = "threads=" + std::to_string(options.threads) + (options.quick ? " quick=1" : "");
+
+    double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1;
+    int64_t trees_since_step = 0;
+    optimizer.zero_grad();
+    for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
+      if (done == w6.warmup) start = bench::now_seconds();
+      const IndexedTree& tree = train[static_cast<size_t>(done) % train.size()];
+      reel::Tensor loss = F::cross_entropy(model->forward(tree), reel::tensor(tree.labels, reel::kInt64), {}, -100,
+                                           nn::Reduction::Sum);
+      loss.backward();
+      loss_sum += loss.item<double>();
+      if (++trees_since_step == kTreesPerStep) {
+        optimizer.step();
+        optimizer.zero_grad();
+        trees_since_step = 0;
+      }
+      const int64_t timed = done + 1 - w6.warmup;
+      if (w6.rss_every > 0 && timed > 0 && timed % w6.rss_every == 0) {
+        last_rss = bench::process_status_mib("VmRSS");
+        if (first_rss < 0) first_rss = last_rss;
+        bench::print_memory_figure("W8", "rss_mib", last_rss, extra + " trees=" + std::to_string(timed));
+      }
+    }
+    const double seconds = bench::now_seconds() - start;
+    if (!std::isfinite(loss_sum)) {
+      std::fprintf(stderr, "w6: the loss is %g\n", loss_sum);
+      return 1;
+    }
+    const std::string counts = " trees=" + std::to_string(w6.trees) + " warmup=" + std::to_string(w6.warmup) +
+                               " vocab=" + std::to_string(words.size());
+    bench::print_figure("W6", "trees_per_second", "trees/s",
+                        bench::summarize({static_cast<double>(w6.trees) / seconds}),
+                        extra + counts + " mean_loss=" + std::to_string(loss_sum / double(w6.warmup + w6.trees)));
+    if (first_rss >= 0) bench::print_memory_figure("W8", "rss_growth_mib", last_rss - first_rss, extra + counts);
+    bench::print_peak_memory("W6", extra);
+  } catch (const reel::Error& e) {
+    std::fprintf(stderr, "w6: reel::Error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
