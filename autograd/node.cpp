@@ -87,7 +87,10 @@ void Node::clear() {
 void retain_node(Node* node) { node->refcount.fetch_add(1, std::memory_order_relaxed); }
 
 void release_node(Node* node) {
-  if (node->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // A count of 1 means the caller holds the only reference (see IntrusivePtr::release): no atomic RMW needed.
+  if (node->refcount.load(std::memory_order_acquire) != 1 &&
+      node->refcount.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    return;
   ReleaseQueue& queue = t_release;
   queue.pending.push_back(node);
   if (queue.draining) return;  // an outer call is already deleting: it will pick this one up

@@ -92,7 +92,7 @@ void binary_loop(const TensorIter& iter, F f) {
 template <typename F, ResultRule Rule>
 void unary_kernel(const KernelArgs& args) {
   const TensorIter& iter = *args.iter;
-  const char* name = op_name(args.op).data();
+  const std::string_view name = op_name(args.op);
   if constexpr (Rule == ResultRule::Float) {
     dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, T>(iter, F{}); });
   } else if constexpr (Rule == ResultRule::Bool) {
@@ -108,7 +108,7 @@ void unary_kernel(const KernelArgs& args) {
 template <typename F, ResultRule Rule>
 void binary_kernel(const KernelArgs& args) {
   const TensorIter& iter = *args.iter;
-  const char* name = op_name(args.op).data();
+  const std::string_view name = op_name(args.op);
   dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
     if constexpr (Rule == ResultRule::Bool) {
       binary_loop<T, bool>(iter, F{});

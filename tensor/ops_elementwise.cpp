@@ -57,7 +57,13 @@ bool rejects_bool(OpId op) {
   }
 }
 
-Tensor cast_to(const Tensor& t, ScalarType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
+// `t` itself when it already has `dtype` (no handle copy: two atomic refcount updates saved per operand on the
+// hot path), else a cast copy kept in `storage`.
+const Tensor& cast_operand(const Tensor& t, ScalarType dtype, Tensor& storage) {
+  if (t.dtype() == dtype) return t;
+  storage = t.to(dtype);
+  return storage;
+}
 
 void run_elementwise(OpId op, const Tensor* const* operands, int count) {
   TensorIter iter(operands, count);
@@ -127,7 +133,8 @@ Tensor unary_op(OpId op, const Tensor& x) {
   REEL_CHECK(!(x.dtype() == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shape {})", name,
              shape_str(x.sizes()));
   const ScalarType compute = compute_dtype(rule, x.dtype());
-  Tensor input = cast_to(x, compute);
+  Tensor cast;
+  const Tensor& input = cast_operand(x, compute, cast);
   Tensor out = Tensor::make(x.sizes(), rule == ResultRule::Bool ? kBool : compute, x.device());
   const Tensor* operands[] = {&out, &input};
   run_elementwise(op, operands, 2);
@@ -146,10 +153,13 @@ Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
   REEL_CHECK(!(promoted == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shapes {} and {})", name,
              shape_str(a.sizes()), shape_str(b.sizes()));
   const ScalarType compute = compute_dtype(rule, promoted);
-  DimVector shape = a.sizes() == b.sizes() ? DimVector(a.sizes()) : broadcast_shapes(a.sizes(), b.sizes(), name);
-  Tensor lhs = cast_to(a, compute);
-  Tensor rhs = cast_to(b, compute);
-  Tensor out = Tensor::make(shape, rule == ResultRule::Bool ? kBool : compute, a.device());
+  const bool same_shape = a.sizes() == b.sizes();
+  const DimVector broadcast = same_shape ? DimVector() : broadcast_shapes(a.sizes(), b.sizes(), name);
+  Tensor lhs_cast, rhs_cast;
+  const Tensor& lhs = cast_operand(a, compute, lhs_cast);
+  const Tensor& rhs = cast_operand(b, compute, rhs_cast);
+  Tensor out = Tensor::make(same_shape ? a.sizes() : IntList(broadcast), rule == ResultRule::Bool ? kBool : compute,
+                            a.device());
   const Tensor* operands[] = {&out, &lhs, &rhs};
   run_elementwise(op, operands, 3);
   detail::record(op, {&a, &b}, {&out});
@@ -198,7 +208,8 @@ bool try_binary_in_place(OpId op, Tensor& self, const Tensor& other) {
   const ScalarType promoted = result_type(self, other);
   if ((promoted == kBool && rejects_bool(op)) || compute_dtype(rule, promoted) != self.dtype()) return false;
   if (!broadcasts_to(other.sizes(), self.sizes())) return false;
-  Tensor rhs = cast_to(other, self.dtype());
+  Tensor rhs_cast;
+  const Tensor& rhs = cast_operand(other, self.dtype(), rhs_cast);
   self.bump_version();
   const Tensor* operands[] = {&self, &self, &rhs};
   run_elementwise(op, operands, 3);
@@ -273,8 +284,9 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
              dtype_name(condition.dtype()), shape_str(condition.sizes()));
   const ScalarType dtype = result_type(a, b);
   DimVector shape = broadcast_shapes(broadcast_shapes(condition.sizes(), a.sizes(), "where"), b.sizes(), "where");
-  Tensor lhs = cast_to(a, dtype);
-  Tensor rhs = cast_to(b, dtype);
+  Tensor lhs_cast, rhs_cast;
+  const Tensor& lhs = cast_operand(a, dtype, lhs_cast);
+  const Tensor& rhs = cast_operand(b, dtype, rhs_cast);
   Tensor out = Tensor::make(shape, dtype, a.device());
   const Tensor* operands[] = {&out, &condition, &lhs, &rhs};
   run_elementwise(OpId::where, operands, 4);
@@ -301,7 +313,8 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   if (min) promotion.add(*min);
   if (max) promotion.add(*max);
   const ScalarType dtype = promotion.result();
-  Tensor input = cast_to(x, dtype);
+  Tensor cast;
+  const Tensor& input = cast_operand(x, dtype, cast);
   Tensor out = Tensor::make(x.sizes(), dtype, x.device());
   OpAttrs attrs;
   attrs.flag = min.has_value();

@@ -137,7 +137,7 @@ class DimVector {
     other.size_ = 0;
   }
 
-  int64_t inline_[kInline] = {};
+  int64_t inline_[kInline];  // only [0, size_) is ever read: left uninitialised (zeroing it cost W1 ~5 ns per tensor)
   int64_t* data_ = inline_;
   size_t size_ = 0;
   size_t capacity_ = kInline;

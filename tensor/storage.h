@@ -69,8 +69,13 @@ class IntrusivePtr {
   void retain() {
     if (ptr_) ptr_->refcount.fetch_add(1, std::memory_order_relaxed);
   }
+  // A count of 1 read here means this handle is the only reference: nobody else can add one (that needs a
+  // reference to copy from), so the object dies without an atomic read-modify-write. The acquire load pairs
+  // with the release half of other handles' earlier decrements, as the fetch_sub would.
   void release() {
-    if (ptr_ && ptr_->refcount.fetch_sub(1, std::memory_order_acq_rel) == 1) delete ptr_;
+    if (ptr_ && (ptr_->refcount.load(std::memory_order_acquire) == 1 ||
+                 ptr_->refcount.fetch_sub(1, std::memory_order_acq_rel) == 1))
+      delete ptr_;
     ptr_ = nullptr;
   }
   T* ptr_ = nullptr;

@@ -126,8 +126,9 @@ IntrusivePtr<TensorImpl> make_dense_impl(IntList sizes, ScalarType dtype, Device
   // One pass computes the strides, the element count and the overflow/negative-size checks.
   const int64_t element = reel::element_size(dtype);
   auto* impl = new TensorImpl();
-  IntrusivePtr<TensorImpl> handle(impl);
-  impl->sizes = DimVector(sizes);
+  impl->refcount.store(1, std::memory_order_relaxed);  // counted here, adopted below: no atomic increment
+  IntrusivePtr<TensorImpl> handle = IntrusivePtr<TensorImpl>::adopt(impl);
+  impl->sizes.assign(sizes.begin(), sizes.end());
   impl->strides.resize(sizes.size());
   int64_t numel = 1;
   bool ok = true;
@@ -163,7 +164,9 @@ IntrusivePtr<TensorImpl> make_dense_impl(IntList sizes, ScalarType dtype, Device
 Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device, const char* op) {
   size_t nbytes = 0;
   IntrusivePtr<TensorImpl> impl = make_dense_impl(sizes, dtype, device, op, &nbytes);
-  impl->storage = Storage(new StorageImpl(nbytes, device));
+  auto* storage = new StorageImpl(nbytes, device);
+  storage->refcount.store(1, std::memory_order_relaxed);
+  impl->storage = Storage::adopt(storage);
   return Tensor(std::move(impl));
 }
 
@@ -196,7 +199,8 @@ bool Tensor::is_pinned() const {
 
 Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset) {
   auto* impl = new TensorImpl();
-  IntrusivePtr<TensorImpl> handle(impl);
+  impl->refcount.store(1, std::memory_order_relaxed);
+  IntrusivePtr<TensorImpl> handle = IntrusivePtr<TensorImpl>::adopt(impl);
   impl->dtype = base.dtype();
   impl->device = base.device();
   impl->numel = checked_numel(sizes, "view");
