@@ -172,7 +172,15 @@ int main(int argc, char** argv) {
       if (w6.rss_every > 0 && timed > 0 && timed % w6.rss_every == 0) {
         last_rss = bench::process_status_mib("VmRSS");
         if (first_rss < 0) first_rss = last_rss;
-        bench::print_memory_figure("W8", "rss_mib", last_rss, extra + " trees=" + std::to_string(timed));
+        // reel's CPU allocator beside the process figure: live tensor bytes, bytes cached for reuse, and blocks
+        // taken from the system, so growth in RSS can be told apart from growth in what reel holds.
+        const reel::cpu::MemoryStats pool = reel::cpu::memory_stats();
+        bench::print_memory_figure(
+            "W8", "rss_mib", last_rss,
+            extra + " trees=" + std::to_string(timed) +
+                " reel_allocated_mib=" + std::to_string(pool.allocated_bytes / 1048576.0) +
+                " reel_cached_mib=" + std::to_string(pool.cached_bytes / 1048576.0) +
+                " reel_system_blocks=" + std::to_string(pool.system_allocations));
       }
     }
     const double seconds = bench::now_seconds() - start;
