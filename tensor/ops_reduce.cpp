@@ -30,14 +30,14 @@ ReducePlan plan_reduction(const char* op, const Tensor& x, IntList dims, bool ke
   x.check_defined(op);
   const int64_t ndim = x.dim();
   const size_t slots = static_cast<size_t>(ndim > 0 ? ndim : 1);
-  std::vector<bool> reduced(slots, dims.empty());
-  std::vector<bool> seen(slots, false);
+  DimVector reduced(slots, dims.empty() ? 1 : 0);  // flags per dim (DimVector: no heap for the usual ranks)
+  DimVector seen(slots, 0);
   for (int64_t d : dims) {
     const int64_t wrapped = wrap_dim(d, x.sizes(), op);
     REEL_CHECK(!seen[wrapped], "{}: dim {} appears multiple times in the list of dims {} (input shape {})", op,
                wrapped, shape_str(dims), shape_str(x.sizes()));
-    seen[wrapped] = true;
-    reduced[wrapped] = true;
+    seen[wrapped] = 1;
+    reduced[wrapped] = 1;
   }
   ReducePlan plan;
   plan.keepdim = keepdim;

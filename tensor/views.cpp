@@ -25,7 +25,6 @@ namespace {
 
 // Replaces a single -1 in `shape` by the size that makes the element count equal `numel`.
 DimVector infer_size(IntList shape, int64_t numel, const char* op, IntList input_sizes) {
-  const std::string input_shape = " (input shape " + shape_str(input_sizes) + ")";
   DimVector result(shape);
   std::optional<size_t> infer_at;
   int64_t known = 1;
@@ -42,12 +41,12 @@ DimVector infer_size(IntList shape, int64_t numel, const char* op, IntList input
   if (infer_at) {
     REEL_CHECK(known != 0, "{}: cannot infer the -1 in shape {} for an input of {} elements (the other sizes "
                "multiply to 0)", op, shape_str(shape), numel);
-    REEL_CHECK(numel % known == 0, "{}: shape {} is invalid for an input of {} elements{}", op, shape_str(shape),
-               numel, input_shape);
+    REEL_CHECK(numel % known == 0, "{}: shape {} is invalid for an input of {} elements (input shape {})", op,
+               shape_str(shape), numel, shape_str(input_sizes));
     result[*infer_at] = numel / known;
   } else {
-    REEL_CHECK(known == numel, "{}: shape {} is invalid for an input of {} elements{}", op, shape_str(shape), numel,
-               input_shape);
+    REEL_CHECK(known == numel, "{}: shape {} is invalid for an input of {} elements (input shape {})", op,
+               shape_str(shape), numel, shape_str(input_sizes));
   }
   return result;
 }
@@ -207,7 +206,7 @@ Tensor Tensor::permute(IntList dims) const {
   DimVector shape(dims.size());
   DimVector stride(dims.size());
   DimVector wrapped(dims.size());
-  std::vector<bool> seen(dims.size(), false);
+  DimVector seen(dims.size(), 0);
   for (size_t i = 0; i < dims.size(); ++i) {
     const int64_t d = wrap_dim(dims[i], sizes(), "permute");
     REEL_CHECK(!seen[d], "permute: dims {} repeat dim {} (must be a permutation of 0..{})", shape_str(dims), d,
