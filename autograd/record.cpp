@@ -32,7 +32,7 @@ Node* create_node(const char* name, BackwardFn backward, const Tensor* const* in
     const Tensor& input = *inputs[i];
     if (!input.defined()) continue;
     InputMeta& meta = node->input_meta[i];
-    meta.sizes = DimVector(input.sizes());
+    meta.sizes.assign(input.sizes().begin(), input.sizes().end());
     meta.dtype = input.dtype();
     meta.device = input.device();
     if (!input.requires_grad()) continue;
@@ -52,10 +52,14 @@ Node* create_node(const char* name, BackwardFn backward, const Tensor* const* in
     for (int j = 0; j < num_outputs; ++j)
       node->output_meta.push_back({DimVector(outputs[j]->sizes()), outputs[j]->dtype(), outputs[j]->device()});
   }
+  // The node is new and not yet visible to any other thread: its count (one per output that will hold it) is
+  // set with a plain store instead of an atomic increment per output.
+  int32_t holders = 0;
+  for (int j = 0; j < num_outputs; ++j) holders += reel::is_floating_point(outputs[j]->impl()->dtype) ? 1 : 0;
+  node->refcount.store(holders, std::memory_order_relaxed);
   for (int j = 0; j < num_outputs; ++j) {
     TensorImpl* out = outputs[j]->impl();
     if (!reel::is_floating_point(out->dtype)) continue;
-    retain_node(node);
     if (out->grad_fn != nullptr) release_node(out->grad_fn);
     out->grad_fn = node;
     out->output_nr = static_cast<uint32_t>(j);

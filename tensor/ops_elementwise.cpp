@@ -264,11 +264,22 @@ Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
 }
 Tensor Tensor::add(const Tensor& other, Scalar alpha) const { return reel::add(*this, other, alpha); }
 Tensor Tensor::sub(const Tensor& other, Scalar alpha) const { return reel::sub(*this, other, alpha); }
+// self += alpha * other: the same two kernels as add(self, other, alpha), the second straight into self when
+// nothing is recorded (an optimizer step: no temporary the size of the parameter, no copy back).
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
-  if (alpha.to_double() == 1.0 && !alpha.is_bool() && try_binary_in_place(OpId::add, *this, other)) return *this;
+  if (alpha.to_double() == 1.0 && !alpha.is_bool()) {
+    if (try_binary_in_place(OpId::add, *this, other)) return *this;
+  } else if (!detail::needs_recording({this, &other}) && defined() && other.defined()) {
+    if (try_binary_in_place(OpId::add, *this, reel::mul(other, alpha))) return *this;
+  }
   return in_place("add", *this, {&other}, [&](const Tensor& self) { return reel::add(self, other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
+  if (alpha.to_double() == 1.0 && !alpha.is_bool()) {
+    if (try_binary_in_place(OpId::sub, *this, other)) return *this;
+  } else if (!detail::needs_recording({this, &other}) && defined() && other.defined()) {
+    if (try_binary_in_place(OpId::sub, *this, reel::mul(other, alpha))) return *this;
+  }
   return in_place("sub", *this, {&other}, [&](const Tensor& self) { return reel::sub(self, other, alpha); });
 }
 
