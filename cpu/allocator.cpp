@@ -63,6 +63,7 @@ SharedPool& shared_pool() {
   return *pool;
 }
 
+// Null when the OS refuses the block even after the cache was emptied.
 void* system_allocate(size_t rounded) {
   // aligned_alloc wants a size that is a multiple of the alignment; the small classes (80, 96, ...) are not.
   const size_t padded = (rounded + kAlignment - 1) & ~(kAlignment - 1);
@@ -71,10 +72,7 @@ void* system_allocate(size_t rounded) {
     empty_cache();
     p = std::aligned_alloc(kAlignment, padded);
   }
-  if (p == nullptr) {
-    throw OutOfMemoryError(fmt::format("CPU allocator: out of memory allocating {} bytes ({} bytes allocated, {} cached)",
-                                       rounded, g_stats.allocated.load(), g_stats.cached()));
-  }
+  if (p == nullptr) return nullptr;
   g_stats.system.fetch_add(1, std::memory_order_relaxed);
   g_stats.reserved.fetch_add(static_cast<int64_t>(rounded), std::memory_order_relaxed);
   return p;
@@ -137,12 +135,15 @@ class CachingCpuAllocator final : public Allocator {
         return p;
       }
     }
-    try {
-      return system_allocate(rounded);
-    } catch (...) {
+    void* p = system_allocate(rounded);
+    if (p == nullptr) {
+      // Uncount the failed request first, so the statistics in the message are those of the live blocks.
       g_stats.allocated.fetch_sub(static_cast<int64_t>(rounded), std::memory_order_relaxed);
-      throw;
+      throw OutOfMemoryError(fmt::format(
+          "CPU allocator: out of memory allocating {} bytes ({} bytes allocated, {} cached)", rounded,
+          g_stats.allocated.load(std::memory_order_relaxed), g_stats.cached()));
     }
+    return p;
   }
 
   void deallocate(void* p, size_t nbytes) override {

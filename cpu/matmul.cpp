@@ -13,6 +13,7 @@
 // Threads: oneDNN runs on reel's OpenMP runtime; before each sgemm the calling thread's OpenMP thread count
 // is set to reel's (OpenMP keeps it per thread), or to 1 inside a parallel region (batched small GEMMs).
 // The float32 and float64 GEMMs are also exported on raw buffers (cpu/gemm.h) for the convolution kernels.
+#include <cpuid.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
@@ -195,11 +196,18 @@ void micro_kernel_8x16_avx512(int64_t depth, const double* a_panel, const double
   micro_kernel_body<8, 16, 64>(depth, a_panel, b_panel, tile);
 }
 
+// F16C and MOVBE from CPUID leaf 1 (ECX): clang before 16 does not accept these two names in
+// __builtin_cpu_supports, and the ThreadSanitizer build (scripts/tsan.sh) compiles with clang-14.
+bool cpu_has_f16c_and_movbe() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return (ecx & bit_F16C) != 0 && (ecx & bit_MOVBE) != 0;
+}
+
 // Every feature the x86-64-v3 / -v4 levels assume (the compiler may use any of them in those kernels).
 bool cpu_is_x86_64_v3() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") &&
-                          __builtin_cpu_supports("movbe");
+                          __builtin_cpu_supports("bmi2") && cpu_has_f16c_and_movbe();
   return has;
 }
 bool cpu_is_x86_64_v4() {

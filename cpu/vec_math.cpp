@@ -32,7 +32,9 @@ __attribute__((always_inline)) inline float exp_one(float x) {
   const float kLog2e = 1.44269504088896341f;
   const float kLn2Hi = 0.693359375f;
   const float kLn2Lo = -2.12194440e-4f;
-  const float clamped = x < -87.33654f ? -87.33654f : (x > 88.72283f ? 88.72283f : x);
+  // NaN compares false and becomes the lower bound, so the int conversion below never sees a NaN (undefined
+  // behaviour, reported by clang's UBSan); the NaN itself is returned at the end.
+  const float clamped = x > 88.72283f ? 88.72283f : (x >= -87.33654f ? x : -87.33654f);
   // Round to nearest by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22; vectorises everywhere).
   const float kRoundMagic = 12582912.0f;
   const float n = (clamped * kLog2e + kRoundMagic) - kRoundMagic;

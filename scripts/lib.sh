@@ -14,6 +14,9 @@ REEL_BUILD_DIR="${REEL_BUILD_DIR:-$REEL_ROOT/build}"
 # ocl-icd-opencl-dev: Debian's oneDNN is built with its OpenCL GPU runtime, so its CMake package runs
 # find_package(OpenCL REQUIRED); libdnnl-dev only recommends it, and we install without recommends.
 REEL_PACKAGES=(build-essential cmake ninja-build ccache libfmt-dev catch2 libdnnl-dev ocl-icd-opencl-dev)
+# A caller's extra packages, space-separated (e.g. .ci/run's clang sanitizer build: clang-14 libclang-rt-14-dev).
+read -r -a reel_extra_packages <<<"${REEL_EXTRA_PACKAGES:-}"
+REEL_PACKAGES+=("${reel_extra_packages[@]}")
 
 reel_log() {
   printf '==> %s\n' "$*"

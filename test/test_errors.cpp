@@ -4,9 +4,18 @@
 // One test case per class of misuse: broadcast mismatch, matmul inner sizes, dims out of range (negative dims
 // wrap, too-negative ones throw), indices out of range, views over incompatible strides, reshapes to another
 // element count, negative sizes, size overflow, unsupported dtypes, in-place results that do not fit, tensors
-// on different devices (without a GPU: creating a CUDA tensor throws), and undefined tensors.
-#include <catch2/catch.hpp>
+// on different devices (without a GPU: creating a CUDA tensor throws), and undefined tensors. Then a CPU
+// allocation larger than the address space (reel::OutOfMemoryError), and the table of docs/errors.md: each
+// message quoted there is produced here and compared in full, and must appear in the document verbatim.
+#include <reel/reel.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -168,6 +177,214 @@ TEST_CASE("errors: undefined tensors", "[errors]") {
   check_error([&] { undefined.item(); }, {"item", "undefined"});
   check_error([&] { undefined.to_vector<float>(); }, {"to_vector", "undefined"});
   check_error([&] { reel::cat({ones({2}), undefined}); }, {"cat", "undefined"});
+}
+
+// ThreadSanitizer and AddressSanitizer replace malloc: by default they abort on an allocation this large
+// instead of returning null, so the test only runs in builds without them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REEL_TEST_SANITIZED_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REEL_TEST_SANITIZED_MALLOC 1
+#endif
+#endif
+
+TEST_CASE("errors: a CPU allocation larger than the address space throws OutOfMemoryError", "[errors]") {
+#ifdef REEL_TEST_SANITIZED_MALLOC
+  WARN("sanitizer build: its malloc aborts instead of failing, so the CPU out-of-memory test is skipped");
+#else
+  const Tensor kept = ones({1000});  // a live block, so the statistics are not all zero
+  const cpu::MemoryStats before = cpu::memory_stats();
+  const int64_t too_many = int64_t{1} << 48;  // 256 TiB: more than x86-64's 128 TiB of user address space
+  std::string message;
+  try {
+    reel::empty({too_many}, kUInt8);
+  } catch (const OutOfMemoryError& e) {
+    message = e.what();
+  }
+  INFO("message: " << message);
+  REQUIRE_FALSE(message.empty());
+  // The statistics are those of the live blocks, without the failed request: no negative cached bytes.
+  std::smatch parts;
+  const std::regex format(
+      R"(CPU allocator: out of memory allocating 281474976710656 bytes \(([0-9]+) bytes allocated, ([0-9]+) cached\))");
+  REQUIRE(std::regex_match(message, parts, format));
+  CHECK(std::stoll(parts[1].str()) == before.allocated_bytes);
+  CHECK(cpu::memory_stats().allocated_bytes == before.allocated_bytes);
+  // The allocator still works afterwards.
+  const Tensor after = full({1000}, 2.5);
+  CHECK(after.sum().item<double>() == 2500.0);
+  CHECK(kept.sum().item<double>() == 1000.0);
+#endif
+}
+
+namespace {
+
+// One row of docs/errors.md: the call, and the message quoted there (after `normalise`).
+struct QuotedError {
+  std::string row;
+  std::function<void()> call;
+  std::string message;
+  bool out_of_memory = false;
+};
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+TEST_CASE("errors: the messages quoted in docs/errors.md are the messages reel gives", "[errors]") {
+  const std::string doc = read_text_file(std::string(REEL_SOURCE_DIR) + "/docs/errors.md");
+  const std::filesystem::path scratch =
+      std::filesystem::temp_directory_path() / ("reel_errors_md_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(scratch);
+  const std::string dir = scratch.string() + "/";
+  const std::string fixtures = std::string(REEL_SOURCE_DIR) + "/test/fixtures/data/";
+  {
+    std::ofstream(dir + "short.safetensors", std::ios::binary) << "abc";
+  }
+  // Paths in messages are shown relative to the scratch or fixture folder; temporary-file names carry the
+  // process id and a counter, shown as <pid>.<n>.
+  auto normalise = [&](std::string message) {
+    for (const std::string& prefix : {dir, fixtures}) {
+      for (size_t at = message.find(prefix); at != std::string::npos; at = message.find(prefix))
+        message.erase(at, prefix.size());
+    }
+    return std::regex_replace(message, std::regex(R"(\.tmp\.[0-9]+\.[0-9]+)"), ".tmp.<pid>.<n>");
+  };
+  const Tensor x = from_blob_copy<double>(std::vector<double>{1, 2, 3, 4, 5, 6}.data(), {2, 3});
+  const std::vector<QuotedError> rows = {
+      {"broadcast", [] { reel::add(ones({2, 3}), ones({4})); },
+       "add: shapes [2, 3] and [4] cannot be broadcast (size 3 vs 4 at dim 1 of the result)"},
+      {"matmul", [] { reel::mm(ones({2, 3}), ones({4, 5})); },
+       "mm: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"},
+      {"reshape", [&] { x.reshape({4}); },
+       "reshape: shape [4] is invalid for an input of 6 elements (input shape [2, 3])"},
+      {"view", [&] { x.t().view({6}); },
+       "view: size [6] is not compatible with the input's size [3, 2] and stride [1, 3] (at least one dim spans two "
+       "non-contiguous subspaces); use .reshape(...) instead"},
+      {"negative size", [] { reel::zeros({-3}); }, "zeros: negative size -3 in shape [-3]"},
+      {"overflow", [] { reel::empty({int64_t{1} << 40, int64_t{1} << 40}); },
+       "empty: shape [1099511627776, 1099511627776] has more elements than int64 can count"},
+      {"dtype", [] { reel::sub(ones({2, 3}, kBool), ones({2, 3}, kBool)); },
+       "sub: dtype bool is not supported (shapes [2, 3] and [2, 3])"},
+      {"dtype floating", [] { reel::mean(ones({2, 3}, kInt64)); },
+       "mean: could not infer the output dtype: the input must be floating point, got int64 (shape [2, 3]); convert "
+       "it first, e.g. x.to(reel::kFloat32)"},
+      {"dtype in-place", [] { Tensor t = ones({2, 3}, kInt64); t.div_(ones({2, 3}, kInt64)); },
+       "div_: result dtype float32 cannot be cast to the in-place tensor's dtype int64"},
+      {"dim", [&] { reel::sum(x, {2}); },
+       "sum: dim 2 out of range for a tensor of shape [2, 3] (2 dims, expected a dim in [-2, 1])"},
+      {"index", [&] { x.select(0, 2); }, "select: index 2 out of range for dim 0 of size 2 (shape [2, 3])"},
+      {"index tensor", [&] { reel::index_select(x, 0, reel::tensor({0, 5}, kInt64)); },
+       "index_select: index 5 is out of bounds for dim 0 with size 2 (valid range [0, 2)) of the input of shape "
+       "[2, 3]"},
+      {"undefined", [] { reel::exp(Tensor()); }, "exp: called on an undefined tensor"},
+      {"in-place leaf",
+       [] {
+         Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
+         w.add_(1.0);
+       },
+       "add_: a leaf tensor that requires grad (shape [2]) is being used in an in-place operation; wrap it in "
+       "NoGradGuard or use the out-of-place add"},
+      {"in-place saved",
+       [] {
+         Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
+         Tensor y = w.exp();  // exp saves its output for backward
+         y.mul_(2.0);
+         y.sum().backward();
+       },
+       "ExpBackward: one of the tensors needed for gradient computation has been modified by an in-place operation: "
+       "saved output 1 of shape [2] is at version 1; expected version 0"},
+      {"backward twice",
+       [] {
+         Tensor w = reel::tensor({1.5}, kFloat64).requires_grad_();
+         Tensor loss = (w.exp() * w).sum();
+         loss.backward();
+         loss.backward();
+       },
+       "MulBackward: trying to backward through the graph a second time (or to use saved tensors after they were "
+       "freed). Pass retain_graph=true to the first backward() if you need to backward twice."},
+      {"backward non-scalar",
+       [] {
+         Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
+         (w * 2).backward();
+       },
+       "backward: grad can be implicitly created only for one-element outputs, but the output has shape [2]; pass a "
+       "gradient of that shape"},
+      {"backward without grad", [] { reel::tensor({1.0, 2.0}).sum().backward(); },
+       "backward: element 0 of tensors does not require grad and does not have a grad_fn (shape [])"},
+      {"grad unused",
+       [] {
+         Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
+         Tensor unused = reel::tensor({5.0}, kFloat64).requires_grad_();
+         autograd::grad({(w * 2).sum()}, {w, unused});
+       },
+       "autograd::grad: input 1 (shape [1]) was not used in the graph; pass allow_unused=true if that is intended"},
+      {"missing file", [&] { serialize::load_safetensors(dir + "model.safetensors"); },
+       "load_safetensors: 'model.safetensors': cannot open the file: No such file or directory"},
+      {"missing directory",
+       [&] { serialize::save_safetensors(dir + "no_such_dir/model.safetensors", {{"w", ones({3})}}); },
+       "save_safetensors: 'no_such_dir/model.safetensors': cannot create the temporary file "
+       "'no_such_dir/model.safetensors.tmp.<pid>.<n>': No such file or directory"},
+      {"truncated file", [&] { serialize::load_safetensors(dir + "short.safetensors"); },
+       "load_safetensors: 'short.safetensors': the file is 3 bytes, too short for the 8-byte header length "
+       "(truncated?)"},
+      {"unsupported dtype in a file", [&] { serialize::save_npy(dir + "b.npy", ones({2}, kBFloat16)); },
+       "save_npy: 'b.npy': the tensor is bfloat16, which NumPy's format cannot store; convert it first, e.g. "
+       ".to(reel::kFloat32)"},
+      {"state dict",
+       [] {
+         nn::Linear fc(3, 2);
+         fc->load_state_dict({{"weight", zeros({2, 4})}});
+       },
+       "load_state_dict: error(s) loading the state dict for Linear: size mismatch for weight: checkpoint shape "
+       "[2, 4] vs model shape [2, 3]. Missing keys: bias."},
+      {"data set missing", [] { data::FashionMNIST("no_such_dir"); },
+       "FashionMNIST: no 'train-images-idx3-ubyte' or 'train-images-idx3-ubyte.gz' in 'no_such_dir': install it "
+       "with `apt-get install dataset-fashion-mnist` or pass --data"},
+      {"IDX", [&] { data::read_idx(fixtures + "idx_bad_magic.idx"); },
+       "read_idx: 'idx_bad_magic.idx': bad IDX magic number 01 02 08 03: it must start with 00 00"},
+      {"trees", [] { data::parse_tree("(2 a) (2 b)", 5, "t.txt", 4); },
+       "read_trees: 't.txt': line 4, column 7: text after the end of the tree (unbalanced brackets?)"},
+      {"text", [&] { data::read_char_text(fixtures + "chars_bad_utf8.txt"); },
+       "CharVocabulary: 'chars_bad_utf8.txt': line 2, column 3: invalid UTF-8 byte 0xff"},
+  };
+  for (const QuotedError& row : rows) {
+    INFO("row: " << row.row);
+    std::string message;
+    try {
+      row.call();
+    } catch (const Error& e) {
+      message = normalise(e.what());
+    }
+    CHECK(message == row.message);
+    CHECK(doc.find(row.message) != std::string::npos);  // quoted in docs/errors.md, character for character
+  }
+  // Without a CUDA device, creating a CUDA tensor names the reason (two wordings, by build).
+  if (!cuda::is_available()) {
+#ifdef REEL_WITH_CUDA
+    const std::string reason = "no CUDA device is available on this machine";
+#else
+    const std::string reason =
+        "this build of reel has no CUDA backend (configure with -DREEL_CUDA=ON where nvcc exists)";
+#endif
+    const std::string expected = "empty: cannot create a tensor of shape [2, 3] on cuda:0: " + reason;
+    std::string message;
+    try {
+      reel::empty({2, 3}, Device(kCUDA));
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    CHECK(message == expected);
+    CHECK(doc.find(expected) != std::string::npos);
+  }
+  std::filesystem::remove_all(scratch);
 }
 
 }  // namespace reel::test
