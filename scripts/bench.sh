@@ -14,9 +14,10 @@
 # (default: half the cores), at most --max-wait seconds (default 60), and records the load it ran under.
 # Threads: both sides get --threads N; LibTorch also OMP_NUM_THREADS=N, OPENBLAS_NUM_THREADS=N and
 # OMP_WAIT_POLICY=PASSIVE (its OpenMP workers sleep instead of spinning between ops), and the program calls
-# torch::set_num_threads(N). reel gets the same OMP_NUM_THREADS and OMP_WAIT_POLICY=PASSIVE (and calls
-# reel::set_num_threads(N)): both libraries run on OpenMP, and on a busy machine spinning workers make either
-# one's 2-thread figures meaningless (a W3 epoch went from 2.2 s to 64 s), so both sides get the same policy.
+# torch::set_num_threads(N). reel runs with the environment as it is and calls reel::set_num_threads(N): its
+# OpenMP workers keep libgomp's default short spin, which its small parallel ops need (with PASSIVE a 64 x 64
+# GEMM on 2 threads fell from 220 to 11 GFLOP/s); on a busy machine that spin makes its 2-thread figures
+# meaningless (a W3 epoch went from 2.2 s to 64 s at load 9), hence the wait for a quiet machine.
 # GEMM under LibTorch: Debian's libtorch calls the reference BLAS; --torch-blas dnnl (default) preloads
 # bench/libtorch/dnnl_blas.cpp so LibTorch's sgemm_ is oneDNN's, the GEMM reel uses; --torch-blas system keeps
 # the stock BLAS.
@@ -117,8 +118,7 @@ run_side() {
   echo "--- $workload $side threads=$threads repeat=$repeat load=$load" >&2
   if [[ $side == reel ]]; then
     # shellcheck disable=SC2086
-    env OMP_NUM_THREADS="$threads" OMP_WAIT_POLICY=PASSIVE \
-      "$BUILD/bench/$program" $args --threads "$threads" | sed "s|^|$prefix |"
+    "$BUILD/bench/$program" $args --threads "$threads" | sed "s|^|$prefix |"
   else
     local preload=""
     [[ $TORCH_BLAS == dnnl ]] && preload="$SHIM"
