@@ -212,7 +212,7 @@ class GraphTask final : public DeferredGradients {
         grad.device() != input.device)
       return false;
     NoGradGuard no_grad;
-    Tensor& target = edge.node != nullptr ? owned_buffer(edge, input) : owned_leaf_slot(edge.leaf, input);
+    Tensor& target = edge.node != nullptr ? owned_buffer(edge, input) : owned_slot_grad(leaf_slot(edge.leaf), input);
     Tensor view = view_of(target);
     if (!(view.sizes() == grad.sizes())) return false;  // not the shape the formula promised: take the usual path
     view.add_(grad);
@@ -234,8 +234,7 @@ class GraphTask final : public DeferredGradients {
   }
 
   // The same for a leaf's slot in this pass.
-  Tensor& owned_leaf_slot(TensorImpl* leaf, const InputMeta& input) {
-    LeafSlot& slot = leaf_slot(leaf);
+  Tensor& owned_slot_grad(LeafSlot& slot, const InputMeta& input) {
     if (!slot.grad.defined()) {
       slot.grad = zeros(input.sizes, TensorOptions(input.dtype).device(input.device));
     } else if (!slot.owned) {
@@ -267,15 +266,7 @@ class GraphTask final : public DeferredGradients {
   void materialize(LeafSlot& slot) {
     if (!slot.deferred || slot.deferred->empty()) return;
     NoGradGuard no_grad;
-    if (!slot.grad.defined()) {
-      const InputMeta& meta = slot.deferred->meta;
-      slot.grad = zeros(meta.sizes, TensorOptions(meta.dtype).device(meta.device));
-      slot.owned = true;
-    } else if (!slot.owned) {
-      slot.grad = slot.grad.clone();
-      slot.owned = true;
-    }
-    add_deferred_into(slot.grad, *slot.deferred);
+    add_deferred_into(owned_slot_grad(slot, slot.deferred->meta), *slot.deferred);
   }
 
   void add_leaf_grad(TensorImpl* leaf, Tensor g) {
