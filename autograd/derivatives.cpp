@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "tensor/conv_params.h"
+#include "tensor/rnn_params.h"
 #include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 
@@ -617,6 +618,30 @@ void native_batch_norm_backward_formula(Ctx& c) {
   c.grad_inputs[0] = dx;
 }
 
+// ---- recurrent networks -----------------------------------------------------------------------------------------
+// (y, h_n[, c_n], reserve) = fused_rnn(x, h_0, c_0, W): (dx, dh_0, dc_0, dW) = fused_rnn_backward(...) from the
+// reserve, with the gradients that arrived for y, h_n and c_n (the others count as zeros). Under create_graph it
+// refuses, as PyTorch's cuDNN RNN does: the BPTT primitive is not itself recorded.
+void fused_rnn_backward_formula(Ctx& c) {
+  const RnnParams params = RnnParams::from(c.attrs());
+  const char* mode = rnn_mode_name(params.mode);
+  REEL_CHECK(!reel::is_grad_enabled(),
+             "fused_rnn ({}): double backward (create_graph=true) through the fused multi-step RNN is not supported; "
+             "the cell modules (LSTMCell, GRUCell, RNNCell) in a loop, or nn::LSTM / GRU / RNN on the CPU, "
+             "differentiate twice",
+             mode);
+  const int reserve_index = params.has_cell() ? 3 : 2;
+  auto arrived = [&](int j) { return c.grad_arrived(j) ? c.grad_outputs[j] : Tensor(); };
+  auto [dx, dh, dc, dw] = fused_rnn_backward(c.input_value(0), c.input_value(1), c.input_value(2), c.input_value(3),
+                                             c.output_value(0), c.output_value(reserve_index), arrived(0), arrived(1),
+                                             params.has_cell() ? arrived(2) : Tensor(), mode, params.num_layers,
+                                             params.has_biases, params.bidirectional);
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = dx;
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = dh;
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = dc;
+  if (c.needs_input_grad(3)) c.grad_inputs[3] = dw;
+}
+
 // ---- the table -------------------------------------------------------------------------------------------------
 // needs(a, b, ...): bitmasks, per input, of the inputs its gradient reads. kOut: inputs whose gradient reads y.
 constexpr uint8_t kNone = 0, kIn0 = 1, kIn1 = 2, kIn2 = 4;
@@ -719,6 +744,10 @@ struct Table {
     // native_batch_norm: every input's gradient reads x, the weight and (plain backward) the saved statistics.
     set(OpId::native_batch_norm, native_batch_norm_backward_formula, "NativeBatchNormBackward",
         {kIn0 | kIn1, kIn0 | kIn1, kIn0 | kIn1}, 0b111);
+    // fused_rnn: the backward reads every input, the output and the reserve.
+    constexpr uint8_t kRnnInputs = kIn0 | kIn1 | kIn2 | 8;
+    set(OpId::fused_rnn, fused_rnn_backward_formula, "FusedRnnBackward", {kRnnInputs, kRnnInputs, kRnnInputs, kRnnInputs},
+        0b1111);
   }
 };
 

@@ -310,7 +310,8 @@ class GraphTask final : public DeferredGradients {
     capture_node_grads(node, grads);
     uint64_t zero_filled = 0;
     for (size_t j = 0; j < grads.size(); ++j) {
-      if (!grads[j].defined() && j < node.output_meta.size()) {
+      // Outputs that are not floating (indices, fused_rnn's reserve) never receive a gradient: none is made up.
+      if (!grads[j].defined() && j < node.output_meta.size() && is_floating_point(node.output_meta[j].dtype)) {
         const InputMeta& out = node.output_meta[j];
         grads[j] = zeros(out.sizes, TensorOptions(out.dtype).device(out.device));
         if (j < 64) zero_filled |= uint64_t{1} << j;

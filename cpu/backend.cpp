@@ -16,6 +16,7 @@ void register_cpu_backend() {
   cpu::register_conv_kernels();
   cpu::register_pool_kernels();
   cpu::register_norm_kernels();
+  cpu::register_rnn_kernels();
   cpu::register_random_kernels();
   cpu::register_creation_kernels();
 }

@@ -19,6 +19,7 @@ void register_softmax_kernels();      // softmax.cpp
 void register_conv_kernels();         // conv.cpp
 void register_pool_kernels();         // pool.cpp
 void register_norm_kernels();         // norm.cpp
+void register_rnn_kernels();          // rnn.cpp
 void register_random_kernels();       // random.cpp
 void register_creation_kernels();     // creation.cpp
 

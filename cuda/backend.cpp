@@ -54,6 +54,7 @@ void register_cuda_backend() {
   cuda::register_conv_kernels();
   cuda::register_pool_kernels();
   cuda::register_norm_kernels();
+  cuda::register_rnn_kernels();
   cuda::register_random_kernels();
   cuda::register_creation_kernels();
 }

@@ -20,6 +20,7 @@ enum class OpFamily : int8_t {
   Conv,
   Pool,
   Norm,
+  Rnn,
   Random,
   Creation,
   View,

@@ -8,6 +8,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -180,6 +181,41 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const 
 std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(const Tensor& grad_output, const Tensor& input,
                                                               const Tensor& weight, const Tensor& save_mean,
                                                               const Tensor& save_invstd, double eps);
+
+// ---- recurrent networks (tensor/ops_rnn.cpp) -----------------------------------------------------------
+// Multi-step, multi-layer recurrent nets in one call, as torch::lstm / torch::gru / torch::rnn_tanh / torch::rnn_relu:
+// input (T, N, I) or batch_first (N, T, I); hx (layers * directions, N, H); params per layer and direction in
+// PyTorch's order {w_ih (G*H, I_l), w_hh (G*H, H)[, b_ih (G*H), b_hh (G*H)]}, G = 4 (LSTM, gates i f g o), 3 (GRU,
+// r z n) or 1; dropout applies to every layer's output but the last when train. Each runs as one fused_rnn node (cuDNN
+// on CUDA) and returns (output (T, N, D*H) or batch_first (N, T, D*H), h_n[, c_n]). float dtypes only; one device.
+std::tuple<Tensor, Tensor, Tensor> lstm(const Tensor& input, const std::vector<Tensor>& hx,
+                                        const std::vector<Tensor>& params, bool has_biases, int64_t num_layers,
+                                        double dropout, bool train, bool bidirectional, bool batch_first);
+std::tuple<Tensor, Tensor> gru(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& params,
+                               bool has_biases, int64_t num_layers, double dropout, bool train, bool bidirectional,
+                               bool batch_first);
+std::tuple<Tensor, Tensor> rnn_tanh(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& params,
+                                    bool has_biases, int64_t num_layers, double dropout, bool train,
+                                    bool bidirectional, bool batch_first);
+std::tuple<Tensor, Tensor> rnn_relu(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& params,
+                                    bool has_biases, int64_t num_layers, double dropout, bool train,
+                                    bool bidirectional, bool batch_first);
+// The fused op underneath: time-major input (T, N, I), hx / cx (layers * D, N, H) (cx for LSTM only, else
+// undefined), weight the flat 1-D concatenation of the params (layout in tensor/rnn_params.h). Returns (output,
+// h_n, c_n (LSTM) or undefined, reserve): the reserve (uint8, opaque) is what the backward needs, left when grad
+// mode is on and an input requires grad. No dropout.
+std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn(const Tensor& input, const Tensor& hx, const Tensor& cx,
+                                                     const Tensor& weight, const std::string& mode,
+                                                     int64_t num_layers, bool has_biases, bool bidirectional);
+// Its backward primitive (not differentiable itself): (dinput, dhx, dcx (LSTM) or undefined, dweight) from the
+// forward's tensors and reserve; undefined grads count as zeros.
+std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn_backward(const Tensor& input, const Tensor& hx,
+                                                              const Tensor& cx, const Tensor& weight,
+                                                              const Tensor& output, const Tensor& reserve,
+                                                              const Tensor& grad_output, const Tensor& grad_hy,
+                                                              const Tensor& grad_cy, const std::string& mode,
+                                                              int64_t num_layers, bool has_biases,
+                                                              bool bidirectional);
 
 // ---- operators -----------------------------------------------------------------------------------------
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

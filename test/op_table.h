@@ -82,6 +82,8 @@ struct OpTestRow {
   bool differentiable = false;
   std::vector<int> grad_inputs;    // indices into Sample::inputs that a gradcheck perturbs
   bool mutates_inputs = false;     // set for in-place rows (the harness otherwise checks inputs are untouched)
+  // false where a second derivative is refused on purpose (fused_rnn, as PyTorch's cuDNN RNN): no gradgradcheck
+  bool twice_differentiable = true;
 };
 
 // Every registered row, in registration order (one file's rows stay together).

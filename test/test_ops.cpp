@@ -32,6 +32,7 @@ std::string family_name(OpFamily family) {
     case OpFamily::Conv: return "conv";
     case OpFamily::Pool: return "pool";
     case OpFamily::Norm: return "norm";
+    case OpFamily::Rnn: return "rnn";
     case OpFamily::Random: return "random";
     case OpFamily::Creation: return "creation";
     case OpFamily::View: return "view";

@@ -1,0 +1,133 @@
+// reel/tensor/rnn_params.h — how the fused multi-step RNN ops (fused_rnn, fused_rnn_backward) keep their settings
+// in OpAttrs, where each layer's weights sit in the flat weight tensor, and how the generic implementation lays out
+// its reserve (internal; shared by tensor/ops_rnn.cpp, the kernels in cpu/rnn.cpp and cuda/rnn.cpp, and the backward
+// formula in autograd/derivatives.cpp).
+//
+// Problem: T steps, batch N, input size I, hidden size H, L layers, D = 2 directions when bidirectional else 1,
+// G gates per cell (LSTM 4: i, f, g, o; GRU 3: r, z, n; RNN 1), P = L * D "pseudo-layers" p = layer * D + direction.
+// Tensors (time-major, contiguous): input (T, N, I); hx, cx (P, N, H); output (T, N, D * H).
+//
+// The flat weight tensor (1-D, the input's dtype) concatenates, for p = 0 .. P-1:
+//   W_ih (G*H, I_layer)   W_hh (G*H, H)   and when has_biases: b_ih (G*H)   b_hh (G*H)
+// with I_layer = I for layer 0 and D * H above: PyTorch's parameter order (weight_ih_l0, weight_hh_l0, bias_ih_l0,
+// bias_hh_l0, weight_ih_l0_reverse, ...) with each tensor flattened, so dW comes back in the same layout.
+//
+// The reserve (uint8, opaque to callers) is what a training forward leaves for the backward:
+//   1-D (bytes)      the generic implementation's (tensor/ops_rnn.cpp), regions in the compute dtype, per p:
+//                    gates (T, N, G*H) after their activations, then extra (T, N, H) (LSTM: c_t, GRU: W_hn h + b_hn,
+//                    RNN: none); then the outputs (T, N, D*H) of layers 0 .. L-2 (the inputs of the layers above).
+//   2-D (1, bytes)   cuDNN's reserve space followed by its weight space (cuda/rnn.cpp); the backward reads the
+//                    layout it was made with from the rank, so a backend switch between the two passes cannot mix them.
+#pragma once
+
+#include <cstdint>
+
+#include "dispatch.h"
+
+namespace reel {
+
+enum class RnnMode : int64_t { rnn_tanh = 0, rnn_relu = 1, lstm = 2, gru = 3 };
+
+inline const char* rnn_mode_name(RnnMode mode) {
+  switch (mode) {
+    case RnnMode::rnn_tanh: return "rnn_tanh";
+    case RnnMode::rnn_relu: return "rnn_relu";
+    case RnnMode::lstm: return "lstm";
+    case RnnMode::gru: return "gru";
+  }
+  return "rnn";
+}
+
+struct RnnParams {
+  RnnMode mode = RnnMode::lstm;
+  int64_t num_layers = 1;
+  bool bidirectional = false;
+  bool has_biases = true;
+  bool train = true;  // leave a reserve for the backward
+
+  int64_t directions() const { return bidirectional ? 2 : 1; }
+  int64_t pseudo_layers() const { return num_layers * directions(); }
+  int64_t gates() const { return mode == RnnMode::lstm ? 4 : mode == RnnMode::gru ? 3 : 1; }
+  bool has_cell() const { return mode == RnnMode::lstm; }
+  // The per-step values the generic reserve keeps beside the gates: LSTM c_t, GRU W_hn h + b_hn.
+  bool has_extra() const { return mode == RnnMode::lstm || mode == RnnMode::gru; }
+
+  // OpAttrs: k = mode, dim = num_layers, flag = bidirectional, flag2 = has_biases, keepdim = train.
+  OpAttrs attrs() const {
+    OpAttrs a;
+    a.k = static_cast<int64_t>(mode);
+    a.dim = num_layers;
+    a.flag = bidirectional;
+    a.flag2 = has_biases;
+    a.keepdim = train;
+    return a;
+  }
+  static RnnParams from(const OpAttrs& a) {
+    RnnParams p;
+    p.mode = static_cast<RnnMode>(a.k);
+    p.num_layers = a.dim;
+    p.bidirectional = a.flag;
+    p.has_biases = a.flag2;
+    p.train = a.keepdim;
+    return p;
+  }
+};
+
+// Where pseudo-layer p's weights start in the flat weight tensor (element offsets) and their sizes.
+struct RnnWeightSlices {
+  int64_t w_ih = 0, w_hh = 0, b_ih = -1, b_hh = -1;  // offsets; -1: no bias
+  int64_t rows = 0;                                   // G * H
+  int64_t input_size = 0;                             // I_layer
+};
+
+struct RnnWeightLayout {
+  RnnParams params;
+  int64_t input_size = 0, hidden_size = 0;
+
+  int64_t layer_input_size(int64_t layer) const {
+    return layer == 0 ? input_size : hidden_size * params.directions();
+  }
+  int64_t pseudo_layer_numel(int64_t layer) const {
+    const int64_t rows = params.gates() * hidden_size;
+    return rows * (layer_input_size(layer) + hidden_size) + (params.has_biases ? 2 * rows : 0);
+  }
+  RnnWeightSlices slices(int64_t p) const {
+    int64_t offset = 0;
+    for (int64_t q = 0; q < p; ++q) offset += pseudo_layer_numel(q / params.directions());
+    RnnWeightSlices s;
+    s.rows = params.gates() * hidden_size;
+    s.input_size = layer_input_size(p / params.directions());
+    s.w_ih = offset;
+    s.w_hh = s.w_ih + s.rows * s.input_size;
+    if (params.has_biases) {
+      s.b_ih = s.w_hh + s.rows * hidden_size;
+      s.b_hh = s.b_ih + s.rows;
+    }
+    return s;
+  }
+  int64_t numel() const {
+    int64_t total = 0;
+    for (int64_t p = 0; p < params.pseudo_layers(); ++p) total += pseudo_layer_numel(p / params.directions());
+    return total;
+  }
+};
+
+// The generic reserve's regions, in elements of the compute dtype.
+struct RnnReserveLayout {
+  RnnParams params;
+  int64_t steps = 0, batch = 0, hidden_size = 0;
+
+  int64_t gates_numel() const { return steps * batch * params.gates() * hidden_size; }
+  int64_t extra_numel() const { return params.has_extra() ? steps * batch * hidden_size : 0; }
+  int64_t per_pseudo_layer() const { return gates_numel() + extra_numel(); }
+  int64_t gates_offset(int64_t p) const { return p * per_pseudo_layer(); }
+  int64_t extra_offset(int64_t p) const { return gates_offset(p) + gates_numel(); }
+  int64_t layer_output_numel() const { return steps * batch * params.directions() * hidden_size; }
+  // The output of layer l < L - 1.
+  int64_t layer_output_offset(int64_t layer) const {
+    return params.pseudo_layers() * per_pseudo_layer() + layer * layer_output_numel();
+  }
+  int64_t numel() const { return layer_output_offset(params.num_layers - 1); }
+};
+
+}  // namespace reel
