@@ -260,6 +260,8 @@ std::tuple<Tensor, Tensor, Tensor> RNNBaseImpl::run(const Tensor& input, const T
   const Tensor h0 = initial_state(h0_in, lstm ? "hidden[0]" : "hidden");
   const Tensor c0 = lstm ? initial_state(c0_in, "hidden[1]") : Tensor();
 
+  if (x.is_cuda()) return run_fused(input, x, h0, c0);
+
   Tensor layer_input = x;
   std::vector<Tensor> h_n, c_n;
   for (int64_t layer = 0; layer < layers; ++layer) {
@@ -301,6 +303,49 @@ std::tuple<Tensor, Tensor, Tensor> RNNBaseImpl::run(const Tensor& input, const T
   if (!batched) {
     h_last = h_last.squeeze(1);
     if (lstm) c_last = c_last.squeeze(1);
+  }
+  return {output, h_last, c_last};
+}
+
+// On CUDA: the whole stack in one fused_rnn (cuDNN) through reel::lstm / gru / rnn_tanh / rnn_relu, PyTorch's path
+// on the GPU. Dropout between layers is the same F::dropout on each layer's output, drawn in the same order.
+std::tuple<Tensor, Tensor, Tensor> RNNBaseImpl::run_fused(const Tensor& input, const Tensor& x, const Tensor& h0,
+                                                          const Tensor& c0) {
+  std::vector<Tensor> params;
+  for (const std::vector<Tensor>& w : all_weights) {
+    params.push_back(w[0]);
+    params.push_back(w[1]);
+    if (options.bias()) {
+      params.push_back(w[2]);
+      params.push_back(w[3]);
+    }
+  }
+  const bool batched = input.dim() == 3;
+  const int64_t layers = options.num_layers();
+  const double dropout = options.dropout();
+  const bool train = is_training(), bidirectional = options.bidirectional();
+  Tensor output, h_last, c_last;
+  switch (mode) {
+    case Mode::LSTM:
+      std::tie(output, h_last, c_last) =
+          reel::lstm(x, {h0, c0}, params, options.bias(), layers, dropout, train, bidirectional, false);
+      break;
+    case Mode::GRU:
+      std::tie(output, h_last) = reel::gru(x, h0, params, options.bias(), layers, dropout, train, bidirectional, false);
+      break;
+    case Mode::RNN_TANH:
+    case Mode::RNN_RELU: {
+      auto run = mode == Mode::RNN_TANH ? &reel::rnn_tanh : &reel::rnn_relu;
+      std::tie(output, h_last) = run(x, h0, params, options.bias(), layers, dropout, train, bidirectional, false);
+      break;
+    }
+  }
+  if (!batched) {
+    output = output.squeeze(1);
+    h_last = h_last.squeeze(1);
+    if (c_last.defined()) c_last = c_last.squeeze(1);
+  } else if (options.batch_first()) {
+    output = output.transpose(0, 1);
   }
   return {output, h_last, c_last};
 }

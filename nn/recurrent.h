@@ -124,7 +124,14 @@ class RNNBaseImpl : public Module {
   // input (T, N, in), (N, T, in) with batch_first, or unbatched (T, in); h0 / c0 (layers * directions, N, hidden)
   // or unbatched (layers * directions, hidden), zeros when undefined (c0 only for LSTM).
   // Returns (output, h_n, c_n); c_n undefined unless LSTM.
+  // On the CPU the cells run step by step as reel ops (so gradients of gradients work); on CUDA the whole stack is one
+  // fused_rnn node (cuDNN), as PyTorch does on the GPU.
   std::tuple<Tensor, Tensor, Tensor> run(const Tensor& input, const Tensor& h0, const Tensor& c0);
+
+ private:
+  // run's CUDA path: input as given, x time-major, h0 / c0 batched (layers * directions, N, hidden).
+  std::tuple<Tensor, Tensor, Tensor> run_fused(const Tensor& input, const Tensor& x, const Tensor& h0,
+                                               const Tensor& c0);
 };
 
 // Multi-step Elman RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) per layer and direction.
