@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/gpu_bundle.sh — run on a BUILD machine: packs an already built CUDA build of reel (the test binary with its
-# CTest files, the W2/W4 benches) and the shared libraries it needs from Debian (fmt, oneDNN, the OpenCL loader) into
+# CTest files, the W2/W4/W7 benches) and the shared libraries it needs from Debian (fmt, oneDNN, the OpenCL loader) into
 # .gpu-bundle/bundle.tar.xz, a git-ignored file that travels to the GPU machine. There
 # `GPU_CHECK_PREBUILT=.gpu-bundle/bundle.tar.xz scripts/gpu_check.sh` unpacks it and skips the build, which saves
 # the minutes a fresh build takes out of a short GPU lease. The binaries must have been built from this checkout's
@@ -16,7 +16,7 @@ STAGE="$ROOT/.gpu-bundle/stage"
 rm -rf "$ROOT/.gpu-bundle"
 mkdir -p "$STAGE/lib"
 
-for file in test/reel_tests bench/w2_gemm bench/w4_cnn; do
+for file in test/reel_tests bench/w2_gemm bench/w4_cnn bench/w7_lstm; do
   [[ -x "$BUILD/$file" ]] || { echo "gpu_bundle: $BUILD/$file is missing: build it first" >&2; exit 1; }
 done
 
@@ -32,7 +32,8 @@ echo "$BUILD" >"$STAGE/build_dir.txt"
 (cd "$BUILD/.." && tar -cf - \
    "$(basename "$BUILD")/test/reel_tests" "$(basename "$BUILD")/test/CTestTestfile.cmake" \
    "$(basename "$BUILD")"/test/reel_tests_include-*.cmake "$(basename "$BUILD")"/test/reel_tests_tests-*.cmake \
-   "$(basename "$BUILD")/bench/w2_gemm" "$(basename "$BUILD")/bench/w4_cnn") >"$ROOT/.gpu-bundle/build.tar"
+   "$(basename "$BUILD")/bench/w2_gemm" "$(basename "$BUILD")/bench/w4_cnn" "$(basename "$BUILD")/bench/w7_lstm") \
+  >"$ROOT/.gpu-bundle/build.tar"
 parts=(libs.tar build.tar)
 # GPU_BUNDLE_SAMPLES="modular tree_lstm ...": also those sample programs with the samples' CTest file (their
 # `--device cuda` smoke tests), and ../shared/data, which the SST / text samples read.

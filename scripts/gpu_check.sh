@@ -164,7 +164,10 @@ run_bench 30 "$BUILD/bench/w2_gemm" --device cuda
 run_bench 30 "$BUILD/bench/w4_cnn" --device cuda --conv cudnn
 run_bench 40 "$BUILD/bench/w4_cnn" --device cuda --conv naive
 run_bench 30 "$BUILD/bench/w4_cnn" --device cpu --threads 2
-run_bench 60 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cuda
+run_bench 40 "$BUILD/bench/w7_lstm" --device cuda --rnn cudnn
+run_bench 60 "$BUILD/bench/w7_lstm" --device cuda --rnn naive
+run_bench 60 "$BUILD/bench/w7_lstm" --device cpu --threads 2
+run_bench 90 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cuda
 run_bench 30 "$BUILD/bench/w2_gemm" --threads 2
 python3 "$ROOT/scripts/w7_table.py" "$bench" >>"$report" 2>&1 || echo "(w7_table.py failed)" >>"$report"
 log "done; report in $report"

@@ -81,6 +81,15 @@ def main():
         print(f"| W4 GPU (cuDNN) vs CPU {row['threads']} threads, reel | {speedup(ratio(row['value'], reel_cudnn))} |")
     print(f"| W4 cuDNN vs reel's naive CUDA convolution | {speedup(ratio(reel_naive, reel_cudnn))} |")
     print(f"| W4 GPU vs CPU 2 threads, PyTorch | {speedup(ratio(torch_cpu2, torch_cuda))} |")
+    lstm_cudnn = value(find(rows, bench="W7", figure="lstm_train_step_ms", device="cuda", rnn="cudnn"))
+    lstm_naive = value(find(rows, bench="W7", figure="lstm_train_step_ms", device="cuda", rnn="naive"))
+    lstm_cpu = value(find(rows, bench="W7", figure="lstm_train_step_ms", device="cpu", impl=None))
+    lstm_torch = value(find(rows, bench="W7", figure="lstm_train_step_ms", device="cuda", impl="pytorch"))
+    print(f"| LSTM step GPU (cuDNN) vs CPU 2 threads, reel | {speedup(ratio(lstm_cpu, lstm_cudnn))} |")
+    print(f"| LSTM step cuDNN vs reel's own CUDA ops (generic fused_rnn) | {speedup(ratio(lstm_naive, lstm_cudnn))} |")
+    print(f"| LSTM step reel (cuDNN) vs PyTorch (cuDNN): PyTorch ms / reel ms | {speedup(ratio(lstm_torch, lstm_cudnn))} |")
+    print(f"\nLSTM training step (2 layers, 64 -> 256, T 64, N 32), ms: reel cuDNN {fmt(lstm_cudnn)}, reel own CUDA ops "
+          f"{fmt(lstm_naive)}, reel CPU 2 threads {fmt(lstm_cpu)}, PyTorch cuDNN {fmt(lstm_torch)}")
     for n in ["1024", "2048"]:
         reel_gpu = value(find(rows, bench="W2", figure="reel_matmul_gflops", n=n, device="cuda"))
         reel_cpu = value(find(rows, bench="W2", figure="reel_matmul_gflops", n=n, threads="2"))

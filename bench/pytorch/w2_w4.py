@@ -92,6 +92,30 @@ def w4(device, quick, threads):
     figure("W4", "train_step_ms", "ms", samples, extra + f" last_loss={last:.6f}")
 
 
+def w7_lstm(device, quick, threads):
+    """The same step as bench/w7_lstm.cpp: a two-layer LSTM (64 -> 256), sequence 64, batch 32, Adam."""
+    warmups, steps = (1, 2) if quick else (5, 50 if device.type == "cuda" else 10)
+    size_in, hidden, seq, batch = (8, 16, 5, 3) if quick else (64, 256, 64, 32)
+    torch.manual_seed(7)
+    lstm = nn.LSTM(size_in, hidden, num_layers=2).to(device)
+    optimizer = torch.optim.Adam(lstm.parameters(), lr=1e-3)
+    x = torch.randn(seq, batch, size_in, device=device)
+    weights = torch.randn(seq, batch, hidden, device=device)
+    samples = []
+    last = 0.0
+    for step in range(warmups + steps):
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        output, (h_n, _) = lstm(x)
+        loss = (output * weights).sum() + h_n.sum()
+        loss.backward()
+        optimizer.step()
+        last = loss.item()
+        if step >= warmups:
+            samples.append((time.perf_counter() - start) * 1e3)
+    figure("W7", "lstm_train_step_ms", "ms", samples, f"device={device.type} threads={threads} last_loss={last:.6f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", choices=["cpu", "cuda"])
@@ -106,6 +130,7 @@ def main():
           + (f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""), flush=True)
     w2(device, args.quick)
     w4(device, args.quick, args.threads)
+    w7_lstm(device, args.quick, args.threads)
 
 
 if __name__ == "__main__":
