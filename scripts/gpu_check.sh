@@ -19,6 +19,8 @@
 #   REEL_DEPS=/path/.deps/prefix snapshot/scripts/gpu_check.sh   # check a snapshot of a commit (git archive)
 #                                                                 # with the prefix of the main checkout
 set -uo pipefail
+# PyTorch brings its own cuDNN: it runs with the environment's library path, not the one reel's binaries need.
+ORIGINAL_LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$ROOT/gpu-report}"
@@ -167,7 +169,7 @@ run_bench 30 "$BUILD/bench/w4_cnn" --device cpu --threads 2
 run_bench 40 "$BUILD/bench/w7_lstm" --device cuda --rnn cudnn
 run_bench 60 "$BUILD/bench/w7_lstm" --device cuda --rnn naive
 run_bench 60 "$BUILD/bench/w7_lstm" --device cpu --threads 2
-run_bench 90 python3 "$ROOT/bench/pytorch/w2_w4.py" --device cuda
+run_bench 90 env LD_LIBRARY_PATH="$ORIGINAL_LD_LIBRARY_PATH" python3 "$ROOT/bench/pytorch/w2_w4.py" --device cuda
 run_bench 30 "$BUILD/bench/w2_gemm" --threads 2
 python3 "$ROOT/scripts/w7_table.py" "$bench" >>"$report" 2>&1 || echo "(w7_table.py failed)" >>"$report"
 log "done; report in $report"
