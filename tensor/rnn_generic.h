@@ -10,8 +10,8 @@
 // Both run with grad mode off (they are kernels: autograd sees one fused_rnn node).
 #pragma once
 
-#include "tensor/rnn_params.h"
-#include "tensor/tensor.h"
+#include "rnn_params.h"
+#include "tensor.h"
 
 namespace reel::detail {
 

@@ -81,28 +81,29 @@ class Tensor {
   static Tensor make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset);
 
   // ---- metadata -------------------------------------------------------------------------------------
+  // Each accessor below throws reel::Error ("<accessor>: called on an undefined tensor") on an undefined tensor.
   bool defined() const { return impl_.get() != nullptr; }
   TensorImpl* impl() const { return impl_.get(); }
-  int64_t dim() const { return static_cast<int64_t>(impl_->sizes.size()); }
+  int64_t dim() const { return static_cast<int64_t>(meta("dim").sizes.size()); }
   int64_t ndimension() const { return dim(); }
-  IntList sizes() const { return impl_->sizes; }
-  IntList strides() const { return impl_->strides; }
+  IntList sizes() const { return meta("sizes").sizes; }
+  IntList strides() const { return meta("strides").strides; }
   int64_t size(int64_t d) const;    // negative d wraps
   int64_t stride(int64_t d) const;  // negative d wraps
-  int64_t numel() const { return impl_->numel; }
-  ScalarType dtype() const { return impl_->dtype; }
-  ScalarType scalar_type() const { return impl_->dtype; }
-  Device device() const { return impl_->device; }
-  bool is_cpu() const { return impl_->device.is_cpu(); }
-  bool is_cuda() const { return impl_->device.is_cuda(); }
-  bool is_contiguous() const { return impl_->is_contiguous; }
-  bool is_floating_point() const { return reel::is_floating_point(impl_->dtype); }
-  int64_t storage_offset() const { return impl_->offset; }
-  int64_t element_size() const { return reel::element_size(impl_->dtype); }
+  int64_t numel() const { return meta("numel").numel; }
+  ScalarType dtype() const { return meta("dtype").dtype; }
+  ScalarType scalar_type() const { return meta("scalar_type").dtype; }
+  Device device() const { return meta("device").device; }
+  bool is_cpu() const { return meta("is_cpu").device.is_cpu(); }
+  bool is_cuda() const { return meta("is_cuda").device.is_cuda(); }
+  bool is_contiguous() const { return meta("is_contiguous").is_contiguous; }
+  bool is_floating_point() const { return reel::is_floating_point(meta("is_floating_point").dtype); }
+  int64_t storage_offset() const { return meta("storage_offset").offset; }
+  int64_t element_size() const { return reel::element_size(meta("element_size").dtype); }
   int64_t nbytes() const { return numel() * element_size(); }
-  const Storage& storage() const { return impl_->storage; }
+  const Storage& storage() const { return meta("storage").storage; }
   TensorOptions options() const { return TensorOptions(dtype()).device(device()); }
-  uint32_t version() const { return impl_->storage->version; }
+  uint32_t version() const { return meta("version").storage->version; }
   void bump_version() const { ++impl_->storage->version; }
   bool is_same(const Tensor& other) const { return impl_.get() == other.impl_.get(); }
   int32_t use_count() const { return impl_.use_count(); }
@@ -127,7 +128,7 @@ class Tensor {
 
   // ---- autograd (defined in autograd/; see docs/autograd.md) --------------------------------------------
   // True for leaves marked with requires_grad_ and for every output of a recorded op.
-  bool requires_grad() const { return impl_->requires_grad; }
+  bool requires_grad() const { return meta("requires_grad").requires_grad; }
   Tensor& requires_grad_(bool on = true);  // leaves only, floating dtypes only
   Tensor& set_requires_grad(bool on) { return requires_grad_(on); }
   // The accumulated gradient of a leaf (or of a non-leaf after retain_grad()); undefined when none.
@@ -298,6 +299,12 @@ class Tensor {
 
  private:
   void check_dtype_is(ScalarType expected, const char* op) const;
+  // The impl of a defined tensor; throws reel::Error naming `accessor` for an undefined one (a cold call).
+  const TensorImpl& meta(const char* accessor) const {
+    if (impl_.get() == nullptr) [[unlikely]]
+      check_defined(accessor);
+    return *impl_;
+  }
   IntrusivePtr<TensorImpl> impl_;
 };
 

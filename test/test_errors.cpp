@@ -177,6 +177,14 @@ TEST_CASE("errors: undefined tensors", "[errors]") {
   check_error([&] { undefined.item(); }, {"item", "undefined"});
   check_error([&] { undefined.to_vector<float>(); }, {"to_vector", "undefined"});
   check_error([&] { reel::cat({ones({2}), undefined}); }, {"cat", "undefined"});
+  // the metadata accessors too (they once read through a null pointer)
+  check_error([&] { (void)undefined.sizes(); }, {"sizes", "undefined"});
+  check_error([&] { (void)undefined.dim(); }, {"dim", "undefined"});
+  check_error([&] { (void)undefined.numel(); }, {"numel", "undefined"});
+  check_error([&] { (void)undefined.dtype(); }, {"dtype", "undefined"});
+  check_error([&] { (void)undefined.device(); }, {"device", "undefined"});
+  check_error([&] { (void)undefined.is_contiguous(); }, {"is_contiguous", "undefined"});
+  check_error([&] { (void)undefined.requires_grad(); }, {"requires_grad", "undefined"});
 }
 
 // ThreadSanitizer and AddressSanitizer replace malloc: by default they abort on an allocation this large
