@@ -172,6 +172,23 @@ void clamp_backward(Ctx& c) {
   if (attrs.flag2) inside = logical_and(inside, le(x, attrs.b));
   c.grad_inputs[0] = where(inside, c.grad(), zeros_like(c.grad()));
 }
+// y = x + v t1 t2: dx = g, dt1 = v g t2, dt2 = v g t1 (the engine sums broadcast dims back)
+void addcmul_backward(Ctx& c) {
+  const Scalar value = c.attrs().a;
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * c.input_value(2) * value;
+  if (c.needs_input_grad(2)) c.grad_inputs[2] = c.grad() * c.input_value(1) * value;
+}
+// y = x + v t1 / t2: dx = g, dt1 = v g / t2, dt2 = -v g t1 / t2^2
+void addcdiv_backward(Ctx& c) {
+  const Scalar value = c.attrs().a;
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * value / c.input_value(2);
+  if (c.needs_input_grad(2)) {
+    const Tensor& t2 = c.input_value(2);
+    c.grad_inputs[2] = c.grad() * c.input_value(1) * (-value.to_double()) / (t2 * t2);
+  }
+}
 // y = cast(x): dx = cast back (the engine casts to the input's dtype)
 void copy_backward(Ctx& c) { c.grad_inputs[0] = c.grad(); }
 
@@ -691,6 +708,8 @@ struct Table {
     set(OpId::threshold_backward, threshold_backward_backward, "ThresholdBackwardBackward", {kIn1, kNone});
     set(OpId::where, where_backward, "WhereBackward", {kNone, kIn0, kIn0});
     set(OpId::clamp, clamp_backward, "ClampBackward", {kIn0});
+    set(OpId::addcmul, addcmul_backward, "AddcmulBackward", {kNone, kIn2, kIn1});
+    set(OpId::addcdiv, addcdiv_backward, "AddcdivBackward", {kNone, kIn2, kIn1 | kIn2});
     set(OpId::copy, copy_backward, "ToCopyBackward");
     set(OpId::clone, copy_backward, "CloneBackward");
     set(OpId::sum, sum_backward, "SumBackward");

@@ -1,5 +1,6 @@
 // reel/cpu/elementwise.cpp — every elementwise op on the CPU: one generic strided loop per arity,
-// instantiated once per ops.def row with that row's functor from tensor/scalar_math.h.
+// instantiated once per ops.def row with that row's functor from tensor/scalar_math.h; plus where, clamp, addcmul
+// and addcdiv.
 //
 // The front door (tensor/ops_elementwise.cpp) has already cast the inputs to one compute dtype T, so a
 // kernel only switches on T. 16-bit floats are loaded as float, computed, and rounded back.
@@ -155,6 +156,38 @@ void clamp_kernel(const KernelArgs& args) {
   });
 }
 
+// y = x + value * t1 (*) t2, (*) = Combine (multiplies or divides) in the compute type; operands: out, x, t1, t2.
+template <bool Divide>
+void pointwise_kernel(const KernelArgs& args) {
+  const TensorIter& iter = *args.iter;
+  const char* name = Divide ? "addcdiv" : "addcmul";
+  dispatch_dtype(iter.dtype(0), name, [&]<typename T>() {
+    if constexpr (std::is_same_v<T, bool>) {
+      throw_unsupported_dtype(name, kBool);
+    } else {
+      using C = compute_t<T>;
+      const C value = static_cast<C>(args.attrs->a.to<T>());
+      auto combine = [value](C x, C a, C b) { return Divide ? x + value * (a / b) : x + value * (a * b); };
+      iter.for_each([&](char** data, const int64_t* strides, int64_t n) {
+        constexpr int64_t size = sizeof(T);
+        if (strides[0] == size && strides[1] == size && strides[2] == size && strides[3] == size) {
+          T* out = reinterpret_cast<T*>(data[0]);
+          const T* x = reinterpret_cast<const T*>(data[1]);
+          const T* a = reinterpret_cast<const T*>(data[2]);
+          const T* b = reinterpret_cast<const T*>(data[3]);
+          for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(combine(C(x[i]), C(a[i]), C(b[i])));
+          return;
+        }
+        char *out = data[0], *x = data[1], *a = data[2], *b = data[3];
+        for (int64_t i = 0; i < n; ++i, out += strides[0], x += strides[1], a += strides[2], b += strides[3])
+          *reinterpret_cast<T*>(out) =
+              static_cast<T>(combine(C(*reinterpret_cast<const T*>(x)), C(*reinterpret_cast<const T*>(a)),
+                                     C(*reinterpret_cast<const T*>(b))));
+      });
+    }
+  });
+}
+
 }  // namespace
 
 void register_elementwise_kernels() {
@@ -167,6 +200,8 @@ void register_elementwise_kernels() {
 #include "tensor/ops.def"
   register_kernel(OpId::where, kCPU, &where_kernel);
   register_kernel(OpId::clamp, kCPU, &clamp_kernel);
+  register_kernel(OpId::addcmul, kCPU, &pointwise_kernel<false>);
+  register_kernel(OpId::addcdiv, kCPU, &pointwise_kernel<true>);
 }
 
 }  // namespace reel::cpu

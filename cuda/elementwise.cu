@@ -1,5 +1,6 @@
 // reel/cuda/elementwise.cu — every elementwise op on CUDA: each ops.def unary, binary and fused-backward row
-// instantiated with its functor from tensor/scalar_math.h, plus where and clamp. Mirrors cpu/elementwise.cpp.
+// instantiated with its functor from tensor/scalar_math.h, plus where, clamp, addcmul and
+// addcdiv. Mirrors cpu/elementwise.cpp.
 //
 // The front door (tensor/ops_elementwise.cpp) has cast the inputs to one compute dtype T and built the
 // TensorIter, and passes the output in args.outputs; a kernel makes the output's device current, switches on T
@@ -35,6 +36,17 @@ struct BinaryOp {
 template <typename T>
 struct WhereOp {
   __device__ T operator()(bool c, T a, T b) const { return c ? a : b; }
+};
+
+// y = x + value * a * b (addcmul) or x + value * a / b (addcdiv), in the compute type.
+template <typename T, bool Divide>
+struct PointwiseOp {
+  using C = compute_t<T>;
+  C value;
+  __device__ T operator()(T x, T a, T b) const {
+    const C ca = static_cast<C>(a), cb = static_cast<C>(b);
+    return static_cast<T>(static_cast<C>(x) + value * (Divide ? ca / cb : ca * cb));
+  }
 };
 
 // y = min(max(x, lo), hi) with NaN propagated; either bound may be absent.
@@ -130,6 +142,23 @@ void clamp_kernel(const KernelArgs& args) {
   });
 }
 
+// y = x + value * t1 (*) t2; operands: out, x, t1, t2 (one dtype).
+template <bool Divide>
+void pointwise_kernel(const KernelArgs& args) {
+  use_output_device(args);
+  const TensorIter& iter = *args.iter;
+  const char* name = Divide ? "addcdiv" : "addcmul";
+  dispatch_dtype(iter.dtype(0), name, [&]<typename T>() {
+    if constexpr (std::is_same_v<T, bool>) {
+      throw_unsupported_dtype(name, kBool);
+    } else {
+      PointwiseOp<T, Divide> op;
+      op.value = static_cast<compute_t<T>>(args.attrs->a.to<T>());
+      launch_elementwise<T, T, T, T>(iter, op);
+    }
+  });
+}
+
 }  // namespace
 
 void register_elementwise_kernels() {
@@ -142,6 +171,8 @@ void register_elementwise_kernels() {
 #include "tensor/ops.def"
   register_kernel(OpId::where, kCUDA, &where_kernel);
   register_kernel(OpId::clamp, kCUDA, &clamp_kernel);
+  register_kernel(OpId::addcmul, kCUDA, &pointwise_kernel<false>);
+  register_kernel(OpId::addcdiv, kCUDA, &pointwise_kernel<true>);
 }
 
 }  // namespace reel::cuda

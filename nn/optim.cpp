@@ -423,7 +423,7 @@ void adam_step(Tensor& param, ParamState& state, double lr, const Betas& betas, 
     grad = grad.add(param, weight_decay);  // g = g + wd p
   }
   lerp_(exp_avg, grad, 1 - beta1);                   // m = b1 m + (1 - b1) g
-  exp_avg_sq.mul_(beta2).add_(grad * grad, 1 - beta2);  // v = b2 v + (1 - b2) g^2
+  exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);  // v = b2 v + (1 - b2) g^2
   const double bias_correction1 = 1 - std::pow(beta1, step);
   const double bias_correction2 = 1 - std::pow(beta2, step);
   const double step_size = lr / bias_correction1;
@@ -432,11 +432,11 @@ void adam_step(Tensor& param, ParamState& state, double lr, const Betas& betas, 
   if (amsgrad) {
     Tensor& max_exp_avg_sq = state_tensor(state, "max_exp_avg_sq", param);
     max_exp_avg_sq.maximum_(exp_avg_sq);  // vmax = max(vmax, v)
-    denominator = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps);
+    denominator = max_exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(eps);
   } else {
-    denominator = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps);
+    denominator = exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(eps);
   }
-  param.add_(exp_avg / denominator, -step_size);  // p = p - lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+  param.addcdiv_(exp_avg, denominator, -step_size);  // p = p - lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 }
 
 }  // namespace
@@ -511,9 +511,9 @@ void Adagrad::update_group(OptimizerParamGroup& group) {
     Tensor grad = param.grad();
     if (options.weight_decay() != 0) grad = grad.add(param, options.weight_decay());  // g = g + wd p
     const double clr = options.lr() / (1 + (step - 1) * options.lr_decay());  // clr = lr / (1 + (t - 1) decay)
-    sum.add_(grad * grad);                                                     // s = s + g^2
+    sum.addcmul_(grad, grad);                                                  // s = s + g^2
     const Tensor std_dev = sum.sqrt().add_(options.eps());
-    param.add_(grad / std_dev, -clr);  // p = p - clr g / (sqrt(s) + eps)
+    param.addcdiv_(grad, std_dev, -clr);  // p = p - clr g / (sqrt(s) + eps)
   }
 }
 
@@ -532,22 +532,22 @@ void RMSprop::update_group(OptimizerParamGroup& group) {
     advance_step(state);
     Tensor grad = param.grad();
     if (options.weight_decay() != 0) grad = grad.add(param, options.weight_decay());  // g = g + wd p
-    square_avg.mul_(alpha).add_(grad * grad, 1 - alpha);  // v = a v + (1 - a) g^2
+    square_avg.mul_(alpha).addcmul_(grad, grad, 1 - alpha);  // v = a v + (1 - a) g^2
     Tensor average;
     if (options.centered()) {
       Tensor& grad_avg = state_tensor(state, "grad_avg", param);
       lerp_(grad_avg, grad, 1 - alpha);                                   // m = a m + (1 - a) g
-      average = square_avg.add(grad_avg * grad_avg, -1).sqrt_();  // sqrt(v - m^2)
+      average = square_avg.addcmul(grad_avg, grad_avg, -1).sqrt_();  // sqrt(v - m^2)
     } else {
       average = square_avg.sqrt();  // sqrt(v)
     }
     average.add_(options.eps());
     if (options.momentum() > 0) {
       Tensor& buffer = state_tensor(state, "momentum_buffer", param);
-      buffer.mul_(options.momentum()).add_(grad / average);  // b = mu b + g / (sqrt(v) + eps)
+      buffer.mul_(options.momentum()).addcdiv_(grad, average);  // b = mu b + g / (sqrt(v) + eps)
       param.add_(buffer, -options.lr());                     // p = p - lr b
     } else {
-      param.add_(grad / average, -options.lr());  // p = p - lr g / (sqrt(v) + eps)
+      param.addcdiv_(grad, average, -options.lr());  // p = p - lr g / (sqrt(v) + eps)
     }
   }
 }

@@ -83,6 +83,11 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& condition, const Tensor& a, Scalar b);
 Tensor where(const Tensor& condition, Scalar a, const Tensor& b);
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+// y = self + value * tensor1 * tensor2 and y = self + value * tensor1 / tensor2 in one pass (torch.addcmul /
+// torch.addcdiv), the three tensors broadcast together; addcdiv takes floating dtypes only, and an integer result
+// takes an integral value only.
+Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, Scalar value = 1);
+Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, Scalar value = 1);
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
 
 // The dtype PyTorch's type promotion gives an op on these operands (dimensioned tensors outrank 0-dim

@@ -1,5 +1,6 @@
 // reel/tensor/ops_elementwise.cpp — front doors of the elementwise ops: type promotion, broadcasting,
-// output allocation, then the (op, device) kernel over a TensorIter. Also where / clamp / masked_fill.
+// output allocation, then the (op, device) kernel over a TensorIter. Also where / clamp / masked_fill / addcmul /
+// addcdiv.
 //
 // Inputs whose dtype differs from the op's compute dtype are cast first (a copy), so every kernel sees
 // operands of one element type and writes either that type or bool. See Note [Elementwise data path].
@@ -345,6 +346,107 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   return out;
 }
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return reel::clamp(*this, min, max); }
+
+// ---- addcmul / addcdiv ------------------------------------------------------------------------------------------
+namespace {
+
+// The dtype of addcmul / addcdiv: the three tensors' promotion (value does not take part, as in PyTorch); checks
+// the arguments and names the op.
+ScalarType pointwise_dtype(OpId op, const Tensor& self, const Tensor& t1, const Tensor& t2, Scalar value) {
+  const char* name = op_name(op).data();
+  self.check_defined(name);
+  t1.check_defined(name);
+  t2.check_defined(name);
+  check_same_device(name, self, t1);
+  check_same_device(name, self, t2);
+  Promotion promotion;
+  promotion.add(self);
+  promotion.add(t1);
+  promotion.add(t2);
+  const ScalarType dtype = promotion.result();
+  REEL_CHECK(dtype != kBool, "{}: dtype bool is not supported (shapes {}, {} and {})", name, shape_str(self.sizes()),
+             shape_str(t1.sizes()), shape_str(t2.sizes()));
+  REEL_CHECK(op != OpId::addcdiv || is_floating_point(dtype),
+             "addcdiv: integer division is not supported: tensor1 ({} {}) and tensor2 ({} {}) promote to {}; use "
+             "floating-point tensors",
+             dtype_name(t1.dtype()), shape_str(t1.sizes()), dtype_name(t2.dtype()), shape_str(t2.sizes()),
+             dtype_name(dtype));
+  REEL_CHECK(is_floating_point(dtype) || !value.is_floating_point(),
+             "{}: for integral input tensors (here {}), value must not be a floating point number, got {}", name,
+             dtype_name(dtype), value.to_double());
+  return dtype;
+}
+
+// Runs the kernel over operands {out, self, t1, t2} (already in out's dtype) with attrs.a = value.
+void run_pointwise(OpId op, const Tensor& out, const Tensor& self, const Tensor& t1, const Tensor& t2, Scalar value) {
+  const Tensor* operands[] = {&out, &self, &t1, &t2};
+  TensorIter iter(operands, 4);
+  OpAttrs attrs;
+  attrs.a = value;
+  KernelArgs args;
+  args.op = op;
+  args.iter = &iter;
+  args.outputs = const_cast<Tensor*>(&out);
+  args.num_outputs = 1;
+  args.attrs = &attrs;
+  get_kernel(op, out.device())(args);
+}
+
+Tensor pointwise_op(OpId op, const Tensor& self, const Tensor& t1, const Tensor& t2, Scalar value) {
+  const ScalarType dtype = pointwise_dtype(op, self, t1, t2, value);
+  const char* name = op_name(op).data();
+  const DimVector shape = broadcast_shapes(broadcast_shapes(self.sizes(), t1.sizes(), name), t2.sizes(), name);
+  Tensor self_cast, t1_cast, t2_cast;
+  const Tensor& a = cast_operand(self, dtype, self_cast);
+  const Tensor& b = cast_operand(t1, dtype, t1_cast);
+  const Tensor& c = cast_operand(t2, dtype, t2_cast);
+  Tensor out = Tensor::make(shape, dtype, self.device());
+  run_pointwise(op, out, a, b, c, value);
+  OpAttrs attrs;
+  attrs.a = value;
+  detail::record(op, {&self, &t1, &t2}, {&out}, &attrs);
+  return out;
+}
+
+// self = self + value * t1 (op) t2 straight into self when nothing is recorded and the result keeps self's shape
+// and dtype; otherwise the out-of-place op, copied in (Note [In-place ops and autograd]).
+Tensor& pointwise_op_(OpId op, Tensor& self, const Tensor& t1, const Tensor& t2, Scalar value) {
+  const ScalarType dtype = pointwise_dtype(op, self, t1, t2, value);
+  if (!detail::needs_recording({&self, &t1, &t2}) && dtype == self.dtype() && broadcasts_to(t1.sizes(), self.sizes()) &&
+      broadcasts_to(t2.sizes(), self.sizes())) {
+    Tensor t1_cast, t2_cast;
+    const Tensor& b = cast_operand(t1, dtype, t1_cast);
+    const Tensor& c = cast_operand(t2, dtype, t2_cast);
+    self.bump_version();
+    run_pointwise(op, self, self, b, c, value);
+    return self;
+  }
+  return in_place(op_name(op).data(), self, {&t1, &t2},
+                  [&](const Tensor& before) { return pointwise_op(op, before, t1, t2, value); });
+}
+
+}  // namespace
+
+// y = x + value * t1 * t2
+Tensor addcmul(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, Scalar value) {
+  return pointwise_op(OpId::addcmul, self, tensor1, tensor2, value);
+}
+// y = x + value * t1 / t2
+Tensor addcdiv(const Tensor& self, const Tensor& tensor1, const Tensor& tensor2, Scalar value) {
+  return pointwise_op(OpId::addcdiv, self, tensor1, tensor2, value);
+}
+Tensor Tensor::addcmul(const Tensor& tensor1, const Tensor& tensor2, Scalar value) const {
+  return reel::addcmul(*this, tensor1, tensor2, value);
+}
+Tensor Tensor::addcdiv(const Tensor& tensor1, const Tensor& tensor2, Scalar value) const {
+  return reel::addcdiv(*this, tensor1, tensor2, value);
+}
+Tensor& Tensor::addcmul_(const Tensor& tensor1, const Tensor& tensor2, Scalar value) {
+  return pointwise_op_(OpId::addcmul, *this, tensor1, tensor2, value);
+}
+Tensor& Tensor::addcdiv_(const Tensor& tensor1, const Tensor& tensor2, Scalar value) {
+  return pointwise_op_(OpId::addcdiv, *this, tensor1, tensor2, value);
+}
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   return in_place("clamp", *this, {}, [&](const Tensor& self) { return reel::clamp(self, min, max); });
 }

@@ -219,6 +219,11 @@ class Tensor {
   Tensor& add_(const Tensor& other, Scalar alpha);
   Tensor& sub_(const Tensor& other, Scalar alpha);
   Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor addcmul(const Tensor& tensor1, const Tensor& tensor2, Scalar value = 1) const;
+  Tensor addcdiv(const Tensor& tensor1, const Tensor& tensor2, Scalar value = 1) const;
+  // In place: one pass straight into self when nothing is recorded (the optimizers' updates).
+  Tensor& addcmul_(const Tensor& tensor1, const Tensor& tensor2, Scalar value = 1);
+  Tensor& addcdiv_(const Tensor& tensor1, const Tensor& tensor2, Scalar value = 1);
   Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
   Tensor masked_fill(const Tensor& mask, Scalar value) const;
   Tensor& masked_fill_(const Tensor& mask, Scalar value);

@@ -1,5 +1,6 @@
 // reel/test/op_table_select_copy.cpp — op-table rows of where, clamp, masked_fill (the selecting
-// elementwise ops) and of copy and fill (the data-writing basics under every other op).
+// elementwise ops), addcmul / addcdiv (x + value * t1 (*) t2) and of copy and fill (the data-writing basics
+// under every other op).
 //
 // copy and fill write into a destination the row creates inside `run` (contiguous, transposed or a step-2
 // slice of a larger tensor), so the harness can still check that the op left its inputs untouched. fill's
@@ -309,12 +310,67 @@ OpTestRow fill_row() {
   return row;
 }
 
+// ---- addcmul / addcdiv -------------------------------------------------------------------------------------------
+// y = x + value * t1 * t2 or x + value * t1 / t2 over the broadcast of all three; Sample::scalar is value (absent:
+// the default 1). addcdiv's divisors stay away from 0.
+OpTestRow pointwise_row(bool divide) {
+  OpTestRow row;
+  row.op = divide ? "addcdiv" : "addcmul";
+  row.dtypes = divide ? kFloatDtypes : kNumericDtypes;
+  row.samples = [divide](ScalarType dtype, Device device) {
+    InputMaker m(dtype, device);
+    const Domain divisor = divide ? Domain{-2.0, 2.0, 0.5} : Domain{};
+    std::vector<Sample> out;
+    auto add = [&](std::string d, std::vector<Tensor> in, std::optional<double> value, ScalarType promoted) {
+      out.push_back(make_sample(std::move(d), std::move(in), dtype, device));
+      out.back().promoted = promoted;
+      if (value) out.back().scalar = scalar_like(*value, promoted);
+    };
+    const double value = is_float(dtype) ? 0.5 : 3.0;
+    add("same shape [2, 3]", {m.make({2, 3}), m.make({2, 3}), m.make({2, 3}, divisor)}, value, dtype);
+    add("default value 1", {m.make({4}), m.make({4}), m.make({4}, divisor)}, std::nullopt, dtype);
+    add("negative value", {m.make({2, 2}), m.make({2, 2}), m.make({2, 2}, divisor)}, -2.0, dtype);
+    add("broadcast [3, 1, 4], [2, 4], [3, 2, 1]", {m.make({3, 1, 4}), m.make({2, 4}), m.make({3, 2, 1}, divisor)},
+        value, dtype);
+    add("x broadcast up [4] with [3, 4] and [3, 1]", {m.make({4}), m.make({3, 4}), m.make({3, 1}, divisor)}, value,
+        dtype);
+    add("non-contiguous", {m.make({3, 4}, Domain{}, Layout::Transposed), m.make({3, 4}, Domain{}, Layout::Strided),
+                           m.make({3, 4}, divisor, Layout::Transposed)},
+        value, dtype);
+    add("size-0 [0, 3]", {m.make({0, 3}), m.make({3}), m.make({1}, divisor)}, value, dtype);
+    add("0-dim x with [2, 3]", {m.make({}), m.make({2, 3}), m.make({2, 3}, divisor)}, value, dtype);
+    add("all 0-dim", {m.make({}), m.make({}), m.make({}, divisor)}, value, dtype);
+    add("large [40000]", {m.make({40000}), m.make({40000}), m.make({40000}, divisor)}, value, dtype);
+    add("with a float32 tensor1", {m.make({2, 3}), m.make({2, 3}, kFloat32), m.make({2, 3}, divisor)}, 0.5,
+        promote(dtype, kFloat32));
+    return out;
+  };
+  row.run = [divide](const Sample& s) {
+    const Scalar value = s.scalar ? *s.scalar : Scalar(1);
+    return std::vector<Tensor>{divide ? reel::addcdiv(s.inputs[0], s.inputs[1], s.inputs[2], value)
+                                      : s.inputs[0].addcmul(s.inputs[1], s.inputs[2], value)};
+  };
+  row.reference = [divide](const Sample& s) {
+    const double value = s.scalar ? s.scalar->to_double() : 1.0;
+    const RefTensor x = cast(RefTensor::of(s.inputs[0]), s.promoted), a = cast(RefTensor::of(s.inputs[1]), s.promoted),
+                    b = cast(RefTensor::of(s.inputs[2]), s.promoted);
+    return std::vector<RefTensor>{map_ternary(
+        x, a, b, [=](double xv, double av, double bv) { return divide ? xv + value * (av / bv) : xv + value * av * bv; },
+        s.promoted)};
+  };
+  row.differentiable = true;
+  row.grad_inputs = {0, 1, 2};
+  return row;
+}
+
 void add_select_copy_rows(std::vector<OpTestRow>& rows) {
   rows.push_back(where_row());
   rows.push_back(clamp_row());
   rows.push_back(masked_fill_row());
   rows.push_back(copy_row());
   rows.push_back(fill_row());
+  rows.push_back(pointwise_row(false));
+  rows.push_back(pointwise_row(true));
 }
 
 }  // namespace

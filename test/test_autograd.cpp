@@ -182,6 +182,47 @@ TEST_CASE("in-place ops: version counter and leaf check and history", "[autograd
   REQUIRE(values(x.grad()) == std::vector<double>{6.0, 6.0});
 }
 
+TEST_CASE("addcmul_ and addcdiv_ write in place, broadcast the operands, record, and refuse what does not fit",
+          "[autograd]") {
+  // fast path: nothing recorded, result straight into self (the optimizers' updates)
+  Tensor s = reel::tensor({1.0, 2.0, 3.0, 4.0}, reel::kFloat64).reshape({2, 2});
+  const uint32_t version = s.version();
+  const void* data = s.data_ptr();
+  s.addcmul_(reel::tensor({2.0, 3.0}, reel::kFloat64), reel::tensor({10.0}, reel::kFloat64), 0.5);
+  REQUIRE(values(s) == std::vector<double>{11.0, 17.0, 13.0, 19.0});  // s + 0.5 * [2, 3] * 10
+  REQUIRE(s.data_ptr() == data);
+  REQUIRE(s.version() == version + 1);
+  s.addcdiv_(reel::tensor({4.0, 4.0, 4.0, 4.0}, reel::kFloat64).reshape({2, 2}), reel::tensor({2.0}, reel::kFloat64), -1);
+  REQUIRE(values(s) == std::vector<double>{9.0, 15.0, 11.0, 17.0});
+  // a float32 self with float64 operands: the result would be float64, which float32 keeps by rounding (PyTorch)
+  Tensor f = reel::ones({2});
+  f.addcmul_(reel::tensor({0.25, 0.5}, reel::kFloat64), reel::tensor({2.0, 2.0}, reel::kFloat64));
+  REQUIRE(values(f) == std::vector<double>{1.5, 2.0});
+  REQUIRE(f.dtype() == reel::kFloat32);
+  // recorded: the gradient reaches every operand, summed over the broadcast dims
+  Tensor t1 = leaf({1.0, 2.0}), t2 = leaf({3.0});
+  Tensor y = reel::zeros({2}, reel::kFloat64) * 1.0;
+  y.addcdiv_(t1, t2, 6.0);  // y = 6 t1 / t2
+  REQUIRE(ag::grad_fn_name(y) == "AddcdivBackward");
+  REQUIRE(values(y) == std::vector<double>{2.0, 4.0});
+  y.sum().backward();
+  REQUIRE(values(t1.grad()) == std::vector<double>{2.0, 2.0});       // 6 / t2
+  REQUIRE(values(t2.grad())[0] == Approx(-6.0 * 3.0 / 9.0));         // -6 (t1_0 + t1_1) / t2^2
+  // results that do not fit self's shape, leaves, bad dtypes and values
+  Tensor small = reel::zeros({2}, reel::kFloat64);
+  REQUIRE_THROWS_WITH(small.addcmul_(reel::ones({3, 2}, reel::kFloat64), reel::ones({2}, reel::kFloat64)),
+                      Catch::Contains("addcmul_") && Catch::Contains("[3, 2]"));
+  REQUIRE_THROWS_WITH(t1.addcmul_(t1, t2), Catch::Contains("leaf") && Catch::Contains("addcmul_"));
+  REQUIRE_THROWS_WITH(reel::addcdiv(reel::ones({2}, reel::kInt64), reel::ones({2}, reel::kInt64),
+                                    reel::ones({2}, reel::kInt64)),
+                      Catch::Contains("addcdiv") && Catch::Contains("integer division"));
+  REQUIRE_THROWS_WITH(reel::addcmul(reel::ones({2}, reel::kInt64), reel::ones({2}, reel::kInt64),
+                                    reel::ones({2}, reel::kInt64), 0.5),
+                      Catch::Contains("addcmul") && Catch::Contains("value must not be a floating point"));
+  REQUIRE_THROWS_WITH(reel::addcmul(reel::ones({2}), reel::ones({3}), reel::ones({2})),
+                      Catch::Contains("addcmul") && Catch::Contains("[3]"));
+}
+
 TEST_CASE("a leaf used twice gets the sum of both paths", "[autograd]") {
   Tensor x = leaf({3.0});
   Tensor y = x * x + x.sin();
