@@ -166,15 +166,20 @@ void pointwise_kernel(const KernelArgs& args) {
       throw_unsupported_dtype(name, kBool);
     } else {
       using C = compute_t<T>;
-      const C value = static_cast<C>(args.attrs->a.to<T>());
-      auto combine = [value](C x, C a, C b) { return Divide ? x + value * (a / b) : x + value * (a * b); };
-      iter.for_each([&](char** data, const int64_t* strides, int64_t n) {
+      // captured by value: a value read through a reference could alias the output, which stops vectorising
+      iter.for_each([value = static_cast<C>(args.attrs->a.to<T>())](char** data, const int64_t* strides, int64_t n) {
+        auto combine = [value](C x, C a, C b) { return Divide ? x + value * (a / b) : x + value * (a * b); };
         constexpr int64_t size = sizeof(T);
         if (strides[0] == size && strides[1] == size && strides[2] == size && strides[3] == size) {
           T* out = reinterpret_cast<T*>(data[0]);
           const T* x = reinterpret_cast<const T*>(data[1]);
           const T* a = reinterpret_cast<const T*>(data[2]);
           const T* b = reinterpret_cast<const T*>(data[3]);
+          if (data[0] == data[1]) {  // in place (out is x): no dependence between iterations, whatever GCC assumes
+#pragma GCC ivdep
+            for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(combine(C(x[i]), C(a[i]), C(b[i])));
+            return;
+          }
           for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(combine(C(x[i]), C(a[i]), C(b[i])));
           return;
         }
