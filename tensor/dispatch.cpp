@@ -1,6 +1,8 @@
 // reel/tensor/dispatch.cpp — the kernel table. Backends register into it the first time it is used.
 #include "tensor/dispatch.h"
 
+#include "tensor/grad_mode.h"
+
 namespace reel {
 
 namespace {
@@ -39,6 +41,19 @@ Kernel get_kernel(OpId op, Device device) {
   REEL_CHECK(k != nullptr, "{}: no kernel for device {}{}", op_name(op), device.str(),
              device.is_cuda() ? " (this build of reel has no CUDA backend for it)" : "");
   return k;
+}
+
+void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
+                const OpAttrs* attrs) {
+  NoGradGuard no_grad;
+  KernelArgs args;
+  args.op = op;
+  args.inputs = inputs.begin();
+  args.num_inputs = static_cast<int>(inputs.size());
+  args.outputs = outputs;
+  args.num_outputs = num_outputs;
+  args.attrs = attrs;
+  get_kernel(op, inputs.begin()->device())(args);
 }
 
 }  // namespace reel

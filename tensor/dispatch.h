@@ -6,6 +6,8 @@
 // Kernels assume valid inputs; all checking happened before.
 #pragma once
 
+#include <initializer_list>
+
 #include "iter.h"
 #include "op_id.h"
 #include "tensor.h"
@@ -46,6 +48,11 @@ void register_kernel(OpId op, DeviceType device, Kernel kernel);
 Kernel find_kernel(OpId op, DeviceType device);
 // The kernel for (op, device); throws reel::Error naming op and device when there is none.
 Kernel get_kernel(OpId op, Device device);
+// Runs the kernel of (op, the first input's device) on inputs (made by the front door: contiguous where the kernel
+// needs it) into outputs, with grad mode off: the kernel's helper tensors are not autograd's business. The front
+// doors of the non-elementwise families (convolution, pooling, normalization, recurrent nets) call it.
+void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
+                const OpAttrs* attrs);
 
 // Backend entry points, called once when the table is first used.
 void register_cpu_backend();

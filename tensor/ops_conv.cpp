@@ -55,20 +55,6 @@ void check_rank(const char* op, const Tensor& t, const char* name, int64_t rank)
   REEL_CHECK(t.dim() == rank, "{}: expected {} to be {}-D, got shape {}", op, name, rank, shape_str(t.sizes()));
 }
 
-// Calls the kernel of (op, input device) with grad mode off: its helper copies are not autograd's business.
-void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
-                const OpAttrs* attrs) {
-  NoGradGuard no_grad;
-  KernelArgs args;
-  args.op = op;
-  args.inputs = inputs.begin();
-  args.num_inputs = static_cast<int>(inputs.size());
-  args.outputs = outputs;
-  args.num_outputs = num_outputs;
-  args.attrs = attrs;
-  get_kernel(op, inputs.begin()->device())(args);
-}
-
 // ---- convolution checks --------------------------------------------------------------------------------------
 ConvParams conv_params(const char* op, IntList stride, IntList padding, IntList dilation, int64_t groups) {
   ConvParams p;

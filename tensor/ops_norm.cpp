@@ -58,20 +58,6 @@ int64_t values_per_channel(const Tensor& input) {
 
 Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }
 
-// Calls the kernel of (op, input device) with grad mode off: its helper tensors are not autograd's business.
-void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
-                const OpAttrs* attrs) {
-  NoGradGuard no_grad;
-  KernelArgs args;
-  args.op = op;
-  args.inputs = inputs.begin();
-  args.num_inputs = static_cast<int>(inputs.size());
-  args.outputs = outputs;
-  args.num_outputs = num_outputs;
-  args.attrs = attrs;
-  get_kernel(op, inputs.begin()->device())(args);
-}
-
 }  // namespace
 
 // mean_c = sum x / M, var_c = sum (x - mean_c)^2 / M, invstd_c = 1 / sqrt(var_c + eps),

@@ -67,19 +67,6 @@ RnnWeightLayout check_fused(const char* op, const RnnParams& params, const Tenso
   return layout;
 }
 
-void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
-                const OpAttrs* attrs) {
-  NoGradGuard no_grad;
-  KernelArgs args;
-  args.op = op;
-  args.inputs = inputs.begin();
-  args.num_inputs = static_cast<int>(inputs.size());
-  args.outputs = outputs;
-  args.num_outputs = num_outputs;
-  args.attrs = attrs;
-  get_kernel(op, inputs.begin()->device())(args);
-}
-
 Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }
 
 }  // namespace
