@@ -485,6 +485,39 @@ void as_strided_backward(Ctx& c) {
   c.grad_inputs[0] = per_position.index_select(0, owned).reshape(in.sizes);
 }
 
+// CopySlices (Note [In-place ops and autograd]): dbase_old = g with the view's region zeroed (those values were
+// overwritten), dsrc = g's view region. Written with differentiable ops under create_graph.
+void copy_slices_region(const OpAttrs& attrs, DimVector& sizes, DimVector& strides) {
+  const size_t rank = static_cast<size_t>(attrs.dim);
+  sizes.assign(attrs.dims.begin(), attrs.dims.begin() + static_cast<int64_t>(rank));
+  strides.assign(attrs.dims.begin() + static_cast<int64_t>(rank), attrs.dims.begin() + static_cast<int64_t>(2 * rank));
+}
+
+}  // namespace
+
+void copy_slices_backward(Ctx& c) {
+  DimVector sizes, strides;
+  copy_slices_region(c.attrs(), sizes, strides);
+  const int64_t region_offset = c.attrs().k;
+  const Tensor dense = c.grad().contiguous();
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = dense.as_strided(sizes, strides, dense.storage_offset() + region_offset);
+  if (!c.needs_input_grad(0)) return;
+  if (reel::is_grad_enabled()) {  // create_graph: a product with a constant mask, so it is recorded
+    Tensor mask = ones(c.input(0).sizes, TensorOptions(dense.dtype()).device(dense.device()));
+    {
+      NoGradGuard no_grad;
+      mask.as_strided(sizes, strides, region_offset).zero_();
+    }
+    c.grad_inputs[0] = c.grad() * mask;
+  } else {
+    Tensor cleared = dense.clone();
+    cleared.as_strided(sizes, strides, region_offset).zero_();
+    c.grad_inputs[0] = cleared;
+  }
+}
+
+namespace {
+
 // ---- convolution and pooling ---------------------------------------------------------------------------------
 // Settings come from the node's attrs (tensor/conv_params.h), sizes from the inputs' metadata. Every backward
 // primitive is linear in its gradient argument and is the adjoint of its forward op, so the formulas of the

@@ -20,4 +20,9 @@ struct Derivative {
 
 const Derivative& derivative_for(OpId op);
 
+// The node an in-place write through a view leaves on its base (PyTorch's CopySlices): base_new is base_old with
+// the view's region replaced by the written values. Inputs: (base_old, written values); attrs: dims = the view's
+// sizes then strides, dim = its rank, k = its storage offset minus the base's (the base is contiguous).
+void copy_slices_backward(BackwardContext& c);
+
 }  // namespace reel::autograd

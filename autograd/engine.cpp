@@ -8,6 +8,7 @@
 // their summed gradient, which is then accumulated into .grad. Saved tensors are freed as each node
 // finishes unless retain_graph. With create_graph the formulas run with grad mode on, so they record.
 #include <algorithm>
+#include <numeric>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,64 @@ Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t in
   }
   if (g.dtype() != meta.dtype) g = g.to(meta.dtype);
   return g;
+}
+
+// ---- the layout of .grad (Note [The layout of .grad]) --------------------------------------------------------
+// True when the elements of (sizes, strides) cover a block of memory exactly once (PyTorch's
+// is_non_overlapping_and_dense): sorted by stride, each dim of size > 1 steps over the dims inside it.
+bool non_overlapping_and_dense(IntList sizes, IntList strides) {
+  DimVector order;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) return true;
+    if (sizes[d] != 1) order.push_back(static_cast<int64_t>(d));
+  }
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return strides[a] < strides[b]; });
+  int64_t expected = 1;
+  for (int64_t d : order) {
+    if (strides[d] != expected) return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+
+// The strides .grad must have for `leaf`: the leaf's own when it is non-overlapping and dense, else row-major.
+DimVector grad_strides_for(const TensorImpl& leaf) {
+  if (non_overlapping_and_dense(leaf.sizes, leaf.strides)) return leaf.strides;
+  return contiguous_strides(leaf.sizes);
+}
+
+bool same_strides_where_it_matters(IntList sizes, IntList a, IntList b) {
+  for (size_t d = 0; d < sizes.size(); ++d)
+    if (sizes[d] > 1 && a[d] != b[d]) return false;
+  return true;
+}
+
+// A gradient of `leaf`'s shape that .grad may keep: `g` itself when only the engine holds it, it owns its whole
+// storage and has the required strides; otherwise a copy with those strides. Never a view of other memory, never
+// broadcast (stride 0): later accumulation adds into .grad in place.
+Tensor grad_with_leaf_layout(Tensor g, const TensorImpl& leaf, bool create_graph) {
+  const DimVector strides = grad_strides_for(leaf);
+  const TensorImpl& gi = *g.impl();
+  const bool own_memory = g.use_count() == 1 && g.storage().use_count() == 1 && !gi.is_view && gi.offset == 0 &&
+                          static_cast<int64_t>(g.storage()->nbytes) == gi.numel * element_size(gi.dtype);
+  if (!create_graph && own_memory && same_strides_where_it_matters(gi.sizes, gi.strides, strides)) return g;
+  // A fresh block with the required strides: row-major over the dims ordered by those strides, permuted back.
+  DimVector order(strides.size());
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return strides[a] > strides[b]; });
+  DimVector permuted_sizes;
+  for (int64_t d : order) permuted_sizes.push_back(gi.sizes[d]);
+  DimVector inverse(order.size());
+  for (size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<int64_t>(i);
+  Tensor block = Tensor::make(permuted_sizes, gi.dtype, gi.device, "backward");
+  Tensor dense;
+  {
+    NoGradGuard no_grad;
+    dense = shallow_copy(block.permute(inverse));  // no history, and not a view of another tensor
+  }
+  dense.impl()->is_view = false;
+  dense.copy_(g);  // recorded under create_graph (g's history carries over), a plain copy otherwise
+  return dense;
 }
 
 // True when nothing else can see `t`'s memory: the engine may update it in place.
@@ -368,8 +427,10 @@ class GraphTask final : public DeferredGradients {
         Tensor replaced = hook.fn(g);
         if (replaced.defined()) g = replaced;
       } else {  // retain_grad
+        // A dense copy of its own, as PyTorch's retain_grad keeps: never a broadcast view, and editing it in
+        // place cannot reach the gradient that flows on.
         Tensor kept = create_graph_ ? g : g.detach();
-        hook.retained = hook.retained.defined() ? hook.retained + kept : kept;
+        hook.retained = hook.retained.defined() ? hook.retained + kept : kept.clone();
       }
     }
   }
@@ -400,10 +461,9 @@ class GraphTask final : public DeferredGradients {
       }
       if (!create_graph_) g = g.detach();
       if (!meta.grad.defined()) {
-        // Take the gradient over when nothing else holds it; otherwise copy, so later in-place updates of
-        // .grad cannot alias another tensor.
-        const bool exclusive = g.use_count() == 1 && g.storage().use_count() == 1;
-        meta.grad = exclusive || create_graph_ ? g : g.clone();
+        // Take the gradient over when only the engine holds it and it has the leaf's layout; otherwise copy it
+        // into that layout, so later in-place updates of .grad cannot alias another tensor or a broadcast.
+        meta.grad = grad_with_leaf_layout(std::move(g), *slot.leaf, create_graph_);
       } else if (create_graph_) {
         meta.grad = meta.grad + g;
       } else {

@@ -1,7 +1,10 @@
 // reel/autograd/record.cpp — building a tape node for one op call (called from the front doors through
-// tensor/autograd_hook.h when grad mode is on and an input requires grad).
+// tensor/autograd_hook.h when grad mode is on and an input requires grad), and the history of in-place writes:
+// the checks every write makes, the commit that gives the written tensor (or a view's base) its new history,
+// and the rebuilt history of views whose base changed (Note [In-place ops and autograd] in docs/NOTES.md).
 #include "autograd/derivatives.h"
 #include "tensor/autograd_hook.h"
+#include "tensor/ops.h"
 
 namespace reel::autograd {
 
@@ -128,6 +131,163 @@ void record_op(OpId op, const Tensor* const* inputs, int num_inputs, Tensor* con
       node->had_saved = true;
     }
   }
+}
+
+
+namespace {
+
+Tensor handle_of(TensorImpl* impl) { return Tensor(IntrusivePtr<TensorImpl>(impl)); }
+
+// An in-place write through a view made with grad mode off, while grad mode is on and the base requires grad,
+// would change values the base's history does not know about.
+void check_view_made_with_grad(const char* op, const Tensor& self) {
+  const TensorImpl* impl = self.impl();
+  REEL_CHECK(!impl->view_base || !impl->view_base->requires_grad || self.requires_grad(),
+             "{}: a view (shape {}) of a tensor that requires grad was created with grad mode off and is being "
+             "modified in place with grad mode on: its base's history cannot follow. Create the view with grad mode "
+             "on, or clone() it first", op, shape_str(self.sizes()));
+}
+
+// After the op that computed an in-place result from `before` (an alias of self's old values) recorded, some
+// node may have saved `before` (mul_'s gradient for its other operand reads self's old value). Those values are
+// about to be overwritten, so the alias is moved onto a copy of them (PyTorch's original_self clone), keeping
+// the version the node recorded. Costs a copy only when a node did save the old value.
+void preserve_original(Tensor& before, const Tensor& result) {
+  if (before.use_count() <= 1 || before.is_same(result)) return;
+  TensorImpl* alias = before.impl();
+  const uint32_t version = alias->storage->version;
+  Tensor copy;
+  {
+    NoGradGuard no_grad;
+    copy = before.clone();
+  }
+  alias->storage = copy.storage();
+  alias->storage->version = version;
+  alias->sizes = copy.impl()->sizes;
+  alias->strides = copy.impl()->strides;
+  alias->offset = copy.impl()->offset;
+  alias->is_view = false;
+  alias->view_base.reset();
+  alias->refresh_contiguity();
+}
+
+// self (not a view) now holds `result`'s values: it takes result's history, or none when result has none.
+void replace_history(Tensor& self, const Tensor& result) {
+  TensorImpl* impl = self.impl();
+  if (result.requires_grad() && result.grad_fn() != nullptr) {
+    take_history(self, result);
+  } else if (impl->grad_fn != nullptr || impl->requires_grad) {
+    if (impl->grad_fn != nullptr) autograd::release_node(impl->grad_fn);
+    impl->grad_fn = nullptr;
+    impl->output_nr = 0;
+    impl->requires_grad = false;
+  }
+  ++impl->history_version;
+}
+
+// self is a view that now holds `result`'s values: its base's history becomes CopySlices(base_old, result),
+// and self's own history is rebuilt from the base's.
+void rebase_through_view(const char* op, Tensor& self, const Tensor& result) {
+  TensorImpl* base_impl = self.impl()->view_base.get();
+  Tensor base = handle_of(base_impl);
+  Tensor base_old = alias_with_history(base);
+  if (base_old.requires_grad() || result.requires_grad()) {
+    REEL_CHECK(base.is_contiguous(),
+               "{}: an in-place write through a view (shape {}) of a non-contiguous tensor (shape {}, strides {}) is "
+               "not differentiable in reel; make the base contiguous() before viewing it",
+               op, shape_str(self.sizes()), shape_str(base.sizes()), shape_str(base.strides()));
+    const Tensor* inputs[] = {&base_old, &result};
+    Tensor* outputs[] = {&base};
+    autograd::Node* node =
+        autograd::create_node("CopySlices", autograd::copy_slices_backward, inputs, 2, outputs, 1);
+    if (node != nullptr) {
+      OpAttrs& attrs = node->attrs;
+      attrs.dims.assign(self.sizes().begin(), self.sizes().end());
+      for (int64_t stride : self.strides()) attrs.dims.push_back(stride);
+      attrs.dim = self.dim();
+      attrs.k = self.storage_offset() - base.storage_offset();
+      node->has_attrs = true;
+    }
+  }
+  ++base_impl->history_version;
+  refresh_view_history(*self.impl());
+}
+
+}  // namespace
+
+void begin_write(const Tensor& target, std::string_view op, bool in_place_suffix) {
+  const TensorImpl* impl = target.impl();
+  check_no_internal_overlap(impl->sizes, impl->strides, op, in_place_suffix);
+  if (impl->view_base && is_grad_enabled())
+    check_view_made_with_grad(fmt::format("{}{}", op, in_place_suffix ? "_" : "").c_str(), target);
+  ++impl->storage->version;
+}
+
+void check_in_place(const char* op, const Tensor& self, bool recording) {
+  check_no_internal_overlap(self.sizes(), self.strides(), op);
+  if (!is_grad_enabled()) return;
+  if (self.requires_grad() && self.is_leaf()) {
+    std::string_view out_of_place(op);
+    if (out_of_place.ends_with('_')) out_of_place.remove_suffix(1);
+    REEL_CHECK(false,
+               "{}: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
+               "NoGradGuard or use the out-of-place {}", op, shape_str(self.sizes()), out_of_place);
+  }
+  const TensorImpl* base = self.impl()->view_base.get();
+  if (base == nullptr) return;
+  REEL_CHECK(!(base->requires_grad && base->grad_fn == nullptr),
+             "{}: a view of a leaf Variable that requires grad is being used in an in-place operation (view shape "
+             "{}, leaf shape {}); wrap it in NoGradGuard or write into a clone()", op, shape_str(self.sizes()),
+             shape_str(base->sizes));
+  if (recording) check_view_made_with_grad(op, self);
+}
+
+void commit_in_place(const char* op, Tensor& self, Tensor& before, const Tensor& result, bool recording) {
+  REEL_CHECK(result.sizes() == self.sizes(), "{}: result of shape {} cannot be written into a tensor of shape {}", op,
+             shape_str(result.sizes()), shape_str(self.sizes()));
+  auto category = [](ScalarType t) { return t == kBool ? 0 : is_floating_point(t) ? 2 : 1; };
+  REEL_CHECK(category(result.dtype()) <= category(self.dtype()),
+             "{}: result dtype {} cannot be cast to the in-place tensor's dtype {}", op, dtype_name(result.dtype()),
+             dtype_name(self.dtype()));
+  recording = recording || (is_grad_enabled() && result.requires_grad());
+  if (recording) preserve_original(before, result);
+  {
+    NoGradGuard no_grad;
+    self.copy_(result);
+  }
+  if (!recording) {
+    take_history(self, result);  // grad mode off: self keeps its history (saved-tensor versions guard it)
+    return;
+  }
+  if (self.impl()->view_base) {
+    rebase_through_view(op, self, result);
+  } else {
+    replace_history(self, result);
+  }
+}
+
+void refresh_view_history(const TensorImpl& view_const) {
+  auto& view = const_cast<TensorImpl&>(view_const);
+  TensorImpl* base = view.view_base.get();
+  view.view_base_history = base->history_version;
+  if (view.grad_fn != nullptr) autograd::release_node(view.grad_fn);
+  view.grad_fn = nullptr;
+  view.output_nr = 0;
+  view.requires_grad = false;
+  if (!base->requires_grad || !is_floating_point(view.dtype)) return;
+  // The view's values are base_new.as_strided(view geometry): record exactly that (AsStridedBackward).
+  Tensor base_handle = handle_of(base);
+  Tensor view_handle = handle_of(&view);
+  OpAttrs attrs;
+  attrs.dims.assign(view.sizes.begin(), view.sizes.end());
+  for (int64_t stride : view.strides) attrs.dims.push_back(stride);
+  for (int64_t stride : base->strides) attrs.dims.push_back(stride);
+  attrs.dim = static_cast<int64_t>(view.sizes.size());
+  attrs.k = view.offset;
+  attrs.c = base->offset;
+  const Tensor* inputs[] = {&base_handle};
+  Tensor* outputs[] = {&view_handle};
+  record_op(OpId::as_strided, inputs, 1, outputs, 1, &attrs);
 }
 
 }  // namespace reel::detail

@@ -71,12 +71,16 @@ Tensor Tensor::detach() const {
 
 Tensor& Tensor::detach_() {
   check_defined("detach_");
+  REEL_CHECK(!(impl()->view_base && impl()->view_base->requires_grad),
+             "detach_: can't detach views in-place (shape {}): the view's history follows its base's; use detach() "
+             "instead", shape_str(sizes()));
   if (impl()->grad_fn != nullptr) {
     autograd::release_node(impl()->grad_fn);
     impl()->grad_fn = nullptr;
     impl()->output_nr = 0;
   }
   impl()->requires_grad = false;
+  ++impl()->history_version;  // views of it follow (Note [In-place ops and autograd])
   return *this;
 }
 

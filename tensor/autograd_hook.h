@@ -6,6 +6,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <string_view>
 
 #include "dispatch.h"
 #include "grad_mode.h"
@@ -21,21 +22,35 @@ Tensor alias_with_history(const Tensor& t);
 // Makes `self` the output of `from`'s node (after an in-place op wrote `from`'s values into self).
 void take_history(Tensor& self, const Tensor& from);
 
+// Every in-place write calls this before it touches `target`'s memory: refuses a target in which several
+// elements share one memory location (PyTorch's internal-overlap check), then bumps the storage's version.
+// `op` names the write as errors show it; in_place_suffix adds the "_" of an in-place method ("add" -> "add_").
+void begin_write(const Tensor& target, std::string_view op, bool in_place_suffix = false);
+
+// The checks an in-place op makes before it runs while `recording` (grad mode on and something requires
+// grad): a leaf that requires grad, a view of one, a view made with grad mode off of a base that requires grad.
+void check_in_place(const char* op, const Tensor& self, bool recording);
+// Writes `result` (computed out of place from `before`, an alias of self's old value) into self and gives
+// self — and, when self is a view, its base — the history of the write (Note [In-place ops and autograd]).
+void commit_in_place(const char* op, Tensor& self, Tensor& before, const Tensor& result, bool recording);
+
 // An in-place op that autograd must see: computes the out-of-place result from an alias of self's old value,
 // writes it into self and makes self the output of the recorded node (Note [In-place ops and autograd]).
+// `others` are the op's other tensor operands (whether any requires grad decides whether the op records).
+// `op` names the in-place op, e.g. "mul_".
 template <typename Compute>
-Tensor& in_place_recorded(const char* op, Tensor& self, Compute&& compute) {
-  REEL_CHECK(!(is_grad_enabled() && self.requires_grad() && self.is_leaf()),
-             "{}_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
-             "NoGradGuard or use the out-of-place {}",
-             op, shape_str(self.sizes()), op);
-  Tensor before = is_grad_enabled() ? alias_with_history(self) : self;
-  Tensor result = compute(before);
-  {
-    NoGradGuard no_grad;
-    self.copy_(result);
+Tensor& in_place_recorded(const char* op, Tensor& self, std::initializer_list<const Tensor*> others,
+                          Compute&& compute) {
+  self.check_defined(op);
+  bool recording = false;
+  if (is_grad_enabled()) {
+    recording = self.requires_grad();
+    for (const Tensor* other : others) recording |= other->defined() && other->requires_grad();
   }
-  take_history(self, result);
+  check_in_place(op, self, recording);
+  Tensor before = recording ? alias_with_history(self) : self;
+  Tensor result = compute(before);
+  commit_in_place(op, self, before, result, recording);
   return self;
 }
 

@@ -13,15 +13,14 @@ Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
   DimVector shape = broadcast_shapes(sizes(), src.sizes(), "copy_");
   REEL_CHECK(shape == DimVector(sizes()), "copy_: source of shape {} does not broadcast to the destination's shape {}",
              shape_str(src.sizes()), shape_str(sizes()));
-  const bool differentiable = detail::needs_recording({this, &src});
-  if (differentiable) {
-    REEL_CHECK(!(requires_grad() && is_leaf()),
-               "copy_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
-               "NoGradGuard", shape_str(sizes()));
-    REEL_CHECK(!impl()->is_view, "copy_: in-place copy into a view (shape {}) is not differentiable in reel yet; "
-               "copy into a fresh tensor or clone() the view", shape_str(sizes()));
+  if (detail::needs_recording({this, &src})) {
+    // dst's old values are gone (their gradient is 0); its new ones are src cast and broadcast (gradient g,
+    // summed back to src's shape). expand records a node even for src's own shape, so dst never shares src's.
+    return detail::in_place_recorded("copy_", *this, {&src}, [&](const Tensor& before) {
+      return src.to(before.dtype()).expand(before.sizes());
+    });
   }
-  bump_version();
+  detail::begin_write(*this, "copy_");
   if (numel() == 0) return *this;
   // A cross-device copy runs on the kernel of the non-CPU side (it knows how to reach host memory).
   const Device kernel_device = device().is_cpu() ? src.device() : device();
@@ -38,14 +37,6 @@ Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
   args.outputs = this;
   args.num_outputs = 1;
   get_kernel(OpId::copy, kernel_device)(args);
-  // dst takes the history of a copy node: its old values are gone (their gradient is 0), src's gradient is g.
-  if (differentiable) {
-    if (src.requires_grad()) {
-      detail::record(OpId::copy, {&src}, {this});
-    } else {
-      detach_();  // overwritten by values that need no gradient
-    }
-  }
   return *this;
 }
 
@@ -54,7 +45,12 @@ Tensor& Tensor::fill_(Scalar value) {
   check_defined("fill_");
   REEL_CHECK(!(value.is_floating_point() && !is_floating_point()) || value.to_double() == static_cast<double>(value.to_int64()),
              "fill_: cannot fill a {} tensor with the non-integral value {}", dtype_name(dtype()), value.to_double());
-  bump_version();
+  if (is_grad_enabled() && requires_grad()) {  // the new values are constants: self's history is cut
+    return detail::in_place_recorded("fill_", *this, {}, [&](const Tensor& before) {
+      return full(before.sizes(), value, before.options());
+    });
+  }
+  detail::begin_write(*this, "fill_");
   if (numel() == 0) return *this;
   const Tensor* operands[] = {this};
   TensorIter iter(operands, 1);

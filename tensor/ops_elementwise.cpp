@@ -76,38 +76,6 @@ void run_elementwise(OpId op, const Tensor* const* operands, int count) {
   get_kernel(op, operands[0]->device())(args);
 }
 
-// An in-place op: computes op(self_before, ...) out of place, writes the values into self and, when the op was
-// recorded, makes self the output of that node. self_before is an alias of self's old value, so a formula
-// that saved it sees the version bump and refuses to run (Note [In-place ops and autograd]).
-template <typename Compute>
-Tensor& in_place(const char* op, Tensor& self, std::initializer_list<const Tensor*> others, Compute&& compute) {
-  self.check_defined(op);
-  REEL_CHECK(!(is_grad_enabled() && self.requires_grad() && self.is_leaf()),
-             "{}_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
-             "NoGradGuard or use the out-of-place {}", op, shape_str(self.sizes()), op);
-  if (self.impl()->is_view && is_grad_enabled()) {
-    bool differentiable = self.requires_grad();
-    for (const Tensor* other : others) differentiable |= other->defined() && other->requires_grad();
-    REEL_CHECK(!differentiable,
-               "{}_: in-place modification of a view (shape {}) is not differentiable in reel yet: the tensor it "
-               "views would not see the change in its history. Use the out-of-place {} (or clone() the view)",
-               op, shape_str(self.sizes()), op);
-  }
-  Tensor before = is_grad_enabled() ? detail::alias_with_history(self) : self;
-  Tensor result = compute(before);
-  REEL_CHECK(result.sizes() == self.sizes(), "{}_: result of shape {} cannot be written into a tensor of shape {}", op,
-             shape_str(result.sizes()), shape_str(self.sizes()));
-  REEL_CHECK(category(result.dtype()) <= category(self.dtype()),
-             "{}_: result dtype {} cannot be cast to the in-place tensor's dtype {}", op, dtype_name(result.dtype()),
-             dtype_name(self.dtype()));
-  {
-    NoGradGuard no_grad;
-    self.copy_(result);
-  }
-  detail::take_history(self, result);
-  return self;
-}
-
 }  // namespace
 
 ScalarType result_type(const Tensor& a, const Tensor& b) {
@@ -195,7 +163,7 @@ bool try_unary_in_place(OpId op, Tensor& self) {
   const ResultRule rule = op_info(op).result;
   if (rule == ResultRule::Bool || (self.dtype() == kBool && rejects_bool(op))) return false;
   if (compute_dtype(rule, self.dtype()) != self.dtype()) return false;
-  self.bump_version();
+  detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
   const Tensor* operands[] = {&self, &self};
   run_elementwise(op, operands, 2);
   return true;
@@ -211,7 +179,7 @@ bool try_binary_in_place(OpId op, Tensor& self, const Tensor& other) {
   if (!broadcasts_to(other.sizes(), self.sizes())) return false;
   Tensor rhs_cast;
   const Tensor& rhs = cast_operand(other, self.dtype(), rhs_cast);
-  self.bump_version();
+  detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
   const Tensor* operands[] = {&self, &self, &rhs};
   run_elementwise(op, operands, 3);
   return true;
@@ -233,7 +201,8 @@ bool try_binary_in_place(OpId op, Tensor& self, Scalar other) {
   Tensor Tensor::name() const { return unary_op(OpId::name, *this); }                  \
   Tensor& Tensor::name##_() {                                                          \
     if (try_unary_in_place(OpId::name, *this)) return *this;                           \
-    return in_place(#name, *this, {}, [](const Tensor& self) { return unary_op(OpId::name, self); }); \
+    return detail::in_place_recorded(#name "_", *this, {},                             \
+                                     [](const Tensor& self) { return unary_op(OpId::name, self); }); \
   }
 #define REEL_BINARY_OP(name, functor, result, math)                                                       \
   Tensor name(const Tensor& a, const Tensor& b) { return binary_op(OpId::name, a, b); }                    \
@@ -243,12 +212,13 @@ bool try_binary_in_place(OpId op, Tensor& self, Scalar other) {
   Tensor Tensor::name(Scalar other) const { return binary_op(OpId::name, *this, other); }                  \
   Tensor& Tensor::name##_(const Tensor& other) {                                                           \
     if (try_binary_in_place(OpId::name, *this, other)) return *this;                                      \
-    return in_place(#name, *this, {&other},                                                               \
-                    [&](const Tensor& self) { return binary_op(OpId::name, self, other); });               \
+    return detail::in_place_recorded(#name "_", *this, {&other},                                          \
+                                     [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \
   }                                                                                                        \
   Tensor& Tensor::name##_(Scalar other) {                                                                  \
     if (try_binary_in_place(OpId::name, *this, other)) return *this;                                      \
-    return in_place(#name, *this, {}, [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \
+    return detail::in_place_recorded(#name "_", *this, {},                                                \
+                                     [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \
   }
 #include "tensor/ops.def"
 
@@ -273,7 +243,8 @@ Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
   } else if (!detail::needs_recording({this, &other}) && defined() && other.defined()) {
     if (try_binary_in_place(OpId::add, *this, reel::mul(other, alpha))) return *this;
   }
-  return in_place("add", *this, {&other}, [&](const Tensor& self) { return reel::add(self, other, alpha); });
+  return detail::in_place_recorded("add_", *this, {&other},
+                                   [&](const Tensor& self) { return reel::add(self, other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
   if (alpha.to_double() == 1.0 && !alpha.is_bool()) {
@@ -281,7 +252,8 @@ Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
   } else if (!detail::needs_recording({this, &other}) && defined() && other.defined()) {
     if (try_binary_in_place(OpId::sub, *this, reel::mul(other, alpha))) return *this;
   }
-  return in_place("sub", *this, {&other}, [&](const Tensor& self) { return reel::sub(self, other, alpha); });
+  return detail::in_place_recorded("sub_", *this, {&other},
+                                   [&](const Tensor& self) { return reel::sub(self, other, alpha); });
 }
 
 // ---- where / clamp / masked_fill ---------------------------------------------------------------------------------
@@ -417,12 +389,12 @@ Tensor& pointwise_op_(OpId op, Tensor& self, const Tensor& t1, const Tensor& t2,
     Tensor t1_cast, t2_cast;
     const Tensor& b = cast_operand(t1, dtype, t1_cast);
     const Tensor& c = cast_operand(t2, dtype, t2_cast);
-    self.bump_version();
+    detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
     run_pointwise(op, self, self, b, c, value);
     return self;
   }
-  return in_place(op_name(op).data(), self, {&t1, &t2},
-                  [&](const Tensor& before) { return pointwise_op(op, before, t1, t2, value); });
+  return detail::in_place_recorded(op == OpId::addcmul ? "addcmul_" : "addcdiv_", self, {&t1, &t2},
+                                   [&](const Tensor& before) { return pointwise_op(op, before, t1, t2, value); });
 }
 
 }  // namespace
@@ -448,7 +420,7 @@ Tensor& Tensor::addcdiv_(const Tensor& tensor1, const Tensor& tensor2, Scalar va
   return pointwise_op_(OpId::addcdiv, *this, tensor1, tensor2, value);
 }
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
-  return in_place("clamp", *this, {}, [&](const Tensor& self) { return reel::clamp(self, min, max); });
+  return detail::in_place_recorded("clamp_", *this, {}, [&](const Tensor& self) { return reel::clamp(self, min, max); });
 }
 
 // y = mask ? value : x
@@ -467,7 +439,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
 }
 Tensor Tensor::masked_fill(const Tensor& mask, Scalar value) const { return reel::masked_fill(*this, mask, value); }
 Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
-  return in_place("masked_fill", *this, {}, [&](const Tensor& self) { return reel::masked_fill(self, mask, value); });
+  return detail::in_place_recorded("masked_fill_", *this, {},
+                                   [&](const Tensor& self) { return reel::masked_fill(self, mask, value); });
 }
 
 }  // namespace reel

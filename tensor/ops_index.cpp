@@ -89,8 +89,8 @@ int64_t check_scatter(const char* name, const Tensor& self, int64_t dim, const T
 void run_scatter(OpId op, Tensor& target, const Tensor& index, const Tensor* src, const OpAttrs& attrs) {
   NoGradGuard no_grad;
   const Tensor inputs[] = {index.contiguous(), src ? *src : Tensor()};
+  detail::begin_write(target, op_name(op), /*in_place_suffix=*/true);
   run_kernel(op, inputs, src ? 2 : 1, target, attrs);
-  target.bump_version();
 }
 
 OpAttrs scatter_attrs(int64_t dim, const Tensor* src, Scalar value) {
@@ -128,7 +128,8 @@ Tensor& scatter_in_place(OpId op, Tensor& self, int64_t dim, const Tensor& index
   self.check_defined(name);
   src.check_defined(name);
   if (records_in_place(self, src)) {
-    return detail::in_place_recorded(name, self, [&](const Tensor& before) {
+    return detail::in_place_recorded(op == OpId::scatter ? "scatter_" : "scatter_add_", self, {&src},
+                                     [&](const Tensor& before) {
       return scatter_out_of_place(op, before, dim, index, &src, 0);
     });
   }
@@ -169,11 +170,11 @@ int64_t check_index_add(const Tensor& self, int64_t dim, const Tensor& index, co
 // Runs the index_add kernel on `target` in place (through a contiguous copy when target is strided).
 void run_index_add(Tensor& target, const Tensor& index, const Tensor& source, const OpAttrs& attrs) {
   NoGradGuard no_grad;
+  detail::begin_write(target, "index_add_");
   Tensor dense = target.contiguous();
   const Tensor inputs[] = {index.contiguous(), source.contiguous()};
   run_kernel(OpId::index_add, inputs, 2, dense, attrs);
   if (!dense.is_same(target)) target.copy_(dense);
-  target.bump_version();
 }
 
 }  // namespace
@@ -263,7 +264,7 @@ Tensor& Tensor::index_add_(int64_t dim, const Tensor& index, const Tensor& sourc
   check_defined("index_add_");
   source.check_defined("index_add");
   if (records_in_place(*this, source)) {
-    return detail::in_place_recorded("index_add", *this, [&](const Tensor& before) {
+    return detail::in_place_recorded("index_add_", *this, {&source}, [&](const Tensor& before) {
       return reel::index_add(before, dim, index, source, alpha);
     });
   }

@@ -187,7 +187,7 @@ Tensor& Tensor::addmm_(const Tensor& mat1, const Tensor& mat2, Scalar beta, Scal
                       size(0) == mat1.size(0) && size(1) == mat2.size(1) && dtype() == mat1.dtype() &&
                       device() == mat1.device();
   if (!direct) {
-    return detail::in_place_recorded("addmm", *this, [&](const Tensor& before) {
+    return detail::in_place_recorded("addmm_", *this, {&mat1, &mat2}, [&](const Tensor& before) {
       return reel::addmm(before, mat1, mat2, beta, alpha);
     });
   }
@@ -198,7 +198,7 @@ Tensor& Tensor::addmm_(const Tensor& mat1, const Tensor& mat2, Scalar beta, Scal
              matrix_str(mat1.sizes()), matrix_str(mat2.sizes()));
   check_scale_factor("addmm_", "alpha", mat1.dtype(), alpha);
   check_scale_factor("addmm_", "beta", mat1.dtype(), beta);
-  bump_version();
+  detail::begin_write(*this, "addmm_");
   if (numel() == 0) return *this;
   OpAttrs attrs;
   attrs.a = alpha;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "tensor/autograd_hook.h"
 #include "tensor/dispatch.h"
 #include "tensor/grad_mode.h"
 #include "tensor/ops.h"
@@ -49,13 +50,23 @@ void run_random(OpId op, Tensor& out, OpAttrs& attrs, int draws) {
   get_kernel(op, out.device())(args);
 }
 
+// The in-place method that fills with op's distribution, as errors name it.
+const char* in_place_name(OpId op) {
+  return op == OpId::uniform ? "uniform_" : op == OpId::normal ? "normal_" : "random_";
+}
+
 // Fills `t` in place: directly when it is dense, else through a dense buffer copied in (same values as a
 // dense tensor of that shape would get, element by element in row-major order).
 void fill_random(OpId op, Tensor& t, OpAttrs& attrs, int draws) {
-  REEL_CHECK(!(is_grad_enabled() && t.requires_grad() && t.is_leaf()),
-             "{}_: a leaf tensor that requires grad (shape {}) is being used in an in-place operation; wrap it in "
-             "NoGradGuard", op_name(op), shape_str(t.sizes()));
-  t.bump_version();
+  if (is_grad_enabled() && t.requires_grad()) {  // random values are constants: t's history is cut
+    detail::in_place_recorded(in_place_name(op), t, {}, [&](const Tensor& before) {
+      Tensor fresh = Tensor::make(before.sizes(), before.dtype(), before.device());
+      fill_random(op, fresh, attrs, draws);
+      return fresh;
+    });
+    return;
+  }
+  detail::begin_write(t, in_place_name(op));
   if (t.is_contiguous()) {
     run_random(op, t, attrs, draws);
     return;

@@ -69,4 +69,13 @@ int64_t wrap_dim(int64_t dim, IntList sizes, const char* op) {
   return dim < 0 ? dim + range : dim;
 }
 
+void check_no_internal_overlap(IntList sizes, IntList strides, std::string_view op, bool in_place_suffix) {
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    REEL_CHECK(!(sizes[d] > 1 && strides[d] == 0),
+               "{}{}: unsupported operation: more than one element of the written-to tensor refers to a single memory "
+               "location. Please clone() the tensor before performing the operation. (shape {}, strides {})",
+               op, in_place_suffix ? "_" : "", shape_str(sizes), shape_str(strides));
+  }
+}
+
 }  // namespace reel

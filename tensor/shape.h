@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reel {
@@ -145,6 +146,9 @@ class DimVector {
 
 // "[2, 3]"
 std::string shape_str(IntList sizes);
+// Throws reel::Error naming `op` when a tensor of these sizes and strides has several elements at one memory
+// location (a size > 1 dim with stride 0, e.g. from expand): writing into it would be ill-defined.
+void check_no_internal_overlap(IntList sizes, IntList strides, std::string_view op, bool in_place_suffix = false);
 
 // Product of sizes; throws reel::Error naming `op` on a negative size or int64 overflow.
 int64_t checked_numel(IntList sizes, const char* op);

@@ -252,6 +252,7 @@ void Tensor::set_data(const Tensor& new_data) {
   target->device = source->device;
   target->is_contiguous = source->is_contiguous;
   target->is_view = source->is_view;
+  target->view_base.reset();  // the new data is not a view of the old base's storage
 }
 
 Scalar Tensor::item() const {
@@ -276,6 +277,7 @@ Tensor& Tensor::requires_grad_(bool on) {
                shape_str(sizes()), autograd::node_name(grad_fn()));
     return *this;
   }
+  if (impl_->requires_grad != on) ++impl_->history_version;  // views of it follow (Note [In-place ops and autograd])
   impl_->requires_grad = on;
   return *this;
 }

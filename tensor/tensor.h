@@ -35,6 +35,12 @@ void retain_node(Node* node);
 const char* node_name(const Node* node);  // e.g. "MulBackward"
 }  // namespace autograd
 
+struct TensorImpl;
+namespace detail {
+// Rebuilds the history of a view whose base's history changed (autograd/record.cpp).
+void refresh_view_history(const TensorImpl& view);
+}  // namespace detail
+
 // The rarer autograd state of a tensor (.grad of a leaf, hooks, retain_grad). Defined by autograd/;
 // tensor/ only owns it. The hot part, grad_fn and output_nr, sits inline in TensorImpl.
 struct AutogradMetaBase {
@@ -55,6 +61,13 @@ struct TensorImpl {
   Storage storage;
   autograd::Node* grad_fn = nullptr;  // one counted reference; null for leaves and for tensors off the tape
   uint32_t output_nr = 0;             // which output of grad_fn this tensor is
+  // Bumped whenever this tensor's history is replaced in place (an in-place op, a write through one of its
+  // views, requires_grad_): views of it compare it with their copy and rebuild their own history.
+  uint32_t history_version = 0;
+  // Views made by a view op: the root tensor (never itself a view) whose storage they view, and the root's
+  // history_version when this view's history was last set (Note [In-place ops and autograd]).
+  uint32_t view_base_history = 0;
+  IntrusivePtr<TensorImpl> view_base;
   std::unique_ptr<AutogradMetaBase> autograd;
 
   TensorImpl() = default;
@@ -128,14 +141,14 @@ class Tensor {
 
   // ---- autograd (defined in autograd/; see docs/autograd.md) --------------------------------------------
   // True for leaves marked with requires_grad_ and for every output of a recorded op.
-  bool requires_grad() const { return meta("requires_grad").requires_grad; }
+  bool requires_grad() const { return fresh_meta("requires_grad").requires_grad; }
   Tensor& requires_grad_(bool on = true);  // leaves only, floating dtypes only
   Tensor& set_requires_grad(bool on) { return requires_grad_(on); }
   // The accumulated gradient of a leaf (or of a non-leaf after retain_grad()); undefined when none.
   const Tensor& grad() const;
   Tensor& mutable_grad();
-  bool is_leaf() const { return impl_->grad_fn == nullptr; }
-  autograd::Node* grad_fn() const { return impl_->grad_fn; }
+  bool is_leaf() const { return fresh_meta("is_leaf").grad_fn == nullptr; }
+  autograd::Node* grad_fn() const { return fresh_meta("grad_fn").grad_fn; }
   uint32_t output_nr() const { return impl_->output_nr; }
   // Backpropagates from this tensor; `gradient` defaults to ones for a one-element tensor.
   void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
@@ -309,6 +322,14 @@ class Tensor {
     if (impl_.get() == nullptr) [[unlikely]]
       check_defined(accessor);
     return *impl_;
+  }
+  // meta() for the autograd accessors: a view whose base's history changed since its own was set (an in-place
+  // op on the base or through another view) first rebuilds its history from the base's.
+  const TensorImpl& fresh_meta(const char* accessor) const {
+    const TensorImpl& m = meta(accessor);
+    if (m.view_base && m.view_base->history_version != m.view_base_history) [[unlikely]]
+      detail::refresh_view_history(m);
+    return m;
   }
   IntrusivePtr<TensorImpl> impl_;
 };

@@ -90,9 +90,14 @@ std::optional<DimVector> view_strides(IntList old_sizes, IntList old_strides, In
   return new_strides;
 }
 
-// Records `out` as the view op's output on the tape (when grad mode is on and self requires grad).
+// Records `out` as the view op's output on the tape (when grad mode is on and self requires grad), and links
+// it to its base: the root tensor whose storage it views, so that an in-place write through the view can
+// rewrite the base's history and the view can follow later changes of it (Note [In-place ops and autograd]).
 Tensor recorded(OpId op, const Tensor& self, Tensor out, const OpAttrs& attrs = OpAttrs{}) {
-  detail::record(op, {&self}, {&out}, &attrs);
+  TensorImpl* base = self.impl()->view_base ? self.impl()->view_base.get() : self.impl();
+  detail::record(op, {&self}, {&out}, &attrs);  // first: refreshes self's history if its base's changed
+  out.impl()->view_base = IntrusivePtr<TensorImpl>(base);
+  out.impl()->view_base_history = base->history_version;
   return out;
 }
 
