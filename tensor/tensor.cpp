@@ -279,6 +279,9 @@ Tensor& Tensor::requires_grad_(bool on) {
   }
   if (impl_->requires_grad != on) ++impl_->history_version;  // views of it follow (Note [In-place ops and autograd])
   impl_->requires_grad = on;
+  // A leaf that requires grad is where differentiation starts: a view that becomes one is no longer tied to
+  // its base's history (views of it now have it as their base).
+  if (on) impl_->view_base.reset();
   return *this;
 }
 
