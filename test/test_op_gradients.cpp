@@ -20,6 +20,8 @@
 // most kMaxGradgradElements input and output elements (one of them with a non-contiguous or broadcast input
 // when the row has one); every elementwise row, the reductions, mm/bmm/addmm/matmul and softmax/log_softmax
 // must have such a sample.
+// Every checked sample also checks gradient accumulation (check_accumulation): two backward passes add up to the
+// two gradients computed apart, .grad has the leaf's layout and its own memory, and editing it changes nothing else.
 // With a CUDA device, every checked sample is also run on CUDA (the same float64 values, moved) and its analytic
 // gradients for random output weights are compared with the CPU's: the backward formulas then run CUDA kernels.
 #include <catch2/catch.hpp>
@@ -31,6 +33,7 @@
 #include <sstream>
 
 #include "autograd/autograd.h"
+#include "autograd/derivatives.h"
 #include "autograd/gradcheck.h"
 #include "test/op_table.h"
 
@@ -244,6 +247,33 @@ bool run_gradcheck(const OpTestRow& row, const GradSample& ready, bool second_or
   return result.ok;
 }
 
+// The sample moved to CUDA: the same float64 values with the same sizes, strides and offset over a copy of each
+// input's whole storage (as_strided reads the storage); an input given twice stays one tensor. `cuda_checked` gets
+// the moved counterparts of ready.checked (requiring grad).
+Sample to_cuda(const GradSample& ready, std::vector<Tensor>& cuda_checked) {
+  Sample on_gpu = ready.sample;
+  on_gpu.device = Device(kCUDA);
+  std::map<const TensorImpl*, Tensor> moved;
+  for (Tensor& t : on_gpu.inputs) {
+    if (!t.defined()) continue;
+    auto it = moved.find(t.impl());
+    if (it != moved.end()) {
+      t = it->second;
+      continue;
+    }
+    const int64_t elements = static_cast<int64_t>(t.storage()->nbytes) / t.element_size();
+    Tensor storage = Tensor::make_view(t.detach(), {elements}, {1}, 0).to(Device(kCUDA));
+    Tensor copy = overlaps_itself(t) ? t.detach().to(Device(kCUDA))
+                                     : Tensor::make_view(storage, t.sizes(), t.strides(), t.storage_offset());
+    if (t.requires_grad()) copy.requires_grad_(true);
+    moved.emplace(t.impl(), copy);
+    t = copy;
+  }
+  cuda_checked.clear();
+  for (const Tensor& t : ready.checked) cuda_checked.push_back(moved.at(t.impl()));
+  return on_gpu;
+}
+
 // The sample's gradients on CUDA against the CPU's: same float64 inputs (moved to the GPU), same random output
 // weights, autograd::grad on both sides; gradients must agree to float64 rounding of differently ordered sums.
 void compare_cuda_gradients(const OpTestRow& row, const GradSample& ready) {
@@ -258,27 +288,8 @@ void compare_cuda_gradients(const OpTestRow& row, const GradSample& ready) {
     const std::vector<Tensor> cpu_grads =
         autograd::grad(cpu_outputs, ready.checked, weights, /*retain_graph=*/false, /*create_graph=*/false,
                        /*allow_unused=*/true);
-    Sample on_gpu = ready.sample;
-    on_gpu.device = Device(kCUDA);
-    std::map<const TensorImpl*, Tensor> moved;  // an input given twice stays one tensor
-    for (Tensor& t : on_gpu.inputs) {
-      if (!t.defined()) continue;
-      auto it = moved.find(t.impl());
-      if (it != moved.end()) {
-        t = it->second;
-        continue;
-      }
-      // The same sizes, strides and offset over a copy of the whole storage (as_strided reads the storage).
-      const int64_t elements = static_cast<int64_t>(t.storage()->nbytes) / t.element_size();
-      Tensor storage = Tensor::make_view(t.detach(), {elements}, {1}, 0).to(Device(kCUDA));
-      Tensor copy = overlaps_itself(t) ? t.detach().to(Device(kCUDA))
-                                       : Tensor::make_view(storage, t.sizes(), t.strides(), t.storage_offset());
-      if (t.requires_grad()) copy.requires_grad_(true);
-      moved.emplace(t.impl(), copy);
-      t = copy;
-    }
     std::vector<Tensor> cuda_checked;
-    for (const Tensor& t : ready.checked) cuda_checked.push_back(moved.at(t.impl()));
+    const Sample on_gpu = to_cuda(ready, cuda_checked);
     const std::vector<Tensor> cuda_grads =
         autograd::grad(floating_outputs(row, on_gpu), cuda_checked, cuda_weights, /*retain_graph=*/false,
                        /*create_graph=*/false, /*allow_unused=*/true);
@@ -294,6 +305,157 @@ void compare_cuda_gradients(const OpTestRow& row, const GradSample& ready) {
     }
   } catch (const std::exception& e) {
     FAIL_CHECK("the CUDA gradient comparison threw: " << e.what());
+  }
+}
+
+// ---- the accumulation property (issue 14: accumulation after sum() was silently wrong) ------------------------
+// True when (sizes, strides) cover a block of memory exactly once.
+bool dense_non_overlapping(const Tensor& t) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims of size > 1
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.size(d) == 0) return true;
+    if (t.size(d) > 1) dims.emplace_back(t.stride(d), t.size(d));
+  }
+  std::sort(dims.begin(), dims.end());
+  int64_t expected = 1;
+  for (const auto& [stride, size] : dims) {
+    if (stride != expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+// .grad after a backward: the leaf's shape, dense with the leaf's strides (or row-major when the leaf is not dense),
+// no broadcast dims, and memory of its own (not shared with the leaf, the sample's inputs, outputs or weights).
+void check_grad_layout(const Tensor& leaf, const std::vector<Tensor>& others) {
+  const Tensor& grad = leaf.grad();
+  if (!grad.defined()) return;
+  REQUIRE(grad.sizes() == leaf.sizes());
+  CHECK(dense_non_overlapping(grad));
+  for (int64_t d = 0; d < grad.dim(); ++d) {
+    INFO("dim " << d << " of .grad " << shape_str(grad.sizes()) << " strides " << shape_str(grad.strides())
+                << ", leaf strides " << shape_str(leaf.strides()));
+    if (grad.size(d) > 1)
+      CHECK(grad.stride(d) == (dense_non_overlapping(leaf) ? leaf.stride(d) : contiguous_strides(grad.sizes())[d]));
+  }
+  CHECK(grad.storage().use_count() == 1);
+  for (const Tensor& t : others)
+    if (t.defined()) CHECK(grad.storage().get() != t.storage().get());
+}
+
+std::vector<Tensor> clones(const std::vector<Tensor>& tensors) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : tensors) out.push_back(t.defined() ? t.detach().clone() : Tensor());
+  return out;
+}
+
+void check_same(const std::vector<Tensor>& got, const std::vector<Tensor>& expected, const char* what) {
+  REQUIRE(got.size() == expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO(what << " " << i);
+    REQUIRE(got[i].defined() == expected[i].defined());
+    if (!got[i].defined()) continue;
+    const std::string diff = compare_values(got[i].to_vector<double>(), RefTensor::of(expected[i]), Tolerance{0, 0});
+    if (!diff.empty()) FAIL_CHECK(diff);
+  }
+}
+
+// For the sample's leaves: two backward passes (fresh forwards, random output weights) accumulate into .grad the
+// sum of the two gradients autograd::grad computes apart; after each pass .grad has the leaf's layout and memory of
+// its own; an in-place edit of one .grad changes nothing else (inputs, outputs, weights, other leaves' .grad).
+void check_accumulation(const OpTestRow& row, const Sample& sample, const std::vector<Tensor>& leaves) {
+  INFO(context(row, sample) << ": gradient accumulation over two backward passes on " << sample.device.str());
+  try {
+    for (const Tensor& leaf : leaves) const_cast<Tensor&>(leaf).mutable_grad() = Tensor();
+    std::vector<Tensor> apart_sum(leaves.size());
+    for (int pass = 0; pass < 2; ++pass) {
+      INFO("pass " << pass);
+      const std::vector<Tensor> outputs = floating_outputs(row, sample);
+      std::vector<Tensor> weights;
+      for (const Tensor& out : outputs) weights.push_back(randn(out.sizes(), kFloat64).to(out.device()));
+      const std::vector<Tensor> apart = autograd::grad(outputs, leaves, weights, /*retain_graph=*/true,
+                                                       /*create_graph=*/false, /*allow_unused=*/true);
+      for (size_t i = 0; i < leaves.size(); ++i) {
+        if (!apart[i].defined()) continue;
+        apart_sum[i] = apart_sum[i].defined() ? apart_sum[i] + apart[i] : apart[i].clone();
+      }
+      autograd::backward(outputs, weights);
+      std::vector<Tensor> everything = sample.inputs;
+      everything.insert(everything.end(), outputs.begin(), outputs.end());
+      everything.insert(everything.end(), weights.begin(), weights.end());
+      for (const Tensor& leaf : leaves) check_grad_layout(leaf, everything);
+      if (pass == 1) break;
+      // Edit the first .grad in place; nothing else may change. Then put it back.
+      if (!leaves[0].grad().defined()) continue;
+      const std::vector<Tensor> before = clones(everything);
+      std::vector<Tensor> grads_before;
+      for (const Tensor& leaf : leaves) grads_before.push_back(leaf.grad().defined() ? leaf.grad().clone() : Tensor());
+      Tensor& edited = const_cast<Tensor&>(leaves[0]).mutable_grad();
+      edited.add_(1000.0);
+      check_same(clones(everything), before, "input, output or weight after editing .grad");
+      for (size_t i = 1; i < leaves.size(); ++i) {
+        if (leaves[i].impl() == leaves[0].impl()) continue;
+        check_same({leaves[i].grad()}, {grads_before[i]}, "another leaf's .grad after editing the first .grad");
+      }
+      edited.copy_(grads_before[0]);
+    }
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      INFO("leaf " << i);
+      REQUIRE(leaves[i].grad().defined() == apart_sum[i].defined());
+      if (!apart_sum[i].defined()) continue;
+      const std::string diff = compare_values(leaves[i].grad().to_vector<double>(), RefTensor::of(apart_sum[i]),
+                                              Tolerance{1e-12, 1e-12});
+      if (!diff.empty()) FAIL_CHECK(diff);
+    }
+    for (const Tensor& leaf : leaves) const_cast<Tensor&>(leaf).mutable_grad() = Tensor();
+  } catch (const std::exception& e) {
+    FAIL_CHECK("the accumulation check threw: " << e.what());
+  }
+}
+
+// ---- saved outputs written in place (issue 14 item 7) --------------------------------------------------------
+// Each floating output of the op is written in place (add_(0): same values, a new version) before backward. The
+// backward must refuse exactly when the op's node saved that output's memory; and an op whose formula reads its
+// output (the derivative table's output_needed_by, for the inputs that require grad) must have saved it.
+void check_saved_output_versions(const OpTestRow& row, const Sample& sample) {
+  INFO(context(row, sample) << ": outputs written in place before backward");
+  int op = -1;
+  for (int i = 0; i < kNumOps; ++i)
+    if (kOpInfos[i].name == row.op) op = i;
+  REQUIRE(op >= 0);
+  const autograd::Derivative& derivative = autograd::derivative_for(static_cast<OpId>(op));
+  if (derivative.fn == nullptr) return;  // a composite: its pieces are ops of their own rows
+  const size_t num_outputs = floating_outputs(row, sample).size();
+  for (size_t j = 0; j < num_outputs; ++j) {
+    INFO("output " << j);
+    std::vector<Tensor> outputs = floating_outputs(row, sample);
+    bool views_an_input = false;  // a view of a leaf: writing into it is refused (test_inplace_table.cpp)
+    for (const Tensor& in : sample.inputs)
+      views_an_input = views_an_input || (in.defined() && in.storage().get() == outputs[j].storage().get());
+    if (views_an_input) continue;
+    autograd::Node* node = outputs[j].grad_fn();
+    REQUIRE(node != nullptr);
+    bool saved = false;
+    for (const autograd::SavedTensor& s : node->saved)
+      saved = saved || (s.tensor.defined() && s.tensor.storage().get() == outputs[j].storage().get());
+    uint32_t needing_inputs = 0;
+    for (size_t i = 0; i < node->next_edges.size() && i < 8; ++i)
+      if (node->next_edges[i].is_valid()) needing_inputs |= 1u << i;
+    if ((derivative.output_needed_by & needing_inputs) != 0 && num_outputs == 1) CHECK(saved);
+    outputs[j].add_(0.0);
+    std::vector<Tensor> weights;
+    for (const Tensor& out : outputs) weights.push_back(ones_like(out));
+    std::string message;
+    try {
+      autograd::backward(outputs, weights);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    if (saved) {
+      CHECK(message.find("has been modified by an in-place operation") != std::string::npos);
+    } else {
+      CHECK(message == "");
+    }
   }
 }
 
@@ -331,6 +493,15 @@ void run_gradient_row(const OpTestRow& row) {
   const bool with_cuda = cuda::is_available();
   auto check = [&](GradSample& ready) {
     run_gradcheck(row, ready, false);
+    if (!row.mutates_inputs) {
+      if (checked.empty()) check_saved_output_versions(row, ready.sample);
+      check_accumulation(row, ready.sample, ready.checked);
+      if (with_cuda) {
+        std::vector<Tensor> cuda_checked;
+        const Sample on_gpu = to_cuda(ready, cuda_checked);
+        check_accumulation(row, on_gpu, cuda_checked);
+      }
+    }
     if (with_cuda) compare_cuda_gradients(row, ready);
     checked.push_back(ready);
     if (!row.twice_differentiable || ready.input_elements + ready.output_elements > kMaxGradgradElements) return;
