@@ -293,6 +293,37 @@ TEST_CASE("errors: the messages quoted in docs/errors.md are the messages reel g
        "index_select: index 5 is out of bounds for dim 0 with size 2 (valid range [0, 2)) of the input of shape "
        "[2, 3]"},
       {"undefined", [] { reel::exp(Tensor()); }, "exp: called on an undefined tensor"},
+      {"in-place overlap", [] { reel::zeros({1, 3}).expand({4, 3}).add_(1.0); },
+       "add_: unsupported operation: more than one element of the written-to tensor refers to a single memory "
+       "location. Please clone() the tensor before performing the operation. (shape [4, 3], strides [0, 1])"},
+      {"in-place view of a leaf",
+       [] {
+         Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
+         w.narrow(0, 0, 1).mul_(2.0);
+       },
+       "mul_: a view of a leaf Variable that requires grad is being used in an in-place operation (view shape [1], "
+       "leaf shape [2]); wrap it in NoGradGuard or write into a clone()"},
+      {"in-place view made without grad",
+       [] {
+         Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
+         Tensor y = w * 1;
+         Tensor v;
+         {
+           NoGradGuard no_grad;
+           v = y.narrow(0, 0, 1);
+         }
+         v.mul_(2.0);
+       },
+       "mul_: a view (shape [1]) of a tensor that requires grad was created with grad mode off and is being "
+       "modified in place with grad mode on: its base's history cannot follow. Create the view with grad mode on, "
+       "or clone() it first"},
+      {"detach_ of a view",
+       [] {
+         Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
+         (w * 1).narrow(0, 0, 1).detach_();
+       },
+       "detach_: can't detach views in-place (shape [1]): the view's history follows its base's; use detach() "
+       "instead"},
       {"in-place leaf",
        [] {
          Tensor w = reel::tensor({1.0, 2.0}, kFloat64).requires_grad_();
