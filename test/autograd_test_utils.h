@@ -1,16 +1,28 @@
 // reel/test/autograd_test_utils.h — small helpers shared by the autograd tests of dynamic graphs, memory
-// and threads: float64 leaves, value extraction, and a gradcheck assertion that prints the failure message.
+// and threads and of in-place ops: float64 leaves, value extraction, error messages, and a gradcheck assertion that prints the failure message.
 #pragma once
 
 #include <reel/reel.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace autograd_test {
 
 using reel::Tensor;
+
+// The message of the reel::Error that fn throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const reel::Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 // All values of t as doubles, row-major.
 inline std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }

@@ -4,23 +4,15 @@
 // (fill_, zero_, random fills) that must cut history, and a saved output modified in place. Every expected value
 // is worked out by hand in the comment beside it (or by the same computation written out of place). The sweeps
 // over the whole op table are test_inplace_table.cpp (in-place forms) and test_op_gradients.cpp (accumulation).
-#include <catch2/catch.hpp>
-#include <reel/reel.h>
+#include "test/autograd_test_utils.h"
 
 using reel::Tensor;
 namespace ag = reel::autograd;
 
 namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-Tensor leaf(std::initializer_list<double> v) { return reel::tensor(v, reel::kFloat64).requires_grad_(); }
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const reel::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using autograd_test::leaf;
+using autograd_test::values;
+auto message_of = autograd_test::error_of;
 const char* kOverlap =
     "unsupported operation: more than one element of the written-to tensor refers to a single memory location. "
     "Please clone() the tensor before performing the operation.";

@@ -10,16 +10,16 @@
 //   saved        a node saved the target (y * y) before the write: its backward refuses to run, also when the
 //                write went through a view.
 // Runs on the CPU and, when one is present, on CUDA.
-#include <catch2/catch.hpp>
-#include <reel/reel.h>
-
 #include <functional>
+
+#include "test/autograd_test_utils.h"
 
 using reel::Tensor;
 
 namespace {
 
 using Others = std::vector<Tensor>;
+using autograd_test::error_of;
 
 struct InPlaceOp {
   std::string name;
@@ -149,15 +149,6 @@ void compare_gradients(const std::vector<Tensor>& got, const std::vector<Tensor>
     Tensor e = expected[i].defined() ? expected[i] : (g.defined() ? reel::zeros_like(g) : Tensor());
     check_close(g, e, "gradient " + std::to_string(i) + " (0: the base's input, then the op's floating operands)");
   }
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const reel::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
