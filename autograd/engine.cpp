@@ -37,7 +37,7 @@ Tensor sum_to(const Tensor& grad, IntList sizes) {
   return reduced.reshape(sizes);
 }
 
-// Makes an input gradient match its input: shape (sum_to) and dtype.
+// Makes an input gradient match its input: shape (sum_to), dtype and device.
 Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t input) {
   if (!(g.sizes() == IntList(meta.sizes))) {
     // Only broadcasting may make them differ; anything else is a bug in a formula.
@@ -47,6 +47,7 @@ Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t in
     g = sum_to(g, meta.sizes);
   }
   if (g.dtype() != meta.dtype) g = g.to(meta.dtype);
+  if (g.device() != meta.device) g = g.to(meta.device);  // a cross-device copy's gradient goes back (ToCopyBackward)
   return g;
 }
 

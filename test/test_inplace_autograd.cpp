@@ -228,3 +228,17 @@ TEST_CASE("inplace: create_graph through an in-place write on a view", "[autogra
   g.sum().backward();                                 // d/dx (2 x0 x1 + x0^2 + 2 x1 + 2 x2)
   CHECK(values(x.grad()) == std::vector<double>{6, 4, 2});
 }
+
+TEST_CASE("inplace: a gradient crossing devices comes back on its input's device", "[autograd][inplace][cuda]") {
+  if (!reel::cuda::is_available()) {
+    WARN("no CUDA device: the cross-device gradient test is skipped");
+    return;
+  }
+  Tensor x = leaf({1.0, 2.0});
+  Tensor on_gpu = x.to(reel::Device(reel::kCUDA)) * 3;
+  Tensor buffer = reel::zeros({2}, reel::TensorOptions(reel::kFloat64).device(reel::kCUDA));
+  buffer.copy_(x);  // a CPU source copied into a CUDA tensor, recorded
+  (on_gpu + buffer).sum().backward();
+  CHECK(x.grad().is_cpu());
+  CHECK(values(x.grad()) == std::vector<double>{4, 4});
+}
