@@ -400,11 +400,16 @@ class GraphTask final : public DeferredGradients {
       }
       if (!create_graph_) g = g.detach();
       if (!meta.grad.defined()) {
-        // Take the gradient over when nothing else holds it; otherwise copy, so later in-place updates of
-        // .grad cannot alias another tensor.
-        const bool exclusive = g.use_count() == 1 && g.storage().use_count() == 1;
+        // Take the gradient over when nothing else holds it and it is laid out densely; otherwise copy, so later
+        // in-place updates of .grad cannot alias another tensor, nor itself: a broadcast view (sum's gradient is
+        // one value expanded) would have every later contribution added into its one shared element.
+        const bool exclusive = g.use_count() == 1 && g.storage().use_count() == 1 && g.is_contiguous();
         meta.grad = exclusive || create_graph_ ? g : g.clone();
       } else if (create_graph_) {
+        meta.grad = meta.grad + g;
+      } else if (!meta.grad.is_contiguous()) {
+        // A .grad a create_graph pass left as a broadcast view: accumulate out of place.
+        NoGradGuard no_grad;
         meta.grad = meta.grad + g;
       } else {
         NoGradGuard no_grad;
