@@ -104,11 +104,14 @@ void div_backward(Ctx& c) {
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() / b;
   if (c.needs_input_grad(1)) c.grad_inputs[1] = -c.grad() * a / (b * b);
 }
-// y = a^b: da = g b a^(b-1), db = g y ln a (0 where a == 0 and b >= 0, as PyTorch)
+// y = a^b: da = g b a^(b-1), 0 where b == 0 (so d(0^0)/da is 0, not 0 * 0^-1 = NaN); db = g y ln a, 0 where a == 0
+// and b >= 0. PyTorch's pow_backward_self / pow_backward_exponent; its Scalar-exponent and Scalar-base forms give the
+// same values, and reel runs them through this formula with the number as a 0-dim tensor.
 void pow_backward(Ctx& c) {
   const Tensor& a = c.input_value(0);
   const Tensor& b = c.input_value(1);
-  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * b * pow(a, b - 1);
+  if (c.needs_input_grad(0))
+    c.grad_inputs[0] = where(eq(b, 0), zeros({}, c.grad().options()), c.grad() * b * pow(a, b - 1));
   if (c.needs_input_grad(1)) {
     const Tensor y = result(c);
     Tensor dy_db = where(logical_and(eq(a, 0), ge(b, 0)), zeros_like(y), y * log(a));

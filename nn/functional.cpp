@@ -121,7 +121,7 @@ Tensor layer_norm(const Tensor& input, IntList normalized_shape, const Tensor& w
   std::vector<int64_t> dims;
   for (int64_t d = input.dim() - k; d < input.dim(); ++d) dims.push_back(d);
   const Tensor mu = mean(input, dims, true);
-  const Tensor variance = var(input, dims, 0, true);
+  const Tensor variance = var(input, dims, /*unbiased=*/false, /*keepdim=*/true);
   Tensor out = (input - mu) * rsqrt(variance + eps);
   if (weight.defined()) out = out * weight;
   if (bias.defined()) out = out + bias;
@@ -165,7 +165,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     std::vector<int64_t> dims{0};
     for (int64_t d = 2; d < input.dim(); ++d) dims.push_back(d);
     mu = mean(input, dims, true);
-    variance = var(input, dims, 0, true);
+    variance = var(input, dims, /*unbiased=*/false, /*keepdim=*/true);
     if (running_mean.defined()) {
       NoGradGuard no_grad;
       Tensor mean_stat = running_mean, var_stat = running_var;  // handles: the updates land in the caller's tensors

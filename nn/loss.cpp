@@ -263,9 +263,9 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
     // e^y (y - x)
     losses = exp(target) * (target - input);
   } else {
-    // xlogy(y, y) - y x, with 0 ln 0 = 0
-    const Tensor safe_target = where(eq(target, 0), Scalar(1), target);
-    losses = target * log(safe_target) - target * input;
+    // xlogy(y, y) - y x, with 0 ln 0 = 0. Differentiated as PyTorch 2.x differentiates its composite: d/dy =
+    // ln y + y / y - x, NaN where y = 0 (the masked branch's zero gradient meets ln 0 and 0 / 0 on the way back).
+    losses = where(eq(target, 0), Scalar(0), target * log(target)) - target * input;
   }
   if (reduction != Reduction::BatchMean) return reduce(loss, losses, reduction);
   // sum / batch size

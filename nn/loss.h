@@ -56,7 +56,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 // value per class), written in the stable form (1 - y) x - (1 + (p - 1) y) log_sigmoid(x), log_sigmoid(x) = min(x, 0) - ln(1 + e^-|x|)
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                                         Reduction reduction = Reduction::Mean, const Tensor& pos_weight = {});
-// y (ln y - x) for log-probabilities x and probabilities y (0 where y = 0); with log_target, e^y (y - x).
+// y (ln y - x) for log-probabilities x and probabilities y (0 where y = 0); with log_target, e^y (y - x). As in
+// PyTorch 2.x, the gradient with respect to a target y that requires grad is NaN where y = 0.
 // BatchMean divides the sum by the batch size (input.size(0)), which is the true KL divergence per sample.
 Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
               bool log_target = false);

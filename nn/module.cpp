@@ -153,6 +153,7 @@ void Module::zero_grad(bool set_to_none) {
       p.mutable_grad() = Tensor();
     } else {
       NoGradGuard no_grad;
+      p.mutable_grad().detach_();  // a .grad from a create_graph pass drops its history, as Optimizer::zero_grad
       p.mutable_grad().zero_();
     }
   }

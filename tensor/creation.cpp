@@ -49,7 +49,11 @@ Tensor ones(IntList sizes, TensorOptions options) {
 
 Tensor full(IntList sizes, Scalar value, TensorOptions options) { return filled(sizes, value, options, "full"); }
 
-Tensor scalar_tensor(Scalar value, TensorOptions options) { return full({}, value, options); }
+// The default float32 unless options name a dtype, whatever kind of number value is (as torch::scalar_tensor).
+Tensor scalar_tensor(Scalar value, TensorOptions options) {
+  if (!options.has_dtype()) options = options.dtype(kFloat32);
+  return filled({}, value, options, "scalar_tensor");
+}
 
 Tensor empty_like(const Tensor& t, std::optional<TensorOptions> options) {
   t.check_defined("empty_like");

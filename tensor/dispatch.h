@@ -26,7 +26,7 @@ struct OpAttrs {
   Scalar a;                // op-specific numbers: alpha, min, fill value, start, low, mean, p
   Scalar b;                // beta, max, end, high, std
   Scalar c;                // step
-  int64_t correction = 1;  // var/std
+  double correction = 1;   // var/std (a Scalar in the API: PyTorch allows fractional corrections)
   uint64_t seed = 0;       // random ops: generator seed and offset (counter-based)
   uint64_t offset = 0;
 };

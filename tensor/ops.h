@@ -58,14 +58,15 @@ template <typename T>
 Tensor from_blob_copy(const T* data, IntList sizes, TensorOptions options = {});
 
 // From C++ values, like torch::tensor: 1-D from a list or vector, 2-D from a nested list. The dtype follows
-// the C++ type (double and float lists give the default float32 unless options say otherwise).
+// the C++ type as in LibTorch: double and float lists give the default float32, int and long lists int64, bool
+// lists bool, uint8_t lists uint8, unless options say otherwise.
 template <typename T>
 Tensor tensor(const std::vector<T>& values, TensorOptions options = {});
 template <typename T>
 Tensor tensor(std::initializer_list<T> values, TensorOptions options = {});
 template <typename T>
 Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOptions options = {});
-Tensor scalar_tensor(Scalar value, TensorOptions options = {});
+Tensor scalar_tensor(Scalar value, TensorOptions options = {});  // float32 unless options name a dtype
 
 // ---- elementwise ---------------------------------------------------------------------------------------
 #define REEL_UNARY_OP(name, functor, result, math) Tensor name(const Tensor& x);
@@ -108,8 +109,20 @@ Tensor min(const Tensor& x);
 std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
-Tensor var(const Tensor& x, IntList dims = {}, int64_t correction = 1, bool keepdim = false);
-Tensor std(const Tensor& x, IntList dims = {}, int64_t correction = 1, bool keepdim = false);
+// var / std: y = sum_i (x_i - mean)^2 / max(n - correction, 0) (std: its square root), in LibTorch's overloads:
+//   var(x, unbiased)                        every dim; correction 1 or 0
+//   var(x, int dim)                         that dim, unbiased (LibTorch's C++-only overload: var(x, 1) is a dim)
+//   var(x, dims, unbiased, keepdim = false) an integer here is `unbiased`: var(x, {1}, 2, true) is unbiased
+//   var(x, dims = {}, correction = nullopt (1), keepdim = false)   correction is a Scalar: var(x, {1}, Scalar(2))
+// An empty `dims` reduces every dim. test/test_libtorch_spellings.cpp lists what each spelling means in LibTorch.
+Tensor var(const Tensor& x, bool unbiased);
+Tensor var(const Tensor& x, int dim);
+Tensor var(const Tensor& x, IntList dims, bool unbiased, bool keepdim = false);
+Tensor var(const Tensor& x, IntList dims = {}, std::optional<Scalar> correction = std::nullopt, bool keepdim = false);
+Tensor std(const Tensor& x, bool unbiased);
+Tensor std(const Tensor& x, int dim);
+Tensor std(const Tensor& x, IntList dims, bool unbiased, bool keepdim = false);
+Tensor std(const Tensor& x, IntList dims = {}, std::optional<Scalar> correction = std::nullopt, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, IntList dims, bool keepdim = false);
 Tensor norm(const Tensor& x, Scalar p = 2, IntList dims = {}, bool keepdim = false);
 Tensor all(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);

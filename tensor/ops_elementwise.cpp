@@ -135,8 +135,19 @@ Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// pow(Tensor, Scalar) refuses an integral (or bool) base with a negative integral exponent, as PyTorch's does (NumPy
+// compatibility). A tensor exponent is not checked: the integer kernel gives 1^-n = 1, (-1)^-n = +-1, else 0 (PowFn).
+void check_scalar_exponent(OpId op, const Tensor& base, Scalar exponent) {
+  if (op != OpId::pow || is_floating_point(base.dtype()) || exponent.is_floating_point()) return;
+  REEL_CHECK(exponent.to_int64() >= 0,
+             "pow: Integers to negative integer powers are not allowed. (base of dtype {} and shape {}, exponent {}; "
+             "use a floating-point base or exponent, e.g. x.pow({}.0))",
+             dtype_name(base.dtype()), shape_str(base.sizes()), exponent.to_int64(), exponent.to_int64());
+}
+
 Tensor binary_op(OpId op, const Tensor& a, Scalar b) {
   a.check_defined(op_name(op).data());
+  check_scalar_exponent(op, a, b);
   const ScalarType promoted = result_type(a, b);
   return binary_op(op, a, scalar_tensor(b, TensorOptions(promoted).device(a.device())));
 }
@@ -216,6 +227,7 @@ bool try_binary_in_place(OpId op, Tensor& self, Scalar other) {
                                      [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \
   }                                                                                                        \
   Tensor& Tensor::name##_(Scalar other) {                                                                  \
+    if (defined()) check_scalar_exponent(OpId::name, *this, other);                                       \
     if (try_binary_in_place(OpId::name, *this, other)) return *this;                                      \
     return detail::in_place_recorded(#name "_", *this, {},                                                \
                                      [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \

@@ -8,12 +8,12 @@
 namespace reel {
 
 namespace detail {
-// The dtype a C++ value type maps to when building a tensor: floating lists use the default float32.
+// The dtype a C++ value type maps to when building a tensor, as torch::tensor maps it: floating lists use the
+// default float32, and C++ int (and long) lists give int64, so reel::tensor({1, 2, 3}) is int64 as in LibTorch.
 template <typename T>
 constexpr ScalarType literal_dtype() {
   if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) return kFloat32;
-  else if constexpr (std::is_same_v<T, int>) return kInt32;
-  else if constexpr (std::is_same_v<T, long> || std::is_same_v<T, long long>) return kInt64;
+  else if constexpr (std::is_same_v<T, int> || std::is_same_v<T, long> || std::is_same_v<T, long long>) return kInt64;
   else return dtype_of_v<T>;
 }
 template <typename T>

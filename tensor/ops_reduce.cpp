@@ -192,19 +192,45 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   return reduce_to_index(OpId::argmin, x, dim, keepdim);
 }
 
+namespace {
 // y = sum_i (x_i - mean)^2 / max(n - correction, 0)
-Tensor var(const Tensor& x, IntList dims, int64_t correction, bool keepdim) {
-  check_floating("var", x);
-  const ReducePlan plan = plan_reduction("var", x, dims, keepdim);
+Tensor variance(const char* op, const Tensor& x, IntList dims, double correction, bool keepdim) {
+  check_floating(op, x);
+  const ReducePlan plan = plan_reduction(op, x, dims, keepdim);
   OpAttrs attrs;
   attrs.correction = correction;
   return reduce_to(OpId::var, x, plan, x.dtype(), attrs, std::nan(""), true);
 }
 
+// An omitted correction is 1 (Bessel's), as in PyTorch.
+double correction_value(const std::optional<Scalar>& correction) {
+  return correction ? correction->to_double() : 1.0;
+}
+}  // namespace
+
+Tensor var(const Tensor& x, bool unbiased) { return variance("var", x, {}, unbiased ? 1 : 0, false); }
+Tensor var(const Tensor& x, int dim) {
+  const int64_t wide = dim;
+  return variance("var", x, wide, 1, false);
+}
+Tensor var(const Tensor& x, IntList dims, bool unbiased, bool keepdim) {
+  return variance("var", x, dims, unbiased ? 1 : 0, keepdim);
+}
+Tensor var(const Tensor& x, IntList dims, std::optional<Scalar> correction, bool keepdim) {
+  return variance("var", x, dims, correction_value(correction), keepdim);
+}
+
 // y = sqrt(var(x))
-Tensor std(const Tensor& x, IntList dims, int64_t correction, bool keepdim) {
-  check_floating("std", x);
-  return sqrt(var(x, dims, correction, keepdim));
+Tensor std(const Tensor& x, bool unbiased) { return sqrt(variance("std", x, {}, unbiased ? 1 : 0, false)); }
+Tensor std(const Tensor& x, int dim) {
+  const int64_t wide = dim;
+  return sqrt(variance("std", x, wide, 1, false));
+}
+Tensor std(const Tensor& x, IntList dims, bool unbiased, bool keepdim) {
+  return sqrt(variance("std", x, dims, unbiased ? 1 : 0, keepdim));
+}
+Tensor std(const Tensor& x, IntList dims, std::optional<Scalar> correction, bool keepdim) {
+  return sqrt(variance("std", x, dims, correction_value(correction), keepdim));
 }
 
 // y = m + ln sum_i e^(x_i - m), m = max_i x_i (m taken as 0 where it is infinite, so rows of -inf give -inf
@@ -260,13 +286,17 @@ Tensor Tensor::min() const { return reel::min(*this); }
 std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const { return reel::min(*this, dim, keepdim); }
 Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const { return reel::argmax(*this, dim, keepdim); }
 Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const { return reel::argmin(*this, dim, keepdim); }
-Tensor Tensor::var(bool unbiased) const { return reel::var(*this, {}, unbiased ? 1 : 0); }
-Tensor Tensor::var(IntList dims, bool unbiased, bool keepdim) const {
-  return reel::var(*this, dims, unbiased ? 1 : 0, keepdim);
+Tensor Tensor::var(bool unbiased) const { return reel::var(*this, unbiased); }
+Tensor Tensor::var(int dim) const { return reel::var(*this, dim); }
+Tensor Tensor::var(IntList dims, bool unbiased, bool keepdim) const { return reel::var(*this, dims, unbiased, keepdim); }
+Tensor Tensor::var(IntList dims, std::optional<Scalar> correction, bool keepdim) const {
+  return reel::var(*this, dims, correction, keepdim);
 }
-Tensor Tensor::std(bool unbiased) const { return reel::std(*this, {}, unbiased ? 1 : 0); }
-Tensor Tensor::std(IntList dims, bool unbiased, bool keepdim) const {
-  return reel::std(*this, dims, unbiased ? 1 : 0, keepdim);
+Tensor Tensor::std(bool unbiased) const { return reel::std(*this, unbiased); }
+Tensor Tensor::std(int dim) const { return reel::std(*this, dim); }
+Tensor Tensor::std(IntList dims, bool unbiased, bool keepdim) const { return reel::std(*this, dims, unbiased, keepdim); }
+Tensor Tensor::std(IntList dims, std::optional<Scalar> correction, bool keepdim) const {
+  return reel::std(*this, dims, correction, keepdim);
 }
 Tensor Tensor::logsumexp(IntList dims, bool keepdim) const { return reel::logsumexp(*this, dims, keepdim); }
 Tensor Tensor::norm(Scalar p) const { return reel::norm(*this, p); }

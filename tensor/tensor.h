@@ -257,17 +257,26 @@ class Tensor {
   std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
   Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  // var and std take LibTorch's overload set, so each spelling means what it means there (the list with the
+  // LibTorch declarations: test/test_libtorch_spellings.cpp): x.var() and x.var(true) reduce everything, unbiased;
+  // x.var(1) and x.var({1}) reduce dim 1 (LibTorch's C++-only var(int dim), gh-40287); an integer after a dim list
+  // is read as `unbiased` (x.var({1}, 2) is unbiased, not correction 2); a correction is passed as a Scalar:
+  // x.var({1}, reel::Scalar(2)).
   Tensor var(bool unbiased = true) const;
+  Tensor var(int dim) const;
   Tensor var(IntList dims, bool unbiased = true, bool keepdim = false) const;
-  // Braced dim lists (`x.var({0})`) would otherwise pick var(bool unbiased).
+  // A braced list of several dims (`x.var({0, 1})`) would otherwise match no overload better than another.
   Tensor var(std::initializer_list<int64_t> dims, bool unbiased = true, bool keepdim = false) const {
     return var(IntList(dims), unbiased, keepdim);
   }
+  Tensor var(IntList dims, std::optional<Scalar> correction, bool keepdim = false) const;
   Tensor std(bool unbiased = true) const;
+  Tensor std(int dim) const;
   Tensor std(IntList dims, bool unbiased = true, bool keepdim = false) const;
   Tensor std(std::initializer_list<int64_t> dims, bool unbiased = true, bool keepdim = false) const {
     return std(IntList(dims), unbiased, keepdim);
   }
+  Tensor std(IntList dims, std::optional<Scalar> correction, bool keepdim = false) const;
   Tensor logsumexp(IntList dims, bool keepdim = false) const;
   Tensor norm(Scalar p = 2) const;
   Tensor norm(Scalar p, IntList dims, bool keepdim = false) const;

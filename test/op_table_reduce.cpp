@@ -249,13 +249,13 @@ void add_reduction_rows(std::vector<OpTestRow>& rows) {
 
   // Sample::ints holds the correction when a sample sets one (1 otherwise).
   s = &spec("var", kFloatDtypes, DimForm::List);
-  s->op = [](const Sample& x) { return reel::var(x.inputs[0], x.dims, correction_of(x), x.keepdim); };
+  s->op = [](const Sample& x) { return reel::var(x.inputs[0], x.dims, Scalar(correction_of(x)), x.keepdim); };
   s->fold = [](const std::vector<double>& v, const Sample& x) { return v.empty() ? kNaN : ref_var(v, correction_of(x)); };
   s->result = same;
   s->extra = var_corrections;
 
   s = &spec("std", kFloatDtypes, DimForm::List);
-  s->op = [](const Sample& x) { return reel::std(x.inputs[0], x.dims, correction_of(x), x.keepdim); };
+  s->op = [](const Sample& x) { return reel::std(x.inputs[0], x.dims, Scalar(correction_of(x)), x.keepdim); };
   s->fold = [](const std::vector<double>& v, const Sample& x) {
     return v.empty() ? kNaN : std::sqrt(ref_var(v, correction_of(x)));
   };

@@ -286,6 +286,9 @@ TEST_CASE("errors: the messages quoted in docs/errors.md are the messages reel g
        "it first, e.g. x.to(reel::kFloat32)"},
       {"dtype in-place", [] { Tensor t = ones({2, 3}, kInt64); t.div_(ones({2, 3}, kInt64)); },
        "div_: result dtype float32 cannot be cast to the in-place tensor's dtype int64"},
+      {"negative power", [] { reel::pow(reel::tensor({2, 3}), -2); },
+       "pow: Integers to negative integer powers are not allowed. (base of dtype int64 and shape [2], exponent -2; use "
+       "a floating-point base or exponent, e.g. x.pow(-2.0))"},
       {"dim", [&] { reel::sum(x, {2}); },
        "sum: dim 2 out of range for a tensor of shape [2, 3] (2 dims, expected a dim in [-2, 1])"},
       {"index", [&] { x.select(0, 2); }, "select: index 2 out of range for dim 0 of size 2 (shape [2, 3])"},

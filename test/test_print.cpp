@@ -46,7 +46,7 @@ TEST_CASE("print: scientific notation when the range calls for it", "[print]") {
 TEST_CASE("print: integers and bools", "[print]") {
   REQUIRE(reel::tensor({1, 2, 3}, reel::kInt64).str() == "tensor([1, 2, 3])");
   REQUIRE(reel::tensor({-1, 2}, reel::kInt64).str() == "tensor([-1,  2])");
-  REQUIRE(reel::tensor({1, 2, 3}).str() == "tensor([1, 2, 3], dtype=int32)");
+  REQUIRE(reel::tensor({1, 2, 3}, reel::kInt32).str() == "tensor([1, 2, 3], dtype=int32)");
   REQUIRE(reel::tensor({1, 200}, reel::kUInt8).str() == "tensor([  1, 200], dtype=uint8)");
   REQUIRE(reel::tensor({true, false}).str() == "tensor([ True, False])");
   REQUIRE(reel::arange(8).view({2, 2, 2}).str() ==
@@ -60,8 +60,9 @@ TEST_CASE("print: integers and bools", "[print]") {
 TEST_CASE("print: 0-dim and empty tensors", "[print]") {
   REQUIRE(reel::scalar_tensor(3.5).str() == "tensor(3.5000)");
   REQUIRE(reel::scalar_tensor(3.0).str() == "tensor(3.)");
-  REQUIRE(reel::scalar_tensor(7).str() == "tensor(7)");
-  REQUIRE(reel::scalar_tensor(true).str() == "tensor(True)");
+  REQUIRE(reel::scalar_tensor(7).str() == "tensor(7.)");  // float32, as torch::scalar_tensor
+  REQUIRE(reel::scalar_tensor(7, reel::kInt64).str() == "tensor(7)");
+  REQUIRE(reel::scalar_tensor(true, reel::kBool).str() == "tensor(True)");
   REQUIRE(reel::scalar_tensor(2.0, reel::kFloat64).str() == "tensor(2., dtype=float64)");
   REQUIRE(reel::zeros({0}).str() == "tensor([])");
   REQUIRE(reel::zeros({0, 3}).str() == "tensor([], size=(0, 3))");

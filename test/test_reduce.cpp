@@ -174,12 +174,12 @@ TEST_CASE("var and std with corrections", "[reduce]") {
     for (const Shape& dims : kDimSets) {
       for (int64_t correction : {0, 1, 2}) {
         INFO("dtype " << reel::dtype_name(dtype) << ", dims " << reel::shape_str(dims) << ", correction " << correction);
-        const Tensor v = reel::var(t, dims, correction, true);
+        const Tensor v = reel::var(t, dims, reel::Scalar(correction), true);
         CHECK(v.dtype() == dtype);
         check_shape(v, reduced_shape(kShape, dims, true));
         auto ref = [correction](const Values& g) { return ref_var(g, static_cast<double>(correction)); };
         check_close(v, reduce_reference(x, kShape, dims, ref), tolerance_of(dtype), tolerance_of(dtype));
-        check_close(reel::std(t, dims, correction),
+        check_close(reel::std(t, dims, reel::Scalar(correction)),
                     reduce_reference(x, kShape, dims, [&](const Values& g) { return std::sqrt(ref(g)); }),
                     tolerance_of(dtype), tolerance_of(dtype));
       }
@@ -193,8 +193,8 @@ TEST_CASE("var and std with corrections", "[reduce]") {
   check_close(t.std(false), {std::sqrt(1.25)}, 1e-12, 0);
   // n - correction <= 0: 0/0 = NaN for one sample, m2/0 = inf otherwise (PyTorch's max(0, n - correction)).
   check_close(make_tensor({3}, {1}, reel::kFloat32).var(), {std::nan("")}, 0, 0);
-  check_close(reel::var(t, {1}, 2), {INFINITY, INFINITY}, 0, 0);
-  check_close(reel::var(t, {1}, 3), {INFINITY, INFINITY}, 0, 0);
+  check_close(reel::var(t, {1}, reel::Scalar(2)), {INFINITY, INFINITY}, 0, 0);
+  check_close(reel::var(t, {1}, reel::Scalar(3)), {INFINITY, INFINITY}, 0, 0);
   // A large offset does not cancel the variance away, in the row loop or the column loop.
   check_close(make_tensor({1e9 + 1, 1e9 + 2, 1e9 + 3}, {3}, reel::kFloat64).var(), {1.0}, 1e-9, 0);
   Values offset = random_values(50 * 4, 16);
@@ -351,7 +351,7 @@ TEST_CASE("0-dim inputs", "[reduce]") {
   CHECK(s.norm().item<double>() == 2.5);
   CHECK(s.logsumexp({}).item<double>() == Approx(2.5));
   CHECK(s.all().item<bool>());
-  CHECK(reel::scalar_tensor(int64_t{3}).sum().dtype() == reel::kInt64);
+  CHECK(reel::scalar_tensor(3, reel::kInt64).sum().dtype() == reel::kInt64);
   REQUIRE_THROWS_WITH(s.sum({1}), Catch::Contains("sum") && Catch::Contains("out of range"));
 }
 
