@@ -140,12 +140,13 @@ Tensor handle_of(TensorImpl* impl) { return Tensor(IntrusivePtr<TensorImpl>(impl
 
 // An in-place write through a view made with grad mode off, while grad mode is on and the base requires grad,
 // would change values the base's history does not know about.
-void check_view_made_with_grad(const char* op, const Tensor& self) {
+// `op` and `suffix` name the write ("mul" + "_").
+void check_view_made_with_grad(std::string_view op, std::string_view suffix, const Tensor& self) {
   const TensorImpl* impl = self.impl();
   REEL_CHECK(!impl->view_base || !impl->view_base->requires_grad || self.requires_grad(),
-             "{}: a view (shape {}) of a tensor that requires grad was created with grad mode off and is being "
+             "{}{}: a view (shape {}) of a tensor that requires grad was created with grad mode off and is being "
              "modified in place with grad mode on: its base's history cannot follow. Create the view with grad mode "
-             "on, or clone() it first", op, shape_str(self.sizes()));
+             "on, or clone() it first", op, suffix, shape_str(self.sizes()));
 }
 
 // After the op that computed an in-place result from `before` (an alias of self's old values) recorded, some
@@ -218,8 +219,7 @@ void rebase_through_view(const char* op, Tensor& self, const Tensor& result) {
 void begin_write(const Tensor& target, std::string_view op, bool in_place_suffix) {
   const TensorImpl* impl = target.impl();
   check_no_internal_overlap(impl->sizes, impl->strides, op, in_place_suffix);
-  if (impl->view_base && is_grad_enabled())
-    check_view_made_with_grad(fmt::format("{}{}", op, in_place_suffix ? "_" : "").c_str(), target);
+  if (impl->view_base && is_grad_enabled()) check_view_made_with_grad(op, in_place_suffix ? "_" : "", target);
   ++impl->storage->version;
 }
 
@@ -239,7 +239,7 @@ void check_in_place(const char* op, const Tensor& self, bool recording) {
              "{}: a view of a leaf Variable that requires grad is being used in an in-place operation (view shape "
              "{}, leaf shape {}); wrap it in NoGradGuard or write into a clone()", op, shape_str(self.sizes()),
              shape_str(base->sizes));
-  if (recording) check_view_made_with_grad(op, self);
+  if (recording) check_view_made_with_grad(op, "", self);
 }
 
 void commit_in_place(const char* op, Tensor& self, Tensor& before, const Tensor& result, bool recording) {
