@@ -9,6 +9,7 @@
 #include "tensor/ops.h"
 #include "tensor/parallel.h"
 #include "tensor/print.h"
+#include "tensor/profiler.h"
 #include "tensor/tensor.h"
 #include "tensor/grad_mode.h"
 #include "autograd/autograd.h"

@@ -26,7 +26,7 @@ void run_creation(OpId op, Tensor& out, const OpAttrs& attrs) {
   args.outputs = &out;
   args.num_outputs = 1;
   args.attrs = &attrs;
-  get_kernel(op, out.device())(args);
+  dispatch(args, out.device());
 }
 
 // int64 when every bound is an integer (or bool), float32 otherwise, unless options give a dtype.

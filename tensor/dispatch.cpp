@@ -1,6 +1,8 @@
 // reel/tensor/dispatch.cpp — the kernel table. Backends register into it the first time it is used.
 #include "tensor/dispatch.h"
 
+#include <utility>
+
 #include "tensor/grad_mode.h"
 
 namespace reel {
@@ -45,7 +47,6 @@ Kernel get_kernel(OpId op, Device device) {
 
 void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
                 const OpAttrs* attrs) {
-  NoGradGuard no_grad;
   KernelArgs args;
   args.op = op;
   args.inputs = inputs.begin();
@@ -53,7 +54,64 @@ void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, 
   args.outputs = outputs;
   args.num_outputs = num_outputs;
   args.attrs = attrs;
-  get_kernel(op, inputs.begin()->device())(args);
+  dispatch(args, inputs.begin()->device());
 }
+
+// ---- observers ---------------------------------------------------------------------------------------------------
+namespace detail {
+
+thread_local OpObserver* t_op_observer = nullptr;
+
+namespace {
+// While an observer handles an event (or the observed kernel runs ops of its own, as the generic fused RNN does),
+// those nested ops are dispatched unobserved by the observer's own calls: the observer is taken off the thread
+// while its callbacks run.
+class ObserverPaused {
+ public:
+  ObserverPaused() : saved_(std::exchange(t_op_observer, nullptr)) {}
+  ~ObserverPaused() { t_op_observer = saved_; }
+
+ private:
+  OpObserver* saved_;
+};
+}  // namespace
+
+void dispatch_observed(const KernelArgs& args, Device device, Kernel kernel) {
+  OpObserver* observer = t_op_observer;
+  const OpEvent event(args, device);
+  {
+    ObserverPaused paused;
+    observer->before(event);
+  }
+  struct After {
+    OpObserver* observer;
+    const OpEvent& event;
+    ~After() {
+      ObserverPaused paused;
+      observer->after(event);
+    }
+  } after{observer, event};
+  NoGradGuard no_grad;
+  kernel(args);  // ops the kernel runs itself are observed too (nested inside this one)
+}
+
+void observe_view_op(OpId op, const Tensor& input, const Tensor& output) {
+  OpObserver* observer = t_op_observer;
+  KernelArgs args;
+  args.op = op;
+  args.inputs = &input;
+  args.num_inputs = 1;
+  args.outputs = const_cast<Tensor*>(&output);
+  args.num_outputs = 1;
+  const OpEvent event(args, output.device(), /*is_view=*/true);
+  ObserverPaused paused;
+  observer->before(event);
+  observer->after(event);
+}
+
+}  // namespace detail
+
+OpObserver* set_op_observer(OpObserver* observer) { return std::exchange(detail::t_op_observer, observer); }
+OpObserver* current_op_observer() { return detail::t_op_observer; }
 
 }  // namespace reel

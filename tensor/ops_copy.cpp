@@ -36,7 +36,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
   args.num_inputs = 1;
   args.outputs = this;
   args.num_outputs = 1;
-  get_kernel(OpId::copy, kernel_device)(args);
+  dispatch(args, kernel_device);
   return *this;
 }
 
@@ -62,7 +62,9 @@ Tensor& Tensor::fill_(Scalar value) {
   args.attrs = &attrs;
   args.outputs = this;
   args.num_outputs = 1;
-  get_kernel(OpId::fill, device())(args);
+  args.operands = operands;
+  args.num_operands = 1;
+  dispatch(args, device());
   return *this;
 }
 

@@ -73,7 +73,9 @@ void run_elementwise(OpId op, const Tensor* const* operands, int count) {
   args.iter = &iter;
   args.outputs = const_cast<Tensor*>(operands[0]);  // read only for its device (a CUDA kernel's launch device)
   args.num_outputs = 1;
-  get_kernel(op, operands[0]->device())(args);
+  args.operands = operands;
+  args.num_operands = count;
+  dispatch(args, operands[0]->device());
 }
 
 }  // namespace
@@ -325,7 +327,9 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   args.outputs = &out;
   args.num_outputs = 1;
   args.attrs = &attrs;
-  get_kernel(OpId::clamp, x.device())(args);
+  args.operands = operands;
+  args.num_operands = 2;
+  dispatch(args, x.device());
   detail::record(OpId::clamp, {&x}, {&out}, &attrs);
   return out;
 }
@@ -373,7 +377,9 @@ void run_pointwise(OpId op, const Tensor& out, const Tensor& self, const Tensor&
   args.outputs = const_cast<Tensor*>(&out);
   args.num_outputs = 1;
   args.attrs = &attrs;
-  get_kernel(op, out.device())(args);
+  args.operands = operands;
+  args.num_operands = 4;
+  dispatch(args, out.device());
 }
 
 Tensor pointwise_op(OpId op, const Tensor& self, const Tensor& t1, const Tensor& t2, Scalar value) {

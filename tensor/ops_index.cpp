@@ -53,8 +53,8 @@ void check_scatter_shapes(const char* op, const Tensor& self, int64_t dim, const
   }
 }
 
-void run_kernel(OpId op, const Tensor* inputs, int num_inputs, Tensor& out, const OpAttrs& attrs) {
-  NoGradGuard no_grad;  // the kernel's internal copies are not recorded; the caller records the op
+// The index kernels run on out's device (their first input may be an index tensor of another dtype, same device).
+void run_index_kernel(OpId op, const Tensor* inputs, int num_inputs, Tensor& out, const OpAttrs& attrs) {
   KernelArgs args;
   args.op = op;
   args.inputs = inputs;
@@ -62,7 +62,7 @@ void run_kernel(OpId op, const Tensor* inputs, int num_inputs, Tensor& out, cons
   args.outputs = &out;
   args.num_outputs = 1;
   args.attrs = &attrs;
-  get_kernel(op, out.device())(args);
+  dispatch(args, out.device());
 }
 
 // Checks scatter/scatter_add arguments (src null: a value is scattered) and returns the wrapped dim.
@@ -90,7 +90,7 @@ void run_scatter(OpId op, Tensor& target, const Tensor& index, const Tensor* src
   NoGradGuard no_grad;
   const Tensor inputs[] = {index.contiguous(), src ? *src : Tensor()};
   detail::begin_write(target, op_name(op), /*in_place_suffix=*/true);
-  run_kernel(op, inputs, src ? 2 : 1, target, attrs);
+  run_index_kernel(op, inputs, src ? 2 : 1, target, attrs);
 }
 
 OpAttrs scatter_attrs(int64_t dim, const Tensor* src, Scalar value) {
@@ -173,7 +173,7 @@ void run_index_add(Tensor& target, const Tensor& index, const Tensor& source, co
   detail::begin_write(target, "index_add_");
   Tensor dense = target.contiguous();
   const Tensor inputs[] = {index.contiguous(), source.contiguous()};
-  run_kernel(OpId::index_add, inputs, 2, dense, attrs);
+  run_index_kernel(OpId::index_add, inputs, 2, dense, attrs);
   if (!dense.is_same(target)) target.copy_(dense);
 }
 
@@ -197,7 +197,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   {
     NoGradGuard no_grad;
     const Tensor inputs[] = {x.contiguous(), index.contiguous()};
-    run_kernel(OpId::index_select, inputs, 2, out, attrs);
+    run_index_kernel(OpId::index_select, inputs, 2, out, attrs);
   }
   detail::record(OpId::index_select, {&x, &index}, {&out}, &attrs);
   return out;
@@ -215,7 +215,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   OpAttrs attrs;
   attrs.dim = d;
   const Tensor inputs[] = {x, index.contiguous()};
-  run_kernel(OpId::gather, inputs, 2, out, attrs);
+  run_index_kernel(OpId::gather, inputs, 2, out, attrs);
   detail::record(OpId::gather, {&x, &index}, {&out}, &attrs);
   return out;
 }
@@ -292,7 +292,7 @@ Tensor one_hot(const Tensor& index, int64_t num_classes) {
   OpAttrs attrs;
   attrs.k = num_classes;
   const Tensor inputs[] = {index.contiguous()};
-  run_kernel(OpId::one_hot, inputs, 1, out, attrs);
+  run_index_kernel(OpId::one_hot, inputs, 1, out, attrs);
   return out;
 }
 

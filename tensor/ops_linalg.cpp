@@ -55,7 +55,6 @@ void check_scale_factor(const char* op, const char* name, ScalarType dtype, Scal
 // Calls the GEMM kernel: out = beta * out + alpha * a @ b (out holds beta's operand when beta != 0). The kernel's
 // own helper copies (layout, dtype) are not autograd's business: the caller records the op itself.
 void run_gemm(OpId op, const Tensor& a, const Tensor& b, Tensor& out, const OpAttrs* attrs) {
-  NoGradGuard no_grad;
   const Tensor inputs[] = {a, b};
   KernelArgs args;
   args.op = op;
@@ -64,7 +63,7 @@ void run_gemm(OpId op, const Tensor& a, const Tensor& b, Tensor& out, const OpAt
   args.outputs = &out;
   args.num_outputs = 1;
   args.attrs = attrs;
-  get_kernel(op, a.device())(args);
+  dispatch(args, a.device());
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ void launch(OpId op, const Tensor& x, const OpAttrs& attrs, Tensor* outputs, int
   args.outputs = outputs;
   args.num_outputs = num_outputs;
   args.attrs = &attrs;
-  get_kernel(op, x.device())(args);
+  dispatch(args, x.device());
 }
 
 OpAttrs attrs_for(const ReducePlan& plan) {

@@ -21,7 +21,6 @@ bool is_legacy_empty(const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; }
 
 Tensor run_unary_shape_kernel(OpId op, const Tensor& x, const OpAttrs& attrs) {
   Tensor out = Tensor::make(x.sizes(), x.dtype(), x.device());
-  NoGradGuard no_grad;  // the kernel's internal copies are not recorded; the caller records the op
   KernelArgs args;
   args.op = op;
   args.inputs = &x;
@@ -29,7 +28,7 @@ Tensor run_unary_shape_kernel(OpId op, const Tensor& x, const OpAttrs& attrs) {
   args.outputs = &out;
   args.num_outputs = 1;
   args.attrs = &attrs;
-  get_kernel(op, x.device())(args);
+  dispatch(args, x.device());
   return out;
 }
 
@@ -122,10 +121,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   args.outputs = &out;
   args.num_outputs = 1;
   args.attrs = &attrs;
-  {
-    NoGradGuard no_grad;  // the kernel's internal copies are not recorded
-    get_kernel(OpId::cat, out.device())(args);
-  }
+  dispatch(args, out.device());
   record_cat(inputs, out, attrs);
   return out;
 }

@@ -28,7 +28,7 @@ Tensor softmax_along(OpId op, const Tensor& x, int64_t dim) {
     args.outputs = &out;
     args.num_outputs = 1;
     args.attrs = &attrs;
-    get_kernel(op, x.device())(args);
+    dispatch(args, x.device());
   }
   detail::record(op, {&x}, {&out}, &attrs);
   return out;

@@ -47,7 +47,7 @@ void run_random(OpId op, Tensor& out, OpAttrs& attrs, int draws) {
   args.outputs = &out;
   args.num_outputs = 1;
   args.attrs = &attrs;
-  get_kernel(op, out.device())(args);
+  dispatch(args, out.device());
 }
 
 // The in-place method that fills with op's distribution, as errors name it.

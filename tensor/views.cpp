@@ -98,6 +98,7 @@ Tensor recorded(OpId op, const Tensor& self, Tensor out, const OpAttrs& attrs = 
   detail::record(op, {&self}, {&out}, &attrs);  // first: refreshes self's history if its base's changed
   out.impl()->view_base = IntrusivePtr<TensorImpl>(base);
   out.impl()->view_base_history = base->history_version;
+  observe_view(op, self, out);
   return out;
 }
 
