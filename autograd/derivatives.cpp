@@ -502,7 +502,20 @@ void copy_slices_backward(Ctx& c) {
   DimVector sizes, strides;
   copy_slices_region(c.attrs(), sizes, strides);
   const int64_t region_offset = c.attrs().k;
-  const Tensor dense = c.grad().contiguous();
+  const Tensor& g = c.grad();
+  if (!reel::is_grad_enabled() && g.use_count() == 1 && g.storage().use_count() == 1 && g.is_contiguous() &&
+      !g.impl()->is_view) {
+    // Only the engine holds g: take the region's values out and zero them in g itself, so a buffer written step
+    // by step (h.select(0, t).copy_(x_t)) costs O(region) per step in backward, not a copy of the whole buffer.
+    Tensor region = g.as_strided(sizes, strides, g.storage_offset() + region_offset);
+    if (c.needs_input_grad(1)) c.grad_inputs[1] = region.clone();
+    if (c.needs_input_grad(0)) {
+      region.zero_();
+      c.grad_inputs[0] = g;
+    }
+    return;
+  }
+  const Tensor dense = g.contiguous();
   if (c.needs_input_grad(1)) c.grad_inputs[1] = dense.as_strided(sizes, strides, dense.storage_offset() + region_offset);
   if (!c.needs_input_grad(0)) return;
   if (reel::is_grad_enabled()) {  // create_graph: a product with a constant mask, so it is recorded
