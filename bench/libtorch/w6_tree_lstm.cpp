@@ -14,13 +14,18 @@
 //   batched (a separate line): one lookup for all leaves, the cells by recursion, one classifier and one
 //     cross-entropy over all nodes.
 // --check compares the two forms' loss and gradients on the first 10 trees (exit 1 unless they agree).
+// The embedding's gradient is sparse (EmbeddingOptions::sparse, which torch::optim::Adagrad takes; without weight
+// decay and lr decay the update is the dense one's): a lookup's backward then carries only its rows, as reel's
+// embedding (rows added into .grad) and DyNet's lookup parameters do. --dense-embedding keeps LibTorch's default,
+// a dense [vocab, 300] gradient per lookup call: once per tree in the batched form, once per leaf in the
+// per-node form, where it dominates the time.
 // Figures and options as reel's program:
 //   bench=W6 figure=trees_per_second ...   over --trees trees (default 1000) after --warmup trees (default 50);
 //                                          trees_per_second_batched with --form batched
 //   bench=W8 figure=rss_mib ... trees=K    with --rss-every K; bench=W8 figure=rss_growth_mib; W6 vmhwm_mib
 //
-//   libtorch_w6_tree_lstm [--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K]
-//                         [--data DIR] [--threads N] [--quick]
+//   libtorch_w6_tree_lstm [--form per-node|batched] [--check] [--dense-embedding] [--trees N] [--warmup N]
+//                         [--rss-every K] [--data DIR] [--threads N] [--quick]
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -37,8 +42,8 @@ namespace {
 
 using State = std::tuple<torch::Tensor, torch::Tensor>;
 constexpr const char* kUsage =
-    "[--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] "
-    "[--quick]";
+    "[--form per-node|batched] [--check] [--dense-embedding] [--trees N] [--warmup N] [--rss-every K] "
+    "[--data DIR] [--threads N] [--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
 constexpr int64_t kCheckedTrees = 10;
 
@@ -50,6 +55,7 @@ struct W6Options {
   int64_t trees = 1000;
   int64_t warmup = 50;
   int64_t rss_every = 0;
+  bool sparse_embedding = true;  // --dense-embedding: false
   std::string data_root = bench::default_data_root();
 };
 
@@ -68,6 +74,8 @@ W6Options take_w6_options(int& argc, char** argv) {
       }
     } else if (std::strcmp(argv[i], "--check") == 0) {
       options.check = true;
+    } else if (std::strcmp(argv[i], "--dense-embedding") == 0) {
+      options.sparse_embedding = false;
     } else if (const char* trees = bench::take_value(i, argc, argv, "--trees")) {
       options.trees = std::atoll(trees);
     } else if (const char* warmup = bench::take_value(i, argc, argv, "--warmup")) {
@@ -181,8 +189,9 @@ struct BinaryTreeLSTMCellImpl : torch::nn::Module {
 TORCH_MODULE(BinaryTreeLSTMCell);
 
 struct TreeLSTMImpl : torch::nn::Module {
-  explicit TreeLSTMImpl(int64_t vocab) {
-    embedding = register_module("embedding", torch::nn::Embedding(vocab, kEmbedding));
+  TreeLSTMImpl(int64_t vocab, bool sparse_embedding) {
+    embedding = register_module(
+        "embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab, kEmbedding).sparse(sparse_embedding)));
     cell = register_module("cell", BinaryTreeLSTMCell(kEmbedding, kHidden));
     classifier = register_module("classifier", torch::nn::Linear(kHidden, kClasses));
   }
@@ -276,7 +285,8 @@ int check_forms(TreeLSTM& model, const std::vector<IndexedTree>& train) {
       loss.backward();
       losses[f] = loss.item<double>();
       for (const torch::Tensor& parameter : parameters) {
-        gradients[f].push_back(parameter.grad().defined() ? parameter.grad().clone() : torch::Tensor());
+        const torch::Tensor& grad = parameter.grad();
+        gradients[f].push_back(!grad.defined() ? torch::Tensor() : grad.is_sparse() ? grad.to_dense() : grad.clone());
       }
     }
     worst_loss = std::max(worst_loss, std::fabs(losses[0] - losses[1]) / std::fabs(losses[1]));
@@ -320,11 +330,12 @@ int main(int argc, char** argv) {
     }
 
     torch::manual_seed(6);
-    TreeLSTM model(static_cast<int64_t>(words.size()));
+    TreeLSTM model(static_cast<int64_t>(words.size()), w6.sparse_embedding);
     if (w6.check) return check_forms(model, train);
     torch::optim::Adagrad optimizer(model->parameters(), torch::optim::AdagradOptions(0.05));
     const char* form_name = w6.form == Form::kPerNode ? "per_node" : "batched";
     const std::string extra = "threads=" + std::to_string(options.threads) + " form=" + form_name +
+                              (w6.sparse_embedding ? " embedding_grad=sparse" : " embedding_grad=dense") +
                               (options.quick ? " quick=1" : "");
 
     double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1;
