@@ -21,7 +21,7 @@ import collections
 import statistics
 import sys
 
-SETTING_KEYS = ("workload", "threads", "n", "mode", "device", "conv", "workers")  # what tells rows apart
+SETTING_KEYS = ("workload", "threads", "n", "mode", "form", "device", "conv", "workers")  # what tells rows apart
 SIDES = ("reel", "libtorch", "dynet")
 SIDE_NAMES = {"reel": "reel", "libtorch": "LibTorch", "dynet": "DyNet"}
 MEMORY_FIGURES = ("peak_rss_mib", "vmhwm_mib", "rss_mib", "rss_growth_mib")
