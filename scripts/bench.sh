@@ -230,8 +230,10 @@ table="$BUILD/bench-results/$stamp.md"
        "dirty=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c .) torch_blas=$TORCH_BLAS" \
        "workloads=${WORKLOADS[*]} threads=${THREAD_COUNTS[*]} repeats=$REPEATS max_load=$MAX_LOAD" \
        "dynet=${DYNET_DIR:-none}"
+  # A reel linked with the CUDA libraries holds about 200 MiB more resident memory (docs/benchmarks.md).
   echo "# cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
-       "avx512f=$(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)"
+       "avx512f=$(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)" \
+       "reel_links_cuda=$(ldd "$BUILD/bench/w1_op_overhead" 2>/dev/null | grep -q libcudart && echo yes || echo no)"
 } >"$raw"
 echo "==> raw lines: $raw"
 for workload in "${WORKLOADS[@]}"; do
