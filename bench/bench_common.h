@@ -5,9 +5,11 @@
 //   bench=W1 figure=forward_nograd_ns_per_op value=53.2 unit=ns repeats=20 min=51.0 median=53.2 max=60.1 threads=2
 //
 // `value` is always the median over the repeats; min and max show how noisy the machine was.
-// W8's memory figures come from /proc/self/status: print_resident_memory (VmRSS now) and print_peak_memory
-// (VmHWM, the peak), both in MiB. The LibTorch twins in bench/libtorch/ include this file too, so both sides
-// print the same lines.
+// Memory read by the program itself from /proc/self/status: print_resident_memory (VmRSS now, W8's growth
+// figures) and print_peak_memory (VmHWM, figure vmhwm_mib), both in MiB. W8's peak figure for comparisons between
+// libraries is measured from outside the same way for every program and library: scripts/bench.sh runs each
+// under /usr/bin/time -v and reports its maximum resident set size as figure peak_rss_mib. The LibTorch twins in
+// bench/libtorch/ include this file too, so both sides print the same lines.
 #pragma once
 
 #include <algorithm>
@@ -110,9 +112,10 @@ inline void print_memory_figure(const char* workload, const char* figure, double
   std::fflush(stdout);
 }
 
-// W8: the peak resident memory of the whole run so far (VmHWM); call it last.
+// The peak resident memory of the whole run so far as the program reads it (VmHWM); call it last. W8's peak
+// figure is /usr/bin/time -v's (scripts/bench.sh), not this one.
 inline void print_peak_memory(const char* workload, const std::string& extra) {
-  print_memory_figure(workload, "peak_rss_mib", process_status_mib("VmHWM"), extra);
+  print_memory_figure(workload, "vmhwm_mib", process_status_mib("VmHWM"), extra);
 }
 
 // W8: the resident memory now (VmRSS), e.g. every K trees of a long W6 run.

@@ -8,7 +8,7 @@
 //   epoch_seconds     one training epoch, loader included (s/epoch)
 //   loader_seconds    the same epoch's batches from the loader alone, no model: what there is to overlap
 //   test_accuracy     accuracy on the 10000 test images after the last repeat's epoch (a sanity check)
-//   peak_rss_mib      W8: the run's peak resident memory (VmHWM)
+//   vmhwm_mib         the run's peak resident memory as the program reads it (VmHWM; W8 uses bench.sh's)
 //
 //   w3_mlp [--workers N] [--repeats R] [--data DIR] [--threads N] [--quick]
 //

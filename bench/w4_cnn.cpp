@@ -5,7 +5,7 @@
 // Prints the median (min, max) ms per training step over 200 steps after 10 warm-ups:
 //   bench=W4 figure=train_step_ms ... device=cpu threads=2
 //   bench=W4 figure=train_step_ms ... device=cuda conv=cudnn
-//   bench=W4 figure=peak_rss_mib ... (W8: the run's peak resident memory, VmHWM)
+//   bench=W4 figure=vmhwm_mib ... (the run's peak resident memory as the program reads it; W8 uses bench.sh's)
 // The step's time does not depend on pixel values, so the batches are seeded random images and labels of
 // Fashion-MNIST's shape (a fresh batch each step, made before the clock starts). On CUDA every step ends with
 // loss.item(), which waits for the GPU, exactly as a training loop that logs its loss does; the PyTorch side

@@ -7,7 +7,7 @@
 //   --mode module   W5b: the multi-step nn::LSTM module over the whole [64, 32, 64] sequence
 // Prints the median (min, max) ms per training step over 50 steps after 5 warm-ups, then W8's peak memory:
 //   bench=W5 figure=train_step_ms ... mode=loop threads=2
-//   bench=W5 figure=peak_rss_mib ... mode=loop threads=2
+//   bench=W5 figure=vmhwm_mib ... mode=loop threads=2   (peak resident memory as the program reads it)
 // The batches walk the text in order (word_language_model's batchify layout: column j is the j-th slice of the
 // text), so every run and the LibTorch twin (bench/libtorch/w5_char_lstm.cpp) see the same characters.
 //

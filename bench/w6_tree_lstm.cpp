@@ -6,21 +6,38 @@
 // children; hidden 150; a 5-class linear classifier on every node's h; the loss is the cross-entropy summed over
 // the tree's nodes; Adagrad lr 0.05, one step every 25 trees. No dropout, no weight decay. The trees are taken in
 // file order (cycling when --trees exceeds the 8544 training trees), each with a fresh graph.
+//
+// Two forms of the same computation (--form), the same loss for the same tree and parameters:
+//   per-node (the default, W6's figure): at every node, visited by plain recursion, the embedding lookup of its
+//     word (leaves), the cell, the classifier on its h and its own cross-entropy term; the tree's loss is the sum
+//     of these terms. This is the form DyNet's twin (../shared/bench-anchors/dynet/w6_treelstm.cc) and the
+//     LibTorch twin use.
+//   batched (a separate line, not W6): one embedding lookup for all of the tree's leaves, the cells by recursion,
+//     then one classifier and one cross-entropy over all nodes' h stacked: manual batching within a tree.
+// --check runs neither: for the first 10 trees it computes both forms' loss and gradients with the same
+// parameters and fails (exit 1) unless they agree (loss to 1e-5 relative, every gradient to 1e-4 of its largest
+// element).
 // Figures:
-//   bench=W6 figure=trees_per_second ...   over --trees trees (default 1000) after --warmup trees (default 50)
-//   bench=W8 figure=rss_mib ... trees=K    with --rss-every K: resident memory (VmRSS) after every K timed trees
-//   bench=W8 figure=rss_growth_mib ...     with --rss-every: the last report minus the first (flat = about 0)
-//   bench=W6 figure=peak_rss_mib ...       peak resident memory (VmHWM) of the run
+//   bench=W6 figure=trees_per_second ...          per-node form: over --trees trees (default 1000) after --warmup
+//                                                 trees (default 50)
+//   bench=W6 figure=trees_per_second_batched ...  the same with --form batched
+//   bench=W8 figure=rss_mib ... trees=K           with --rss-every K: resident memory (VmRSS) after every K timed
+//                                                 trees, with reel's own allocator counters beside it (reel_*)
+//   bench=W8 figure=rss_growth_mib ...            with --rss-every: the last report minus the first (flat = about 0)
+//   bench=W6 figure=vmhwm_mib ...                 the program's own reading of its peak resident memory (VmHWM);
+//                                                 scripts/bench.sh measures the peak from outside (/usr/bin/time -v)
 // The same program serves the 100,000-tree long run: w6_tree_lstm --trees 100000 --rss-every 10000.
 //
-//   w6_tree_lstm [--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]
+//   w6_tree_lstm [--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--data DIR]
+//                [--threads N] [--quick]
 //
 // --data DIR: the folder holding sst/train.txt (default: $REEL_DATA, else ../shared/data next to the repository).
 // --quick: 20 trees after 5 warm-up trees: a smoke run for CTest, not a measurement.
-// The LibTorch twin is bench/libtorch/w6_tree_lstm.cpp (the same cell written with LibTorch ops).
+// The LibTorch twin is bench/libtorch/w6_tree_lstm.cpp (the same cell written with LibTorch ops, the same forms).
 #include <reel/reel.h>
 #include <reel/data/trees.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -35,10 +52,17 @@ namespace nn = reel::nn;
 namespace F = reel::nn::functional;
 using reel::data::Tree;
 
-constexpr const char* kUsage = "[--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]";
+constexpr const char* kUsage =
+    "[--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] "
+    "[--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
+constexpr int64_t kCheckedTrees = 10;
+
+enum class Form { kPerNode, kBatched };
 
 struct W6Options {
+  Form form = Form::kPerNode;
+  bool check = false;  // compare the two forms instead of timing
   int64_t trees = 1000;
   int64_t warmup = 50;
   int64_t rss_every = 0;  // 0: no resident-memory reports
@@ -49,7 +73,18 @@ W6Options take_w6_options(int& argc, char** argv) {
   W6Options options;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
-    if (const char* trees = bench::take_value(i, argc, argv, "--trees")) {
+    if (const char* form = bench::take_value(i, argc, argv, "--form")) {
+      if (std::strcmp(form, "per-node") == 0) {
+        options.form = Form::kPerNode;
+      } else if (std::strcmp(form, "batched") == 0) {
+        options.form = Form::kBatched;
+      } else {
+        std::fprintf(stderr, "%s: --form must be per-node or batched, not '%s'\n", argv[0], form);
+        std::exit(2);
+      }
+    } else if (std::strcmp(argv[i], "--check") == 0) {
+      options.check = true;
+    } else if (const char* trees = bench::take_value(i, argc, argv, "--trees")) {
       options.trees = std::atoll(trees);
     } else if (const char* warmup = bench::take_value(i, argc, argv, "--warmup")) {
       options.warmup = std::atoll(warmup);
@@ -102,16 +137,30 @@ struct TreeLSTMImpl : nn::Module {
     classifier = register_module("classifier", nn::Linear(kHidden, kClasses));
   }
 
-  // Class scores of every node, [nodes, 5], in IndexedTree's node order.
-  reel::Tensor forward(const IndexedTree& tree) {
+  // The tree's loss, summed over its nodes, in the given form.
+  reel::Tensor loss(const IndexedTree& tree, Form form) {
+    return form == Form::kPerNode ? per_node_loss(tree) : batched_loss(tree);
+  }
+
+  // W6: every node computes its own lookup, cell, classifier and loss term; the terms are summed once at the end.
+  reel::Tensor per_node_loss(const IndexedTree& tree) {
+    std::vector<reel::Tensor> node_losses;
+    node_losses.reserve(tree.nodes.size());
+    evaluate_per_node(tree, static_cast<int>(tree.nodes.size()) - 1, node_losses);
+    return reel::stack(node_losses).sum();
+  }
+
+  // Batched within the tree: one lookup for all leaves, one classifier and one cross-entropy for all nodes.
+  reel::Tensor batched_loss(const IndexedTree& tree) {
     const reel::Tensor leaf_vectors = embedding(reel::tensor(tree.leaf_words, reel::kInt64));  // [leaves, 300]
     std::vector<nn::LSTMState> states(tree.nodes.size());
     int64_t next_leaf = 0;
-    evaluate(tree, static_cast<int>(tree.nodes.size()) - 1, leaf_vectors, next_leaf, states);
+    evaluate_batched(tree, static_cast<int>(tree.nodes.size()) - 1, leaf_vectors, next_leaf, states);
     std::vector<reel::Tensor> hidden;
     hidden.reserve(states.size());
     for (const nn::LSTMState& state : states) hidden.push_back(std::get<0>(state));
-    return classifier(reel::cat(hidden, 0));
+    const reel::Tensor scores = classifier(reel::cat(hidden, 0));  // [nodes, 5], IndexedTree's node order
+    return F::cross_entropy(scores, reel::tensor(tree.labels, reel::kInt64), {}, -100, nn::Reduction::Sum);
   }
 
   nn::Embedding embedding{nullptr};
@@ -119,21 +168,85 @@ struct TreeLSTMImpl : nn::Module {
   nn::Linear classifier{nullptr};
 
  private:
+  // Plain recursion, children first; appends this subtree's loss terms (post-order) and returns the node's state.
+  nn::LSTMState evaluate_per_node(const IndexedTree& tree, int index, std::vector<reel::Tensor>& node_losses) {
+    const IndexedTree::Node& node = tree.nodes[static_cast<size_t>(index)];
+    nn::LSTMState state;
+    if (node.word >= 0) {
+      state = cell(embedding(reel::tensor({node.word}, reel::kInt64)));  // x [1, 300]
+    } else {
+      const nn::LSTMState left = evaluate_per_node(tree, node.left, node_losses);
+      const nn::LSTMState right = evaluate_per_node(tree, node.right, node_losses);
+      state = cell(reel::Tensor(), left, right);
+    }
+    const reel::Tensor label = reel::tensor({tree.labels[static_cast<size_t>(index)]}, reel::kInt64);
+    node_losses.push_back(
+        F::cross_entropy(classifier(std::get<0>(state)), label, {}, -100, nn::Reduction::Sum));  // [1, 5] -> []
+    return state;
+  }
+
   // Plain recursion, children first; leaves are met left to right, matching leaf_vectors' rows.
-  void evaluate(const IndexedTree& tree, int index, const reel::Tensor& leaf_vectors, int64_t& next_leaf,
-                std::vector<nn::LSTMState>& states) {
+  void evaluate_batched(const IndexedTree& tree, int index, const reel::Tensor& leaf_vectors, int64_t& next_leaf,
+                        std::vector<nn::LSTMState>& states) {
     const IndexedTree::Node& node = tree.nodes[static_cast<size_t>(index)];
     if (node.word >= 0) {
       states[static_cast<size_t>(index)] = cell(leaf_vectors.narrow(0, next_leaf++, 1));  // x [1, 300]
       return;
     }
-    evaluate(tree, node.left, leaf_vectors, next_leaf, states);
-    evaluate(tree, node.right, leaf_vectors, next_leaf, states);
+    evaluate_batched(tree, node.left, leaf_vectors, next_leaf, states);
+    evaluate_batched(tree, node.right, leaf_vectors, next_leaf, states);
     states[static_cast<size_t>(index)] = cell(reel::Tensor(), states[static_cast<size_t>(node.left)],
                                               states[static_cast<size_t>(node.right)]);
   }
 };
 REEL_MODULE(TreeLSTM);
+
+// The largest |a - b| over the largest |b| (0 when both are all zeros).
+double relative_difference(const reel::Tensor& a, const reel::Tensor& b) {
+  const auto largest_magnitude = [](const reel::Tensor& x) {
+    return std::max(x.max().item<double>(), -x.min().item<double>());
+  };
+  const double scale = largest_magnitude(b);
+  const double difference = largest_magnitude(a - b);
+  return difference == 0 ? 0 : difference / scale;
+}
+
+// --check: both forms on the first kCheckedTrees trees with the same parameters (no optimizer step); prints the
+// largest relative differences of the loss and of any gradient, and returns the process's exit status.
+int check_forms(TreeLSTM& model, const std::vector<IndexedTree>& train) {
+  const std::vector<reel::Tensor> parameters = model->parameters();
+  double worst_loss = 0, worst_gradient = 0;
+  bool gradients_match = true;
+  for (size_t t = 0; t < static_cast<size_t>(kCheckedTrees) && t < train.size(); ++t) {
+    double losses[2];
+    std::vector<reel::Tensor> gradients[2];
+    const Form forms[2] = {Form::kPerNode, Form::kBatched};
+    for (int f = 0; f < 2; ++f) {
+      model->zero_grad();
+      reel::Tensor loss = model->loss(train[t], forms[f]);
+      loss.backward();
+      losses[f] = loss.item<double>();
+      for (const reel::Tensor& parameter : parameters) {
+        gradients[f].push_back(parameter.grad().defined() ? parameter.grad().clone() : reel::Tensor());
+      }
+    }
+    worst_loss = std::max(worst_loss, std::fabs(losses[0] - losses[1]) / std::fabs(losses[1]));
+    for (size_t p = 0; p < parameters.size(); ++p) {
+      if (gradients[0][p].defined() != gradients[1][p].defined()) {
+        gradients_match = false;
+      } else if (gradients[0][p].defined()) {
+        worst_gradient = std::max(worst_gradient, relative_difference(gradients[0][p], gradients[1][p]));
+      }
+    }
+  }
+  model->zero_grad();
+  const bool ok = gradients_match && worst_loss <= 1e-5 && worst_gradient <= 1e-4;
+  std::printf("w6 check: per-node vs batched form over %lld trees: loss max relative difference %.3g (limit 1e-5), "
+              "gradients %.3g (limit 1e-4)%s: %s\n",
+              static_cast<long long>(std::min<size_t>(kCheckedTrees, train.size())), worst_loss, worst_gradient,
+              gradients_match ? "" : ", a gradient defined in one form only", ok ? "ok" : "FAILED");
+  return ok ? 0 : 1;
+}
 
 }  // namespace
 
@@ -150,8 +263,11 @@ int main(int argc, char** argv) {
 
     reel::manual_seed(6);
     TreeLSTM model(static_cast<int64_t>(words.size()));
+    if (w6.check) return check_forms(model, train);
     reel::optim::Adagrad optimizer(model->parameters(), reel::optim::AdagradOptions(0.05));
-    const std::string extra = "threads=" + std::to_string(options.threads) + (options.quick ? " quick=1" : "");
+    const char* form_name = w6.form == Form::kPerNode ? "per_node" : "batched";
+    const std::string extra = "threads=" + std::to_string(options.threads) + " form=" + form_name +
+                              (options.quick ? " quick=1" : "");
 
     double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1;
     int64_t trees_since_step = 0;
@@ -159,8 +275,7 @@ int main(int argc, char** argv) {
     for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
       if (done == w6.warmup) start = bench::now_seconds();
       const IndexedTree& tree = train[static_cast<size_t>(done) % train.size()];
-      reel::Tensor loss = F::cross_entropy(model->forward(tree), reel::tensor(tree.labels, reel::kInt64), {}, -100,
-                                           nn::Reduction::Sum);
+      reel::Tensor loss = model->loss(tree, w6.form);
       loss.backward();
       loss_sum += loss.item<double>();
       if (++trees_since_step == kTreesPerStep) {
@@ -190,7 +305,7 @@ int main(int argc, char** argv) {
     }
     const std::string counts = " trees=" + std::to_string(w6.trees) + " warmup=" + std::to_string(w6.warmup) +
                                " vocab=" + std::to_string(words.size());
-    bench::print_figure("W6", "trees_per_second", "trees/s",
+    bench::print_figure("W6", w6.form == Form::kPerNode ? "trees_per_second" : "trees_per_second_batched", "trees/s",
                         bench::summarize({static_cast<double>(w6.trees) / seconds}),
                         extra + counts + " mean_loss=" + std::to_string(loss_sum / double(w6.warmup + w6.trees)));
     if (first_rss >= 0) bench::print_memory_figure("W8", "rss_growth_mib", last_rss - first_rss, extra + counts);

@@ -4,7 +4,7 @@
 // Fashion-MNIST train set (60000), pixels / 255 converted per item in the dataset's get() as reel's
 // FashionMNIST::get does, MLP 784-512-256-10 with ReLU, cross-entropy, SGD lr 0.1 momentum 0.9, batch 128,
 // shuffled (RandomSampler), one epoch. Each repeat trains a fresh model from the same seed. Figures as reel's:
-//   epoch_seconds, loader_seconds (the loader alone), test_accuracy (sanity), peak_rss_mib (W8)
+//   epoch_seconds, loader_seconds (the loader alone), test_accuracy (sanity), vmhwm_mib (VmHWM, read in-process)
 //
 //   libtorch_w3_mlp [--workers N] [--repeats R] [--data DIR] [--threads N] [--quick]
 //

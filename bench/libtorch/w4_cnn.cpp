@@ -4,7 +4,7 @@
 //   linear 128->10; cross-entropy; SGD lr 0.05 momentum 0.9; batch 64.
 // Prints the median (min, max) ms per training step over 200 steps after 10 warm-ups, then W8's peak memory:
 //   bench=W4 figure=train_step_ms ... device=cpu threads=2
-//   bench=W4 figure=peak_rss_mib ...
+//   bench=W4 figure=vmhwm_mib ...
 // As on reel's side the batches are seeded random images and labels of Fashion-MNIST's shape (16 distinct
 // batches made before the clock starts), and each step ends with loss.item().
 //
