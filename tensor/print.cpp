@@ -11,6 +11,7 @@
 
 #include "tensor/dispatch.h"
 #include "tensor/grad_mode.h"
+#include "tensor/sparse.h"
 
 namespace reel {
 
@@ -207,6 +208,7 @@ std::string add_suffixes(std::string text, const std::vector<std::string>& suffi
 
 std::string Tensor::str() const {
   if (!defined()) return "[ Tensor (undefined) ]";
+  if (is_sparse()) return detail::sparse_str(*this);
   const std::string prefix = "tensor(";
   const auto indent = static_cast<int64_t>(prefix.size());
   std::vector<std::string> suffixes;
