@@ -5,7 +5,9 @@
 // embedding (dim 300, random init, vocabulary = the training trees' words), an inner node combines its two
 // children; hidden 150; a 5-class linear classifier on every node's h; the loss is the cross-entropy summed over
 // the tree's nodes; Adagrad lr 0.05, one step every 25 trees. No dropout, no weight decay. The trees are taken in
-// file order (cycling when --trees exceeds the 8544 training trees), each with a fresh graph.
+// file order (cycling when --trees exceeds the 8544 training trees), each with a fresh graph. The embedding's
+// gradient is sparse (nn::EmbeddingOptions::sparse, Note [Row-sparse gradients]): Adagrad updates only the rows
+// of the words seen since the last step; --dense-embedding gives the table a dense gradient (all rows every step).
 // Figures:
 //   bench=W6 figure=trees_per_second ...   over --trees trees (default 1000) after --warmup trees (default 50)
 //   bench=W8 figure=rss_mib ... trees=K    with --rss-every K: resident memory (VmRSS) after every K timed trees
@@ -13,7 +15,7 @@
 //   bench=W6 figure=peak_rss_mib ...       peak resident memory (VmHWM) of the run
 // The same program serves the 100,000-tree long run: w6_tree_lstm --trees 100000 --rss-every 10000.
 //
-//   w6_tree_lstm [--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]
+//   w6_tree_lstm [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] [--threads N] [--quick]
 //
 // --data DIR: the folder holding sst/train.txt (default: $REEL_DATA, else ../shared/data next to the repository).
 // --quick: 20 trees after 5 warm-up trees: a smoke run for CTest, not a measurement.
@@ -35,13 +37,15 @@ namespace nn = reel::nn;
 namespace F = reel::nn::functional;
 using reel::data::Tree;
 
-constexpr const char* kUsage = "[--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]";
+constexpr const char* kUsage =
+    "[--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] [--threads N] [--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
 
 struct W6Options {
   int64_t trees = 1000;
   int64_t warmup = 50;
   int64_t rss_every = 0;  // 0: no resident-memory reports
+  bool sparse_embedding = true;
   std::string data_root = bench::default_data_root();
 };
 
@@ -55,6 +59,8 @@ W6Options take_w6_options(int& argc, char** argv) {
       options.warmup = std::atoll(warmup);
     } else if (const char* every = bench::take_value(i, argc, argv, "--rss-every")) {
       options.rss_every = std::atoll(every);
+    } else if (std::strcmp(argv[i], "--dense-embedding") == 0) {
+      options.sparse_embedding = false;
     } else if (const char* root = bench::take_value(i, argc, argv, "--data")) {
       options.data_root = root;
     } else {
@@ -96,8 +102,9 @@ int add_nodes(const Tree& tree, std::unordered_map<std::string, int64_t>& words,
 }
 
 struct TreeLSTMImpl : nn::Module {
-  explicit TreeLSTMImpl(int64_t vocab) {
-    embedding = register_module("embedding", nn::Embedding(vocab, kEmbedding));
+  TreeLSTMImpl(int64_t vocab, bool sparse_embedding) {
+    embedding =
+        register_module("embedding", nn::Embedding(nn::EmbeddingOptions(vocab, kEmbedding).sparse(sparse_embedding)));
     cell = register_module("cell", nn::BinaryTreeLSTMCell(kEmbedding, kHidden));
     classifier = register_module("classifier", nn::Linear(kHidden, kClasses));
   }
@@ -149,9 +156,11 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < trees.size(); ++i) add_nodes(trees[i], words, train[i]);
 
     reel::manual_seed(6);
-    TreeLSTM model(static_cast<int64_t>(words.size()));
+    TreeLSTM model(static_cast<int64_t>(words.size()), w6.sparse_embedding);
     reel::optim::Adagrad optimizer(model->parameters(), reel::optim::AdagradOptions(0.05));
-    const std::string extra = "threads=" + std::to_string(options.threads) + (options.quick ? " quick=1" : "");
+    const std::string extra = "threads=" + std::to_string(options.threads) +
+                              (w6.sparse_embedding ? " embedding=sparse" : " embedding=dense") +
+                              (options.quick ? " quick=1" : "");
 
     double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1;
     int64_t trees_since_step = 0;

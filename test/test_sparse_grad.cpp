@@ -254,7 +254,7 @@ TEST_CASE("sparse embedding: padding_idx rows are left out, as PyTorch's", "[spa
 }
 
 TEST_CASE("sparse embedding: a dense contribution makes the gradient dense", "[sparse][autograd]") {
-  const Tensor w = reel::randn({4, 3}, kF64).requires_grad_();
+  Tensor w = reel::randn({4, 3}, kF64).requires_grad_();
   const Tensor index = reel::tensor({int64_t{0}, int64_t{2}, int64_t{0}}, reel::kInt64);
   const Tensor x = reel::randn({2, 3}, kF64);
   auto loss = [&](bool sparse) {

@@ -6,6 +6,7 @@
 // RMSprop given one, SparseAdam given a dense one or bad options).
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 
 #include "autograd_test_utils.h"
@@ -196,7 +197,7 @@ TEST_CASE("SparseAdam follows its lazy update, transcribed by hand in float64", 
 }
 
 TEST_CASE("clip_grad_norm_ counts a sparse gradient by its value", "[sparse][optim]") {
-  for (double norm_type : {2.0, 1.0, INFINITY}) {
+  for (double norm_type : {2.0, 1.0, std::numeric_limits<double>::infinity()}) {
     INFO("norm_type " << norm_type);
     const Tensor table = initial_table().requires_grad_();
     const Tensor dense_table = initial_table().requires_grad_();
