@@ -545,7 +545,7 @@ class GraphTask final : public DeferredGradients {
       if (meta.grad.defined() && meta.grad.is_sparse()) {
         // sparse += sparse appends rows in place; sparse + dense is dense (PyTorch's AccumulateGrad)
         if (g.is_sparse()) append_sparse_gradient(meta.grad, g);
-        else meta.grad = g + meta.grad;
+        else meta.grad = grad_with_leaf_layout(g + meta.grad, *slot.leaf, create_graph_);
       } else if (!meta.grad.defined() && g.is_sparse()) {
         meta.grad = from_hook ? g.clone() : g;  // this pass made it (take_sparse_gradient): taken over
       } else if (!meta.grad.defined()) {

@@ -180,6 +180,15 @@ TEST_CASE("sparse embedding: one pass gives the looked-up rows", "[sparse][autog
   require_equal(g.to_dense(), w_dense.grad());
 }
 
+TEST_CASE("sparse embedding: gradcheck agrees (float64 finite differences)", "[sparse][autograd]") {
+  const Tensor w = reel::randn({5, 3}, kF64).requires_grad_();
+  const Tensor index = reel::tensor({{int64_t{4}, int64_t{1}}, {int64_t{4}, int64_t{2}}}, reel::kInt64);
+  auto fn = [&](const std::vector<Tensor>& in) {
+    return F::embedding(index, in[0], /*padding_idx=*/2, /*sparse=*/true).tanh().pow(2).sum();
+  };
+  REQUIRE_GRADCHECK(fn, std::vector<Tensor>{w});
+}
+
 TEST_CASE("sparse embedding: two passes append rows, the value is the dense sum", "[sparse][autograd]") {
   reel::manual_seed(11);
   nn::Embedding sparse_table(nn::EmbeddingOptions(20, 3).sparse(true));

@@ -8,11 +8,15 @@
 //          c = σ(i) tanh(u) + σ(f_l) c_l + σ(f_r) c_r,  h = σ(o) tanh(c)
 // Embedding 300 (random init, vocabulary = the training trees' words), hidden 150, a 5-class linear classifier on
 // every node's h, cross-entropy summed over the nodes, Adagrad lr 0.05 with a step every 25 trees, no dropout,
-// no weight decay; trees in file order. Figures and options as reel's program:
+// no weight decay; trees in file order. The embedding's gradient is sparse (EmbeddingOptions::sparse; LibTorch's
+// Adagrad has PyTorch's sparse branch), --dense-embedding makes it dense, as in reel's program. Figures and options
+// as reel's program:
 //   bench=W6 figure=trees_per_second ...   over --trees trees (default 1000) after --warmup trees (default 50)
+//   bench=W6 figure=optimizer_seconds_per_1000_trees ...   the time in optimizer.step() and zero_grad() among them
 //   bench=W8 figure=rss_mib ... trees=K    with --rss-every K; bench=W8 figure=rss_growth_mib; W6 peak_rss_mib
 //
-//   libtorch_w6_tree_lstm [--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]
+//   libtorch_w6_tree_lstm [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] [--threads N]
+//                         [--quick]
 #include <torch/torch.h>
 
 #include <cmath>
@@ -27,13 +31,15 @@
 namespace {
 
 using State = std::tuple<torch::Tensor, torch::Tensor>;
-constexpr const char* kUsage = "[--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] [--quick]";
+constexpr const char* kUsage =
+    "[--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] [--threads N] [--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
 
 struct W6Options {
   int64_t trees = 1000;
   int64_t warmup = 50;
   int64_t rss_every = 0;
+  bool sparse_embedding = true;
   std::string data_root = bench::default_data_root();
 };
 
@@ -47,6 +53,8 @@ W6Options take_w6_options(int& argc, char** argv) {
       options.warmup = std::atoll(warmup);
     } else if (const char* every = bench::take_value(i, argc, argv, "--rss-every")) {
       options.rss_every = std::atoll(every);
+    } else if (std::strcmp(argv[i], "--dense-embedding") == 0) {
+      options.sparse_embedding = false;
     } else if (const char* root = bench::take_value(i, argc, argv, "--data")) {
       options.data_root = root;
     } else {
@@ -154,8 +162,9 @@ struct BinaryTreeLSTMCellImpl : torch::nn::Module {
 TORCH_MODULE(BinaryTreeLSTMCell);
 
 struct TreeLSTMImpl : torch::nn::Module {
-  explicit TreeLSTMImpl(int64_t vocab) {
-    embedding = register_module("embedding", torch::nn::Embedding(vocab, kEmbedding));
+  TreeLSTMImpl(int64_t vocab, bool sparse_embedding) {
+    embedding = register_module(
+        "embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab, kEmbedding).sparse(sparse_embedding)));
     cell = register_module("cell", BinaryTreeLSTMCell(kEmbedding, kHidden));
     classifier = register_module("classifier", torch::nn::Linear(kHidden, kClasses));
   }
@@ -215,13 +224,15 @@ int main(int argc, char** argv) {
     }
 
     torch::manual_seed(6);
-    TreeLSTM model(static_cast<int64_t>(words.size()));
+    TreeLSTM model(static_cast<int64_t>(words.size()), w6.sparse_embedding);
     torch::optim::Adagrad optimizer(model->parameters(), torch::optim::AdagradOptions(0.05));
-    const std::string extra = "threads=" + std::to_string(options.threads) + (options.quick ? " quick=1" : "");
+    const std::string extra = "threads=" + std::to_string(options.threads) +
+                              (w6.sparse_embedding ? " embedding=sparse" : " embedding=dense") +
+                              (options.quick ? " quick=1" : "");
     namespace F = torch::nn::functional;
     const auto summed = F::CrossEntropyFuncOptions().reduction(torch::kSum);
 
-    double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1;
+    double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1, optimizer_seconds = 0;
     int64_t trees_since_step = 0;
     optimizer.zero_grad();
     for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
@@ -231,8 +242,10 @@ int main(int argc, char** argv) {
       loss.backward();
       loss_sum += loss.item<double>();
       if (++trees_since_step == kTreesPerStep) {
+        const double step_start = bench::now_seconds();
         optimizer.step();
         optimizer.zero_grad();
+        if (done >= w6.warmup) optimizer_seconds += bench::now_seconds() - step_start;
         trees_since_step = 0;
       }
       const int64_t timed = done + 1 - w6.warmup;
@@ -252,6 +265,8 @@ int main(int argc, char** argv) {
     bench::print_figure("W6", "trees_per_second", "trees/s",
                         bench::summarize({static_cast<double>(w6.trees) / seconds}),
                         extra + counts + " mean_loss=" + std::to_string(loss_sum / double(w6.warmup + w6.trees)));
+    bench::print_figure("W6", "optimizer_seconds_per_1000_trees", "s",
+                        bench::summarize({optimizer_seconds * 1000.0 / static_cast<double>(w6.trees)}), extra + counts);
     if (first_rss >= 0) bench::print_memory_figure("W8", "rss_growth_mib", last_rss - first_rss, extra + counts);
     bench::print_peak_memory("W6", extra);
   } catch (const c10::Error& e) {
