@@ -80,9 +80,10 @@ Tensor bilinear(const Tensor& input1, const Tensor& input2, const Tensor& weight
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx, bool sparse) {
   input.check_defined("embedding");
   weight.check_defined("embedding");
+  REEL_CHECK(weight.dim() == 2, "embedding: weight must be 2-D, got shape {}", shape_str(weight.sizes()));
   int64_t padding = -1;
   if (padding_idx.has_value()) {
-    const int64_t rows = weight.dim() == 2 ? weight.size(0) : 0;
+    const int64_t rows = weight.size(0);
     padding = *padding_idx;
     REEL_CHECK(padding >= -rows && padding < rows, "embedding: padding_idx {} is out of range for {} embeddings",
                padding, rows);
