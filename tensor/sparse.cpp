@@ -1,5 +1,5 @@
 // reel/tensor/sparse.cpp — sparse tensors (layout kSparse): making them (sparse_coo_tensor), their accessors
-// (_indices, _values, _nnz, is_coalesced), coalesce and to_dense, printing, and the elementwise cases PyTorch
+// (_indices, _values, _nnz, is_coalesced), coalesce and to_dense, and the elementwise cases PyTorch
 // defines on them (dense + sparse, sparse + sparse, sparse * scalar, zero_). See tensor/sparse.h for the layout
 // and Note [Row-sparse gradients] in docs/NOTES.md for why they exist.
 //
@@ -232,15 +232,6 @@ Tensor sparse_to(const Tensor& self, Device device, ScalarType dtype) {
 Tensor sparse_detach(const Tensor& self) {
   const SparseParts& parts = sparse_parts(self);
   return make_sparse(self.sizes(), parts.indices, parts.values, parts.coalesced);
-}
-
-std::string sparse_str(const Tensor& self) {
-  const SparseParts& parts = sparse_parts(self);
-  std::string size;
-  for (size_t d = 0; d < self.sizes().size(); ++d) size += (d ? ", " : "") + std::to_string(self.sizes()[d]);
-  if (self.sizes().size() == 1) size += ",";
-  return fmt::format("tensor(indices={},\n       values={},\n       size=({}), nnz={}, layout=torch.sparse_coo)",
-                     parts.indices.str(), parts.values.str(), size, parts.values.size(0));
 }
 
 void throw_sparse_unsupported(const char* op, const Tensor& t) {

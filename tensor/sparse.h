@@ -47,8 +47,6 @@ Tensor& sparse_zero_(Tensor& self);
 Tensor sparse_to(const Tensor& self, Device device, ScalarType dtype);
 Tensor sparse_clone(const Tensor& self);
 Tensor sparse_detach(const Tensor& self);
-// The printed form of a sparse tensor (PyTorch's: indices, values, size, nnz, layout).
-std::string sparse_str(const Tensor& self);
 
 // Throws the error of a dense op given a sparse tensor (a cold path of Tensor::check_defined).
 [[noreturn]] void throw_sparse_unsupported(const char* op, const Tensor& t);

@@ -50,6 +50,13 @@ TEST_CASE("sparse tensors: construction, accessors, coalesce and to_dense", "[sp
   REQUIRE(s._values().to_vector<double>() == std::vector<double>{1, 2, 3, 4, 10, 20});
   // value: row 0 = (3, 4), row 1 = 0, row 2 = (1, 2) + (10, 20)
   require_equal(s.to_dense(), reel::tensor({{3.0, 4.0}, {0.0, 0.0}, {11.0, 22.0}}, reel::kFloat64));
+  // printed as PyTorch 2.x prints a sparse COO tensor (names without "torch.", as reel prints dtypes)
+  REQUIRE(s.str() ==
+          "tensor(indices=tensor([[2, 0, 2]]),\n"
+          "       values=tensor([[ 1.,  2.],\n"
+          "                      [ 3.,  4.],\n"
+          "                      [10., 20.]]),\n"
+          "       size=(3, 2), nnz=3, dtype=float64, layout=sparse_coo)");
   const Tensor c = s.coalesce();
   REQUIRE(c.is_coalesced());
   REQUIRE(c.indices().to_vector<int64_t>() == std::vector<int64_t>{0, 2});
