@@ -18,6 +18,8 @@ namespace {
 
 bool is_sparse_operand(const Tensor& t) { return t.impl() != nullptr && t.impl()->sparse != nullptr; }
 bool any_sparse(const Tensor& a, const Tensor& b) { return is_sparse_operand(a) || is_sparse_operand(b); }
+// Defined and strided: what the dense paths take without further checks.
+bool is_dense_operand(const Tensor& t) { return t.impl() != nullptr && t.impl()->sparse == nullptr; }
 
 // ---- type promotion (PyTorch's result_type) ----------------------------------------------------------------
 enum class Category { Bool = 0, Integer = 1, Floating = 2 };
@@ -118,11 +120,12 @@ Tensor unary_op(OpId op, const Tensor& x) {
 
 // ---- binary --------------------------------------------------------------------------------------------------
 Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
-  if (any_sparse(a, b)) [[unlikely]]
-    return detail::sparse_binary_op(op, a, b);
   const char* name = op_name(op).data();
-  a.check_defined(name);
-  b.check_defined(name);
+  if (!is_dense_operand(a) || !is_dense_operand(b)) [[unlikely]] {
+    a.check_defined_any_layout(name);  // undefined: throws naming the op
+    b.check_defined_any_layout(name);
+    return detail::sparse_binary_op(op, a, b);
+  }
   check_same_device(name, a, b);
   const ResultRule rule = op_info(op).result;
   const ScalarType promoted = result_type(a, b);

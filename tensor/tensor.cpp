@@ -225,10 +225,9 @@ void* Tensor::data_ptr() const {
   return static_cast<char*>(impl_->storage->data) + impl_->offset * element_size();
 }
 
-void Tensor::check_defined(const char* op) const {
+void Tensor::refuse(const char* op) const {
   REEL_CHECK(defined(), "{}: called on an undefined tensor", op);
-  if (impl_->sparse != nullptr) [[unlikely]]
-    detail::throw_sparse_unsupported(op, *this);
+  detail::throw_sparse_unsupported(op, *this);
 }
 
 void Tensor::check_defined_any_layout(const char* op) const {

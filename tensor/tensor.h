@@ -360,13 +360,18 @@ class Tensor {
   Tensor to_dense() const;        // a strided tensor of the same value; itself when already strided
 
   // Throws reel::Error unless the tensor is defined and strided (names `op`; a sparse tensor's message points to
-  // to_dense()). Every dense front door calls it on its operands.
-  void check_defined(const char* op) const;
+  // to_dense()). Every dense front door calls it on its operands: inline, with the throwing part out of line.
+  void check_defined(const char* op) const {
+    if (impl_.get() == nullptr || impl_->sparse != nullptr) [[unlikely]]
+      refuse(op);
+  }
   // Throws reel::Error unless the tensor is defined, of either layout (names `op`).
   void check_defined_any_layout(const char* op) const;
 
  private:
   void check_dtype_is(ScalarType expected, const char* op) const;
+  // The error of check_defined: an undefined or a sparse tensor given to `op` (a cold call).
+  [[noreturn]] void refuse(const char* op) const;
   // The impl of a defined tensor; throws reel::Error naming `accessor` for an undefined one (a cold call).
   const TensorImpl& meta(const char* accessor) const {
     if (impl_.get() == nullptr) [[unlikely]]

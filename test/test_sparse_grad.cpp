@@ -88,6 +88,10 @@ TEST_CASE("sparse tensors: the elementwise cases PyTorch defines", "[sparse]") {
     require_equal(target, d - s.to_dense() * 2.0);
     target.sub_(s);
     require_equal(target, d - s.to_dense() * 3.0);
+    // recorded for the dense operand: d(x + 2 s)/dx = 1
+    const Tensor x = d.clone().requires_grad_();
+    (reel::add(x, s, 2.0) * d).sum().backward();
+    require_equal(x.grad(), d);
   }
   SECTION("sparse + sparse appends rows; scalar factors scale them") {
     const Tensor sum = s + s * 3.0;
