@@ -365,10 +365,31 @@ void triu_backward(Ctx& c) { c.grad_inputs[0] = triu(c.grad(), c.attrs().k); }
 Tensor zeros_for(const InputMeta& in, const Tensor& like) {
   return zeros(in.sizes, TensorOptions(like.dtype()).device(in.device));
 }
-// y = x.index_select(dim, i): dx = zeros.index_add(dim, i, g)  (inputs: x, index)
+// The positions of `index` (1-D) other than `padding`, or nullopt when every position is kept.
+std::optional<Tensor> positions_without(const Tensor& index, int64_t padding) {
+  const std::vector<int64_t> rows = index.to_vector<int64_t>();
+  std::vector<int64_t> kept;
+  kept.reserve(rows.size());
+  for (size_t p = 0; p < rows.size(); ++p)
+    if (rows[p] != padding) kept.push_back(static_cast<int64_t>(p));
+  if (kept.size() == rows.size()) return std::nullopt;
+  return tensor(kept, TensorOptions(kInt64).device(index.device()));
+}
+// y = x.index_select(dim, i): dx = zeros.index_add(dim, i, g)  (inputs: x, index). From embedding (dim 0): the
+// positions whose index is the padding row (attrs.flag2, row attrs.k) give nothing, and with attrs.flag (sparse)
+// a leaf x receives the rows as a sparse gradient (Note [Row-sparse gradients]).
 void index_select_backward(Ctx& c) {
-  if (c.defer_index_add(0, c.attrs().dim, c.input_value(1), c.grad())) return;  // rows added straight into the leaf
-  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(c.attrs().dim, c.input_value(1), c.grad());
+  const OpAttrs& attrs = c.attrs();
+  Tensor index = c.input_value(1), grad = c.grad();
+  if (attrs.flag2) {
+    if (std::optional<Tensor> kept = positions_without(index, attrs.k)) {
+      index = index.index_select(0, *kept);
+      grad = grad.index_select(0, *kept);
+    }
+  }
+  if (attrs.flag && c.defer_sparse_rows(0, index, grad)) return;  // a sparse gradient for the leaf
+  if (c.defer_index_add(0, attrs.dim, index, grad)) return;     // rows added straight into the leaf
+  c.grad_inputs[0] = zeros_for(c.input(0), grad).index_add(attrs.dim, index, grad);
 }
 // y = x.gather(dim, i): dx = zeros.scatter_add(dim, i, g)
 void gather_backward(Ctx& c) {

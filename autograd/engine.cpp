@@ -7,6 +7,8 @@
 // and summed into the producer's buffer, or into a per-pass slot for leaves. 4. Leaves' hooks run on
 // their summed gradient, which is then accumulated into .grad. Saved tensors are freed as each node
 // finishes unless retain_graph. With create_graph the formulas run with grad mode on, so they record.
+// A sparse embedding's rows reach a leaf as a sparse gradient (Note [Row-sparse gradients]): kept as pieces like
+// the deferred ones, joined into one sparse tensor at the end, appended to a sparse .grad.
 #include <algorithm>
 #include <numeric>
 #include <atomic>
@@ -18,6 +20,7 @@
 #include "autograd/derivatives.h"
 #include "autograd/meta.h"
 #include "tensor/ops.h"
+#include "tensor/sparse.h"
 
 namespace reel::autograd {
 
@@ -128,14 +131,18 @@ void accumulate_into(Tensor& slot, Tensor g, bool create_graph) {
 }
 
 // Contributions to one leaf that a formula handed over (Note [Deferred leaf gradients]): outer products
-// left_i^T right_i, summed as one GEMM cat(left)^T cat(right), and rows index_add'ed along one dim.
+// left_i^T right_i, summed as one GEMM cat(left)^T cat(right), rows index_add'ed along one dim, and rows of a
+// sparse gradient (Note [Row-sparse gradients]), which stay sparse when nothing dense joins them.
 struct DeferredPieces {
   InputMeta meta;  // the leaf's shape, dtype and device
   std::vector<Tensor> left, right;
   std::vector<Tensor> index, source;
   int64_t index_dim = 0;
+  std::vector<Tensor> sparse_index, sparse_rows;  // 1-D indices and their rows (along dim 0)
   int64_t elements = 0;  // held by the pieces; past a bound they are summed early
-  bool empty() const { return left.empty() && index.empty(); }
+  int64_t sparse_bound = 0;  // after sparse pieces were coalesced early: the next bound (0: the usual one)
+  bool empty() const { return left.empty() && index.empty() && sparse_index.empty(); }
+  bool only_sparse() const { return left.empty() && index.empty() && !sparse_index.empty(); }
 };
 
 struct LeafSlot {
@@ -158,11 +165,53 @@ void add_deferred_into(Tensor& target, DeferredPieces& pieces) {
     const Tensor source = pieces.source.size() == 1 ? pieces.source[0] : cat(pieces.source, pieces.index_dim);
     target.index_add_(pieces.index_dim, index, source);
   }
+  if (!pieces.sparse_index.empty()) {
+    const Tensor index = pieces.sparse_index.size() == 1 ? pieces.sparse_index[0] : cat(pieces.sparse_index, 0);
+    const Tensor rows = pieces.sparse_rows.size() == 1 ? pieces.sparse_rows[0] : cat(pieces.sparse_rows, 0);
+    target.index_add_(0, index, rows);
+  }
   pieces.left.clear();
   pieces.right.clear();
   pieces.index.clear();
   pieces.source.clear();
+  pieces.sparse_index.clear();
+  pieces.sparse_rows.clear();
   pieces.elements = 0;
+}
+
+// `t` itself when only the caller holds it and it owns its memory as one contiguous block, else a copy: a tensor
+// that may become part of .grad without aliasing anything else.
+Tensor owned(Tensor t) {
+  const TensorImpl& impl = *t.impl();
+  const bool whole = t.use_count() == 1 && t.storage().use_count() == 1 && !impl.is_view && impl.offset == 0 &&
+                     t.is_contiguous() && static_cast<int64_t>(t.storage()->nbytes) == impl.numel * element_size(impl.dtype);
+  return whole ? t : t.clone();
+}
+
+// Joins the sparse pieces into one sparse tensor of the leaf's shape (not coalesced: the rows in the order the
+// formulas gave them, as PyTorch's sum of embedding gradients), and clears them.
+Tensor take_sparse_gradient(DeferredPieces& pieces) {
+  NoGradGuard no_grad;
+  Tensor index = pieces.sparse_index.size() == 1 ? std::move(pieces.sparse_index[0]) : cat(pieces.sparse_index, 0);
+  Tensor rows = pieces.sparse_rows.size() == 1 ? std::move(pieces.sparse_rows[0]) : cat(pieces.sparse_rows, 0);
+  pieces.sparse_index.clear();
+  pieces.sparse_rows.clear();
+  pieces.elements = 0;
+  if (index.dtype() != kInt64) index = index.to(kInt64);
+  const int64_t nnz = index.numel();
+  index = owned(std::move(index)).view({1, nnz});
+  return detail::make_sparse(pieces.meta.sizes, std::move(index), owned(std::move(rows)), nnz <= 1);
+}
+
+// Appends the rows of `g` to the sparse .grad in place (PyTorch's sparse += sparse); once it holds more rows than
+// the leaf has, they are coalesced (the same value, memory bounded by the dense size).
+void append_sparse_gradient(Tensor& grad, const Tensor& g) {
+  NoGradGuard no_grad;
+  grad.add_(g);
+  if (grad._nnz() > grad.size(0)) {
+    const Tensor coalesced = grad.coalesce();
+    detail::set_sparse_parts(grad, coalesced._indices(), coalesced._values(), true);
+  }
 }
 
 struct Capture {
@@ -266,6 +315,20 @@ class GraphTask final : public DeferredGradients {
     return true;
   }
 
+  bool sparse_rows(const Edge& edge, const InputMeta& input, const Tensor& index, const Tensor& rows) override {
+    if (create_graph_ || edge.leaf == nullptr || !index.defined() || !rows.defined() || index.dim() > 1) return false;
+    const int64_t rank = static_cast<int64_t>(input.sizes.size());
+    if (rank < 1 || rows.dim() != rank || rows.size(0) != index.numel()) return false;
+    for (int64_t d = 1; d < rank; ++d)
+      if (rows.size(d) != input.sizes[static_cast<size_t>(d)]) return false;
+    if (rows.dtype() != input.dtype || rows.device() != input.device || index.device() != input.device) return false;
+    DeferredPieces& pieces = deferred_pieces(edge.leaf, input);
+    pieces.sparse_index.push_back(index.dim() == 1 ? index : index.reshape({1}));
+    pieces.sparse_rows.push_back(rows);
+    note_deferred(edge.leaf, pieces, rows.numel());
+    return true;
+  }
+
   bool add_into_view(const Edge& edge, const InputMeta& input, FunctionRef<Tensor(const Tensor&)> view_of,
                      const Tensor& grad) override {
     if (create_graph_ || !edge.is_valid() || !grad.defined() || grad.dtype() != input.dtype ||
@@ -314,12 +377,24 @@ class GraphTask final : public DeferredGradients {
   }
 
   // The pieces hold tensors alive until the end of the pass; once they hold more elements than the leaf itself
-  // (and at least 256 Ki), they are summed into the pass's slot early.
+  // (and at least 256 Ki), they are summed into the pass's slot early. Pieces of a sparse gradient are coalesced
+  // into one piece instead (so the gradient stays sparse), and the next bound is twice what that piece holds.
   void note_deferred(TensorImpl* leaf, DeferredPieces& pieces, int64_t elements) {
     pieces.elements += elements;
     int64_t leaf_elements = 1;
     for (int64_t s : pieces.meta.sizes) leaf_elements *= s;
-    if (pieces.elements > std::max<int64_t>(leaf_elements, int64_t{1} << 18)) materialize(leaf_slot(leaf));
+    const int64_t bound = std::max({leaf_elements, int64_t{1} << 18, pieces.sparse_bound});
+    if (pieces.elements <= bound) return;
+    LeafSlot& slot = leaf_slot(leaf);
+    if (pieces.only_sparse() && !slot.grad.defined()) {
+      const Tensor coalesced = take_sparse_gradient(pieces).coalesce();
+      pieces.sparse_index.push_back(coalesced._indices().view({coalesced._nnz()}));
+      pieces.sparse_rows.push_back(coalesced._values());
+      pieces.elements = coalesced._values().numel();
+      pieces.sparse_bound = 2 * pieces.elements;
+      return;
+    }
+    materialize(slot);
   }
 
   // Sums a slot's deferred pieces into the slot's own gradient tensor.
@@ -447,7 +522,12 @@ class GraphTask final : public DeferredGradients {
     static std::mutex grad_mutex;
     for (LeafSlot& slot : leaves_) {
       if (slot.deferred && !slot.deferred->empty() && add_deferred_to_grad(slot, grad_mutex)) continue;
-      materialize(slot);
+      // Only rows of sparse gradients reached this leaf: its gradient of this pass is a sparse tensor.
+      if (slot.deferred && slot.deferred->only_sparse() && !slot.grad.defined()) {
+        slot.grad = take_sparse_gradient(*slot.deferred);
+      } else {
+        materialize(slot);
+      }
       if (captures_ != nullptr) {
         for (Capture& c : *captures_)
           if (c.leaf == slot.leaf) c.grad = slot.grad;
@@ -456,12 +536,19 @@ class GraphTask final : public DeferredGradients {
       std::lock_guard<std::mutex> lock(grad_mutex);
       AutogradMeta& meta = meta_of(slot.leaf);
       Tensor g = std::move(slot.grad);  // the slot's reference must not count against taking g over below
+      bool from_hook = false;
       for (auto& [handle, hook] : meta.hooks) {
         Tensor replaced = hook(g);
-        if (replaced.defined()) g = replaced;
+        if (replaced.defined()) g = replaced, from_hook = true;
       }
       if (!create_graph_) g = g.detach();
-      if (!meta.grad.defined()) {
+      if (meta.grad.defined() && meta.grad.is_sparse()) {
+        // sparse += sparse appends rows in place; sparse + dense is dense (PyTorch's AccumulateGrad)
+        if (g.is_sparse()) append_sparse_gradient(meta.grad, g);
+        else meta.grad = grad_with_leaf_layout(g + meta.grad, *slot.leaf, create_graph_);
+      } else if (!meta.grad.defined() && g.is_sparse()) {
+        meta.grad = from_hook ? g.clone() : g;  // this pass made it (take_sparse_gradient): taken over
+      } else if (!meta.grad.defined()) {
         // Take the gradient over when only the engine holds it and it has the leaf's layout; otherwise copy it
         // into that layout, so later in-place updates of .grad cannot alias another tensor or a broadcast.
         meta.grad = grad_with_leaf_layout(std::move(g), *slot.leaf, create_graph_);

@@ -79,7 +79,7 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
                                          /*create_graph=*/false, /*allow_unused=*/true);
         for (size_t k = 0; k < checked.size(); ++k) {
           if (!grads[k].defined()) continue;
-          Tensor g = grads[k].to(kFloat64).contiguous();
+          Tensor g = grads[k].to_dense().to(kFloat64).contiguous();  // a sparse embedding's gradient: its value
           for (int64_t e = 0; e < g.numel(); ++e) analytic[k][static_cast<size_t>(e)][static_cast<size_t>(j)] = read_element(g, e);
         }
       }

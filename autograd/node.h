@@ -108,6 +108,9 @@ struct DeferredGradients {
   // The contribution zeros(input).index_add(dim, index, source).
   virtual bool index_add(const Edge& edge, const InputMeta& input, int64_t dim, const Tensor& index,
                          const Tensor& source) = 0;
+  // The contribution zeros(input).index_add(0, index, rows) as a sparse gradient (Note [Row-sparse gradients]):
+  // accepted only for a leaf, which then receives a sparse tensor unless a dense contribution joins it.
+  virtual bool sparse_rows(const Edge& edge, const InputMeta& input, const Tensor& index, const Tensor& rows) = 0;
   // The contribution zeros(input) with `grad` added into the view `view_of(zeros)` (the gradient of a view op).
   virtual bool add_into_view(const Edge& edge, const InputMeta& input, FunctionRef<Tensor(const Tensor&)> view_of,
                              const Tensor& grad) = 0;
@@ -140,6 +143,11 @@ struct BackwardContext {
   // Input i's gradient is zeros.index_add(dim, index, source): true when the engine took it over.
   bool defer_index_add(size_t i, int64_t dim, const Tensor& index, const Tensor& source) const {
     return deferred != nullptr && deferred->index_add(node.next_edges[i], node.input_meta[i], dim, index, source);
+  }
+  // Input i's gradient is the rows `rows` [n, ...] at indices `index` [n], given as a sparse tensor: true when the
+  // engine took it over (a leaf input without create_graph).
+  bool defer_sparse_rows(size_t i, const Tensor& index, const Tensor& rows) const {
+    return deferred != nullptr && deferred->sparse_rows(node.next_edges[i], node.input_meta[i], index, rows);
   }
   // Input i's gradient is zeros with `grad` added into view_of(zeros): true when the engine added it straight
   // into the gradient it is summing for that input (no zero-filled input-sized temporary per call).

@@ -4,6 +4,7 @@
 #include "autograd/autograd.h"
 #include "autograd/meta.h"
 #include "autograd/node.h"
+#include "tensor/sparse.h"
 
 namespace reel {
 
@@ -39,7 +40,7 @@ autograd::OutputHook* find_retained(const Tensor& t) {
 }  // namespace
 
 const Tensor& Tensor::grad() const {
-  check_defined("grad");
+  check_defined_any_layout("grad");
   if (!is_leaf()) {
     autograd::OutputHook* retained = find_retained(*this);
     return retained ? retained->retained : undefined_tensor();
@@ -49,7 +50,7 @@ const Tensor& Tensor::grad() const {
 }
 
 Tensor& Tensor::mutable_grad() {
-  check_defined("mutable_grad");
+  check_defined_any_layout("mutable_grad");
   if (!is_leaf()) {
     autograd::OutputHook* retained = find_retained(*this);
     REEL_CHECK(retained != nullptr, "mutable_grad: non-leaf tensor of shape {} does not retain its gradient; call "
@@ -65,12 +66,14 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
 }
 
 Tensor Tensor::detach() const {
-  check_defined("detach");
+  check_defined_any_layout("detach");
+  if (is_sparse()) return detail::sparse_detach(*this);  // never has a history: a new handle on the same rows
   return autograd::shallow_copy(*this);
 }
 
 Tensor& Tensor::detach_() {
-  check_defined("detach_");
+  check_defined_any_layout("detach_");
+  if (is_sparse()) return *this;  // never has a history
   REEL_CHECK(!(impl()->view_base && impl()->view_base->requires_grad),
              "detach_: can't detach views in-place (shape {}): the view's history follows its base's; use detach() "
              "instead", shape_str(sizes()));

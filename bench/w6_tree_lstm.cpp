@@ -5,7 +5,9 @@
 // embedding (dim 300, random init, vocabulary = the training trees' words), an inner node combines its two
 // children; hidden 150; a 5-class linear classifier on every node's h; the loss is the cross-entropy summed over
 // the tree's nodes; Adagrad lr 0.05, one step every 25 trees. No dropout, no weight decay. The trees are taken in
-// file order (cycling when --trees exceeds the 8544 training trees), each with a fresh graph.
+// file order (cycling when --trees exceeds the 8544 training trees), each with a fresh graph. The embedding's
+// gradient is sparse (nn::EmbeddingOptions::sparse, Note [Row-sparse gradients]): Adagrad updates only the rows
+// of the words seen since the last step; --dense-embedding gives the table a dense gradient (all rows every step).
 //
 // Two forms of the same computation (--form), the same loss for the same tree and parameters:
 //   per-node (the default, W6's figure): at every node, visited by plain recursion, the embedding lookup of its
@@ -21,6 +23,7 @@
 //   bench=W6 figure=trees_per_second ...          per-node form: over --trees trees (default 1000) after --warmup
 //                                                 trees (default 50)
 //   bench=W6 figure=trees_per_second_batched ...  the same with --form batched
+//   bench=W6 figure=optimizer_seconds_per_1000_trees ...   the time in optimizer.step() and zero_grad() among them
 //   bench=W8 figure=rss_mib ... trees=K           with --rss-every K: resident memory (VmRSS) after every K timed
 //                                                 trees, with reel's own allocator counters beside it (reel_*)
 //   bench=W8 figure=rss_growth_mib ...            with --rss-every: the last report minus the first (flat = about 0)
@@ -28,8 +31,8 @@
 //                                                 scripts/bench.sh measures the peak from outside (/usr/bin/time -v)
 // The same program serves the 100,000-tree long run: w6_tree_lstm --trees 100000 --rss-every 10000.
 //
-//   w6_tree_lstm [--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--data DIR]
-//                [--threads N] [--quick]
+//   w6_tree_lstm [--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding]
+//                [--data DIR] [--threads N] [--quick]
 //
 // --data DIR: the folder holding sst/train.txt (default: $REEL_DATA, else ../shared/data next to the repository).
 // --quick: 20 trees after 5 warm-up trees: a smoke run for CTest, not a measurement.
@@ -53,8 +56,8 @@ namespace F = reel::nn::functional;
 using reel::data::Tree;
 
 constexpr const char* kUsage =
-    "[--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--data DIR] [--threads N] "
-    "[--quick]";
+    "[--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] "
+    "[--threads N] [--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
 constexpr int64_t kCheckedTrees = 10;
 
@@ -66,6 +69,7 @@ struct W6Options {
   int64_t trees = 1000;
   int64_t warmup = 50;
   int64_t rss_every = 0;  // 0: no resident-memory reports
+  bool sparse_embedding = true;
   std::string data_root = bench::default_data_root();
 };
 
@@ -90,6 +94,8 @@ W6Options take_w6_options(int& argc, char** argv) {
       options.warmup = std::atoll(warmup);
     } else if (const char* every = bench::take_value(i, argc, argv, "--rss-every")) {
       options.rss_every = std::atoll(every);
+    } else if (std::strcmp(argv[i], "--dense-embedding") == 0) {
+      options.sparse_embedding = false;
     } else if (const char* root = bench::take_value(i, argc, argv, "--data")) {
       options.data_root = root;
     } else {
@@ -131,8 +137,9 @@ int add_nodes(const Tree& tree, std::unordered_map<std::string, int64_t>& words,
 }
 
 struct TreeLSTMImpl : nn::Module {
-  explicit TreeLSTMImpl(int64_t vocab) {
-    embedding = register_module("embedding", nn::Embedding(vocab, kEmbedding));
+  TreeLSTMImpl(int64_t vocab, bool sparse_embedding) {
+    embedding =
+        register_module("embedding", nn::Embedding(nn::EmbeddingOptions(vocab, kEmbedding).sparse(sparse_embedding)));
     cell = register_module("cell", nn::BinaryTreeLSTMCell(kEmbedding, kHidden));
     classifier = register_module("classifier", nn::Linear(kHidden, kClasses));
   }
@@ -227,7 +234,8 @@ int check_forms(TreeLSTM& model, const std::vector<IndexedTree>& train) {
       loss.backward();
       losses[f] = loss.item<double>();
       for (const reel::Tensor& parameter : parameters) {
-        gradients[f].push_back(parameter.grad().defined() ? parameter.grad().clone() : reel::Tensor());
+        const reel::Tensor& grad = parameter.grad();  // the embedding's is sparse: compared by its dense value
+        gradients[f].push_back(!grad.defined() ? reel::Tensor() : grad.is_sparse() ? grad.to_dense() : grad.clone());
       }
     }
     worst_loss = std::max(worst_loss, std::fabs(losses[0] - losses[1]) / std::fabs(losses[1]));
@@ -262,14 +270,15 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < trees.size(); ++i) add_nodes(trees[i], words, train[i]);
 
     reel::manual_seed(6);
-    TreeLSTM model(static_cast<int64_t>(words.size()));
+    TreeLSTM model(static_cast<int64_t>(words.size()), w6.sparse_embedding);
     if (w6.check) return check_forms(model, train);
     reel::optim::Adagrad optimizer(model->parameters(), reel::optim::AdagradOptions(0.05));
     const char* form_name = w6.form == Form::kPerNode ? "per_node" : "batched";
     const std::string extra = "threads=" + std::to_string(options.threads) + " form=" + form_name +
+                              (w6.sparse_embedding ? " embedding=sparse" : " embedding=dense") +
                               (options.quick ? " quick=1" : "");
 
-    double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1;
+    double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1, optimizer_seconds = 0;
     int64_t trees_since_step = 0;
     optimizer.zero_grad();
     for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
@@ -279,8 +288,10 @@ int main(int argc, char** argv) {
       loss.backward();
       loss_sum += loss.item<double>();
       if (++trees_since_step == kTreesPerStep) {
+        const double step_start = bench::now_seconds();
         optimizer.step();
         optimizer.zero_grad();
+        if (done >= w6.warmup) optimizer_seconds += bench::now_seconds() - step_start;
         trees_since_step = 0;
       }
       const int64_t timed = done + 1 - w6.warmup;
@@ -308,6 +319,8 @@ int main(int argc, char** argv) {
     bench::print_figure("W6", w6.form == Form::kPerNode ? "trees_per_second" : "trees_per_second_batched", "trees/s",
                         bench::summarize({static_cast<double>(w6.trees) / seconds}),
                         extra + counts + " mean_loss=" + std::to_string(loss_sum / double(w6.warmup + w6.trees)));
+    bench::print_figure("W6", "optimizer_seconds_per_1000_trees", "s",
+                        bench::summarize({optimizer_seconds * 1000.0 / static_cast<double>(w6.trees)}), extra + counts);
     if (first_rss >= 0) bench::print_memory_figure("W8", "rss_growth_mib", last_rss - first_rss, extra + counts);
     bench::print_peak_memory("W6", extra);
   } catch (const reel::Error& e) {

@@ -77,19 +77,19 @@ Tensor bilinear(const Tensor& input1, const Tensor& input2, const Tensor& weight
 }
 
 // y[..., :] = weight[input[...], :], with padding rows cut off from the gradient
-Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
+Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx, bool sparse) {
   input.check_defined("embedding");
   weight.check_defined("embedding");
-  Tensor out = reel::embedding(weight, input);
-  if (!padding_idx.has_value()) return out;
-  const int64_t rows = weight.size(0);
-  int64_t padding = *padding_idx;
-  REEL_CHECK(padding >= -rows && padding < rows, "embedding: padding_idx {} is out of range for {} embeddings",
-             padding, rows);
-  if (padding < 0) padding += rows;
-  if (!out.requires_grad()) return out;
-  const Tensor is_padding = eq(input, padding).unsqueeze(-1);
-  return where(is_padding, out.detach(), out);
+  REEL_CHECK(weight.dim() == 2, "embedding: weight must be 2-D, got shape {}", shape_str(weight.sizes()));
+  int64_t padding = -1;
+  if (padding_idx.has_value()) {
+    const int64_t rows = weight.size(0);
+    padding = *padding_idx;
+    REEL_CHECK(padding >= -rows && padding < rows, "embedding: padding_idx {} is out of range for {} embeddings",
+               padding, rows);
+    if (padding < 0) padding += rows;
+  }
+  return reel::embedding(weight, input, padding, /*scale_grad_by_freq=*/false, sparse);
 }
 
 // y = x * Bernoulli(1 - p) / (1 - p) when training

@@ -39,7 +39,9 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 // y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o]; x1 (..., in1), x2 (..., in2), weight (out, in1, in2).
 Tensor bilinear(const Tensor& input1, const Tensor& input2, const Tensor& weight, const Tensor& bias = {});
 // y[..., :] = weight[input[...], :]; positions equal to padding_idx (negative wraps) pass no gradient to weight.
-Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
+// sparse: weight's gradient is a sparse tensor of the looked-up rows (LibTorch's EmbeddingFuncOptions().sparse).
+Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt,
+                 bool sparse = false);
 
 // ---- dropout ------------------------------------------------------------------------------------------------------
 // training: y = x * m / (1 - p), m_i ~ Bernoulli(1 - p) from the default generator; otherwise y = x.

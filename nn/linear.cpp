@@ -87,8 +87,12 @@ std::string FlattenImpl::extra_repr() const { return fmt::format("start_dim={}, 
 
 // ---- Embedding --------------------------------------------------------------------------------------------------
 
-EmbeddingImpl::EmbeddingImpl(int64_t num_embeddings_, int64_t embedding_dim_, std::optional<int64_t> padding_idx_)
-    : num_embeddings(num_embeddings_), embedding_dim(embedding_dim_), padding_idx(padding_idx_) {
+EmbeddingImpl::EmbeddingImpl(const EmbeddingOptions& options)
+    : EmbeddingImpl(options.num_embeddings(), options.embedding_dim(), options.padding_idx(), options.sparse()) {}
+
+EmbeddingImpl::EmbeddingImpl(int64_t num_embeddings_, int64_t embedding_dim_, std::optional<int64_t> padding_idx_,
+                             bool sparse_)
+    : num_embeddings(num_embeddings_), embedding_dim(embedding_dim_), padding_idx(padding_idx_), sparse(sparse_) {
   REEL_CHECK(num_embeddings >= 0 && embedding_dim >= 0,
              "Embedding: num_embeddings and embedding_dim must be non-negative, got {} and {}", num_embeddings,
              embedding_dim);
@@ -111,11 +115,12 @@ void EmbeddingImpl::reset_parameters() {
 }
 
 // y[..., :] = W[index[...], :]
-Tensor EmbeddingImpl::forward(const Tensor& input) { return F::embedding(input, weight, padding_idx); }
+Tensor EmbeddingImpl::forward(const Tensor& input) { return F::embedding(input, weight, padding_idx, sparse); }
 
 std::string EmbeddingImpl::extra_repr() const {
   std::string text = fmt::format("{}, {}", num_embeddings, embedding_dim);
   if (padding_idx) text += fmt::format(", padding_idx={}", *padding_idx);
+  if (sparse) text += ", sparse=True";
   return text;
 }
 

@@ -12,6 +12,7 @@
 
 #include <optional>
 
+#include "arg.h"
 #include "module.h"
 
 namespace reel::nn {
@@ -63,17 +64,35 @@ class FlattenImpl : public Module {
 };
 REEL_MODULE(Flatten);
 
+// Options of Embedding, LibTorch's nn::EmbeddingOptions (max_norm, norm_type, scale_grad_by_freq and _weight are
+// not supported):
+//   reel::nn::Embedding embedding(reel::nn::EmbeddingOptions(10000, 300).sparse(true));
+struct EmbeddingOptions {
+  EmbeddingOptions(int64_t num_embeddings, int64_t embedding_dim)
+      : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
+  REEL_ARG(int64_t, num_embeddings);
+  REEL_ARG(int64_t, embedding_dim);
+  REEL_ARG(std::optional<int64_t>, padding_idx) = std::nullopt;  // negative counts from the end
+  // The gradient of weight is a sparse tensor of the looked-up rows (Note [Row-sparse gradients] in
+  // docs/NOTES.md): SGD, Adagrad and SparseAdam then update only those rows.
+  REEL_ARG(bool, sparse) = false;
+};
+
 // y[..., :] = weight[index[...], :]; weight [num_embeddings, embedding_dim] ~ N(0, 1). The padding_idx row
-// (negative counts from the end) starts at zero and receives no gradient.
+// (negative counts from the end) starts at zero and receives no gradient. With sparse, weight's gradient is
+// sparse (EmbeddingOptions::sparse).
 class EmbeddingImpl : public Module {
  public:
-  EmbeddingImpl(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt);
+  EmbeddingImpl(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt,
+                bool sparse = false);
+  explicit EmbeddingImpl(const EmbeddingOptions& options);
   void reset_parameters();
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
   int64_t num_embeddings, embedding_dim;
   std::optional<int64_t> padding_idx;  // stored wrapped to [0, num_embeddings)
+  bool sparse;
   Tensor weight;
 };
 REEL_MODULE(Embedding);

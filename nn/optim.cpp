@@ -4,7 +4,9 @@
 // Each update_group is PyTorch's single-tensor algorithm (torch/optim/<name>.py, `_single_tensor_<name>`)
 // transcribed with reel's in-place ops, in the same order of operations, so float64 results agree with PyTorch
 // to rounding. Steps run under NoGradGuard (Optimizer::step), so the in-place ops touch the parameters' memory
-// directly and nothing is recorded.
+// directly and nothing is recorded. Sparse gradients (a sparse embedding's, Note [Row-sparse gradients]) take
+// PyTorch's branches: SGD and Adagrad update only the rows present, SparseAdam exists for them, Adam, AdamW and
+// RMSprop refuse them with PyTorch's messages.
 #include "optim.h"
 
 #include <charconv>
@@ -141,6 +143,15 @@ void RMSpropOptions::validate(const std::string& optimizer) const {
   check_at_least(optimizer, "momentum", momentum_, 0);
 }
 
+std::vector<OptionRef> SparseAdamOptions::option_refs() {
+  return {number("lr", lr_), pair("betas", betas_), number("eps", eps_)};
+}
+void SparseAdamOptions::validate(const std::string& optimizer) const {
+  REEL_CHECK(lr_ > 0, "{}: Invalid learning rate: {} (must be > 0)", optimizer, lr_);
+  REEL_CHECK(eps_ > 0, "{}: Invalid epsilon value: {} (must be > 0)", optimizer, eps_);
+  check_betas(optimizer, betas_);
+}
+
 // ---- parameter groups -------------------------------------------------------------------------------------------
 OptimizerParamGroup::OptimizerParamGroup(const OptimizerParamGroup& other)
     : params_(other.params_),
@@ -188,6 +199,8 @@ void Optimizer::add_param_group(const OptimizerParamGroup& group) {
   for (size_t i = 0; i < added.params().size(); ++i) {
     const Tensor& param = added.params()[i];
     REEL_CHECK(param.defined(), "{}: parameter {} of the new group is an undefined tensor", name_, i);
+    REEL_CHECK(!param.is_sparse(), "{}: Sparse params at indices [{}]: {} requires dense parameter tensors", name_, i,
+               name_);
     REEL_CHECK(param.is_floating_point(), "{}: can only optimize floating tensors, parameter {} is {} (shape {})",
                name_, i, dtype_name(param.dtype()), shape_str(param.sizes()));
     REEL_CHECK(param.is_leaf(), "{}: can't optimize a non-leaf tensor (parameter {}, shape {})", name_, i,
@@ -255,7 +268,8 @@ NamedTensors Optimizer::state_dict() const {
     const ParamState* param_state = state(params[index]);
     if (param_state == nullptr) continue;
     for (const auto& [name, value] : *param_state) {
-      out.emplace_back(fmt::format("state.{}.{}", index, name), value.clone());
+      // a sparse state tensor (SGD's momentum buffer of a sparse gradient) is saved as its dense value
+      out.emplace_back(fmt::format("state.{}.{}", index, name), value.is_sparse() ? value.to_dense() : value.clone());
     }
   }
   int64_t first_index = 0;
@@ -409,6 +423,15 @@ Options& typed_options(OptimizerParamGroup& group) {
   return static_cast<Options&>(group.options());
 }
 
+// Optimizers without a sparse algorithm refuse a sparse gradient with PyTorch's message.
+void refuse_sparse_gradient(const Tensor& param, const char* message) {
+  REEL_CHECK(!param.grad().is_sparse(), "{} (a parameter of shape {} has a sparse gradient)", message,
+             shape_str(param.sizes()));
+}
+
+// The 1-D row numbers of a coalesced sparse gradient.
+Tensor rows_of(const Tensor& coalesced) { return coalesced._indices().view({coalesced._nnz()}); }
+
 // One Adam / AdamW step for `param` (decoupled: AdamW's weight decay, applied to the parameter directly).
 void adam_step(Tensor& param, ParamState& state, double lr, const Betas& betas, double eps, double weight_decay,
                bool amsgrad, bool decoupled) {
@@ -451,6 +474,13 @@ void SGD::update_group(OptimizerParamGroup& group) {
   for (Tensor& param : group.params()) {
     if (!param.grad().defined()) continue;
     Tensor direction = param.grad();
+    // A sparse gradient goes through the same lines: its rows are added into the dense parameter (and momentum
+    // buffer), the buffer of a sparse gradient is sparse as in PyTorch. Weight decay would be sparse + dense,
+    // which PyTorch refuses.
+    REEL_CHECK(!(direction.is_sparse() && options.weight_decay() != 0),
+               "SGD: weight_decay is not supported with a sparse gradient (parameter of shape {}): PyTorch fails in "
+               "grad.add(param) with \"add(sparse, dense) is not supported. Use add(dense, sparse) instead.\"",
+               shape_str(param.sizes()));
     if (options.weight_decay() != 0) direction = direction.add(param, options.weight_decay());  // d = g + wd p
     if (options.momentum() != 0) {
       ParamState& state = state_of(param);
@@ -460,6 +490,8 @@ void SGD::update_group(OptimizerParamGroup& group) {
       } else {
         buffer.mul_(options.momentum()).add_(direction, 1 - options.dampening());  // b = mu b + (1 - tau) d
       }
+      // A sparse buffer keeps its value with each row once (PyTorch's keeps appending rows).
+      if (buffer.is_sparse()) buffer = buffer.coalesce();
       // nesterov: d = d + mu b; else d = b
       direction = options.nesterov() ? direction.add(buffer, options.momentum()) : buffer;
     }
@@ -476,6 +508,7 @@ void Adam::update_group(OptimizerParamGroup& group) {
   const AdamOptions& options = typed_options<AdamOptions>(group);
   for (Tensor& param : group.params()) {
     if (!param.grad().defined()) continue;
+    refuse_sparse_gradient(param, "Adam does not support sparse gradients, please consider SparseAdam instead");
     adam_step(param, state_of(param), options.lr(), options.betas(), options.eps(), options.weight_decay(),
               options.amsgrad(), /*decoupled=*/false);
   }
@@ -490,6 +523,7 @@ void AdamW::update_group(OptimizerParamGroup& group) {
   const AdamWOptions& options = typed_options<AdamWOptions>(group);
   for (Tensor& param : group.params()) {
     if (!param.grad().defined()) continue;
+    refuse_sparse_gradient(param, "AdamW does not support sparse gradients, please consider SparseAdam instead");
     adam_step(param, state_of(param), options.lr(), options.betas(), options.eps(), options.weight_decay(),
               options.amsgrad(), /*decoupled=*/true);
   }
@@ -504,13 +538,27 @@ void Adagrad::update_group(OptimizerParamGroup& group) {
   const AdagradOptions& options = typed_options<AdagradOptions>(group);
   for (Tensor& param : group.params()) {
     if (!param.grad().defined()) continue;
+    Tensor grad = param.grad();
+    REEL_CHECK(!(grad.is_sparse() && options.weight_decay() != 0),
+               "Adagrad: weight_decay option is not compatible with sparse gradients (parameter of shape {})",
+               shape_str(param.sizes()));
     ParamState& state = state_of(param);
     Tensor& sum = state["sum"];
     if (!sum.defined()) sum = full_like(param, options.initial_accumulator_value());
     const double step = advance_step(state);
-    Tensor grad = param.grad();
     if (options.weight_decay() != 0) grad = grad.add(param, options.weight_decay());  // g = g + wd p
     const double clr = options.lr() / (1 + (step - 1) * options.lr_decay());  // clr = lr / (1 + (t - 1) decay)
+    if (grad.is_sparse()) {
+      // Only the rows present: duplicates summed first (the update is non-linear), then for each row r
+      // s[r] = s[r] + g[r]^2, p[r] = p[r] - clr g[r] / (sqrt(s[r]) + eps); other rows keep p and s.
+      grad = grad.coalesce();
+      const Tensor rows = rows_of(grad);
+      const Tensor& values = grad._values();
+      sum.index_add_(0, rows, values.pow(2));
+      const Tensor std_values = sum.index_select(0, rows).sqrt_().add_(options.eps());
+      param.index_add_(0, rows, values / std_values, -clr);
+      continue;
+    }
     sum.addcmul_(grad, grad);                                                  // s = s + g^2
     const Tensor std_dev = sum.sqrt().add_(options.eps());
     param.addcdiv_(grad, std_dev, -clr);  // p = p - clr g / (sqrt(s) + eps)
@@ -527,6 +575,7 @@ void RMSprop::update_group(OptimizerParamGroup& group) {
   const double alpha = options.alpha();
   for (Tensor& param : group.params()) {
     if (!param.grad().defined()) continue;
+    refuse_sparse_gradient(param, "RMSprop does not support sparse gradients");
     ParamState& state = state_of(param);
     Tensor& square_avg = state_tensor(state, "square_avg", param);
     advance_step(state);
@@ -552,6 +601,46 @@ void RMSprop::update_group(OptimizerParamGroup& group) {
   }
 }
 
+SparseAdam::SparseAdam(std::vector<Tensor> params, SparseAdamOptions defaults)
+    : SparseAdam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, std::move(defaults)) {}
+SparseAdam::SparseAdam(std::vector<OptimizerParamGroup> param_groups, SparseAdamOptions defaults)
+    : Optimizer("SparseAdam", std::move(param_groups), defaults.clone()) {}
+
+// PyTorch's sparse_adam (torch/optim/_functional.py): the moments of the rows present move towards the
+// gradient, old += (1 - b) (new - old); the other rows' moments stay (lazy), and only those rows of p change.
+void SparseAdam::update_group(OptimizerParamGroup& group) {
+  const SparseAdamOptions& options = typed_options<SparseAdamOptions>(group);
+  const auto [beta1, beta2] = options.betas();
+  for (Tensor& param : group.params()) {
+    if (!param.grad().defined()) continue;
+    REEL_CHECK(param.grad().is_sparse(),
+               "SparseAdam does not support dense gradients, please consider Adam instead (a parameter of shape {} "
+               "has a dense gradient)",
+               shape_str(param.sizes()));
+    ParamState& state = state_of(param);
+    Tensor& exp_avg = state_tensor(state, "exp_avg", param);
+    Tensor& exp_avg_sq = state_tensor(state, "exp_avg_sq", param);
+    const double step = advance_step(state);  // counted even when the gradient holds no rows, as PyTorch
+    const Tensor grad = param.grad().coalesce();
+    const Tensor rows = rows_of(grad);
+    const Tensor& values = grad._values();
+    if (values.numel() == 0) continue;
+    const Tensor old_exp_avg = exp_avg.index_select(0, rows);
+    Tensor exp_avg_update = values.sub(old_exp_avg).mul_(1 - beta1);  // (1 - b1) (g - m)
+    exp_avg.index_add_(0, rows, exp_avg_update);
+    const Tensor old_exp_avg_sq = exp_avg_sq.index_select(0, rows);
+    Tensor exp_avg_sq_update = values.pow(2).sub_(old_exp_avg_sq).mul_(1 - beta2);  // (1 - b2) (g^2 - v)
+    exp_avg_sq.index_add_(0, rows, exp_avg_sq_update);
+    Tensor numerator = exp_avg_update.add_(old_exp_avg);  // the new m of the rows
+    exp_avg_sq_update.add_(old_exp_avg_sq);                // the new v of the rows
+    const Tensor denominator = exp_avg_sq_update.sqrt_().add_(options.eps());
+    const double bias_correction1 = 1 - std::pow(beta1, step);
+    const double bias_correction2 = 1 - std::pow(beta2, step);
+    const double step_size = options.lr() * std::sqrt(bias_correction2) / bias_correction1;
+    param.index_add_(0, rows, numerator.div_(denominator) * -step_size);  // p = p - step_size m / (sqrt(v) + eps)
+  }
+}
+
 }  // namespace reel::optim
 
 // ---- gradient clipping ------------------------------------------------------------------------------------------
@@ -566,12 +655,18 @@ double clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
     if (param.defined() && param.grad().defined() && param.grad().numel() > 0) grads.push_back(param.grad());
   }
   if (grads.empty()) return 0.0;
-  // total = (sum_i ||g_i||_p^p)^(1/p), or max_i max |g_i| for p = inf
+  // total = (sum_i ||g_i||_p^p)^(1/p), or max_i max |g_i| for p = inf; a sparse gradient's norm is that of its
+  // value: of its rows once duplicates are summed (rows not held are zeros and add nothing)
+  std::vector<Tensor> elements;
+  for (const Tensor& grad : grads) {
+    const Tensor values = grad.is_sparse() ? grad.coalesce()._values() : grad;
+    if (values.numel() > 0) elements.push_back(values);
+  }
   double total = 0.0;
   if (std::isinf(norm_type)) {
-    for (const Tensor& grad : grads) total = std::max(total, abs(grad).amax().item<double>());
+    for (const Tensor& values : elements) total = std::max(total, abs(values).amax().item<double>());
   } else {
-    for (const Tensor& grad : grads) total += std::pow(norm(grad, norm_type).item<double>(), norm_type);
+    for (const Tensor& values : elements) total += std::pow(norm(values, norm_type).item<double>(), norm_type);
     total = std::pow(total, 1.0 / norm_type);
   }
   REEL_CHECK(!error_if_nonfinite || std::isfinite(total),
@@ -581,7 +676,7 @@ double clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
   // g = g min(1, max_norm / (total + 1e-6))
   const double clip_coef = max_norm / (total + 1e-6);
   const double clamped_coef = std::isnan(clip_coef) ? clip_coef : std::min(clip_coef, 1.0);
-  for (Tensor& grad : grads) grad.mul_(clamped_coef);
+  for (Tensor& grad : grads) grad.mul_(clamped_coef);  // a sparse gradient's rows are scaled in place
   return total;
 }
 
@@ -594,6 +689,10 @@ void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value) 
   for (const Tensor& param : parameters) {
     if (!param.defined() || !param.grad().defined()) continue;
     Tensor grad = param.grad();
+    REEL_CHECK(!grad.is_sparse(),
+               "clip_grad_value_: not supported for a sparse gradient (parameter of shape {}); clamping its rows "
+               "would clamp each duplicate row separately, not their sum",
+               shape_str(param.sizes()));
     grad.clamp_(-clip_value, clip_value);  // g = clamp(g, -c, c)
   }
 }

@@ -1,10 +1,12 @@
-// reel/nn/optim.h — optimizers (SGD, Adam, AdamW, Adagrad, RMSprop) and gradient clipping.
+// reel/nn/optim.h — optimizers (SGD, Adam, AdamW, Adagrad, RMSprop, SparseAdam) and gradient clipping.
 //
 // The API is LibTorch's (torch::optim): an optimizer holds parameter groups, each a list of parameters with its
 // own options; `step()` updates every parameter that has a gradient, in place and without recording (the
 // parameters keep their identity, so modules and other handles see the new values); `zero_grad()` clears the
 // gradients. Update rules and defaults are PyTorch's single-tensor (foreach=False, maximize=False) algorithms,
-// transcribed line by line in nn/optim.cpp.
+// transcribed line by line in nn/optim.cpp. Sparse gradients (nn::Embedding with sparse, Note [Row-sparse gradients]
+// in docs/NOTES.md) follow PyTorch: SGD and Adagrad update only the rows present (no weight_decay), SparseAdam is
+// Adam for them, Adam / AdamW / RMSprop refuse them.
 //
 //   reel::optim::SGD optimizer(model->parameters(), reel::optim::SGDOptions(0.1).momentum(0.9));
 //   for (...) { optimizer.zero_grad(); loss_fn(model(x), y).backward(); optimizer.step(); }
@@ -274,6 +276,30 @@ class RMSprop : public Optimizer {
   void update_group(OptimizerParamGroup& group) override;
 };
 
+// ---- SparseAdam ---------------------------------------------------------------------------------------------
+// Adam for sparse gradients (PyTorch's SparseAdam): only the moments and values of the rows present change; a
+// dense gradient is refused. Parameters with dense gradients belong to another optimizer (e.g. Adam).
+struct SparseAdamOptions : OptimizerOptions {
+  explicit SparseAdamOptions(double lr = 1e-3) : lr_(lr) {}
+  REEL_ARG(double, lr);
+  REEL_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
+  REEL_ARG(double, eps) = 1e-8;
+
+ public:
+  std::unique_ptr<OptimizerOptions> clone() const override { return std::make_unique<SparseAdamOptions>(*this); }
+  std::vector<OptionRef> option_refs() override;
+  void validate(const std::string& optimizer) const override;
+};
+
+class SparseAdam : public Optimizer {
+ public:
+  explicit SparseAdam(std::vector<Tensor> params, SparseAdamOptions defaults = SparseAdamOptions());
+  explicit SparseAdam(std::vector<OptimizerParamGroup> param_groups, SparseAdamOptions defaults = SparseAdamOptions());
+
+ protected:
+  void update_group(OptimizerParamGroup& group) override;
+};
+
 }  // namespace reel::optim
 
 // ---- gradient clipping (torch::nn::utils) -------------------------------------------------------------------------
@@ -281,12 +307,13 @@ namespace reel::nn::utils {
 
 // Scales every defined gradient by min(1, max_norm / (total + 1e-6)), total = the norm_type-norm of all the
 // gradients taken together (norm_type = inf: the largest |g|). Returns total (0 when no gradient is defined).
+// A sparse gradient counts with its value (its rows, duplicates summed) and its rows are scaled.
 // error_if_nonfinite: throws reel::Error when total is NaN or infinite (the gradients are left unchanged).
 double clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type = 2.0,
                        bool error_if_nonfinite = false);
 double clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type = 2.0,
                        bool error_if_nonfinite = false);
-// Clamps every defined gradient into [-clip_value, clip_value].
+// Clamps every defined gradient into [-clip_value, clip_value] (reel::Error for a sparse one).
 void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value);
 void clip_grad_value_(const Tensor& parameter, double clip_value);
 

@@ -153,7 +153,17 @@ Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, Scalar value);
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha = 1);
 Tensor one_hot(const Tensor& index, int64_t num_classes = -1);  // int64 result, as in PyTorch
-Tensor embedding(const Tensor& weight, const Tensor& index);     // rows of weight picked by index
+// Rows of weight picked by index: y[..., :] = weight[index[...], :], LibTorch's torch::embedding. The gradient of
+// weight leaves out the positions whose index is padding_idx (>= 0; -1: none). sparse: the gradient reaching weight
+// (a leaf) is a sparse tensor of the looked-up rows (Note [Row-sparse gradients]). scale_grad_by_freq is not
+// supported (reel::Error when true).
+Tensor embedding(const Tensor& weight, const Tensor& index, int64_t padding_idx = -1, bool scale_grad_by_freq = false,
+                 bool sparse = false);
+
+// ---- sparse tensors (tensor/sparse.cpp) ----------------------------------------------------------------
+// A sparse tensor of `size` holding the rows `values` [nnz, size[1:]...] at rows indices[0] (indices [1, nnz],
+// int64 or int32); repeated indices add up. The inputs are copied.
+Tensor sparse_coo_tensor(const Tensor& indices, const Tensor& values, IntList size);
 
 // ---- softmax -------------------------------------------------------------------------------------------
 Tensor softmax(const Tensor& x, int64_t dim);

@@ -1,8 +1,10 @@
 // reel/tensor/ops_copy.cpp — front doors of the data-moving basics: copy_ (strided copy with dtype cast and
-// broadcasting, non_blocking), to(dtype / device), pin_memory, contiguous, clone, fill_ and zero_.
+// broadcasting, non_blocking), to(dtype / device), pin_memory, contiguous, clone, fill_ and zero_ (to, clone and
+// zero_ also of sparse tensors).
 #include "tensor/autograd_hook.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
+#include "tensor/sparse.h"
 
 namespace reel {
 
@@ -68,9 +70,13 @@ Tensor& Tensor::fill_(Scalar value) {
   return *this;
 }
 
-Tensor& Tensor::zero_() { return fill_(0); }
+Tensor& Tensor::zero_() {
+  if (defined() && is_sparse()) return detail::sparse_zero_(*this);  // no rows left, as PyTorch's
+  return fill_(0);
+}
 
 Tensor Tensor::to(ScalarType dtype) const {
+  if (defined() && is_sparse()) return detail::sparse_to(*this, device(), dtype);
   check_defined("to");
   if (dtype == this->dtype()) return *this;
   Tensor out = Tensor::make(sizes(), dtype, device());
@@ -84,6 +90,7 @@ Tensor Tensor::to(ScalarType dtype) const {
 
 // With non_blocking, a CUDA -> CPU result lands in pinned memory so the copy can run asynchronously (PyTorch).
 Tensor Tensor::to(Device device, bool non_blocking) const {
+  if (defined() && is_sparse()) return detail::sparse_to(*this, device, dtype());
   check_defined("to");
   if (device == this->device()) return *this;
   Tensor source = contiguous();
@@ -127,6 +134,7 @@ Tensor Tensor::contiguous() const {
 }
 
 Tensor Tensor::clone() const {
+  if (defined() && is_sparse()) return detail::sparse_clone(*this);
   check_defined("clone");
   Tensor out = Tensor::make(sizes(), dtype(), device());
   {

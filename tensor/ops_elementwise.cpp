@@ -4,15 +4,22 @@
 //
 // Inputs whose dtype differs from the op's compute dtype are cast first (a copy), so every kernel sees
 // operands of one element type and writes either that type or bool. See Note [Elementwise data path].
+// A sparse operand (tensor/sparse.h) is handed to the sparse cases before anything else.
 #include <fmt/format.h>
 
 #include "tensor/autograd_hook.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
+#include "tensor/sparse.h"
 
 namespace reel {
 
 namespace {
+
+bool is_sparse_operand(const Tensor& t) { return t.impl() != nullptr && t.impl()->sparse != nullptr; }
+bool any_sparse(const Tensor& a, const Tensor& b) { return is_sparse_operand(a) || is_sparse_operand(b); }
+// Defined and strided: what the dense paths take without further checks.
+bool is_dense_operand(const Tensor& t) { return t.impl() != nullptr && t.impl()->sparse == nullptr; }
 
 // ---- type promotion (PyTorch's result_type) ----------------------------------------------------------------
 enum class Category { Bool = 0, Integer = 1, Floating = 2 };
@@ -116,8 +123,11 @@ Tensor unary_op(OpId op, const Tensor& x) {
 // ---- binary --------------------------------------------------------------------------------------------------
 Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
   const char* name = op_name(op).data();
-  a.check_defined(name);
-  b.check_defined(name);
+  if (!is_dense_operand(a) || !is_dense_operand(b)) [[unlikely]] {
+    a.check_defined_any_layout(name);  // undefined: throws naming the op
+    b.check_defined_any_layout(name);
+    return detail::sparse_binary_op(op, a, b);
+  }
   check_same_device(name, a, b);
   const ResultRule rule = op_info(op).result;
   const ScalarType promoted = result_type(a, b);
@@ -148,6 +158,8 @@ void check_scalar_exponent(OpId op, const Tensor& base, Scalar exponent) {
 }
 
 Tensor binary_op(OpId op, const Tensor& a, Scalar b) {
+  if (is_sparse_operand(a)) [[unlikely]]
+    return detail::sparse_binary_op(op, a, b);
   a.check_defined(op_name(op).data());
   check_scalar_exponent(op, a, b);
   const ScalarType promoted = result_type(a, b);
@@ -155,6 +167,8 @@ Tensor binary_op(OpId op, const Tensor& a, Scalar b) {
 }
 
 Tensor binary_op(OpId op, Scalar a, const Tensor& b) {
+  if (op == OpId::mul && is_sparse_operand(b)) [[unlikely]]
+    return detail::sparse_binary_op(op, b, a);
   b.check_defined(op_name(op).data());
   const ScalarType promoted = result_type(b, a);
   return binary_op(op, scalar_tensor(a, TensorOptions(promoted).device(b.device())), b);
@@ -172,7 +186,7 @@ bool broadcasts_to(IntList from, IntList to) {
 // The common in-place case — nothing to record, result dtype equal to self's — runs the kernel straight into
 // self. Returns false when the general path (out of place, then copy and take over history) is needed.
 bool try_unary_in_place(OpId op, Tensor& self) {
-  if (!self.defined() || (is_grad_enabled() && self.requires_grad())) return false;
+  if (!self.defined() || is_sparse_operand(self) || (is_grad_enabled() && self.requires_grad())) return false;
   const ResultRule rule = op_info(op).result;
   if (rule == ResultRule::Bool || (self.dtype() == kBool && rejects_bool(op))) return false;
   if (compute_dtype(rule, self.dtype()) != self.dtype()) return false;
@@ -183,7 +197,7 @@ bool try_unary_in_place(OpId op, Tensor& self) {
 }
 
 bool try_binary_in_place(OpId op, Tensor& self, const Tensor& other) {
-  if (!self.defined() || !other.defined() || self.device() != other.device()) return false;
+  if (!self.defined() || !other.defined() || any_sparse(self, other) || self.device() != other.device()) return false;
   if (is_grad_enabled() && (self.requires_grad() || other.requires_grad())) return false;
   const ResultRule rule = op_info(op).result;
   if (rule == ResultRule::Bool) return false;
@@ -224,11 +238,15 @@ bool try_binary_in_place(OpId op, Tensor& self, Scalar other) {
   Tensor Tensor::name(const Tensor& other) const { return binary_op(OpId::name, *this, other); }           \
   Tensor Tensor::name(Scalar other) const { return binary_op(OpId::name, *this, other); }                  \
   Tensor& Tensor::name##_(const Tensor& other) {                                                           \
+    if (any_sparse(*this, other)) [[unlikely]]                                                             \
+      return detail::sparse_in_place(OpId::name, *this, other);                                            \
     if (try_binary_in_place(OpId::name, *this, other)) return *this;                                      \
     return detail::in_place_recorded(#name "_", *this, {&other},                                          \
                                      [&](const Tensor& self) { return binary_op(OpId::name, self, other); }); \
   }                                                                                                        \
   Tensor& Tensor::name##_(Scalar other) {                                                                  \
+    if (is_sparse_operand(*this)) [[unlikely]]                                                             \
+      return detail::sparse_in_place(OpId::name, *this, other);                                            \
     if (defined()) check_scalar_exponent(OpId::name, *this, other);                                       \
     if (try_binary_in_place(OpId::name, *this, other)) return *this;                                      \
     return detail::in_place_recorded(#name "_", *this, {},                                                \
@@ -242,9 +260,13 @@ bool try_binary_in_place(OpId op, Tensor& self, Scalar other) {
 
 // a + alpha * b, a - alpha * b
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
+  if (any_sparse(a, b)) [[unlikely]]
+    return detail::sparse_binary_op(OpId::add, a, b, alpha);
   return alpha.to_double() == 1.0 && !alpha.is_bool() ? add(a, b) : add(a, mul(b, alpha));
 }
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
+  if (any_sparse(a, b)) [[unlikely]]
+    return detail::sparse_binary_op(OpId::sub, a, b, alpha);
   return alpha.to_double() == 1.0 && !alpha.is_bool() ? sub(a, b) : sub(a, mul(b, alpha));
 }
 Tensor Tensor::add(const Tensor& other, Scalar alpha) const { return reel::add(*this, other, alpha); }
@@ -252,6 +274,8 @@ Tensor Tensor::sub(const Tensor& other, Scalar alpha) const { return reel::sub(*
 // self += alpha * other: the same two kernels as add(self, other, alpha), the second straight into self when
 // nothing is recorded (an optimizer step: no temporary the size of the parameter, no copy back).
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
+  if (any_sparse(*this, other)) [[unlikely]]
+    return detail::sparse_in_place(OpId::add, *this, other, alpha);
   if (alpha.to_double() == 1.0 && !alpha.is_bool()) {
     if (try_binary_in_place(OpId::add, *this, other)) return *this;
   } else if (!detail::needs_recording({this, &other}) && defined() && other.defined()) {
@@ -261,6 +285,8 @@ Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
                                    [&](const Tensor& self) { return reel::add(self, other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, Scalar alpha) {
+  if (any_sparse(*this, other)) [[unlikely]]
+    return detail::sparse_in_place(OpId::sub, *this, other, alpha);
   if (alpha.to_double() == 1.0 && !alpha.is_bool()) {
     if (try_binary_in_place(OpId::sub, *this, other)) return *this;
   } else if (!detail::needs_recording({this, &other}) && defined() && other.defined()) {

@@ -177,10 +177,9 @@ void run_index_add(Tensor& target, const Tensor& index, const Tensor& source, co
   if (!dense.is_same(target)) target.copy_(dense);
 }
 
-}  // namespace
-
-// y[..., i, ...] = x[..., index[i], ...]. Recorded inputs: x, index; attrs.dim.
-Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+// index_select recorded with `attrs` (dim is set here; embedding adds its gradient options, see
+// index_select_backward).
+Tensor index_select_with_attrs(const Tensor& x, int64_t dim, const Tensor& index, OpAttrs attrs) {
   x.check_defined("index_select");
   index.check_defined("index_select");
   check_same_device("index_select", x, index);
@@ -192,7 +191,6 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   DimVector out_shape(x.sizes());
   if (x.dim() > 0) out_shape[d] = index.numel();
   Tensor out = Tensor::make(out_shape, x.dtype(), x.device());
-  OpAttrs attrs;
   attrs.dim = d;
   {
     NoGradGuard no_grad;
@@ -201,6 +199,14 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   }
   detail::record(OpId::index_select, {&x, &index}, {&out}, &attrs);
   return out;
+}
+
+}  // namespace
+
+// y[..., i, ...] = x[..., index[i], ...]. Recorded inputs: x, index; attrs.dim (flag, flag2 and k: embedding's
+// gradient options, false for index_select).
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  return index_select_with_attrs(x, dim, index, OpAttrs());
 }
 
 // y[i][j] = x[i][index[i][j]] (dim = 1). Recorded inputs: x, index; attrs.dim.
@@ -296,18 +302,30 @@ Tensor one_hot(const Tensor& index, int64_t num_classes) {
   return out;
 }
 
-// y[..., :] = weight[index[...], :]
-Tensor embedding(const Tensor& weight, const Tensor& index) {
+// y[..., :] = weight[index[...], :]: an index_select of rows whose node carries the gradient options: attrs.flag =
+// sparse (a row-sparse gradient for a leaf weight), flag2 = a padding row is given, k = padding_idx.
+Tensor embedding(const Tensor& weight, const Tensor& index, int64_t padding_idx, bool scale_grad_by_freq,
+                 bool sparse) {
   weight.check_defined("embedding");
   index.check_defined("embedding");
   REEL_CHECK(weight.dim() == 2, "embedding: weight must be 2-D, got shape {}", shape_str(weight.sizes()));
   REEL_CHECK(index.dtype() == kInt64 || index.dtype() == kInt32,
              "embedding: index must be an int64 or int32 tensor, got {} (shape {})", dtype_name(index.dtype()),
              shape_str(index.sizes()));
+  REEL_CHECK(padding_idx >= -1 && padding_idx < weight.size(0),
+             "embedding: padding_idx must be -1 (none) or a row of weight (shape {}), got {}; F::embedding and "
+             "nn::Embedding take negative values counting from the end",
+             shape_str(weight.sizes()), padding_idx);
+  REEL_CHECK(!scale_grad_by_freq, "embedding: scale_grad_by_freq is not supported by reel (weight of shape {})",
+             shape_str(weight.sizes()));
+  OpAttrs attrs;
+  attrs.flag = sparse;
+  attrs.flag2 = padding_idx >= 0;
+  attrs.k = padding_idx;
   DimVector out_shape(index.sizes());
   out_shape.push_back(weight.size(1));
   try {
-    return index_select(weight, 0, index.reshape({index.numel()})).view(out_shape);
+    return index_select_with_attrs(weight, 0, index.reshape({index.numel()}), attrs).view(out_shape);
   } catch (const Error& e) {  // report the op the user called
     std::string message = e.what();
     if (message.rfind("index_select", 0) == 0) message.replace(0, 12, "embedding");

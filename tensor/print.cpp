@@ -3,7 +3,8 @@
 //   tensor([[ 1.0000, -2.5000],
 //           [ 3.0000,  4.0000]], dtype=float64, requires_grad=True)
 // One formatter, built from every value shown, picks integer, fixed or scientific notation and a common width;
-// values are read straight from the (host copy of the) strided tensor.
+// values are read straight from the (host copy of the) strided tensor. A sparse tensor prints its indices and values
+// as PyTorch prints a sparse COO tensor (layout named without "torch.", like the dtypes).
 #include "tensor/print.h"
 
 #include <algorithm>
@@ -184,17 +185,20 @@ std::string python_tuple(IntList sizes) {
   return out + (sizes.size() == 1 ? ",)" : ")");
 }
 
-// _add_suffixes: ", suffix" on the last line while it fits in the line width, else on a new line.
-std::string add_suffixes(std::string text, const std::vector<std::string>& suffixes, int64_t indent) {
+// _add_suffixes: ", suffix" on the last line while it fits in the line width, else on a new line (the first one
+// always on a new line with force_newline, as for sparse tensors).
+std::string add_suffixes(std::string text, const std::vector<std::string>& suffixes, int64_t indent,
+                         bool force_newline = false) {
   const size_t newline = text.rfind('\n');
   // Python's len(s) - s.rfind("\n") + 1, where rfind gives -1 when there is no newline.
   int64_t last_line = static_cast<int64_t>(text.size()) -
                       (newline == std::string::npos ? -1 : static_cast<int64_t>(newline)) + 1;
   for (const std::string& suffix : suffixes) {
     const auto length = static_cast<int64_t>(suffix.size());
-    if (last_line + length + 2 > kLineWidth) {
+    if (force_newline || last_line + length + 2 > kLineWidth) {
       text += ",\n" + std::string(static_cast<size_t>(indent), ' ') + suffix;
       last_line = indent + length;
+      force_newline = false;
     } else {
       text += ", " + suffix;
       last_line += length + 2;
@@ -203,33 +207,58 @@ std::string add_suffixes(std::string text, const std::vector<std::string>& suffi
   return text + ")";
 }
 
+// The bracketed values of a strided tensor printed at column `indent` ("[]" when empty); `suffixes` gets the
+// dtype when the values do not show it.
+std::string contents_of(const Tensor& t, int64_t indent, std::vector<std::string>& suffixes) {
+  if (t.numel() == 0) {
+    if (t.dim() != 1) suffixes.push_back("size=" + python_tuple(t.sizes()));
+    if (t.dtype() != kFloat32) suffixes.push_back(fmt::format("dtype={}", dtype_name(t.dtype())));
+    return "[]";
+  }
+  if (t.dtype() != kFloat32 && t.dtype() != kInt64 && t.dtype() != kBool)
+    suffixes.push_back(fmt::format("dtype={}", dtype_name(t.dtype())));
+  NoGradGuard no_grad;  // reading values for display is not part of any computation
+  const Tensor host = t.is_cpu() ? t : t.to(Device(kCPU));
+  Source source;
+  source.data = static_cast<const char*>(host.data_ptr());
+  source.dtype = host.dtype();
+  source.sizes = DimVector(host.sizes());
+  source.strides = DimVector(host.strides());
+  source.summarize = host.numel() > kThreshold;
+  const Formatter formatter(source);
+  return body(source, formatter, source.data, 0, indent);
+}
+
+// PyTorch's form of a sparse COO tensor: indices and values, then size, nnz, dtype and layout on new lines.
+std::string sparse_str(const Tensor& t, const std::string& prefix) {
+  const auto indent = static_cast<int64_t>(prefix.size());
+  const std::string indices_prefix = "indices=tensor(", values_prefix = "values=tensor(";
+  std::vector<std::string> ignored, suffixes;
+  const Tensor indices = t._indices(), values = t._values();
+  std::string indices_str = contents_of(indices, indent + static_cast<int64_t>(indices_prefix.size()), ignored);
+  if (indices.numel() == 0) indices_str += ", size=" + python_tuple(indices.sizes());
+  std::string values_str = contents_of(values, indent + static_cast<int64_t>(values_prefix.size()), ignored);
+  if (values.numel() == 0) values_str += ", size=" + python_tuple(values.sizes());
+  if (!t.is_cpu()) suffixes.push_back(fmt::format("device='{}'", t.device().str()));
+  suffixes.push_back("size=" + python_tuple(t.sizes()));
+  suffixes.push_back(fmt::format("nnz={}", t._nnz()));
+  if (t.dtype() != kFloat32) suffixes.push_back(fmt::format("dtype={}", dtype_name(t.dtype())));
+  suffixes.push_back("layout=sparse_coo");
+  const std::string text = prefix + indices_prefix + indices_str + "),\n" + std::string(static_cast<size_t>(indent), ' ') +
+                           values_prefix + values_str + ")";
+  return add_suffixes(text, suffixes, indent, /*force_newline=*/true);
+}
+
 }  // namespace
 
 std::string Tensor::str() const {
   if (!defined()) return "[ Tensor (undefined) ]";
   const std::string prefix = "tensor(";
+  if (is_sparse()) return sparse_str(*this, prefix);
   const auto indent = static_cast<int64_t>(prefix.size());
   std::vector<std::string> suffixes;
   if (!is_cpu()) suffixes.push_back(fmt::format("device='{}'", device().str()));
-  std::string contents;
-  if (numel() == 0) {
-    if (dim() != 1) suffixes.push_back("size=" + python_tuple(sizes()));
-    if (dtype() != kFloat32) suffixes.push_back(fmt::format("dtype={}", dtype_name(dtype())));
-    contents = "[]";
-  } else {
-    if (dtype() != kFloat32 && dtype() != kInt64 && dtype() != kBool)
-      suffixes.push_back(fmt::format("dtype={}", dtype_name(dtype())));
-    NoGradGuard no_grad;  // reading values for display is not part of any computation
-    const Tensor host = is_cpu() ? *this : to(Device(kCPU));
-    Source source;
-    source.data = static_cast<const char*>(host.data_ptr());
-    source.dtype = host.dtype();
-    source.sizes = DimVector(host.sizes());
-    source.strides = DimVector(host.strides());
-    source.summarize = host.numel() > kThreshold;
-    const Formatter formatter(source);
-    contents = body(source, formatter, source.data, 0, indent);
-  }
+  const std::string contents = contents_of(*this, indent, suffixes);
   // As PyTorch: an op's output names its backward node; a leaf that requires grad says so.
   if (grad_fn() != nullptr) suffixes.push_back(fmt::format("grad_fn=<{}>", autograd::node_name(grad_fn())));
   else if (requires_grad()) suffixes.push_back("requires_grad=True");

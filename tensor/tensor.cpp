@@ -7,6 +7,7 @@
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
 #include "tensor/pool.h"
+#include "tensor/sparse.h"
 
 namespace reel {
 
@@ -214,7 +215,7 @@ Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int
 }
 
 int64_t Tensor::size(int64_t d) const { return impl_->sizes[wrap_dim(d, sizes(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, sizes(), "stride")]; }
+int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, sizes(), "stride")]; }
 
 void* Tensor::data_ptr() const {
   check_defined("data_ptr");
@@ -224,7 +225,12 @@ void* Tensor::data_ptr() const {
   return static_cast<char*>(impl_->storage->data) + impl_->offset * element_size();
 }
 
-void Tensor::check_defined(const char* op) const {
+void Tensor::refuse(const char* op) const {
+  REEL_CHECK(defined(), "{}: called on an undefined tensor", op);
+  detail::throw_sparse_unsupported(op, *this);
+}
+
+void Tensor::check_defined_any_layout(const char* op) const {
   REEL_CHECK(defined(), "{}: called on an undefined tensor", op);
 }
 

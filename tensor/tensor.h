@@ -5,6 +5,10 @@
 // handle, not the data, exactly as in LibTorch. The methods below are thin: each forwards to the free
 // function of the same name in ops.h, which is the single front door where ops are checked, dispatched
 // to a backend kernel and recorded for autograd.
+//
+// A tensor of layout kSparse (a row-sparse gradient, Note [Row-sparse gradients] in docs/NOTES.md) has no storage:
+// its value is given by row indices and rows (TensorImpl::sparse); is_sparse(), _indices(), _values(), coalesce()
+// and to_dense() read it (tensor/sparse.cpp), and dense ops refuse it by name.
 #pragma once
 
 #include <atomic>
@@ -39,7 +43,16 @@ struct TensorImpl;
 namespace detail {
 // Rebuilds the history of a view whose base's history changed (autograd/record.cpp).
 void refresh_view_history(const TensorImpl& view);
+// The row indices and rows of a sparse tensor (tensor/sparse.h); deleted by release_sparse_parts.
+struct SparseParts;
+void release_sparse_parts(SparseParts* parts);
 }  // namespace detail
+
+// How a tensor's elements are held: strided (dense memory) or sparse (row indices and rows), as LibTorch's
+// torch::kStrided and torch::kSparse.
+enum class Layout : uint8_t { Strided, Sparse };
+constexpr Layout kStrided = Layout::Strided;
+constexpr Layout kSparse = Layout::Sparse;
 
 // The rarer autograd state of a tensor (.grad of a leaf, hooks, retain_grad). Defined by autograd/;
 // tensor/ only owns it. The hot part, grad_fn and output_nr, sits inline in TensorImpl.
@@ -69,6 +82,8 @@ struct TensorImpl {
   uint32_t view_base_history = 0;
   IntrusivePtr<TensorImpl> view_base;
   std::unique_ptr<AutogradMetaBase> autograd;
+  // Set only for a sparse tensor (then storage is null and strides empty): its row indices and rows, owned.
+  detail::SparseParts* sparse = nullptr;
 
   TensorImpl() = default;
   static void* operator new(size_t size);  // per-thread pool (tensor/pool.h)
@@ -77,6 +92,8 @@ struct TensorImpl {
   TensorImpl& operator=(const TensorImpl&) = delete;
   ~TensorImpl() {
     if (grad_fn != nullptr) autograd::release_node(grad_fn);
+    if (sparse != nullptr) [[unlikely]]
+      detail::release_sparse_parts(sparse);
   }
   void refresh_contiguity();  // recomputes is_contiguous from sizes/strides
 };
@@ -100,7 +117,12 @@ class Tensor {
   int64_t dim() const { return static_cast<int64_t>(meta("dim").sizes.size()); }
   int64_t ndimension() const { return dim(); }
   IntList sizes() const { return meta("sizes").sizes; }
-  IntList strides() const { return meta("strides").strides; }
+  IntList strides() const {
+    const TensorImpl& m = meta("strides");
+    if (m.sparse != nullptr) [[unlikely]]
+      check_defined("strides");  // a sparse tensor has none: throws naming the accessor
+    return m.strides;
+  }
   int64_t size(int64_t d) const;    // negative d wraps
   int64_t stride(int64_t d) const;  // negative d wraps
   int64_t numel() const { return meta("numel").numel; }
@@ -114,10 +136,10 @@ class Tensor {
   int64_t storage_offset() const { return meta("storage_offset").offset; }
   int64_t element_size() const { return reel::element_size(meta("element_size").dtype); }
   int64_t nbytes() const { return numel() * element_size(); }
-  const Storage& storage() const { return meta("storage").storage; }
+  const Storage& storage() const { return storage_meta("storage").storage; }
   TensorOptions options() const { return TensorOptions(dtype()).device(device()); }
-  uint32_t version() const { return meta("version").storage->version; }
-  void bump_version() const { ++impl_->storage->version; }
+  uint32_t version() const { return storage_meta("version").storage->version; }
+  void bump_version() const { ++storage_meta("bump_version").storage->version; }
   bool is_same(const Tensor& other) const { return impl_.get() == other.impl_.get(); }
   int32_t use_count() const { return impl_.use_count(); }
 
@@ -321,14 +343,44 @@ class Tensor {
 
   std::string str() const;  // the printed form, as operator<< writes it
 
-  // Throws reel::Error unless the tensor is defined (names `op`).
-  void check_defined(const char* op) const;
+  // ---- sparse tensors (tensor/sparse.cpp; Note [Row-sparse gradients]) --------------------------------
+  // A sparse tensor of sizes [n, ...] holds nnz rows: _indices() [1, nnz] int64 (the row of each), _values()
+  // [nnz, ...] (the rows). Its value is zeros with each row added in at its index (repeated indices add up).
+  bool is_sparse() const { return meta("is_sparse").sparse != nullptr; }
+  Layout layout() const { return is_sparse() ? kSparse : kStrided; }
+  Tensor _indices() const;        // shares memory with the tensor's indices
+  Tensor _values() const;         // shares memory with the tensor's rows
+  Tensor indices() const;         // _indices() of a coalesced tensor (throws for an uncoalesced one)
+  Tensor values() const;          // _values() of a coalesced tensor (throws for an uncoalesced one)
+  int64_t _nnz() const;           // the number of rows held
+  int64_t sparse_dim() const;     // 1 for a sparse tensor, 0 for a strided one
+  int64_t dense_dim() const;      // dim() - sparse_dim()
+  bool is_coalesced() const;      // indices sorted and unique
+  Tensor coalesce() const;        // duplicate rows summed, indices sorted; itself when already coalesced
+  Tensor to_dense() const;        // a strided tensor of the same value; itself when already strided
+
+  // Throws reel::Error unless the tensor is defined and strided (names `op`; a sparse tensor's message points to
+  // to_dense()). Every dense front door calls it on its operands: inline, with the throwing part out of line.
+  void check_defined(const char* op) const {
+    if (impl_.get() == nullptr || impl_->sparse != nullptr) [[unlikely]]
+      refuse(op);
+  }
+  // Throws reel::Error unless the tensor is defined, of either layout (names `op`).
+  void check_defined_any_layout(const char* op) const;
 
  private:
   void check_dtype_is(ScalarType expected, const char* op) const;
+  // The error of check_defined: an undefined or a sparse tensor given to `op` (a cold call).
+  [[noreturn]] void refuse(const char* op) const;
   // The impl of a defined tensor; throws reel::Error naming `accessor` for an undefined one (a cold call).
   const TensorImpl& meta(const char* accessor) const {
     if (impl_.get() == nullptr) [[unlikely]]
+      check_defined(accessor);
+    return *impl_;
+  }
+  // meta() for accessors of the memory (storage, version): a sparse tensor has none, so they throw for it.
+  const TensorImpl& storage_meta(const char* accessor) const {
+    if (impl_.get() == nullptr || impl_->sparse != nullptr) [[unlikely]]
       check_defined(accessor);
     return *impl_;
   }

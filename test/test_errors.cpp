@@ -396,6 +396,21 @@ TEST_CASE("errors: the messages quoted in docs/errors.md are the messages reel g
        "read_trees: 't.txt': line 4, column 7: text after the end of the tree (unbalanced brackets?)"},
       {"text", [&] { data::read_char_text(fixtures + "chars_bad_utf8.txt"); },
        "CharVocabulary: 'chars_bad_utf8.txt': line 2, column 3: invalid UTF-8 byte 0xff"},
+      {"sparse dense op",
+       [] { reel::sparse_coo_tensor(reel::zeros({1, 2}, kInt64), ones({2, 3}), {4, 3}).sum(); },
+       "sum: not supported for a sparse tensor (shape [4, 3], 2 rows held); call to_dense() for its dense value, or "
+       "_indices() / _values() for its rows"},
+      {"sparse plus dense",
+       [] { reel::sparse_coo_tensor(reel::zeros({1, 2}, kInt64), ones({2, 3}), {4, 3}) + ones({4, 3}); },
+       "add(sparse, dense) is not supported. Use add(dense, sparse) instead (shapes [4, 3] and [4, 3])"},
+      {"Adam sparse",
+       [] {
+         Tensor w = ones({4, 3}).requires_grad_();
+         reel::embedding(w, reel::tensor({1, 1}, kInt64), -1, false, /*sparse=*/true).sum().backward();
+         optim::Adam({w}).step();
+       },
+       "Adam does not support sparse gradients, please consider SparseAdam instead (a parameter of shape [4, 3] has "
+       "a sparse gradient)"},
   };
   for (const QuotedError& row : rows) {
     INFO("row: " << row.row);

@@ -22,6 +22,7 @@
 // Figures and options as reel's program:
 //   bench=W6 figure=trees_per_second ...   over --trees trees (default 1000) after --warmup trees (default 50);
 //                                          trees_per_second_batched with --form batched
+//   bench=W6 figure=optimizer_seconds_per_1000_trees ...   the time in optimizer.step() and zero_grad() among them
 //   bench=W8 figure=rss_mib ... trees=K    with --rss-every K; bench=W8 figure=rss_growth_mib; W6 vmhwm_mib
 //
 //   libtorch_w6_tree_lstm [--form per-node|batched] [--check] [--dense-embedding] [--trees N] [--warmup N]
@@ -338,7 +339,7 @@ int main(int argc, char** argv) {
                               (w6.sparse_embedding ? " embedding_grad=sparse" : " embedding_grad=dense") +
                               (options.quick ? " quick=1" : "");
 
-    double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1;
+    double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1, optimizer_seconds = 0;
     int64_t trees_since_step = 0;
     optimizer.zero_grad();
     for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
@@ -348,8 +349,10 @@ int main(int argc, char** argv) {
       loss.backward();
       loss_sum += loss.item<double>();
       if (++trees_since_step == kTreesPerStep) {
+        const double step_start = bench::now_seconds();
         optimizer.step();
         optimizer.zero_grad();
+        if (done >= w6.warmup) optimizer_seconds += bench::now_seconds() - step_start;
         trees_since_step = 0;
       }
       const int64_t timed = done + 1 - w6.warmup;
@@ -369,6 +372,8 @@ int main(int argc, char** argv) {
     bench::print_figure("W6", w6.form == Form::kPerNode ? "trees_per_second" : "trees_per_second_batched", "trees/s",
                         bench::summarize({static_cast<double>(w6.trees) / seconds}),
                         extra + counts + " mean_loss=" + std::to_string(loss_sum / double(w6.warmup + w6.trees)));
+    bench::print_figure("W6", "optimizer_seconds_per_1000_trees", "s",
+                        bench::summarize({optimizer_seconds * 1000.0 / static_cast<double>(w6.trees)}), extra + counts);
     if (first_rss >= 0) bench::print_memory_figure("W8", "rss_growth_mib", last_rss - first_rss, extra + counts);
     bench::print_peak_memory("W6", extra);
   } catch (const c10::Error& e) {
