@@ -24,6 +24,15 @@ inline std::string error_of(const std::function<void()>& fn) {
   return "";
 }
 
+// Requires equal shapes and max |actual - expected| <= tolerance.
+inline void require_close(const Tensor& actual, const Tensor& expected, double tolerance = 1e-10) {
+  REQUIRE(actual.defined());
+  REQUIRE(actual.sizes() == expected.sizes());
+  const double error = (actual - expected).abs().max().item<double>();
+  INFO("max |actual - expected| = " << error);
+  REQUIRE(error <= tolerance);
+}
+
 // All values of t as doubles, row-major.
 inline std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 

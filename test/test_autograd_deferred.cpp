@@ -13,6 +13,7 @@
 #include "autograd_test_utils.h"
 
 using reel::Tensor;
+using autograd_test::require_close;
 namespace ag = reel::autograd;
 
 namespace {
@@ -43,13 +44,6 @@ std::vector<Tensor> leaves() {
           f64({5, 3}, 4).requires_grad_()};
 }
 
-void require_close(const Tensor& actual, const Tensor& expected, double tolerance = 1e-10) {
-  REQUIRE(actual.defined());
-  REQUIRE(actual.sizes() == expected.sizes());
-  const double error = (actual - expected).abs().max().item<double>();
-  INFO("max |actual - expected| = " << error);
-  REQUIRE(error <= tolerance);
-}
 
 }  // namespace
 

@@ -12,6 +12,8 @@
 #include <limits>
 #include <vector>
 
+#include "test/reduce_reference.h"
+
 namespace F = reel::nn::functional;
 using reel::Tensor;
 
@@ -24,20 +26,9 @@ Tensor leaf64(const Values& v, reel::IntList sizes) {
   return reel::tensor(v, reel::kFloat64).reshape(sizes).detach().requires_grad_();
 }
 
-// Equal values, NaN matching NaN and infinities matching by sign.
+// Equal values within tol (absolute and relative), NaN matching NaN and infinities matching by sign.
 void check_same(const Tensor& actual, const Values& expected, double tol = 1e-12) {
-  const Values got = actual.to_vector<double>();
-  REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i << ": got " << got[i] << ", expected " << expected[i]);
-    if (std::isnan(expected[i])) {
-      CHECK(std::isnan(got[i]));
-    } else if (std::isinf(expected[i])) {
-      CHECK(got[i] == expected[i]);
-    } else {
-      CHECK(got[i] == Approx(expected[i]).epsilon(tol).margin(tol));
-    }
-  }
+  reduce_test::check_close(actual, expected, tol, tol);
 }
 
 // Central difference of sum(f(x)) with respect to element i of x (float64).

@@ -12,6 +12,7 @@
 #include "autograd_test_utils.h"
 
 using autograd_test::error_of;
+using autograd_test::require_close;
 using Catch::Matchers::Contains;
 using reel::Tensor;
 namespace optim = reel::optim;
@@ -57,12 +58,6 @@ Tensor train(bool sparse, const MakeOptimizer& make, size_t steps = kBatches.siz
   return table.detach();
 }
 
-void require_close(const Tensor& actual, const Tensor& expected, double tolerance) {
-  REQUIRE(actual.sizes() == expected.sizes());
-  const double error = (actual - expected).abs().max().item<double>();
-  INFO("max |actual - expected| = " << error);
-  REQUIRE(error <= tolerance);
-}
 
 }  // namespace
 
