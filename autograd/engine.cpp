@@ -54,6 +54,17 @@ Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t in
   return g;
 }
 
+// True when the caller's handle is the only one on `t` and on its storage, and t is no view of other memory.
+bool sole_holder(const Tensor& t) {
+  return t.use_count() == 1 && t.storage().use_count() == 1 && !t.impl()->is_view;
+}
+
+// True when t's elements start at its storage's beginning and the storage holds nothing else.
+bool fills_its_storage(const Tensor& t) {
+  const TensorImpl& impl = *t.impl();
+  return impl.offset == 0 && static_cast<int64_t>(t.storage()->nbytes) == impl.numel * element_size(impl.dtype);
+}
+
 // ---- the layout of .grad (Note [The layout of .grad]) --------------------------------------------------------
 // True when the elements of (sizes, strides) cover a block of memory exactly once (PyTorch's
 // is_non_overlapping_and_dense): sorted by stride, each dim of size > 1 steps over the dims inside it.
@@ -90,9 +101,9 @@ bool same_strides_where_it_matters(IntList sizes, IntList a, IntList b) {
 Tensor grad_with_leaf_layout(Tensor g, const TensorImpl& leaf, bool create_graph) {
   const DimVector strides = grad_strides_for(leaf);
   const TensorImpl& gi = *g.impl();
-  const bool own_memory = g.use_count() == 1 && g.storage().use_count() == 1 && !gi.is_view && gi.offset == 0 &&
-                          static_cast<int64_t>(g.storage()->nbytes) == gi.numel * element_size(gi.dtype);
-  if (!create_graph && own_memory && same_strides_where_it_matters(gi.sizes, gi.strides, strides)) return g;
+  if (!create_graph && sole_holder(g) && fills_its_storage(g) &&
+      same_strides_where_it_matters(gi.sizes, gi.strides, strides))
+    return g;
   // A fresh block with the required strides: row-major over the dims ordered by those strides, permuted back.
   DimVector order(strides.size());
   std::iota(order.begin(), order.end(), int64_t{0});
@@ -113,9 +124,7 @@ Tensor grad_with_leaf_layout(Tensor g, const TensorImpl& leaf, bool create_graph
 }
 
 // True when nothing else can see `t`'s memory: the engine may update it in place.
-bool exclusively_owned(const Tensor& t) {
-  return t.use_count() == 1 && t.storage().use_count() == 1 && !t.impl()->is_view && t.is_contiguous();
-}
+bool exclusively_owned(const Tensor& t) { return sole_holder(t) && t.is_contiguous(); }
 
 // Sums a gradient contribution into a buffer slot: in place when the slot is a tensor only the engine holds
 // (never under create_graph, where the sum must be differentiable).
@@ -181,12 +190,7 @@ void add_deferred_into(Tensor& target, DeferredPieces& pieces) {
 
 // `t` itself when only the caller holds it and it owns its memory as one contiguous block, else a copy: a tensor
 // that may become part of .grad without aliasing anything else.
-Tensor owned(Tensor t) {
-  const TensorImpl& impl = *t.impl();
-  const bool whole = t.use_count() == 1 && t.storage().use_count() == 1 && !impl.is_view && impl.offset == 0 &&
-                     t.is_contiguous() && static_cast<int64_t>(t.storage()->nbytes) == impl.numel * element_size(impl.dtype);
-  return whole ? t : t.clone();
-}
+Tensor owned(Tensor t) { return exclusively_owned(t) && fills_its_storage(t) ? t : t.clone(); }
 
 // Joins the sparse pieces into one sparse tensor of the leaf's shape (not coalesced: the rows in the order the
 // formulas gave them, as PyTorch's sum of embedding gradients), and clears them.
