@@ -93,9 +93,11 @@ void sub_backward(Ctx& c) {
   if (c.needs_input_grad(1)) c.grad_inputs[1] = -c.grad();
 }
 // y = a * b: da = g b, db = g a
+// (summed straight into the gradient gathered so far when the engine can: accumulate_product)
 void mul_backward(Ctx& c) {
-  if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * c.input_value(1);
-  if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * c.input_value(0);
+  const Tensor& g = c.grad();
+  if (c.needs_input_grad(0) && !c.accumulate_product(0, g, c.input_value(1))) c.grad_inputs[0] = g * c.input_value(1);
+  if (c.needs_input_grad(1) && !c.accumulate_product(1, g, c.input_value(0))) c.grad_inputs[1] = g * c.input_value(0);
 }
 // y = a / b: da = g / b, db = -g a / b^2
 void div_backward(Ctx& c) {

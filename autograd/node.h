@@ -114,6 +114,10 @@ struct DeferredGradients {
   // The contribution zeros(input) with `grad` added into the view `view_of(zeros)` (the gradient of a view op).
   virtual bool add_into_view(const Edge& edge, const InputMeta& input, FunctionRef<Tensor(const Tensor&)> view_of,
                              const Tensor& grad) = 0;
+  // The contribution a * b (both of the input's shape, dtype and device), summed with addcmul_ straight into the
+  // gradient already gathered for that input: one op and no temporary instead of a product and a sum. Declined
+  // (false) when nothing was gathered yet or what was gathered is not the engine's own.
+  virtual bool add_product(const Edge& edge, const InputMeta& input, const Tensor& a, const Tensor& b) = 0;
 };
 
 // What a backward formula sees.
@@ -148,6 +152,11 @@ struct BackwardContext {
   // engine took it over (a leaf input without create_graph).
   bool defer_sparse_rows(size_t i, const Tensor& index, const Tensor& rows) const {
     return deferred != nullptr && deferred->sparse_rows(node.next_edges[i], node.input_meta[i], index, rows);
+  }
+  // Input i's gradient is a * b (no broadcasting): true when the engine summed it into what it already holds for
+  // that input (leave grad_inputs[i] undefined). The product formulas (mul) use it: dEdx += g * w, as DyNet does.
+  bool accumulate_product(size_t i, const Tensor& a, const Tensor& b) const {
+    return deferred != nullptr && deferred->add_product(node.next_edges[i], node.input_meta[i], a, b);
   }
   // Input i's gradient is zeros with `grad` added into view_of(zeros): true when the engine added it straight
   // into the gradient it is summing for that input (no zero-filled input-sized temporary per call).

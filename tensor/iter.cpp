@@ -1,90 +1,122 @@
 // reel/tensor/iter.cpp — building a TensorIter: broadcast strides, dropping size-1 dims, merging dims.
+//
+// The common case (every operand dense with the output's shape, or a single element) is settled first with a
+// handful of reads of each operand's TensorImpl: for the small tensors of per-example code the iterator is
+// part of every op's fixed cost (issue 15's W1 profile), so it reads the impl fields directly and writes only
+// the entries it uses.
 #include "tensor/iter.h"
 
 namespace reel {
 
+namespace {
+
+// Operand data as kernels see it: the first element (a view's offset applied), or the storage's start for an
+// operand with no elements (as_strided may give those any offset; nothing is read through the pointer).
+char* first_element(const TensorImpl& t) {
+  char* base = static_cast<char*>(t.storage->data);
+  return t.numel == 0 ? base : base + t.offset * element_size(t.dtype);
+}
+
+bool same_sizes(const TensorImpl& a, const TensorImpl& b) {
+  const size_t n = a.sizes.size();
+  if (n != b.sizes.size()) return false;
+  const int64_t* x = a.sizes.data();
+  const int64_t* y = b.sizes.data();
+  for (size_t d = 0; d < n; ++d)
+    if (x[d] != y[d]) return false;
+  return true;
+}
+
+}  // namespace
+
 TensorIter::TensorIter(const Tensor* const* operands, int count) : ntensors_(count) {
   REEL_CHECK(count >= 1 && count <= kMaxOperands, "TensorIter: {} operands (1..{} supported)", count, kMaxOperands);
-  const Tensor& out = *operands[0];
-  const int64_t nd = out.dim();
-  numel_ = out.numel();
+  const TensorImpl* impls[kMaxOperands];
+  for (int i = 0; i < count; ++i) {
+    operands[i]->check_defined("TensorIter");
+    impls[i] = operands[i]->impl();
+    data_[i] = first_element(*impls[i]);
+    dtypes_[i] = impls[i]->dtype;
+  }
+  const TensorImpl& out = *impls[0];
+  numel_ = out.numel;
 
   // Nothing to visit: an empty operand's strides and offset may be arbitrary (as_strided allows it, as PyTorch
   // does), so they are not read, and no byte stride is computed from them.
   if (numel_ == 0) {
-    shape_.assign(1, 0);
-    for (int i = 0; i < count; ++i) {
-      data_[i] = static_cast<char*>(operands[i]->data_ptr());
-      dtypes_[i] = operands[i]->dtype();
-      strides_[i].assign(1, 0);
-    }
+    ndim_ = 1;
+    shape_[0] = 0;
+    for (int i = 0; i < count; ++i) strides_[i][0] = 0;
     return;
   }
 
   // Fast path: every operand dense with the output's shape, or a single broadcast element -> one flat run.
   bool flat = true;
   for (int i = 0; i < count && flat; ++i) {
-    const Tensor& t = *operands[i];
-    flat = t.is_contiguous() && (t.numel() == 1 || t.sizes() == out.sizes());
+    const TensorImpl& t = *impls[i];
+    flat = t.is_contiguous && (t.numel == 1 || &t == &out || same_sizes(t, out));
   }
   if (flat) {
-    shape_.assign(1, numel_);
+    ndim_ = 1;
+    shape_[0] = numel_;
     for (int i = 0; i < count; ++i) {
-      const Tensor& t = *operands[i];
-      data_[i] = static_cast<char*>(t.data_ptr());
-      dtypes_[i] = t.dtype();
-      strides_[i].assign(1, t.numel() == 1 && numel_ != 1 ? 0 : t.element_size());
+      const TensorImpl& t = *impls[i];
+      strides_[i][0] = t.numel == 1 && numel_ != 1 ? 0 : element_size(t.dtype);
     }
     return;
   }
+  build_general(operands);
+}
 
-  // 1. Broadcast byte strides for every operand, aligned to the output's trailing dims.
-  DimVector full_strides[kMaxOperands];
-  for (int i = 0; i < count; ++i) {
+void TensorIter::build_general(const Tensor* const* operands) {
+  const int count = ntensors_;
+  const Tensor& out = *operands[0];
+  const int64_t nd = out.dim();
+
+  // 1. Drop size-1 dims of the loop shape (a size-1 dim is only ever indexed at 0: its strides are not used).
+  int64_t kept[kMaxDims];
+  int num_kept = 0;
+  for (int64_t d = 0; d < nd; ++d) {
+    if (out.sizes()[d] == 1) continue;
+    REEL_CHECK(num_kept < kMaxDims, "TensorIter: an elementwise op over shape {} has more than {} dims of size > 1",
+               shape_str(out.sizes()), kMaxDims);
+    kept[num_kept++] = d;
+  }
+
+  // 2. Walking from the innermost kept dim outwards, merge each dim into the next inner one when every operand's
+  //    broadcast byte stride allows it; the lists are built innermost-first and reversed at the end.
+  // The broadcast byte stride of operand i along output dim d, aligned to the output's trailing dims.
+  auto byte_stride = [&](int i, int64_t d) -> int64_t {
     const Tensor& t = *operands[i];
-    data_[i] = static_cast<char*>(t.data_ptr());
-    dtypes_[i] = t.dtype();
-    const int64_t element = t.element_size();
-    const int64_t lead = nd - t.dim();
-    full_strides[i].resize(nd);
-    for (int64_t d = 0; d < nd; ++d) {
-      int64_t src = d - lead;
-      // A size-1 dim is only ever indexed at 0, so its stride (which may be anything) is not used.
-      bool broadcast = src < 0 || t.sizes()[src] == 1;
-      full_strides[i][d] = broadcast ? 0 : t.strides()[src] * element;
-    }
-  }
-
-  // 2. Drop size-1 dims, then merge each dim into the next inner one when all operands allow it.
-  DimVector kept;
-  for (int64_t d = 0; d < nd; ++d)
-    if (out.sizes()[d] != 1) kept.push_back(d);
-  shape_.clear();
-  for (int i = 0; i < count; ++i) strides_[i].clear();
-  // Walk from the innermost dim outwards, building reversed lists.
-  for (size_t k = kept.size(); k-- > 0;) {
-    int64_t d = kept[k];
-    int64_t size = out.sizes()[d];
-    bool merge = !shape_.empty();
-    for (int i = 0; i < count && merge; ++i)
-      merge = full_strides[i][d] == strides_[i].back() * shape_.back();
-    if (merge) {
-      shape_.back() *= size;
-    } else {
-      shape_.push_back(size);
-      for (int i = 0; i < count; ++i) strides_[i].push_back(full_strides[i][d]);
-    }
-  }
-  if (shape_.empty()) {  // 0-dim, or all dims of size 1 (numel 1), or numel 0 with no non-1 dims
-    shape_.push_back(numel_);
-    for (int i = 0; i < count; ++i) strides_[i].push_back(0);
-  }
-  // Reverse into outermost-first order.
-  auto reverse = [](DimVector& v) {
-    for (size_t a = 0, b = v.size() - 1; a < b; ++a, --b) std::swap(v[a], v[b]);
+    const int64_t src = d - (nd - t.dim());
+    if (src < 0 || t.sizes()[src] == 1) return 0;
+    return t.strides()[src] * element_size(dtypes_[i]);
   };
-  reverse(shape_);
-  for (int i = 0; i < count; ++i) reverse(strides_[i]);
+  ndim_ = 0;
+  for (int k = num_kept; k-- > 0;) {
+    const int64_t d = kept[k];
+    const int64_t size = out.sizes()[d];
+    bool merge = ndim_ > 0;
+    for (int i = 0; i < count && merge; ++i)
+      merge = byte_stride(i, d) == strides_[i][ndim_ - 1] * shape_[ndim_ - 1];
+    if (merge) {
+      shape_[ndim_ - 1] *= size;
+    } else {
+      shape_[ndim_] = size;
+      for (int i = 0; i < count; ++i) strides_[i][ndim_] = byte_stride(i, d);
+      ++ndim_;
+    }
+  }
+  if (ndim_ == 0) {  // 0-dim, or all dims of size 1 (numel 1)
+    ndim_ = 1;
+    shape_[0] = numel_;
+    for (int i = 0; i < count; ++i) strides_[i][0] = 0;
+  }
+  // 3. Outermost-first order.
+  for (int a = 0, b = ndim_ - 1; a < b; ++a, --b) {
+    std::swap(shape_[a], shape_[b]);
+    for (int i = 0; i < count; ++i) std::swap(strides_[i][a], strides_[i][b]);
+  }
 }
 
 void TensorIter::run_range(int64_t outer_begin, int64_t outer_end,
@@ -93,7 +125,7 @@ void TensorIter::run_range(int64_t outer_begin, int64_t outer_end,
   int64_t inner_strides[kMaxOperands];
   for (int i = 0; i < ntensors_; ++i) inner_strides[i] = strides_[i][last];
   // Multi-index of outer_begin over dims [0, last).
-  DimVector index(static_cast<size_t>(last));
+  int64_t index[kMaxDims];
   int64_t rest = outer_begin;
   for (int d = last - 1; d >= 0; --d) {
     index[d] = rest % shape_[d];

@@ -18,6 +18,10 @@ namespace reel {
 class TensorIter {
  public:
   static constexpr int kMaxOperands = 4;
+  // Dims of the loop after dropping size-1 dims and merging: more is refused with a reel::Error (64 is PyTorch's
+  // own limit on a tensor's rank). Fixed arrays instead of growable vectors: building an iterator for a small
+  // contiguous operation costs a few stores, no constructor and no destructor per operand.
+  static constexpr int kMaxDims = 64;
   static constexpr int64_t kGrain = 32768;  // elements below which a loop stays on one thread
 
   TensorIter() = default;
@@ -25,14 +29,14 @@ class TensorIter {
   TensorIter(const Tensor* const* operands, int count);
 
   int ntensors() const { return ntensors_; }
-  int ndim() const { return static_cast<int>(shape_.size()); }
-  const DimVector& shape() const { return shape_; }
+  int ndim() const { return ndim_; }
+  IntList shape() const { return IntList(shape_, static_cast<size_t>(ndim_)); }
   int64_t numel() const { return numel_; }
   char* data(int operand) const { return data_[operand]; }
-  const int64_t* strides(int operand) const { return strides_[operand].data(); }
+  const int64_t* strides(int operand) const { return strides_[operand]; }
   ScalarType dtype(int operand) const { return dtypes_[operand]; }
   // True when the loop is one flat run and every operand is either dense or a broadcast scalar.
-  bool is_flat() const { return shape_.size() <= 1; }
+  bool is_flat() const { return ndim_ <= 1; }
 
   // Calls loop(data, inner_strides, n) over every element, splitting the outer dims across threads when the
   // tensor is large. `data` points at the first element of the run for each operand.
@@ -42,12 +46,16 @@ class TensorIter {
  private:
   void run_range(int64_t outer_begin, int64_t outer_end, FunctionRef<void(char**, const int64_t*, int64_t)> loop) const;
 
+  void build_general(const Tensor* const* operands);
+
   int ntensors_ = 0;
+  int ndim_ = 0;
   int64_t numel_ = 0;
-  DimVector shape_;
-  DimVector strides_[kMaxOperands];  // bytes, per dim, per operand
   char* data_[kMaxOperands] = {};
   ScalarType dtypes_[kMaxOperands] = {};
+  // Only the first ndim_ entries are set (no zero-filling of the rest: that is the point of fixed arrays).
+  int64_t shape_[kMaxDims];
+  int64_t strides_[kMaxOperands][kMaxDims];  // bytes, per operand, per dim
 };
 
 template <typename Loop>
