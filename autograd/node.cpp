@@ -62,6 +62,8 @@ thread_local ReleaseQueue t_release;
 
 }  // namespace
 
+const OpAttrs Node::kNoAttrs{};
+
 Node* Node::acquire() {
   g_live_nodes.fetch_add(1, std::memory_order_relaxed);
   NodeCache& cache = t_cache;
@@ -86,7 +88,7 @@ void Node::clear() {
   extra.reset();
   hooks.reset();
   if (has_attrs) {
-    attrs = OpAttrs();
+    *attrs_block = OpAttrs();
     has_attrs = false;
   }
   refcount.store(0, std::memory_order_relaxed);

@@ -106,10 +106,7 @@ void record_op(OpId op, const Tensor* const* inputs, int num_inputs, Tensor* con
   Node* node = create_node(derivative.name, derivative.fn, inputs, num_inputs, outputs, num_outputs);
   if (node == nullptr) return;
   node->op = op;
-  if (attrs != nullptr) {
-    node->attrs = *attrs;
-    node->has_attrs = true;
-  }
+  if (attrs != nullptr) node->set_attrs() = *attrs;
   // Save what the formula will read for the inputs that need gradients.
   uint32_t inputs_to_save = 0;
   bool save_outputs = false;
@@ -202,12 +199,11 @@ void rebase_through_view(const char* op, Tensor& self, const Tensor& result) {
     autograd::Node* node =
         autograd::create_node("CopySlices", autograd::copy_slices_backward, inputs, 2, outputs, 1);
     if (node != nullptr) {
-      OpAttrs& attrs = node->attrs;
+      OpAttrs& attrs = node->set_attrs();
       attrs.dims.assign(self.sizes().begin(), self.sizes().end());
       for (int64_t stride : self.strides()) attrs.dims.push_back(stride);
       attrs.dim = self.dim();
       attrs.k = self.storage_offset() - base.storage_offset();
-      node->has_attrs = true;
     }
   }
   ++base_impl->history_version;
