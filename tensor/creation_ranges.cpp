@@ -1,6 +1,6 @@
 // reel/tensor/creation_ranges.cpp — front doors of the creation functions that compute their values:
-// arange, linspace and eye. Each checks its arguments, picks the dtype as PyTorch does, allocates a dense
-// output and runs the (op, device) kernel through run_op (cpu/creation.cpp on the CPU).
+// arange, linspace and eye. Each checks its arguments, picks the dtype as PyTorch does and hands a dense output's
+// metadata to run_op, which allocates it and runs the (op, device) kernel (cpu/creation.cpp on the CPU).
 //   arange    attrs.a = start, attrs.c = step (int64 scalars for integral dtypes, double otherwise)
 //   linspace  attrs.a = start, attrs.b = end (double)
 //   eye       no attributes: the output's shape says it all
