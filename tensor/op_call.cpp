@@ -6,6 +6,7 @@
 #include "tensor/op_call.h"
 
 #include <memory>
+#include <optional>
 
 #include "tensor/autograd_hook.h"
 
@@ -25,6 +26,8 @@ class Scratch {
       data_ = heap_.get();
     }
   }
+  Scratch(const Scratch&) = delete;  // data_ may point into inline_
+  Scratch& operator=(const Scratch&) = delete;
   T* data() { return data_; }
   T& operator[](int i) { return data_[i]; }
 
@@ -69,14 +72,15 @@ void run_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpOutputs outputs, c
   // 1. The kernel's inputs: as given, or with the asked-for ones made contiguous (grad mode off: these copies are
   // plumbing, autograd sees the caller's tensors).
   const Tensor* kernel_inputs = inputs.data;
-  Scratch<Tensor> prepared(options.contiguous_inputs != 0 ? inputs.size : 0);
+  std::optional<Scratch<Tensor>> prepared;  // built only when asked for: most calls pass their inputs as they are
   if (options.contiguous_inputs != 0) {
     NoGradGuard no_grad;
+    prepared.emplace(inputs.size);
     for (int i = 0; i < inputs.size; ++i) {
       const Tensor& t = inputs.data[i];
-      prepared[i] = (options.contiguous_inputs >> i & 1u) && t.defined() ? t.contiguous() : t;
+      (*prepared)[i] = (options.contiguous_inputs >> i & 1u) && t.defined() ? t.contiguous() : t;
     }
-    kernel_inputs = prepared.data();
+    kernel_inputs = prepared->data();
   }
 
   // 2. The outputs.
