@@ -64,6 +64,7 @@ void fill_kernel(const KernelArgs& args) {
 
 void register_copy_kernels() {
   register_kernel(OpId::copy, kCPU, &copy_kernel);
+  register_kernel(OpId::clone, kCPU, &copy_kernel);  // clone is a copy into a fresh tensor, seen under its name
   register_kernel(OpId::fill, kCPU, &fill_kernel);
 }
 

@@ -25,6 +25,7 @@
 #include "cpu/gemm.h"
 #include "cpu/kernels.h"
 #include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/parallel.h"
 
 namespace reel::cpu {
@@ -443,6 +444,7 @@ void register_matmul_kernels() {
   register_kernel(OpId::mm, kCPU, &gemm_kernel);
   register_kernel(OpId::bmm, kCPU, &gemm_kernel);
   register_kernel(OpId::addmm, kCPU, &gemm_kernel);
+  register_kernel(OpId::linear, kCPU, &linear_kernel);  // device-generic: one addmm (tensor/ops_linalg.cpp)
 }
 
 }  // namespace reel::cpu

@@ -186,6 +186,7 @@ void fill_kernel(const KernelArgs& args) {
 
 void register_copy_kernels() {
   register_kernel(OpId::copy, kCUDA, &copy_kernel);
+  register_kernel(OpId::clone, kCUDA, &copy_kernel);  // clone is a copy into a fresh tensor, seen under its name
   register_kernel(OpId::fill, kCUDA, &fill_kernel);
 }
 

@@ -23,6 +23,7 @@
 #include "cuda/kernels.h"
 #include "cuda/matmul_kernels.h"
 #include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 
 namespace reel::cuda {
 
@@ -165,6 +166,7 @@ void register_matmul_kernels() {
   register_kernel(OpId::mm, kCUDA, &gemm_kernel);
   register_kernel(OpId::bmm, kCUDA, &gemm_kernel);
   register_kernel(OpId::addmm, kCUDA, &gemm_kernel);
+  register_kernel(OpId::linear, kCUDA, &linear_kernel);  // device-generic: one addmm (tensor/ops_linalg.cpp)
 }
 
 }  // namespace reel::cuda

@@ -1,13 +1,13 @@
 // reel/tensor/creation_ranges.cpp — front doors of the creation functions that compute their values:
-// arange, linspace and eye. Each checks its arguments, picks the dtype as PyTorch does, allocates a dense
-// output and runs the (op, device) kernel (cpu/creation.cpp on the CPU).
+// arange, linspace and eye. Each checks its arguments, picks the dtype as PyTorch does and hands a dense output's
+// metadata to run_op, which allocates it and runs the (op, device) kernel (cpu/creation.cpp on the CPU).
 //   arange    attrs.a = start, attrs.c = step (int64 scalars for integral dtypes, double otherwise)
 //   linspace  attrs.a = start, attrs.b = end (double)
 //   eye       no attributes: the output's shape says it all
 #include <cmath>
 #include <limits>
 
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -19,14 +19,12 @@ Tensor finish(Tensor t, const TensorOptions& options) {
   return t;
 }
 
-void run_creation(OpId op, Tensor& out, const OpAttrs& attrs) {
-  if (out.numel() == 0) return;
-  KernelArgs args;
-  args.op = op;
-  args.outputs = &out;
-  args.num_outputs = 1;
-  args.attrs = &attrs;
-  dispatch(args, out.device());
+// A new dense tensor of `sizes` whose values op's kernel computes (none for an empty one); not recorded.
+Tensor create(OpId op, IntList sizes, ScalarType dtype, const TensorOptions& options, const OpAttrs& attrs) {
+  Tensor out;
+  run_op(op, &attrs, {}, {&out, {{sizes, dtype, options.device()}}},
+         {.record = Record::no, .skip_kernel_when_empty = true});
+  return finish(out, options);
 }
 
 // int64 when every bound is an integer (or bool), float32 otherwise, unless options give a dtype.
@@ -81,9 +79,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
     attrs.a = first;
     attrs.c = stride;
   }
-  Tensor out = Tensor::make({length}, dtype, options.device());
-  run_creation(OpId::arange, out, attrs);
-  return finish(out, options);
+  return create(OpId::arange, {length}, dtype, options, attrs);
 }
 
 // y_i = start + i * (end - start) / (steps - 1); the second half counts back from end, for symmetry.
@@ -93,12 +89,10 @@ Tensor linspace(Scalar start, Scalar end, int64_t steps, TensorOptions options) 
   REEL_CHECK(dtype != kBool, "linspace: dtype bool is not supported");
   REEL_CHECK(std::isfinite(start.to_double()) && std::isfinite(end.to_double()),
              "linspace: start {} and end {} must be finite", start.to_double(), end.to_double());
-  Tensor out = Tensor::make({steps}, dtype, options.device());
   OpAttrs attrs;
   attrs.a = start.to_double();
   attrs.b = end.to_double();
-  run_creation(OpId::linspace, out, attrs);
-  return finish(out, options);
+  return create(OpId::linspace, {steps}, dtype, options, attrs);
 }
 
 // y[i, j] = (i == j), n x n
@@ -107,9 +101,7 @@ Tensor eye(int64_t n, TensorOptions options) { return eye(n, n, options); }
 // y[i, j] = (i == j), n x m
 Tensor eye(int64_t n, int64_t m, TensorOptions options) {
   REEL_CHECK(n >= 0 && m >= 0, "eye: sizes must be non-negative, got n = {} and m = {}", n, m);
-  Tensor out = Tensor::make({n, m}, options.dtype(), options.device());
-  run_creation(OpId::eye, out, OpAttrs{});
-  return finish(out, options);
+  return create(OpId::eye, {n, m}, options.dtype(), options, OpAttrs{});
 }
 
 }  // namespace reel

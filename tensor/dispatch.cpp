@@ -45,18 +45,6 @@ Kernel get_kernel(OpId op, Device device) {
   return k;
 }
 
-void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
-                const OpAttrs* attrs) {
-  KernelArgs args;
-  args.op = op;
-  args.inputs = inputs.begin();
-  args.num_inputs = static_cast<int>(inputs.size());
-  args.outputs = outputs;
-  args.num_outputs = num_outputs;
-  args.attrs = attrs;
-  dispatch(args, inputs.begin()->device());
-}
-
 // ---- observers ---------------------------------------------------------------------------------------------------
 namespace detail {
 

@@ -1,7 +1,8 @@
 // reel/tensor/dispatch.h — the kernel table [op][device type], what a kernel receives, and the one dispatch point.
 //
-// The front door (tensor/ops_*.cpp) checks arguments, computes the output shape and dtype, allocates the
-// outputs, then hands the call to `dispatch`, which runs the kernel registered for (op, device) with grad mode off.
+// The front door (tensor/ops_*.cpp) checks arguments and computes the outputs' metadata, then hands the call to
+// run_op (tensor/op_call.h), which allocates the outputs and calls `dispatch`: it runs the kernel registered for
+// (op, device) with grad mode off (the elementwise front doors still call `dispatch` directly).
 // Backends fill the table once, at first use: cpu/backend.cpp registers the CPU kernels and, in a CUDA build,
 // cuda/backend.cpp the CUDA ones. Kernels assume valid inputs; all checking happened before.
 // `dispatch` is also where an op observer (set_op_observer) sees every kernel call, and the view ops report
@@ -112,12 +113,6 @@ inline void dispatch(const KernelArgs& args, Device device) {
 inline void observe_view(OpId op, const Tensor& input, const Tensor& output) {
   if (detail::t_op_observer != nullptr) [[unlikely]] detail::observe_view_op(op, input, output);
 }
-
-// Runs the kernel of (op, the first input's device) on inputs (made by the front door: contiguous where the kernel
-// needs it) into outputs, with grad mode off: the kernel's helper tensors are not autograd's business. The front
-// doors of the non-elementwise families (convolution, pooling, normalization, recurrent nets) call it.
-void run_kernel(OpId op, std::initializer_list<Tensor> inputs, Tensor* outputs, int num_outputs,
-                const OpAttrs* attrs);
 
 // Backend entry points, called once when the table is first used.
 void register_cpu_backend();

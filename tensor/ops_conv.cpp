@@ -19,6 +19,7 @@
 
 #include "tensor/autograd_hook.h"
 #include "tensor/conv_params.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -179,14 +180,13 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
                "size {} instead",
                shape_str(weight.sizes()), weight.size(0), shape_str(bias.sizes()));
   }
-  Tensor out = Tensor::make(out_shape, input.dtype(), input.device(), "conv2d");
   const OpAttrs attrs = p.attrs();
-  if (bias.defined()) {
-    run_kernel(OpId::conv2d, {input, weight, bias}, &out, 1, &attrs);
-  } else {
-    run_kernel(OpId::conv2d, {input, weight}, &out, 1, &attrs);
-  }
-  detail::record(OpId::conv2d, {&input, &weight, &bias}, {&out}, &attrs);
+  // The kernel gets the bias only when there is one; the node always has three inputs.
+  const Tensor inputs[] = {input, weight, bias};
+  Tensor out;
+  run_op(OpId::conv2d, &attrs, OpInputs(inputs, bias.defined() ? 3 : 2),
+         {&out, {{out_shape, input.dtype(), input.device()}}},
+         {.recorded_inputs = {&input, &weight, &bias}, .allocating = "conv2d"});
   return out;
 }
 
@@ -199,10 +199,11 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, In
   check_size_arg(op, "input_size", input_size);
   const ConvParams p = conv_params(op, stride, padding, dilation, groups);
   check_grad_shape(op, grad_output, conv_output_shape(op, input_size, weight.sizes(), p));
-  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
   const OpAttrs attrs = p.attrs();
-  run_kernel(OpId::conv2d_backward_input, {grad_output, weight}, &out, 1, &attrs);
-  detail::record(OpId::conv2d_backward_input, {&grad_output, &weight}, {&out}, &attrs);
+  const Tensor inputs[] = {grad_output, weight};
+  Tensor out;
+  run_op(OpId::conv2d_backward_input, &attrs, inputs, {&out, {{input_size, grad_output.dtype(), grad_output.device()}}},
+         {.allocating = op});
   return out;
 }
 
@@ -216,10 +217,11 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, In
   check_size_arg(op, "weight_size", weight_size);
   const ConvParams p = conv_params(op, stride, padding, dilation, groups);
   check_grad_shape(op, grad_output, conv_output_shape(op, input.sizes(), weight_size, p));
-  Tensor out = Tensor::make(weight_size, grad_output.dtype(), grad_output.device(), op);
   const OpAttrs attrs = p.attrs();
-  run_kernel(OpId::conv2d_backward_weight, {grad_output, input}, &out, 1, &attrs);
-  detail::record(OpId::conv2d_backward_weight, {&grad_output, &input}, {&out}, &attrs);
+  const Tensor inputs[] = {grad_output, input};
+  Tensor out;
+  run_op(OpId::conv2d_backward_weight, &attrs, inputs,
+         {&out, {{weight_size, grad_output.dtype(), grad_output.device()}}}, {.allocating = op});
   return out;
 }
 
@@ -254,11 +256,11 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntList 
   }
   const PoolParams p = pool_params(op, kernel_size, stride, padding, dilation, ceil_mode);
   const DimVector out_shape = pool_output_shape(op, input.sizes(), p);
-  Tensor outputs[] = {Tensor::make(out_shape, input.dtype(), input.device(), op),
-                      Tensor::make(out_shape, kInt64, input.device(), op)};
   const OpAttrs attrs = p.attrs();
-  run_kernel(OpId::max_pool2d, {input}, outputs, 2, &attrs);
-  detail::record(OpId::max_pool2d, {&input}, {&outputs[0], &outputs[1]}, &attrs);
+  Tensor outputs[2];
+  run_op(OpId::max_pool2d, &attrs, input,
+         {outputs, {{out_shape, input.dtype(), input.device()}, {out_shape, kInt64, input.device()}}},
+         {.allocating = op});
   return {outputs[0], outputs[1]};
 }
 
@@ -282,9 +284,10 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, Int
   REEL_CHECK(input_size[0] == grad_output.size(0) && input_size[1] == grad_output.size(1),
              "{}: grad_output of size {} does not match input_size {} in batch and channels", op,
              shape_str(grad_output.sizes()), shape_str(input_size));
-  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
-  run_kernel(OpId::max_pool2d_backward, {grad_output, indices}, &out, 1, nullptr);
-  detail::record(OpId::max_pool2d_backward, {&grad_output, &indices}, {&out});
+  const Tensor inputs[] = {grad_output, indices};
+  Tensor out;
+  run_op(OpId::max_pool2d_backward, nullptr, inputs, {&out, {{input_size, grad_output.dtype(), grad_output.device()}}},
+         {.allocating = op});
   return out;
 }
 
@@ -298,10 +301,10 @@ Tensor avg_pool2d(const Tensor& input, IntList kernel_size, IntList stride, IntL
     return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad).squeeze(0);
   PoolParams p = pool_params(op, kernel_size, stride, padding, 1, ceil_mode);
   p.count_include_pad = count_include_pad;
-  Tensor out = Tensor::make(pool_output_shape(op, input.sizes(), p), input.dtype(), input.device(), op);
+  const DimVector out_shape = pool_output_shape(op, input.sizes(), p);
   const OpAttrs attrs = p.attrs();
-  run_kernel(OpId::avg_pool2d, {input}, &out, 1, &attrs);
-  detail::record(OpId::avg_pool2d, {&input}, {&out}, &attrs);
+  Tensor out;
+  run_op(OpId::avg_pool2d, &attrs, input, {&out, {{out_shape, input.dtype(), input.device()}}}, {.allocating = op});
   return out;
 }
 
@@ -315,10 +318,10 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, IntList input_size, IntLis
   PoolParams p = pool_params(op, kernel_size, stride, padding, 1, ceil_mode);
   p.count_include_pad = count_include_pad;
   check_grad_shape(op, grad_output, pool_output_shape(op, input_size, p));
-  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
   const OpAttrs attrs = p.attrs();
-  run_kernel(OpId::avg_pool2d_backward, {grad_output}, &out, 1, &attrs);
-  detail::record(OpId::avg_pool2d_backward, {&grad_output}, {&out}, &attrs);
+  Tensor out;
+  run_op(OpId::avg_pool2d_backward, &attrs, grad_output,
+         {&out, {{input_size, grad_output.dtype(), grad_output.device()}}}, {.allocating = op});
   return out;
 }
 
@@ -334,9 +337,10 @@ Tensor adaptive_avg_pool2d(const Tensor& input, IntList output_size) {
   REEL_CHECK(input.size(1) > 0 && input.size(2) > 0 && input.size(3) > 0,
              "{}: expected input to have non-zero size for non-batch dimensions, but got size {}", op,
              shape_str(input.sizes()));
-  Tensor out = Tensor::make({input.size(0), input.size(1), size[0], size[1]}, input.dtype(), input.device(), op);
-  run_kernel(OpId::adaptive_avg_pool2d, {input}, &out, 1, nullptr);
-  detail::record(OpId::adaptive_avg_pool2d, {&input}, {&out});
+  Tensor out;
+  run_op(OpId::adaptive_avg_pool2d, nullptr, input,
+         {&out, {{{input.size(0), input.size(1), size[0], size[1]}, input.dtype(), input.device()}}},
+         {.allocating = op});
   return out;
 }
 
@@ -352,9 +356,9 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, IntList input_siz
              shape_str(grad_output.sizes()), shape_str(input_size));
   REEL_CHECK(input_size[2] > 0 && input_size[3] > 0, "{}: input_size {} has an empty plane", op,
              shape_str(input_size));
-  Tensor out = Tensor::make(input_size, grad_output.dtype(), grad_output.device(), op);
-  run_kernel(OpId::adaptive_avg_pool2d_backward, {grad_output}, &out, 1, nullptr);
-  detail::record(OpId::adaptive_avg_pool2d_backward, {&grad_output}, {&out});
+  Tensor out;
+  run_op(OpId::adaptive_avg_pool2d_backward, nullptr, grad_output,
+         {&out, {{input_size, grad_output.dtype(), grad_output.device()}}}, {.allocating = op});
   return out;
 }
 

@@ -1,12 +1,18 @@
 // reel/tensor/ops_copy.cpp — front doors of the data-moving basics: copy_ (strided copy with dtype cast and
 // broadcasting, non_blocking), to(dtype / device), pin_memory, contiguous, clone, fill_ and zero_ (to, clone and
-// zero_ also of sparse tensors).
+// zero_ also of sparse tensors). Every copy runs the copy kernel (clone's under clone's own OpId) through run_op,
+// which walks a TensorIter over (destination, source); copy_ and fill_ write into the caller's tensor.
 #include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 #include "tensor/sparse.h"
 
 namespace reel {
+
+namespace {
+// A cross-device copy runs on the kernel of the non-CPU side (it knows how to reach host memory).
+Device copy_device(Device dst, Device src) { return dst.is_cpu() ? src : dst; }
+}  // namespace
 
 // dst[i] = cast(src[i]); src broadcasts to dst's shape. non_blocking reaches the kernel as attrs.flag.
 Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
@@ -23,22 +29,11 @@ Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
     });
   }
   detail::begin_write(*this, "copy_");
-  if (numel() == 0) return *this;
-  // A cross-device copy runs on the kernel of the non-CPU side (it knows how to reach host memory).
-  const Device kernel_device = device().is_cpu() ? src.device() : device();
-  const Tensor* operands[] = {this, &src};
-  TensorIter iter(operands, 2);
   OpAttrs attrs;
   attrs.flag = non_blocking;
-  KernelArgs args;
-  args.op = OpId::copy;
-  args.iter = &iter;
-  args.attrs = &attrs;
-  args.inputs = &src;
-  args.num_inputs = 1;
-  args.outputs = this;
-  args.num_outputs = 1;
-  dispatch(args, kernel_device);
+  run_op(OpId::copy, &attrs, src, *this,
+         {.record = Record::no, .skip_kernel_when_empty = true, .iterate = true,
+          .device = copy_device(device(), src.device())});
   return *this;
 }
 
@@ -53,20 +48,9 @@ Tensor& Tensor::fill_(Scalar value) {
     });
   }
   detail::begin_write(*this, "fill_");
-  if (numel() == 0) return *this;
-  const Tensor* operands[] = {this};
-  TensorIter iter(operands, 1);
   OpAttrs attrs;
   attrs.a = value;
-  KernelArgs args;
-  args.op = OpId::fill;
-  args.iter = &iter;
-  args.attrs = &attrs;
-  args.outputs = this;
-  args.num_outputs = 1;
-  args.operands = operands;
-  args.num_operands = 1;
-  dispatch(args, device());
+  run_op(OpId::fill, &attrs, {}, *this, {.record = Record::no, .skip_kernel_when_empty = true, .iterate = true});
   return *this;
 }
 
@@ -79,12 +63,9 @@ Tensor Tensor::to(ScalarType dtype) const {
   if (defined() && is_sparse()) return detail::sparse_to(*this, device(), dtype);
   check_defined("to");
   if (dtype == this->dtype()) return *this;
-  Tensor out = Tensor::make(sizes(), dtype, device());
-  {
-    NoGradGuard no_grad;
-    out.copy_(*this);
-  }
-  detail::record(OpId::copy, {this}, {&out});
+  Tensor out;
+  run_op(OpId::copy, nullptr, *this, {&out, {{sizes(), dtype, device()}}},
+         {.skip_kernel_when_empty = true, .iterate = true});
   return out;
 }
 
@@ -95,12 +76,13 @@ Tensor Tensor::to(Device device, bool non_blocking) const {
   if (device == this->device()) return *this;
   Tensor source = contiguous();
   const bool pinned_result = non_blocking && is_cuda() && device.is_cpu();
-  Tensor out = pinned_result ? Tensor::make_pinned(sizes(), dtype(), "to") : Tensor::make(sizes(), dtype(), device, "to");
-  {
-    NoGradGuard no_grad;
-    out.copy_(source, non_blocking);
-  }
-  detail::record(OpId::copy, {&source}, {&out});
+  OpAttrs attrs;
+  attrs.flag = non_blocking;
+  Tensor out;
+  run_op(OpId::copy, &attrs, source,
+         {&out, {{sizes(), dtype(), device, pinned_result ? Alloc::pinned : Alloc::dense}}},
+         {.skip_kernel_when_empty = true, .iterate = true, .device = copy_device(device, source.device()),
+          .allocating = "to"});
   return out;
 }
 
@@ -119,29 +101,30 @@ Tensor Tensor::pin_memory() const {
   REEL_CHECK(is_cpu(), "pin_memory: only CPU tensors can be pinned, but this tensor of shape {} is on {}",
              shape_str(sizes()), device().str());
   if (is_pinned()) return *this;
-  Tensor out = Tensor::make_pinned(sizes(), dtype(), "pin_memory");
-  {
-    NoGradGuard no_grad;
-    out.copy_(*this);
-  }
-  detail::record(OpId::copy, {this}, {&out});
+  Tensor out;
+  run_op(OpId::copy, nullptr, *this, {&out, {{sizes(), dtype(), Device(kCPU), Alloc::pinned}}},
+         {.skip_kernel_when_empty = true, .iterate = true, .allocating = "pin_memory"});
   return out;
 }
 
+// A view event under contiguous's name either way (after clone's, when it copies).
 Tensor Tensor::contiguous() const {
   check_defined("contiguous");
-  return is_contiguous() ? *this : clone();
+  if (is_contiguous()) {
+    observe_view(OpId::contiguous, *this, *this);
+    return *this;
+  }
+  Tensor out = clone();
+  observe_view(OpId::contiguous, *this, out);
+  return out;
 }
 
 Tensor Tensor::clone() const {
   if (defined() && is_sparse()) return detail::sparse_clone(*this);
   check_defined("clone");
-  Tensor out = Tensor::make(sizes(), dtype(), device());
-  {
-    NoGradGuard no_grad;
-    out.copy_(*this);
-  }
-  detail::record(OpId::clone, {this}, {&out});
+  Tensor out;
+  run_op(OpId::clone, nullptr, *this, {&out, {{sizes(), dtype(), device()}}},
+         {.skip_kernel_when_empty = true, .iterate = true});
   return out;
 }
 

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -53,18 +53,6 @@ void check_scatter_shapes(const char* op, const Tensor& self, int64_t dim, const
   }
 }
 
-// The index kernels run on out's device (their first input may be an index tensor of another dtype, same device).
-void run_index_kernel(OpId op, const Tensor* inputs, int num_inputs, Tensor& out, const OpAttrs& attrs) {
-  KernelArgs args;
-  args.op = op;
-  args.inputs = inputs;
-  args.num_inputs = num_inputs;
-  args.outputs = &out;
-  args.num_outputs = 1;
-  args.attrs = &attrs;
-  dispatch(args, out.device());
-}
-
 // Checks scatter/scatter_add arguments (src null: a value is scattered) and returns the wrapped dim.
 int64_t check_scatter(const char* name, const Tensor& self, int64_t dim, const Tensor& index, const Tensor* src) {
   self.check_defined(name);
@@ -85,12 +73,17 @@ int64_t check_scatter(const char* name, const Tensor& self, int64_t dim, const T
   return d;
 }
 
-// Runs the scatter kernel on `target` in place: target[i][index[i][j]] (=|+=) src[i][j] (dim = 1).
-void run_scatter(OpId op, Tensor& target, const Tensor& index, const Tensor* src, const OpAttrs& attrs) {
-  NoGradGuard no_grad;
-  const Tensor inputs[] = {index.contiguous(), src ? *src : Tensor()};
+// Runs the scatter kernel on `target` in place: target[i][index[i][j]] (=|+=) src[i][j] (dim = 1). `original`:
+// for the out-of-place form, the input target is a clone of, recorded as the node's x (inputs x, index, src or
+// undefined); null for the in-place form, which its caller records when autograd must see it.
+void run_scatter(OpId op, Tensor& target, const Tensor& index, const Tensor* src, const OpAttrs& attrs,
+                 const Tensor* original) {
   detail::begin_write(target, op_name(op), /*in_place_suffix=*/true);
-  run_index_kernel(op, inputs, src ? 2 : 1, target, attrs);
+  const Tensor inputs[] = {index, src ? *src : Tensor()};
+  const Tensor no_src;
+  run_op(op, &attrs, OpInputs(inputs, src ? 2 : 1), target,
+         {.record = original ? Record::yes : Record::no, .contiguous_inputs = 0b01,
+          .recorded_inputs = {original, &index, src ? src : &no_src}});
 }
 
 OpAttrs scatter_attrs(int64_t dim, const Tensor* src, Scalar value) {
@@ -112,9 +105,7 @@ Tensor scatter_out_of_place(OpId op, const Tensor& x, int64_t dim, const Tensor&
     out = x.clone();
   }
   const OpAttrs attrs = scatter_attrs(d, src, value);
-  run_scatter(op, out, index, src, attrs);
-  const Tensor no_src;
-  detail::record(op, {&x, &index, src ? src : &no_src}, {&out}, &attrs);
+  run_scatter(op, out, index, src, attrs, &x);
   return out;
 }
 
@@ -134,7 +125,7 @@ Tensor& scatter_in_place(OpId op, Tensor& self, int64_t dim, const Tensor& index
     });
   }
   const int64_t d = check_scatter(name, self, dim, index, &src);
-  run_scatter(op, self, index, &src, scatter_attrs(d, &src, 0));
+  run_scatter(op, self, index, &src, scatter_attrs(d, &src, 0), nullptr);
   return self;
 }
 
@@ -167,14 +158,26 @@ int64_t check_index_add(const Tensor& self, int64_t dim, const Tensor& index, co
   return d;
 }
 
-// Runs the index_add kernel on `target` in place (through a contiguous copy when target is strided).
-void run_index_add(Tensor& target, const Tensor& index, const Tensor& source, const OpAttrs& attrs) {
-  NoGradGuard no_grad;
+// Runs the index_add kernel on `target` in place (through a contiguous copy when target is strided). `original`:
+// for the out-of-place form, the input target is a (contiguous) clone of, recorded as the node's x (inputs x,
+// index, source); null for the in-place form, which its caller records when autograd must see it.
+void run_index_add(Tensor& target, const Tensor& index, const Tensor& source, const OpAttrs& attrs,
+                   const Tensor* original) {
   detail::begin_write(target, "index_add_");
-  Tensor dense = target.contiguous();
-  const Tensor inputs[] = {index.contiguous(), source.contiguous()};
-  run_index_kernel(OpId::index_add, inputs, 2, dense, attrs);
-  if (!dense.is_same(target)) target.copy_(dense);
+  const bool direct = target.is_contiguous();
+  Tensor dense;
+  if (!direct) {
+    NoGradGuard no_grad;
+    dense = target.contiguous();
+  }
+  const Tensor inputs[] = {index, source};
+  run_op(OpId::index_add, &attrs, inputs, direct ? target : dense,
+         {.record = original ? Record::yes : Record::no, .contiguous_inputs = 0b11,
+          .recorded_inputs = {original, &index, &source}});
+  if (!direct) {
+    NoGradGuard no_grad;
+    target.copy_(dense);
+  }
 }
 
 // index_select recorded with `attrs` (dim is set here; embedding adds its gradient options, see
@@ -190,14 +193,11 @@ Tensor index_select_with_attrs(const Tensor& x, int64_t dim, const Tensor& index
              shape_str(index.sizes()));
   DimVector out_shape(x.sizes());
   if (x.dim() > 0) out_shape[d] = index.numel();
-  Tensor out = Tensor::make(out_shape, x.dtype(), x.device());
   attrs.dim = d;
-  {
-    NoGradGuard no_grad;
-    const Tensor inputs[] = {x.contiguous(), index.contiguous()};
-    run_index_kernel(OpId::index_select, inputs, 2, out, attrs);
-  }
-  detail::record(OpId::index_select, {&x, &index}, {&out}, &attrs);
+  const Tensor inputs[] = {x, index};
+  Tensor out;
+  run_op(OpId::index_select, &attrs, inputs, {&out, {{out_shape, x.dtype(), x.device()}}},
+         {.contiguous_inputs = 0b11});
   return out;
 }
 
@@ -217,12 +217,11 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const int64_t d = wrap_dim(dim, x.sizes(), "gather");
   check_gather_index("gather", x, index);
   check_scatter_shapes("gather", x, d, index, nullptr);
-  Tensor out = Tensor::make(index.sizes(), x.dtype(), x.device());
   OpAttrs attrs;
   attrs.dim = d;
-  const Tensor inputs[] = {x, index.contiguous()};
-  run_index_kernel(OpId::gather, inputs, 2, out, attrs);
-  detail::record(OpId::gather, {&x, &index}, {&out}, &attrs);
+  const Tensor inputs[] = {x, index};
+  Tensor out;
+  run_op(OpId::gather, &attrs, inputs, {&out, {{index.sizes(), x.dtype(), x.device()}}}, {.contiguous_inputs = 0b10});
   return out;
 }
 
@@ -260,8 +259,7 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   OpAttrs attrs;
   attrs.dim = d;
   attrs.a = alpha;
-  run_index_add(out, index, source, attrs);
-  detail::record(OpId::index_add, {&x, &index, &source}, {&out}, &attrs);
+  run_index_add(out, index, source, attrs, &x);
   return out;
 }
 
@@ -277,7 +275,7 @@ Tensor& Tensor::index_add_(int64_t dim, const Tensor& index, const Tensor& sourc
   OpAttrs attrs;
   attrs.dim = check_index_add(*this, dim, index, source, alpha);
   attrs.a = alpha;
-  run_index_add(*this, index, source, attrs);
+  run_index_add(*this, index, source, attrs, nullptr);
   return *this;
 }
 
@@ -294,11 +292,11 @@ Tensor one_hot(const Tensor& index, int64_t num_classes) {
   }
   DimVector out_shape(index.sizes());
   out_shape.push_back(num_classes);
-  Tensor out = Tensor::make(out_shape, kInt64, index.device());
   OpAttrs attrs;
   attrs.k = num_classes;
-  const Tensor inputs[] = {index.contiguous()};
-  run_index_kernel(OpId::one_hot, inputs, 1, out, attrs);
+  Tensor out;
+  run_op(OpId::one_hot, &attrs, index, {&out, {{out_shape, kInt64, index.device()}}},
+         {.record = Record::no, .contiguous_inputs = 0b1});
   return out;
 }
 

@@ -1,7 +1,8 @@
 // reel/tensor/ops_linalg.cpp — front doors of the linear-algebra ops: mm, bmm, addmm (kernels) and the
 // composites matmul and outer, plus their Tensor methods.
 //
-// Recorded for autograd: mm and bmm with inputs (a, b); addmm as documented at its front door.
+// Recorded for autograd: mm and bmm with inputs (a, b); addmm and linear as documented at their front doors.
+// linear runs under its own OpId: its kernel (linear_kernel, registered by each backend) is one addmm.
 // mm, bmm and addmm check ranks, inner sizes, dtypes and devices with PyTorch's rules and messages, allocate a
 // contiguous output and call the (op, device) GEMM kernel (cpu/matmul.cpp). matmul follows torch.matmul: it
 // picks dot, mv, mm or a broadcast bmm from the inputs' ranks and is written with views and those ops, so it
@@ -10,7 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -52,21 +53,26 @@ void check_scale_factor(const char* op, const char* name, ScalarType dtype, Scal
              value.to_double());
 }
 
-// Calls the GEMM kernel: out = beta * out + alpha * a @ b (out holds beta's operand when beta != 0). The kernel's
-// own helper copies (layout, dtype) are not autograd's business: the caller records the op itself.
-void run_gemm(OpId op, const Tensor& a, const Tensor& b, Tensor& out, const OpAttrs* attrs) {
-  const Tensor inputs[] = {a, b};
-  KernelArgs args;
-  args.op = op;
-  args.inputs = inputs;
-  args.num_inputs = 2;
-  args.outputs = &out;
-  args.num_outputs = 1;
-  args.attrs = attrs;
-  dispatch(args, a.device());
-}
-
 }  // namespace
+
+// linear's kernel, the same on every device: one addmm over the input's rows into a [rows, out_features] view of
+// the output, which holds the broadcast bias first when there is one (beta = 1). The weight is transposed as a
+// view (no copy); the input is reshaped to rows (a copy only when its strides do not allow a view).
+void linear_kernel(const KernelArgs& args) {
+  const Tensor& input = args.inputs[0];
+  const Tensor& weight = args.inputs[1];
+  const Tensor& bias = args.inputs[2];
+  Tensor& out = args.outputs[0];
+  const int64_t in_features = weight.size(1), out_features = weight.size(0);
+  const int64_t rows = out.numel() / out_features;  // out is not empty: linear skips the kernel then
+  const Tensor inputs[] = {input.dim() == 2 ? input : input.reshape({rows, in_features}), weight.t()};
+  Tensor out_rows = Tensor::make_view(out, {rows, out_features}, {out_features, 1}, 0);
+  OpAttrs attrs;
+  attrs.a = Scalar(1);
+  attrs.b = Scalar(bias.defined() ? 1 : 0);
+  if (bias.defined()) out_rows.copy_(bias);
+  run_op(OpId::addmm, &attrs, inputs, out_rows, {.record = Record::no});
+}
 
 // C[m,n] = sum_k A[m,k] B[k,n]
 Tensor mm(const Tensor& a, const Tensor& b) {
@@ -77,9 +83,9 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   check_gemm_dtypes("mm", a, b);
   REEL_CHECK(a.size(1) == b.size(0), "mm: mat1 and mat2 shapes cannot be multiplied ({} and {})",
              matrix_str(a.sizes()), matrix_str(b.sizes()));
-  Tensor out = Tensor::make({a.size(0), b.size(1)}, a.dtype(), a.device());
-  run_gemm(OpId::mm, a, b, out, nullptr);
-  detail::record(OpId::mm, {&a, &b}, {&out});
+  const Tensor inputs[] = {a, b};
+  Tensor out;
+  run_op(OpId::mm, nullptr, inputs, {&out, {{{a.size(0), b.size(1)}, a.dtype(), a.device()}}});
   return out;
 }
 
@@ -94,9 +100,9 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
              shape_str(a.sizes()), shape_str(b.sizes()));
   REEL_CHECK(a.size(2) == b.size(1), "bmm: batch1 and batch2 shapes cannot be multiplied ({} and {})",
              matrix_str(a.sizes()), matrix_str(b.sizes()));
-  Tensor out = Tensor::make({a.size(0), a.size(1), b.size(2)}, a.dtype(), a.device());
-  run_gemm(OpId::bmm, a, b, out, nullptr);
-  detail::record(OpId::bmm, {&a, &b}, {&out});
+  const Tensor inputs[] = {a, b};
+  Tensor out;
+  run_op(OpId::bmm, nullptr, inputs, {&out, {{{a.size(0), a.size(1), b.size(2)}, a.dtype(), a.device()}}});
   return out;
 }
 
@@ -121,17 +127,15 @@ Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, Scalar 
   REEL_CHECK(self.dim() <= 2 && broadcast_shapes(self.sizes(), out_shape, "addmm") == out_shape,
              "addmm: self of shape {} does not broadcast to the product's shape {}", shape_str(self.sizes()),
              shape_str(out_shape));
-  Tensor out = Tensor::make(out_shape, mat1.dtype(), mat1.device());
   const bool use_self = beta.to_double() != 0.0 || beta.is_bool();
-  if (use_self && out.numel() > 0) {
-    NoGradGuard no_grad;
-    out.copy_(self);
-  }
   OpAttrs attrs;
   attrs.a = alpha;
   attrs.b = use_self ? beta : Scalar(0);
-  run_gemm(OpId::addmm, mat1, mat2, out, &attrs);
-  detail::record(OpId::addmm, {&self, &mat1, &mat2}, {&out}, &attrs);
+  const Tensor inputs[] = {mat1, mat2};
+  Tensor out;
+  run_op(OpId::addmm, &attrs, inputs,
+         {&out, {{out_shape, mat1.dtype(), mat1.device(), Alloc::dense, use_self ? &self : nullptr}}},
+         {.recorded_inputs = {&self, &mat1, &mat2}});
   return out;
 }
 
@@ -155,23 +159,12 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     REEL_CHECK(bias.dtype() == input.dtype(), "linear: bias of dtype {} does not match the input's dtype {}",
                dtype_name(bias.dtype()), dtype_name(input.dtype()));
   }
-  const int64_t in_features = weight.size(1), out_features = weight.size(0);
   DimVector out_shape(input.sizes());
-  out_shape.back() = out_features;
-  Tensor out = Tensor::make(out_shape, input.dtype(), input.device(), "linear");
-  const int64_t rows = in_features > 0 ? input.numel() / in_features : checked_numel(out_shape, "linear") /
-                                                                          std::max<int64_t>(out_features, 1);
-  if (out.numel() > 0) {
-    NoGradGuard no_grad;
-    const Tensor input_rows = input.dim() == 2 ? input : input.reshape({rows, in_features});
-    Tensor out_rows = Tensor::make_view(out, {rows, out_features}, {out_features, 1}, 0);
-    OpAttrs attrs;
-    attrs.a = Scalar(1);
-    attrs.b = Scalar(bias.defined() ? 1 : 0);
-    if (bias.defined()) out_rows.copy_(bias);
-    run_gemm(OpId::addmm, input_rows, weight.t(), out_rows, &attrs);
-  }
-  detail::record(OpId::linear, {&input, &weight, &bias}, {&out});
+  out_shape.back() = weight.size(0);
+  const Tensor inputs[] = {input, weight, bias};
+  Tensor out;
+  run_op(OpId::linear, nullptr, inputs, {&out, {{out_shape, input.dtype(), input.device()}}},
+         {.skip_kernel_when_empty = true, .allocating = "linear"});
   return out;
 }
 
@@ -198,11 +191,11 @@ Tensor& Tensor::addmm_(const Tensor& mat1, const Tensor& mat2, Scalar beta, Scal
   check_scale_factor("addmm_", "alpha", mat1.dtype(), alpha);
   check_scale_factor("addmm_", "beta", mat1.dtype(), beta);
   detail::begin_write(*this, "addmm_");
-  if (numel() == 0) return *this;
   OpAttrs attrs;
   attrs.a = alpha;
   attrs.b = beta;
-  run_gemm(OpId::addmm, mat1, mat2, *this, &attrs);
+  const Tensor inputs[] = {mat1, mat2};
+  run_op(OpId::addmm, &attrs, inputs, *this, {.record = Record::no, .skip_kernel_when_empty = true});
   return *this;
 }
 

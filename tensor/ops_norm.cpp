@@ -13,7 +13,7 @@
 //                                create_graph, autograd/derivatives.cpp)
 #include <fmt/format.h>
 
-#include "tensor/autograd_hook.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -56,8 +56,6 @@ int64_t values_per_channel(const Tensor& input) {
   return m;
 }
 
-Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }
-
 }  // namespace
 
 // mean_c = sum x / M, var_c = sum (x - mean_c)^2 / M, invstd_c = 1 / sqrt(var_c + eps),
@@ -72,16 +70,14 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const 
   REEL_CHECK(m > 1, "{}: expected more than 1 value per channel when training, got input size {}", op,
              shape_str(input.sizes()));
   const int64_t channels = input.size(1);
-  Tensor outputs[] = {Tensor::make(input.sizes(), input.dtype(), input.device(), op),
-                      Tensor::make({channels}, input.dtype(), input.device(), op),
-                      Tensor::make({channels}, input.dtype(), input.device(), op)};
   OpAttrs attrs;
   attrs.a = Scalar(eps);
-  run_kernel(OpId::native_batch_norm,
-             {input.contiguous(), contiguous_or_undefined(weight), contiguous_or_undefined(bias)}, outputs, 3,
-             &attrs);
-  detail::record(OpId::native_batch_norm, {&input, &weight, &bias}, {&outputs[0], &outputs[1], &outputs[2]},
-                 &attrs);
+  const Tensor inputs[] = {input, weight, bias};
+  Tensor outputs[3];
+  run_op(OpId::native_batch_norm, &attrs, inputs,
+         {outputs, {{input.sizes(), input.dtype(), input.device()}, {channels, input.dtype(), input.device()},
+                    {channels, input.dtype(), input.device()}}},
+         {.contiguous_inputs = 0b111, .allocating = op});
   return {outputs[0], outputs[1], outputs[2]};
 }
 
@@ -103,15 +99,14 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(const Tensor& grad
   check_per_channel(op, input, save_mean, "save_mean");
   check_per_channel(op, input, save_invstd, "save_invstd");
   const int64_t channels = input.size(1);
-  Tensor outputs[] = {Tensor::make(input.sizes(), input.dtype(), input.device(), op),
-                      Tensor::make({channels}, input.dtype(), input.device(), op),
-                      Tensor::make({channels}, input.dtype(), input.device(), op)};
   OpAttrs attrs;
   attrs.a = Scalar(eps);
-  run_kernel(OpId::native_batch_norm_backward,
-             {grad_output.contiguous(), input.contiguous(), contiguous_or_undefined(weight), save_mean.contiguous(),
-              save_invstd.contiguous()},
-             outputs, 3, &attrs);
+  const Tensor inputs[] = {grad_output, input, weight, save_mean, save_invstd};
+  Tensor outputs[3];
+  run_op(OpId::native_batch_norm_backward, &attrs, inputs,
+         {outputs, {{input.sizes(), input.dtype(), input.device()}, {channels, input.dtype(), input.device()},
+                    {channels, input.dtype(), input.device()}}},
+         {.record = Record::no, .contiguous_inputs = 0b11111, .allocating = op});
   return {outputs[0], outputs[1], outputs[2]};
 }
 

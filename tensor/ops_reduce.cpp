@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -79,18 +79,6 @@ bool is_reduced_precision(ScalarType t) { return t == kFloat16 || t == kBFloat16
 // sum and prod keep floating dtypes and widen bool and the integers to int64, as PyTorch does.
 ScalarType widened_dtype(ScalarType t) { return is_floating_point(t) ? t : kInt64; }
 
-// attrs.dims and attrs.keepdim must already describe the plan (the tape keeps them for the backward).
-void launch(OpId op, const Tensor& x, const OpAttrs& attrs, Tensor* outputs, int num_outputs) {
-  KernelArgs args;
-  args.op = op;
-  args.inputs = &x;
-  args.num_inputs = 1;
-  args.outputs = outputs;
-  args.num_outputs = num_outputs;
-  args.attrs = &attrs;
-  dispatch(args, x.device());
-}
-
 OpAttrs attrs_for(const ReducePlan& plan) {
   OpAttrs attrs;
   attrs.dims = plan.dims;
@@ -104,11 +92,19 @@ Tensor reduce_to(OpId op, const Tensor& x, const ReducePlan& plan, ScalarType dt
                  Scalar empty_value, bool differentiable) {
   attrs.dims = plan.dims;
   attrs.keepdim = plan.keepdim;
-  Tensor out = Tensor::make(plan.out_sizes, dtype, x.device());
-  if (out.numel() > 0) {
-    if (plan.reduced_numel == 0) out.fill_(empty_value);
-    else launch(op, x, attrs, &out, 1);
+  Tensor out;
+  const Record record = differentiable ? Record::yes : Record::no;
+  if (plan.reduced_numel != 0) {
+    run_op(op, &attrs, x, {&out, {{plan.out_sizes, dtype, x.device()}}},
+           {.record = record, .skip_kernel_when_empty = true});
+    return out;
   }
+  // The reduced set is empty: the output holds the identity, written by the fill kernel, and the reduction is
+  // recorded here under its own name (its backward sees the same empty set).
+  OpAttrs fill_attrs;
+  fill_attrs.a = empty_value;
+  run_op(OpId::fill, &fill_attrs, {}, {&out, {{plan.out_sizes, dtype, x.device()}}},
+         {.record = Record::no, .skip_kernel_when_empty = true, .iterate = true});
   if (differentiable) detail::record(op, {&x}, {&out}, &attrs);
   return out;
 }
@@ -118,11 +114,10 @@ std::tuple<Tensor, Tensor> reduce_with_indices(OpId op, const Tensor& x, int64_t
   const char* name = op_name(op).data();
   const ReducePlan plan = plan_reduction(name, x, dim, keepdim);
   check_nonempty(name, x, plan, true);
-  Tensor outputs[2] = {Tensor::make(plan.out_sizes, x.dtype(), x.device()),
-                       Tensor::make(plan.out_sizes, kInt64, x.device())};
+  Tensor outputs[2];
   const OpAttrs attrs = attrs_for(plan);
-  if (outputs[0].numel() > 0) launch(op, x, attrs, outputs, 2);
-  detail::record(op, {&x}, {&outputs[0], &outputs[1]}, &attrs);
+  run_op(op, &attrs, x, {outputs, {{plan.out_sizes, x.dtype(), x.device()}, {plan.out_sizes, kInt64, x.device()}}},
+         {.skip_kernel_when_empty = true});
   return {outputs[0], outputs[1]};
 }
 

@@ -15,6 +15,7 @@
 
 #include "nn/functional.h"
 #include "tensor/autograd_hook.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 #include "tensor/rnn_params.h"
 
@@ -67,8 +68,6 @@ RnnWeightLayout check_fused(const char* op, const RnnParams& params, const Tenso
   return layout;
 }
 
-Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }
-
 }  // namespace
 
 // L layers of cells over T steps (cells: tensor/rnn_generic.cpp), directions concatenated on the feature dim
@@ -84,22 +83,18 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn(const Tensor& input, const 
   check_fused(op, params, input, hx, cx, weight);
   params.train = detail::needs_recording({&input, &hx, &cx, &weight});
   const int64_t steps = input.size(0), batch = input.size(1), hidden = hx.size(2);
-  // output, hy, cy, reserve (the kernel makes the reserve)
-  Tensor outputs[4] = {Tensor::make({steps, batch, params.directions() * hidden}, input.dtype(), input.device(), op),
-                       Tensor::make(hx.sizes(), input.dtype(), input.device(), op),
-                       params.has_cell() ? Tensor::make(hx.sizes(), input.dtype(), input.device(), op) : Tensor(),
-                       Tensor()};
+  // output, hy, cy (absent without a cell state), reserve (the kernel makes it when training). Recorded when
+  // params.train, with the defined outputs: (output, hy, cy, reserve), or (output, hy, reserve) without a cell.
   const OpAttrs attrs = params.attrs();
-  run_kernel(OpId::fused_rnn,
-             {input.contiguous(), hx.contiguous(), contiguous_or_undefined(cx), weight.contiguous()}, outputs, 4,
-             &attrs);
-  if (params.train) {
-    if (params.has_cell())
-      detail::record(OpId::fused_rnn, {&input, &hx, &cx, &weight}, {&outputs[0], &outputs[1], &outputs[2], &outputs[3]},
-                     &attrs);
-    else
-      detail::record(OpId::fused_rnn, {&input, &hx, &cx, &weight}, {&outputs[0], &outputs[1], &outputs[3]}, &attrs);
-  }
+  const Tensor inputs[] = {input, hx, cx, weight};
+  Tensor outputs[4];
+  run_op(OpId::fused_rnn, &attrs, inputs,
+         {outputs,
+          {{{steps, batch, params.directions() * hidden}, input.dtype(), input.device()},
+           {hx.sizes(), input.dtype(), input.device()},
+           params.has_cell() ? OutputMeta(hx.sizes(), input.dtype(), input.device()) : OutputMeta::absent(),
+           OutputMeta::absent()}},
+         {.contiguous_inputs = 0b1111, .allocating = op});
   return {outputs[0], outputs[1], outputs[2], outputs[3]};
 }
 
@@ -133,16 +128,16 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn_backward(const Tensor& inpu
     REEL_CHECK(params.has_cell(), "{}: mode {} has no cell state, yet grad_cy was given", op, rnn_mode_name(params.mode));
     check_like(op, input, grad_cy, "grad_cy", hx.sizes());
   }
-  Tensor outputs[4] = {Tensor::make(input.sizes(), input.dtype(), input.device(), op),
-                       Tensor::make(hx.sizes(), input.dtype(), input.device(), op),
-                       params.has_cell() ? Tensor::make(hx.sizes(), input.dtype(), input.device(), op) : Tensor(),
-                       Tensor::make(weight.sizes(), input.dtype(), input.device(), op)};
   const OpAttrs attrs = params.attrs();
-  run_kernel(OpId::fused_rnn_backward,
-             {input.contiguous(), hx.contiguous(), contiguous_or_undefined(cx), weight.contiguous(),
-              output.contiguous(), reserve, contiguous_or_undefined(grad_output), contiguous_or_undefined(grad_hy),
-              contiguous_or_undefined(grad_cy)},
-             outputs, 4, &attrs);
+  const Tensor inputs[] = {input, hx, cx, weight, output, reserve, grad_output, grad_hy, grad_cy};
+  Tensor outputs[4];
+  run_op(OpId::fused_rnn_backward, &attrs, inputs,
+         {outputs,
+          {{input.sizes(), input.dtype(), input.device()},
+           {hx.sizes(), input.dtype(), input.device()},
+           params.has_cell() ? OutputMeta(hx.sizes(), input.dtype(), input.device()) : OutputMeta::absent(),
+           {weight.sizes(), input.dtype(), input.device()}}},
+         {.record = Record::no, .contiguous_inputs = 0b111011111, .allocating = op});  // the reserve goes as it is
   return {outputs[0], outputs[1], outputs[2], outputs[3]};
 }
 

@@ -8,8 +8,7 @@
 // through those ops.
 #include <fmt/format.h>
 
-#include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -19,32 +18,11 @@ namespace {
 // True for the 1-D tensors of shape [0] that PyTorch's cat skips whatever the other inputs' shapes.
 bool is_legacy_empty(const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; }
 
-Tensor run_unary_shape_kernel(OpId op, const Tensor& x, const OpAttrs& attrs) {
-  Tensor out = Tensor::make(x.sizes(), x.dtype(), x.device());
-  KernelArgs args;
-  args.op = op;
-  args.inputs = &x;
-  args.num_inputs = 1;
-  args.outputs = &out;
-  args.num_outputs = 1;
-  args.attrs = &attrs;
-  dispatch(args, x.device());
+// flip, tril, triu: an output of x's shape and dtype, recorded with input x and attrs.
+Tensor run_unary_shape_op(OpId op, const Tensor& x, const OpAttrs& attrs) {
+  Tensor out;
+  run_op(op, &attrs, x, {&out, {{x.sizes(), x.dtype(), x.device()}}});
   return out;
-}
-
-// Records cat with its joined inputs (legacy empty ones left out) and attrs.dim.
-void record_cat(const std::vector<Tensor>& inputs, Tensor& out, const OpAttrs& attrs) {
-  if (!is_grad_enabled()) return;
-  bool any_requires_grad = false;
-  std::vector<const Tensor*> pointers;
-  pointers.reserve(inputs.size());
-  for (const Tensor& t : inputs) {
-    any_requires_grad |= t.requires_grad();
-    pointers.push_back(&t);
-  }
-  Tensor* outputs[] = {&out};
-  if (any_requires_grad)
-    detail::record_op(OpId::cat, pointers.data(), static_cast<int>(pointers.size()), outputs, 1, &attrs);
 }
 
 Tensor triangle(OpId op, const Tensor& x, int64_t diagonal) {
@@ -54,9 +32,7 @@ Tensor triangle(OpId op, const Tensor& x, int64_t diagonal) {
              shape_str(x.sizes()));
   OpAttrs attrs;
   attrs.k = diagonal;
-  Tensor out = run_unary_shape_kernel(op, x, attrs);
-  detail::record(op, {&x}, {&out}, &attrs);
-  return out;
+  return run_unary_shape_op(op, x, attrs);
 }
 
 }  // namespace
@@ -82,7 +58,12 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
       reference_index = i;
     }
   }
-  if (!reference) return Tensor::make({0}, dtype, first.device());  // every input is a legacy empty tensor
+  if (!reference) {  // every input is a legacy empty tensor: the result is one too (no kernel, nothing recorded)
+    Tensor out;
+    run_op(OpId::cat, nullptr, {}, {&out, {{{0}, dtype, first.device()}}},
+           {.record = Record::no, .skip_kernel_when_empty = true});
+    return out;
+  }
 
   const int64_t rank = reference->dim();
   const int64_t d = wrap_dim(dim, reference->sizes(), "cat");
@@ -107,22 +88,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     inputs.push_back(t);
   }
 
-  Tensor out = Tensor::make(out_shape, dtype, first.device());
   OpAttrs attrs;
   attrs.dim = d;
-  if (out.numel() == 0) {
-    record_cat(inputs, out, attrs);
-    return out;
-  }
-  KernelArgs args;
-  args.op = OpId::cat;
-  args.inputs = inputs.data();
-  args.num_inputs = static_cast<int>(inputs.size());
-  args.outputs = &out;
-  args.num_outputs = 1;
-  args.attrs = &attrs;
-  dispatch(args, out.device());
-  record_cat(inputs, out, attrs);
+  Tensor out;
+  run_op(OpId::cat, &attrs, OpInputs(inputs.data(), static_cast<int>(inputs.size())),
+         {&out, {{out_shape, dtype, first.device()}}}, {.skip_kernel_when_empty = true});
   return out;
 }
 
@@ -153,9 +123,7 @@ Tensor flip(const Tensor& x, IntList dims) {
       REEL_CHECK(seen != d, "flip: dim {} appears multiple times in the list of dims {}", d, shape_str(dims));
     if (x.dim() > 0) attrs.dims.push_back(d);
   }
-  Tensor out = run_unary_shape_kernel(OpId::flip, x, attrs);
-  detail::record(OpId::flip, {&x}, {&out}, &attrs);
-  return out;
+  return run_unary_shape_op(OpId::flip, x, attrs);
 }
 
 // y = x tiled repeats[d] times along each dim d (x first gets leading dims of size 1 up to repeats.size())

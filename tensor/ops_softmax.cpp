@@ -3,8 +3,7 @@
 // Both need a floating input (PyTorch refuses integer tensors too), take one dim (negative wraps; a 0-dim
 // input accepts 0 and -1 and is a row of one element) and return a new contiguous tensor of the input's
 // shape and dtype. The kernel (cpu/softmax.cpp) gets the input as it is, any strides, and attrs.dim.
-#include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -19,18 +18,8 @@ Tensor softmax_along(OpId op, const Tensor& x, int64_t dim) {
              name, dtype_name(x.dtype()), shape_str(x.sizes()));
   OpAttrs attrs;
   attrs.dim = wrap_dim(dim, x.sizes(), name);
-  Tensor out = Tensor::make(x.sizes(), x.dtype(), x.device());
-  if (out.numel() > 0) {
-    KernelArgs args;
-    args.op = op;
-    args.inputs = &x;
-    args.num_inputs = 1;
-    args.outputs = &out;
-    args.num_outputs = 1;
-    args.attrs = &attrs;
-    dispatch(args, x.device());
-  }
-  detail::record(op, {&x}, {&out}, &attrs);
+  Tensor out;
+  run_op(op, &attrs, x, {&out, {{x.sizes(), x.dtype(), x.device()}}}, {.skip_kernel_when_empty = true});
   return out;
 }
 

@@ -2,14 +2,14 @@
 // normal_) and the one global generator: a (seed, offset) pair for the counter-based Philox stream.
 //
 // Each op reserves the draws it needs by advancing the offset, under a mutex, then hands (seed, old offset)
-// to the kernel through OpAttrs. See Note [Random numbers] in tensor/philox.h for why this makes results
+// to the kernel through OpAttrs, and the kernel runs through run_op (tensor/op_call.h). See Note [Random numbers] in tensor/philox.h for why this makes results
 // reproducible after manual_seed and independent of the thread count.
 #include <cmath>
 #include <cstdint>
 #include <mutex>
 
 #include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 #include "tensor/philox.h"
@@ -32,22 +32,26 @@ Generator& default_generator() {
 // Draws per element: float64 values and wide integer ranges take 64 random bits.
 int draws_per_element(ScalarType dtype) { return dtype == kFloat64 ? 2 : 1; }
 
-// Reserves the op's draws and runs its kernel on `out` (dense, row-major).
-void run_random(OpId op, Tensor& out, OpAttrs& attrs, int draws) {
-  if (out.numel() == 0) return;
-  {
-    Generator& generator = default_generator();
-    std::lock_guard<std::mutex> lock(generator.mutex);
-    attrs.seed = generator.seed;
-    attrs.offset = generator.offset;
-    generator.offset += philox::draws_to_reserve(out.numel(), draws);
-  }
-  KernelArgs args;
-  args.op = op;
-  args.outputs = &out;
-  args.num_outputs = 1;
-  args.attrs = &attrs;
-  dispatch(args, out.device());
+// Reserves the draws of `numel` elements (none for an empty tensor): attrs get the seed and the old offset.
+void reserve_draws(OpAttrs& attrs, int64_t numel, int draws) {
+  if (numel == 0) return;
+  Generator& generator = default_generator();
+  std::lock_guard<std::mutex> lock(generator.mutex);
+  attrs.seed = generator.seed;
+  attrs.offset = generator.offset;
+  generator.offset += philox::draws_to_reserve(numel, draws);
+}
+
+// The random kernels are not differentiable (their values are constants) and skip empty outputs.
+constexpr OpOptions kRandomOptions{.record = Record::no, .skip_kernel_when_empty = true};
+
+// A new dense tensor of op's distribution.
+Tensor random_tensor(OpId op, IntList sizes, ScalarType dtype, Device device, OpAttrs& attrs, int draws,
+                     const char* name) {
+  reserve_draws(attrs, checked_numel(sizes, name), draws);
+  Tensor out;
+  run_op(op, &attrs, {}, {&out, {{sizes, dtype, device}}}, kRandomOptions);
+  return out;
 }
 
 // The in-place method that fills with op's distribution, as errors name it.
@@ -60,25 +64,17 @@ const char* in_place_name(OpId op) {
 void fill_random(OpId op, Tensor& t, OpAttrs& attrs, int draws) {
   if (is_grad_enabled() && t.requires_grad()) {  // random values are constants: t's history is cut
     detail::in_place_recorded(in_place_name(op), t, {}, [&](const Tensor& before) {
-      Tensor fresh = Tensor::make(before.sizes(), before.dtype(), before.device());
-      fill_random(op, fresh, attrs, draws);
-      return fresh;
+      return random_tensor(op, before.sizes(), before.dtype(), before.device(), attrs, draws, in_place_name(op));
     });
     return;
   }
   detail::begin_write(t, in_place_name(op));
   if (t.is_contiguous()) {
-    run_random(op, t, attrs, draws);
+    reserve_draws(attrs, t.numel(), draws);
+    run_op(op, &attrs, {}, t, kRandomOptions);
     return;
   }
-  Tensor dense = Tensor::make(t.sizes(), t.dtype(), t.device());
-  run_random(op, dense, attrs, draws);
-  t.copy_(dense);
-}
-
-Tensor new_output(IntList sizes, ScalarType dtype, const TensorOptions& options, const char* op) {
-  checked_numel(sizes, op);
-  return Tensor::make(sizes, dtype, options.device());
+  t.copy_(random_tensor(op, t.sizes(), t.dtype(), t.device(), attrs, draws, in_place_name(op)));
 }
 
 Tensor finish(Tensor t, const TensorOptions& options) {
@@ -113,13 +109,11 @@ void check_randint_range(int64_t low, int64_t high, ScalarType dtype, const char
 Tensor randint_impl(int64_t low, int64_t high, IntList sizes, ScalarType dtype, const TensorOptions& options,
                     const char* op) {
   check_randint_range(low, high, dtype, op);
-  Tensor out = new_output(sizes, dtype, options, op);
   OpAttrs attrs;
   attrs.a = low;
   attrs.b = high;
   attrs.flag = static_cast<uint64_t>(high) - static_cast<uint64_t>(low) > (uint64_t{1} << 32);
-  run_random(OpId::randint, out, attrs, attrs.flag ? 2 : 1);
-  return finish(out, options);
+  return finish(random_tensor(OpId::randint, sizes, dtype, options.device(), attrs, attrs.flag ? 2 : 1, op), options);
 }
 
 }  // namespace
@@ -135,23 +129,23 @@ void manual_seed(uint64_t seed) {
 // y_i ~ U[0, 1)
 Tensor rand(IntList sizes, TensorOptions options) {
   check_floating(options.dtype(), "rand");
-  Tensor out = new_output(sizes, options.dtype(), options, "rand");
   OpAttrs attrs;
   attrs.a = 0.0;
   attrs.b = 1.0;
-  run_random(OpId::uniform, out, attrs, draws_per_element(out.dtype()));
-  return finish(out, options);
+  const ScalarType dtype = options.dtype();
+  return finish(random_tensor(OpId::uniform, sizes, dtype, options.device(), attrs, draws_per_element(dtype), "rand"),
+                options);
 }
 
 // y_i ~ N(0, 1)
 Tensor randn(IntList sizes, TensorOptions options) {
   check_floating(options.dtype(), "randn");
-  Tensor out = new_output(sizes, options.dtype(), options, "randn");
   OpAttrs attrs;
   attrs.a = 0.0;
   attrs.b = 1.0;
-  run_random(OpId::normal, out, attrs, draws_per_element(out.dtype()));
-  return finish(out, options);
+  const ScalarType dtype = options.dtype();
+  return finish(random_tensor(OpId::normal, sizes, dtype, options.device(), attrs, draws_per_element(dtype), "randn"),
+                options);
 }
 
 // y_i ~ U{0, ..., high - 1} (int64 unless options give a dtype)

@@ -12,7 +12,9 @@
 //   expand     attrs.dims = the expanded sizes      slice      attrs.dim, a = start, b = end, c = step (clamped)
 //   select     attrs.dim, a = the wrapped index     as_strided see Tensor::as_strided below
 // (the input's sizes are in the node's input metadata). reshape, flatten, narrow, expand_as, chunk, split and
-// unbind are composites of those, so they record through them.
+// unbind are composites of those, so they record through them. Every view op reports itself to the thread's op
+// observer (observe_view, tensor/dispatch.h) under its own name: reshape, flatten and narrow after the views they
+// are made of; contiguous (tensor/ops_copy.cpp) too.
 #include <numeric>
 #include <optional>
 
@@ -102,6 +104,13 @@ Tensor recorded(OpId op, const Tensor& self, Tensor out, const OpAttrs& attrs = 
   return out;
 }
 
+// reshape, flatten and narrow are written with the primitive views (recorded through them), yet the observer sees
+// each under its own name too: one view event after those of the views (or the copy) it is made of.
+Tensor observed(OpId op, const Tensor& self, Tensor out) {
+  observe_view(op, self, out);
+  return out;
+}
+
 OpAttrs dims_attrs(IntList dims) {
   OpAttrs attrs;
   attrs.dims = DimVector(dims);
@@ -147,8 +156,8 @@ Tensor Tensor::view(IntList sizes) const {
 Tensor Tensor::reshape(IntList sizes) const {
   check_defined("reshape");
   DimVector shape = infer_size(sizes, numel(), "reshape", this->sizes());
-  if (view_strides(this->sizes(), this->strides(), shape)) return view(shape);
-  return contiguous().view(shape);
+  if (view_strides(this->sizes(), this->strides(), shape)) return observed(OpId::reshape, *this, view(shape));
+  return observed(OpId::reshape, *this, contiguous().view(shape));
 }
 
 // y = reshape(x, sizes[:start] + [prod(sizes[start..end])] + sizes[end+1:])
@@ -157,8 +166,8 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   const int64_t start = wrap_dim(start_dim, sizes(), "flatten");
   const int64_t end = wrap_dim(end_dim, sizes(), "flatten");
   REEL_CHECK(start <= end, "flatten: start_dim {} comes after end_dim {} (shape {})", start, end, shape_str(sizes()));
-  if (dim() == 0) return reshape({1});
-  if (start == end) return *this;
+  if (dim() == 0) return observed(OpId::flatten, *this, reshape({1}));
+  if (start == end) return observed(OpId::flatten, *this, *this);
   DimVector shape;
   int64_t merged = 1;
   for (int64_t d = 0; d < dim(); ++d) {
@@ -172,7 +181,7 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
       if (d == end) shape.push_back(merged);
     }
   }
-  return reshape(shape);
+  return observed(OpId::flatten, *this, reshape(shape));
 }
 
 // y[.., j, .., i, ..] = x[.., i, .., j, ..]: swap sizes and strides of two dims.
@@ -317,7 +326,7 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   REEL_CHECK(length >= 0, "narrow: length must be non-negative, got {}", length);
   REEL_CHECK(start <= size - length, "narrow: start ({}) + length ({}) exceeds size {} of dim {} (shape {})", start,
              length, size, d, shape_str(sizes()));
-  return slice(d, start, start + length, 1);
+  return observed(OpId::narrow, *this, slice(d, start, start + length, 1));
 }
 
 // y = x[..., start:end:step, ...] along dim; start/end clamp like Python slices.
