@@ -1,6 +1,7 @@
 // reel/tensor/ops_elementwise.cpp — front doors of the elementwise ops: type promotion, broadcasting,
-// output allocation, then the (op, device) kernel over a TensorIter. Also where / clamp / masked_fill / addcmul /
-// addcdiv.
+// output allocation, then the (op, device) kernel over a TensorIter. The parameterised rows (the activations) go
+// through detail::unary_param_op, which hands their parameters to the kernel and the node in OpAttrs::params.
+// Also where / clamp / masked_fill / addcmul / addcdiv.
 //
 // Inputs whose dtype differs from the op's compute dtype are cast first (a copy), so every kernel sees
 // operands of one element type and writes either that type or bool. See Note [Elementwise data path].
