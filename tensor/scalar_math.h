@@ -178,24 +178,28 @@ struct LogSigmoidFn {
     return static_cast<T>(negative_part - std::log1p(std::exp(-std::fabs(x))));
   }
 };
+// no parameters: min(max(x + 3, 0), 6) / 6
 struct HardsigmoidFn {
   explicit HardsigmoidFn(const double*) {}
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
     return static_cast<T>(math::relu6_of_x_plus_3(x) / T(6));
   }
 };
+// no parameters: x min(max(x + 3, 0), 6) / 6 (so -inf gives NaN, as PyTorch's -inf * 0)
 struct HardswishFn {
   explicit HardswishFn(const double*) {}
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
     return static_cast<T>(x * math::relu6_of_x_plus_3(x) / T(6));
   }
 };
+// no parameters: x tanh(ln(1 + e^x))
 struct MishFn {
   explicit MishFn(const double*) {}
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
     return static_cast<T>(x * std::tanh(std::log1p(std::exp(x))));
   }
 };
+// no parameters: x / (1 + e^-x)
 struct SiluFn {
   explicit SiluFn(const double*) {}
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return static_cast<T>(x / (T(1) + std::exp(-x))); }
