@@ -12,6 +12,7 @@
 
 #include "tensor/conv_params.h"
 #include "tensor/rnn_params.h"
+#include "tensor/scalar_math.h"
 #include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 
@@ -80,6 +81,106 @@ void erf_backward(Ctx& c) {
 }
 // y = max(x, 0): dx = threshold_backward(g, y)  (y > 0 exactly where x > 0)
 void relu_backward(Ctx& c) { c.grad_inputs[0] = threshold_backward(c.grad(), c.output_value()); }
+
+// ---- parameterised unary elementwise (ops.def REEL_UNARY_PARAM_OP rows) ------------------------------------------
+// Each formula is followed by its facts, `name_formula`: the node name and what recording saves. The table below
+// registers one for every such row of ops.def (a row without one does not compile). The formulas read the call's
+// parameters from attrs().params in the row's order, and follow PyTorch's choices at the kinks.
+enum class Saves { Input, Output };  // what recording keeps for the formula: x or y
+struct UnaryFormula {
+  BackwardFn fn;
+  const char* node_name;
+  Saves saves;
+};
+
+// y = min(max(x, min_val), max_val): dx = g where min_val < x < max_val, 0 at and beyond the bounds
+void hardtanh_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const ElementwiseParams& p = c.attrs().params;
+  c.grad_inputs[0] = where(logical_or(le(x, p[0]), ge(x, p[1])), Scalar(0.0), c.grad());
+}
+constexpr UnaryFormula hardtanh_formula{hardtanh_backward, "HardtanhBackward", Saves::Input};
+
+// y = x > 0 ? x : s x: dx = x > 0 ? g : s g (s = negative_slope; x = 0 takes s)
+void leaky_relu_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  c.grad_inputs[0] = where(gt(x, 0.0), c.grad(), c.grad() * c.attrs().params[0]);
+}
+constexpr UnaryFormula leaky_relu_formula{leaky_relu_backward, "LeakyReluBackward", Saves::Input};
+
+// y = x <= 0 ? negcoef (e^(negiptcoef x) - 1) : poscoef x:
+// dx = x <= 0 ? g negiptcoef negcoef e^(negiptcoef x) : g poscoef. The exponent reads min(x, 0), so that where x is
+// large the unused branch stays finite and a second derivative does not meet 0 * inf.
+Tensor elu_gradient(Ctx& c, double negcoef, double poscoef, double negiptcoef) {
+  const Tensor& x = c.input_value(0);
+  const Tensor non_positive_x = clamp(x, std::nullopt, Scalar(0.0));
+  return where(le(x, 0.0), c.grad() * exp(non_positive_x * negiptcoef) * (negiptcoef * negcoef), c.grad() * poscoef);
+}
+// elu(x; alpha, scale, input_scale): negcoef = alpha scale, poscoef = scale, negiptcoef = input_scale
+void elu_backward(Ctx& c) {
+  const ElementwiseParams& p = c.attrs().params;
+  c.grad_inputs[0] = elu_gradient(c, p[0] * p[1], p[1], p[2]);
+}
+constexpr UnaryFormula elu_formula{elu_backward, "EluBackward", Saves::Input};
+// celu(x; alpha) = elu(x; alpha, 1, 1 / alpha) (PyTorch's node is EluBackward too)
+void celu_backward(Ctx& c) {
+  const double alpha = c.attrs().params[0];
+  c.grad_inputs[0] = elu_gradient(c, alpha, 1.0, 1.0 / alpha);
+}
+constexpr UnaryFormula celu_formula{celu_backward, "EluBackward", Saves::Input};
+// selu(x) = elu(x; alpha = 1.6732..., scale = 1.0507..., 1)
+void selu_backward(Ctx& c) {
+  c.grad_inputs[0] = elu_gradient(c, math::kSeluAlpha * math::kSeluScale, math::kSeluScale, 1.0);
+}
+constexpr UnaryFormula selu_formula{selu_backward, "EluBackward", Saves::Input};
+
+// y = beta x > threshold ? x : ln(1 + e^(beta x)) / beta: dx = beta x > threshold ? g : g sigmoid(beta x)
+void softplus_backward(Ctx& c) {
+  const ElementwiseParams& p = c.attrs().params;
+  const Tensor scaled = c.input_value(0) * p[0];
+  c.grad_inputs[0] = where(gt(scaled, p[1]), c.grad(), c.grad() * sigmoid(scaled));
+}
+constexpr UnaryFormula softplus_formula{softplus_backward, "SoftplusBackward", Saves::Input};
+
+// y = x > threshold ? x : value: dx = x <= threshold ? 0 : g
+void threshold_op_backward(Ctx& c) {
+  c.grad_inputs[0] = where(le(c.input_value(0), c.attrs().params[0]), Scalar(0.0), c.grad());
+}
+constexpr UnaryFormula threshold_formula{threshold_op_backward, "ThresholdBackward", Saves::Input};
+
+// y = min(x, 0) - ln(1 + e^-|x|) = ln sigmoid(x): dx = g sigmoid(-x)
+void log_sigmoid_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * sigmoid(-c.input_value(0)); }
+constexpr UnaryFormula log_sigmoid_formula{log_sigmoid_backward, "LogSigmoidBackward", Saves::Input};
+
+// y = min(max(x + 3, 0), 6) / 6: dx = g / 6 where -3 < x < 3, else 0
+void hardsigmoid_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  c.grad_inputs[0] = where(logical_and(gt(x, -3.0), lt(x, 3.0)), c.grad() / 6.0, Scalar(0.0));
+}
+constexpr UnaryFormula hardsigmoid_formula{hardsigmoid_backward, "HardsigmoidBackward", Saves::Input};
+
+// y = x min(max(x + 3, 0), 6) / 6: dx = x < -3 ? 0 : x <= 3 ? g (x / 3 + 1/2) : g
+void hardswish_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  c.grad_inputs[0] = where(lt(x, -3.0), Scalar(0.0), where(le(x, 3.0), c.grad() * (x / 3.0 + 0.5), c.grad()));
+}
+constexpr UnaryFormula hardswish_formula{hardswish_backward, "HardswishBackward", Saves::Input};
+
+// y = x t, t = tanh(softplus(x)): dx = g (t + x sigmoid(x) (1 - t^2))
+void mish_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const Tensor t = tanh(softplus(x));
+  c.grad_inputs[0] = c.grad() * (t + x * sigmoid(x) * (1.0 - t * t));
+}
+constexpr UnaryFormula mish_formula{mish_backward, "MishBackward", Saves::Input};
+
+// y = x s, s = sigmoid(x): dx = g s (1 + x (1 - s))
+void silu_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const Tensor s = sigmoid(x);
+  c.grad_inputs[0] = c.grad() * s * (1.0 + x * (1.0 - s));
+}
+constexpr UnaryFormula silu_formula{silu_backward, "SiluBackward", Saves::Input};
 
 // ---- binary elementwise --------------------------------------------------------------------------------------
 // y = a + b: da = g, db = g
@@ -746,6 +847,10 @@ struct Table {
     for (uint8_t mask : inputs_needed) d.inputs_needed[i++] = mask;
     d.output_needed_by = output_needed_by;
   }
+  void set(OpId op, const UnaryFormula& formula) {
+    const bool input = formula.saves == Saves::Input;
+    set(op, formula.fn, formula.node_name, {input ? kIn0 : kNone}, input ? 0 : 1);
+  }
   Table() {
     const uint8_t kOut0 = 1;  // the gradient of input 0 reads the output
     set(OpId::neg, neg_backward, "NegBackward");
@@ -768,6 +873,8 @@ struct Table {
     set(OpId::floor, zero_backward, "FloorBackward");
     set(OpId::ceil, zero_backward, "CeilBackward");
     set(OpId::round, zero_backward, "RoundBackward");
+#define REEL_UNARY_PARAM_OP(name, functor, result, params, args, in_place, math) set(OpId::name, name##_formula);
+#include "tensor/ops.def"
     set(OpId::add, add_backward, "AddBackward");
     set(OpId::sub, sub_backward, "SubBackward");
     set(OpId::mul, mul_backward, "MulBackward", {kIn1, kIn0});

@@ -1,6 +1,6 @@
 // reel/cpu/elementwise.cpp — every elementwise op on the CPU: one generic strided loop per arity,
-// instantiated once per ops.def row with that row's functor from tensor/scalar_math.h; plus where, clamp, addcmul
-// and addcdiv.
+// instantiated once per ops.def row with that row's functor from tensor/scalar_math.h (a parameterised row's functor
+// built from the call's ElementwiseParams); plus where, clamp, addcmul and addcdiv.
 //
 // The front door (tensor/ops_elementwise.cpp) has already cast the inputs to one compute dtype T, so a
 // kernel only switches on T. 16-bit floats are loaded as float, computed, and rounded back.
@@ -89,22 +89,29 @@ void binary_loop(const TensorIter& iter, F f) {
   });
 }
 
-// Dispatches a unary row on the dtypes its result rule allows (the front door guarantees the rest).
-template <typename F, ResultRule Rule>
-void unary_kernel(const KernelArgs& args) {
+// Runs functor f of a unary row on the dtypes its result rule allows (the front door guarantees the rest).
+template <ResultRule Rule, typename F>
+void run_unary(const KernelArgs& args, F f) {
   const TensorIter& iter = *args.iter;
   const std::string_view name = op_name(args.op);
-  if constexpr (Rule == ResultRule::Float) {
-    dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, T>(iter, F{}); });
+  if constexpr (Rule == ResultRule::Float || Rule == ResultRule::FloatOnly) {
+    dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, T>(iter, f); });
   } else if constexpr (Rule == ResultRule::Bool) {
-    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, bool>(iter, F{}); });
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, bool>(iter, f); });
   } else {
     dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
       if constexpr (std::is_same_v<T, bool>) throw_unsupported_dtype(name, kBool);
-      else unary_loop<T, T>(iter, F{});
+      else unary_loop<T, T>(iter, f);
     });
   }
 }
+
+template <typename F, ResultRule Rule>
+void unary_kernel(const KernelArgs& args) { run_unary<Rule>(args, F{}); }
+
+// A parameterised row: its functor built from the call's parameters (args.attrs->params).
+template <typename F, ResultRule Rule>
+void unary_param_kernel(const KernelArgs& args) { run_unary<Rule>(args, F(args.attrs->params.p)); }
 
 template <typename F, ResultRule Rule>
 void binary_kernel(const KernelArgs& args) {
@@ -198,6 +205,8 @@ void pointwise_kernel(const KernelArgs& args) {
 void register_elementwise_kernels() {
 #define REEL_UNARY_OP(name, functor, result, math) \
   register_kernel(OpId::name, kCPU, &unary_kernel<functor, ResultRule::result>);
+#define REEL_UNARY_PARAM_OP(name, functor, result, params, args, in_place, math) \
+  register_kernel(OpId::name, kCPU, &unary_param_kernel<functor, ResultRule::result>);
 #define REEL_BINARY_OP(name, functor, result, math) \
   register_kernel(OpId::name, kCPU, &binary_kernel<functor, ResultRule::result>);
 #define REEL_FUSED_BACKWARD_OP(name, functor, math) \

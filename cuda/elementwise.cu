@@ -1,5 +1,5 @@
-// reel/cuda/elementwise.cu — every elementwise op on CUDA: each ops.def unary, binary and fused-backward row
-// instantiated with its functor from tensor/scalar_math.h, plus where, clamp, addcmul and
+// reel/cuda/elementwise.cu — every elementwise op on CUDA: each ops.def unary, parameterised unary, binary and
+// fused-backward row instantiated with its functor from tensor/scalar_math.h, plus where, clamp, addcmul and
 // addcdiv. Mirrors cpu/elementwise.cpp.
 //
 // The front door (tensor/ops_elementwise.cpp) has cast the inputs to one compute dtype T and built the
@@ -18,10 +18,11 @@ namespace reel::cuda {
 
 namespace {
 
-// out = F(x) computed in compute_t<T>; Out is T or bool.
+// out = f(x) computed in compute_t<T>; Out is T or bool. f holds a parameterised row's parameters (else nothing).
 template <typename F, typename T, typename Out>
 struct UnaryOp {
-  __device__ Out operator()(T x) const { return static_cast<Out>(F{}(static_cast<compute_t<T>>(x))); }
+  F f;
+  __device__ Out operator()(T x) const { return static_cast<Out>(f(static_cast<compute_t<T>>(x))); }
 };
 
 // out = F(a, b) computed in compute_t<T>; Out is T or bool.
@@ -75,8 +76,8 @@ void use_output_device(const KernelArgs& args) {
 }
 
 template <typename T, typename Out, typename F>
-void unary_launch(const TensorIter& iter) {
-  launch_elementwise<Out, T>(iter, UnaryOp<F, T, Out>{});
+void unary_launch(const TensorIter& iter, F f) {
+  launch_elementwise<Out, T>(iter, UnaryOp<F, T, Out>{f});
 }
 
 template <typename T, typename Out, typename F>
@@ -84,23 +85,31 @@ void binary_launch(const TensorIter& iter) {
   launch_elementwise<Out, T, T>(iter, BinaryOp<F, T, Out>{});
 }
 
-// Dispatches a unary row on the dtypes its result rule allows (the front door guarantees the rest).
-template <typename F, ResultRule Rule>
-void unary_kernel(const KernelArgs& args) {
+// Runs functor f of a unary row on the dtypes its result rule allows (the front door guarantees the rest).
+template <ResultRule Rule, typename F>
+void run_unary(const KernelArgs& args, F f) {
   use_output_device(args);
   const TensorIter& iter = *args.iter;
   const char* name = op_name(args.op).data();
-  if constexpr (Rule == ResultRule::Float) {
-    dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, T, F>(iter); });
+  if constexpr (Rule == ResultRule::Float || Rule == ResultRule::FloatOnly) {
+    dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, T>(iter, f); });
   } else if constexpr (Rule == ResultRule::Bool) {
-    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, bool, F>(iter); });
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, bool>(iter, f); });
   } else {
     dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
       if constexpr (std::is_same_v<T, bool>) throw_unsupported_dtype(name, kBool);
-      else unary_launch<T, T, F>(iter);
+      else unary_launch<T, T>(iter, f);
     });
   }
 }
+
+template <typename F, ResultRule Rule>
+void unary_kernel(const KernelArgs& args) { run_unary<Rule>(args, F{}); }
+
+// A parameterised row: its functor built on the host from the call's parameters (args.attrs->params), passed by
+// value to the device.
+template <typename F, ResultRule Rule>
+void unary_param_kernel(const KernelArgs& args) { run_unary<Rule>(args, F(args.attrs->params.p)); }
 
 template <typename F, ResultRule Rule>
 void binary_kernel(const KernelArgs& args) {
@@ -164,6 +173,8 @@ void pointwise_kernel(const KernelArgs& args) {
 void register_elementwise_kernels() {
 #define REEL_UNARY_OP(name, functor, result, math) \
   register_kernel(OpId::name, kCUDA, &unary_kernel<functor, ResultRule::result>);
+#define REEL_UNARY_PARAM_OP(name, functor, result, params, args, in_place, math) \
+  register_kernel(OpId::name, kCUDA, &unary_param_kernel<functor, ResultRule::result>);
 #define REEL_BINARY_OP(name, functor, result, math) \
   register_kernel(OpId::name, kCUDA, &binary_kernel<functor, ResultRule::result>);
 #define REEL_FUSED_BACKWARD_OP(name, functor, math) \

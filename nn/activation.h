@@ -1,6 +1,8 @@
-// reel/nn/activation.h — activation layers: ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softmax and
-// LogSoftmax. They hold no parameters; each forwards to the function of the same name in
-// reel::nn::functional (or reel::) and prints its options as PyTorch does ("LeakyReLU(negative_slope=0.01)").
+// reel/nn/activation.h — activation layers: ReLU, Hardtanh, LeakyReLU, ELU, CELU, SELU, GELU, SiLU, Mish,
+// Softplus, Threshold, LogSigmoid, Hardsigmoid, Hardswish, Tanh, Sigmoid, Softmax and LogSoftmax. They hold no
+// parameters; each forwards to the function of the same name in reel::nn::functional (or reel::), takes LibTorch's
+// constructor arguments in order as plain values, and prints its options as PyTorch does
+// ("LeakyReLU(negative_slope=0.01)").
 #pragma once
 
 #include <string>
@@ -38,6 +40,93 @@ class ELUImpl : public Module {
   double alpha;
 };
 REEL_MODULE(ELU);
+
+// y = min(max(x, min_val), max_val); max_val must exceed min_val
+class HardtanhImpl : public Module {
+ public:
+  explicit HardtanhImpl(double min_val = -1.0, double max_val = 1.0);
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  double min_val;
+  double max_val;
+};
+REEL_MODULE(Hardtanh);
+
+// y = x > 0 ? x : alpha (e^(x / alpha) - 1)
+class CELUImpl : public Module {
+ public:
+  explicit CELUImpl(double alpha = 1.0) : alpha(alpha) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  double alpha;
+};
+REEL_MODULE(CELU);
+
+// y = 1.0507 (x > 0 ? x : 1.6733 (e^x - 1))
+class SELUImpl : public Module {
+ public:
+  SELUImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(SELU);
+
+// y = beta x > threshold ? x : ln(1 + e^(beta x)) / beta
+class SoftplusImpl : public Module {
+ public:
+  explicit SoftplusImpl(double beta = 1.0, double threshold = 20.0) : beta(beta), threshold(threshold) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  double beta;
+  double threshold;
+};
+REEL_MODULE(Softplus);
+
+// y = x > threshold ? x : value
+class ThresholdImpl : public Module {
+ public:
+  ThresholdImpl(double threshold, double value) : threshold(threshold), value(value) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  double threshold;
+  double value;
+};
+REEL_MODULE(Threshold);
+
+// y = ln sigmoid(x)
+class LogSigmoidImpl : public Module {
+ public:
+  LogSigmoidImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(LogSigmoid);
+
+// y = min(max(x + 3, 0), 6) / 6
+class HardsigmoidImpl : public Module {
+ public:
+  HardsigmoidImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(Hardsigmoid);
+
+// y = x min(max(x + 3, 0), 6) / 6
+class HardswishImpl : public Module {
+ public:
+  HardswishImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(Hardswish);
+
+// y = x tanh(ln(1 + e^x))
+class MishImpl : public Module {
+ public:
+  MishImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(Mish);
 
 // y = x Phi(x) ("none", exact with erf) or its tanh approximation ("tanh")
 class GELUImpl : public Module {

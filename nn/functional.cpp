@@ -1,5 +1,6 @@
 // reel/nn/functional.cpp — the composites of reel::nn::functional: linear maps, embedding, dropout,
-// normalisation, activations and padding, each written with reel ops so that autograd needs no formula.
+// normalisation, activations and padding, each written with reel ops so that autograd needs no formula. Most
+// activations are kernel ops of their own (tensor/ops.def), forwarded by nn/functional.h.
 #include "nn/functional.h"
 
 #include <algorithm>
@@ -202,17 +203,11 @@ Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double
   return ((a / a_norm) * (b / b_norm)).sum({wrapped});
 }
 
-// y = x > 0 ? x : slope x
-Tensor leaky_relu(const Tensor& input, double negative_slope) {
-  input.check_defined("leaky_relu");
-  return where(gt(input, 0), input, input * negative_slope);
-}
+// y = x > 0 ? x : alpha (e^x - 1): torch::elu with scale = input_scale = 1
+Tensor elu(const Tensor& input, double alpha) { return reel::elu(input, alpha); }
 
-// y = x > 0 ? x : alpha (e^x - 1); e^x is taken of min(x, 0) so large x cannot overflow into the gradient
-Tensor elu(const Tensor& input, double alpha) {
-  input.check_defined("elu");
-  return where(gt(input, 0), input, expm1(clamp(input, std::nullopt, 0)) * alpha);
-}
+// ln sigmoid(x)
+Tensor logsigmoid(const Tensor& input) { return reel::log_sigmoid(input); }
 
 // y = x/2 (1 + erf(x / sqrt 2)), or the tanh approximation
 Tensor gelu(const Tensor& input, std::string_view approximate) {
@@ -222,12 +217,6 @@ Tensor gelu(const Tensor& input, std::string_view approximate) {
   const double sqrt_2_over_pi = std::sqrt(2.0 / M_PI);
   const Tensor inner = (input + input * input * input * 0.044715) * sqrt_2_over_pi;
   return input * 0.5 * (tanh(inner) + 1.0);
-}
-
-// y = x sigmoid(x)
-Tensor silu(const Tensor& input) {
-  input.check_defined("silu");
-  return input * sigmoid(input);
 }
 
 // Trailing dims padded (or cropped) one at a time, last dim first, by concatenating the border pieces

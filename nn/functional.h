@@ -2,7 +2,7 @@
 // with PyTorch's torch.nn.functional names, argument order and defaults.
 //
 // Every function is a composite of reel ops (so autograd differentiates it with no formula of its own) or a
-// forward to a primitive (convolution, pooling, softmax). Modules in nn/ call these; users may call them
+// forward to a primitive (convolution, pooling, softmax, the activations of the op table). Modules in nn/ call these; users may call them
 // directly with their own tensors:
 //
 //   namespace F = reel::nn::functional;
@@ -32,6 +32,17 @@ using ::reel::relu;
 using ::reel::sigmoid;
 using ::reel::softmax;
 using ::reel::tanh;
+// The activations that are kernel ops (tensor/ops.def), with torch.nn.functional's arguments and defaults:
+using ::reel::celu;         // (input, alpha = 1): y = x > 0 ? x : alpha (e^(x / alpha) - 1)
+using ::reel::hardsigmoid;  // (input): y = min(max(x + 3, 0), 6) / 6
+using ::reel::hardswish;    // (input): y = x min(max(x + 3, 0), 6) / 6
+using ::reel::hardtanh;     // (input, min_val = -1, max_val = 1): y = min(max(x, min_val), max_val)
+using ::reel::leaky_relu;   // (input, negative_slope = 0.01): y = x > 0 ? x : negative_slope x
+using ::reel::mish;         // (input): y = x tanh(ln(1 + e^x))
+using ::reel::selu;         // (input): y = 1.0507 (x > 0 ? x : 1.6733 (e^x - 1))
+using ::reel::silu;         // (input): y = x sigmoid(x)
+using ::reel::softplus;     // (input, beta = 1, threshold = 20): y = beta x > threshold ? x : ln(1 + e^(beta x)) / beta
+using ::reel::threshold;    // (input, threshold, value): y = x > threshold ? x : value
 
 // ---- linear layers ---------------------------------------------------------------------------------------------
 // y = x W^T + b; x (..., in), weight (out, in), bias (out) or undefined.
@@ -62,15 +73,13 @@ Tensor normalize(const Tensor& input, double p = 2.0, int64_t dim = 1, double ep
 // y = sum_dim (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)); x1 and x2 broadcast.
 Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, double eps = 1e-8);
 
-// ---- activations -------------------------------------------------------------------------------------------------
-// y = x > 0 ? x : negative_slope * x
-Tensor leaky_relu(const Tensor& input, double negative_slope = 0.01);
-// y = x > 0 ? x : alpha * (e^x - 1)
+// ---- activations (besides the forwarded ones above) -----------------------------------------------------------
+// y = x > 0 ? x : alpha * (e^x - 1): the kernel op reel::elu with scale = input_scale = 1 (F.elu takes alpha only)
 Tensor elu(const Tensor& input, double alpha = 1.0);
+// y = ln sigmoid(x) = min(x, 0) - ln(1 + e^-|x|): the kernel op reel::log_sigmoid under F's name
+Tensor logsigmoid(const Tensor& input);
 // "none": y = x/2 (1 + erf(x / sqrt 2)); "tanh": y = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 Tensor gelu(const Tensor& input, std::string_view approximate = "none");
-// y = x * sigmoid(x)
-Tensor silu(const Tensor& input);
 
 // ---- padding -----------------------------------------------------------------------------------------------------
 // Pads the trailing dims: pad = {last_left, last_right, second_last_left, ...} as in PyTorch (negative values crop

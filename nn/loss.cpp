@@ -244,11 +244,11 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   check_same_shape(loss, input, target);
   check_weight_broadcasts(loss, weight, input.sizes(), "weight");
   check_weight_broadcasts(loss, pos_weight, input.sizes(), "pos_weight");
-  // log_sigmoid(x) = min(x, 0) - ln(1 + e^-|x|), finite for every x
-  Tensor log_sigmoid = minimum(input, 0) - log1p(exp(neg(abs(input))));
+  // ln sigmoid(x), one kernel op computed as min(x, 0) - ln(1 + e^-|x|): finite for every x
+  Tensor log_probability = reel::log_sigmoid(input);
   // (1 - y) x - (1 + (p - 1) y) log_sigmoid(x)
-  if (pos_weight.defined()) log_sigmoid = log_sigmoid * ((pos_weight - 1) * target + 1);
-  Tensor losses = (1 - target) * input - log_sigmoid;
+  if (pos_weight.defined()) log_probability = log_probability * ((pos_weight - 1) * target + 1);
+  Tensor losses = (1 - target) * input - log_probability;
   if (weight.defined()) losses = losses * weight;
   return reduce(loss, losses, reduction);
 }

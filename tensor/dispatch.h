@@ -33,6 +33,7 @@ struct OpAttrs {
   double correction = 1;   // var/std (a Scalar in the API: PyTorch allows fractional corrections)
   uint64_t seed = 0;       // random ops: generator seed and offset (counter-based)
   uint64_t offset = 0;
+  ElementwiseParams params;  // the numeric parameters of a parameterised elementwise row (leaky_relu's slope, ...)
 };
 
 struct KernelArgs {

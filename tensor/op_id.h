@@ -28,10 +28,21 @@ enum class OpFamily : int8_t {
 };
 
 // Result dtype rule of an elementwise op (see ops.def).
-enum class ResultRule : int8_t { Float, Same, Bool, Div, None };
+enum class ResultRule : int8_t { Float, FloatOnly, Same, Bool, Div, None };
+
+// The numeric parameters of one call of a parameterised elementwise op (REEL_UNARY_PARAM_OP rows of ops.def), in
+// the row's parameter order: leaky_relu's p[0] is negative_slope, hardtanh's p[0], p[1] are min_val, max_val.
+// The front door fills it, OpAttrs::params carries it to the kernel (which builds the row's functor from it) and
+// to the backward formula.
+struct ElementwiseParams {
+  static constexpr int kMax = 3;
+  double p[kMax] = {0.0, 0.0, 0.0};
+  constexpr double operator[](int i) const { return p[i]; }
+};
 
 enum class OpId : int16_t {
 #define REEL_UNARY_OP(name, functor, result, math) name,
+#define REEL_UNARY_PARAM_OP(name, functor, result, params, args, in_place, math) name,
 #define REEL_BINARY_OP(name, functor, result, math) name,
 #define REEL_FUSED_BACKWARD_OP(name, functor, math) name,
 #define REEL_OP(name, family, math) name,
@@ -49,6 +60,8 @@ struct OpInfo {
 
 inline constexpr OpInfo kOpInfos[] = {
 #define REEL_UNARY_OP(name, functor, result, math) {#name, OpFamily::Unary, ResultRule::result, math},
+#define REEL_UNARY_PARAM_OP(name, functor, result, params, args, in_place, math) \
+  {#name, OpFamily::Unary, ResultRule::result, math},
 #define REEL_BINARY_OP(name, functor, result, math) {#name, OpFamily::Binary, ResultRule::result, math},
 #define REEL_FUSED_BACKWARD_OP(name, functor, math) {#name, OpFamily::FusedBackward, ResultRule::Same, math},
 #define REEL_OP(name, family, math) {#name, OpFamily::family, ResultRule::None, math},

@@ -78,6 +78,35 @@ Tensor scalar_tensor(Scalar value, TensorOptions options = {});  // float32 unle
 // Fused backward primitives: (grad, saved tensor) -> input gradient.
 #define REEL_FUSED_BACKWARD_OP(name, functor, math) Tensor name(const Tensor& grad, const Tensor& saved);
 #include "ops.def"
+// Parameterised elementwise ops (the activations): reel::leaky_relu(x, negative_slope = 0.01) and, where LibTorch
+// has one, the in-place reel::leaky_relu_(x, negative_slope = 0.01), with LibTorch's parameter names, order and
+// defaults as ops.def declares them. Defined here, each is one call into the row's front door.
+}  // namespace reel
+#include "op_id.h"  // the OpId of each row (here rather than above: only these inline forwards need it)
+namespace reel {
+namespace detail {
+// y = the row's op on x with `params` (its parameters in the row's order); in place: into self.
+Tensor unary_param_op(OpId op, const Tensor& x, const ElementwiseParams& params);
+Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params);
+}  // namespace detail
+#define REEL_PARAMETER_LIST(...) __VA_OPT__(, __VA_ARGS__)  // (double a = 1) -> , double a = 1; () -> nothing
+#define REEL_ARGUMENT_LIST(...) __VA_ARGS__                  // (a, b) -> a, b
+#define REEL_IN_PLACE_FORM_with_in_place(name, params, args)                        \
+  inline Tensor& name##_(Tensor& self REEL_PARAMETER_LIST params) {                 \
+    return detail::unary_param_op_(OpId::name, self, {REEL_ARGUMENT_LIST args});     \
+  }
+#define REEL_IN_PLACE_FORM_no_in_place(name, params, args)
+#define REEL_UNARY_PARAM_OP(name, functor, result, params, args, in_place, math)     \
+  inline Tensor name(const Tensor& self REEL_PARAMETER_LIST params) {               \
+    return detail::unary_param_op(OpId::name, self, {REEL_ARGUMENT_LIST args});      \
+  }                                                                                 \
+  REEL_IN_PLACE_FORM_##in_place(name, params, args)
+#include "ops.def"
+#undef REEL_IN_PLACE_FORM_with_in_place
+#undef REEL_IN_PLACE_FORM_no_in_place
+#undef REEL_PARAMETER_LIST
+#undef REEL_ARGUMENT_LIST
+
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha);  // a + alpha * b
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha);  // a - alpha * b
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);

@@ -1,6 +1,7 @@
 // reel/tensor/ops_elementwise.cpp — front doors of the elementwise ops: type promotion, broadcasting,
-// output allocation, then the (op, device) kernel over a TensorIter. Also where / clamp / masked_fill / addcmul /
-// addcdiv.
+// output allocation, then the (op, device) kernel over a TensorIter. The parameterised rows (the activations) go
+// through detail::unary_param_op, which hands their parameters to the kernel and the node in OpAttrs::params.
+// Also where / clamp / masked_fill / addcmul / addcdiv.
 //
 // Inputs whose dtype differs from the op's compute dtype are cast first (a copy), so every kernel sees
 // operands of one element type and writes either that type or bool. See Note [Elementwise data path].
@@ -60,7 +61,8 @@ ScalarType compute_dtype(ResultRule rule, ScalarType promoted) {
 bool rejects_bool(OpId op) {
   switch (op) {
     case OpId::neg: case OpId::sub: case OpId::pow: case OpId::sign: case OpId::abs: case OpId::square:
-    case OpId::relu: case OpId::floor: case OpId::ceil: case OpId::round: return true;
+    case OpId::relu: case OpId::floor: case OpId::ceil: case OpId::round: case OpId::hardtanh:
+    case OpId::threshold: return true;
     default: return false;
   }
 }
@@ -73,11 +75,12 @@ const Tensor& cast_operand(const Tensor& t, ScalarType dtype, Tensor& storage) {
   return storage;
 }
 
-void run_elementwise(OpId op, const Tensor* const* operands, int count) {
+void run_elementwise(OpId op, const Tensor* const* operands, int count, const OpAttrs* attrs = nullptr) {
   TensorIter iter(operands, count);
   KernelArgs args;
   args.op = op;
   args.iter = &iter;
+  args.attrs = attrs;
   args.outputs = const_cast<Tensor*>(operands[0]);  // read only for its device (a CUDA kernel's launch device)
   args.num_outputs = 1;
   args.operands = operands;
@@ -119,6 +122,68 @@ Tensor unary_op(OpId op, const Tensor& x) {
   detail::record(op, {&x}, {&out});
   return out;
 }
+
+// ---- parameterised unary (REEL_UNARY_PARAM_OP rows) -------------------------------------------------------------
+// The input dtype and parameter checks PyTorch makes: FloatOnly rows take floating inputs only, the others (hardtanh,
+// threshold) refuse bool; celu divides by alpha; hardtanh on uint8 refuses negative (truncated) limits.
+void check_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
+  const char* name = op_name(op).data();
+  x.check_defined(name);
+  if (op_info(op).result == ResultRule::FloatOnly) {
+    REEL_CHECK(is_floating_point(x.dtype()),
+               "{}: expected a floating-point input, got {} (shape {}); it has no integer or bool version (as in "
+               "PyTorch): convert first, e.g. x.to(reel::kFloat32)",
+               name, dtype_name(x.dtype()), shape_str(x.sizes()));
+  }
+  REEL_CHECK(!(x.dtype() == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shape {})", name,
+             shape_str(x.sizes()));
+  if (op == OpId::celu) {
+    REEL_CHECK(params[0] != 0.0, "celu: alpha cannot be 0 (the negative part is alpha * (e^(x / alpha) - 1)), got "
+               "alpha = {} (input shape {})", params[0], shape_str(x.sizes()));
+  }
+  if (op == OpId::hardtanh && x.dtype() == kUInt8) {
+    REEL_CHECK(static_cast<int64_t>(params[0]) >= 0 && static_cast<int64_t>(params[1]) >= 0,
+               "hardtanh: cannot do hardtanh on an unsigned type (uint8, shape {}) with negative limits (min_val {}, "
+               "max_val {})", shape_str(x.sizes()), params[0], params[1]);
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+// y = op(x; params): the result has x's dtype (FloatOnly and Same rows); params reach the kernel and the node.
+Tensor unary_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
+  check_param_op(op, x, params);
+  OpAttrs attrs;
+  attrs.params = params;
+  Tensor out = Tensor::make(x.sizes(), x.dtype(), x.device());
+  const Tensor* operands[] = {&out, &x};
+  run_elementwise(op, operands, 2, &attrs);
+  detail::record(op, {&x}, {&out}, &attrs);
+  return out;
+}
+
+// self = op(self; params): straight into self when nothing is recorded, else the out-of-place op written back
+// (Note [In-place ops and autograd]).
+Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params) {
+  if (self.defined() && !is_sparse_operand(self) && !(is_grad_enabled() && self.requires_grad())) {
+    check_param_op(op, self, params);
+    detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
+    OpAttrs attrs;
+    attrs.params = params;
+    const Tensor* operands[] = {&self, &self};
+    run_elementwise(op, operands, 2, &attrs);
+    return self;
+  }
+  const std::string in_place_name = std::string(op_name(op)) + "_";
+  return detail::in_place_recorded(in_place_name.c_str(), self, {},
+                                   [&](const Tensor& before) { return unary_param_op(op, before, params); });
+}
+
+}  // namespace detail
+
+namespace {
 
 // ---- binary --------------------------------------------------------------------------------------------------
 Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {

@@ -2,7 +2,9 @@
 //
 // Each functor maps compute-type values (float for the 16-bit floats, T otherwise; see dtype.h) to a result.
 // They are plain structs usable on host and device, so cpu/elementwise.cpp and cuda/elementwise.cu
-// instantiate the same math. The functor names are the ones in ops.def's second column.
+// instantiate the same math. The functor names are the ones in ops.def's second column. The functors of the
+// parameterised rows (REEL_UNARY_PARAM_OP) hold the call's parameters as members and are built from the row's
+// parameter array (ElementwiseParams::p, in the row's order) by the kernel, on the host.
 #pragma once
 
 #include <cmath>
@@ -81,6 +83,126 @@ struct IsfiniteFn {
     if constexpr (std::is_floating_point_v<T>) return std::isfinite(x);
     else return true;
   }
+};
+
+// ---- parameterised unary (activations): built from p = the row's parameters, in the row's order ---------------------
+namespace math {
+// PyTorch's elu: x <= 0 ? negcoef * (e^(x * negiptcoef) - 1) : x * poscoef (elu, celu and selu are all this).
+template <typename T>
+REEL_HOST_DEVICE inline T elu(T x, double negcoef, double poscoef, double negiptcoef) {
+  return x <= T(0) ? static_cast<T>(static_cast<T>(negcoef) * std::expm1(x * static_cast<T>(negiptcoef)))
+                   : static_cast<T>(x * static_cast<T>(poscoef));
+}
+// min(max(x + 3, 0), 6), NaN staying NaN (hardsigmoid and hardswish)
+template <typename T> REEL_HOST_DEVICE inline T relu6_of_x_plus_3(T x) {
+  T r = x + T(3);
+  r = r < T(0) ? T(0) : r;
+  return r > T(6) ? T(6) : r;
+}
+inline constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+inline constexpr double kSeluScale = 1.0507009873554804934193349852946;
+}  // namespace math
+
+// p = (min_val, max_val). Integer inputs take the bounds truncated toward zero, as PyTorch's hardtanh does.
+struct HardtanhFn {
+  double min_val, max_val;
+  explicit HardtanhFn(const double* p) : min_val(p[0]), max_val(p[1]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      const T lo = static_cast<T>(min_val), hi = static_cast<T>(max_val);
+      const T y = x < lo ? lo : x;  // NaN stays NaN
+      return y > hi ? hi : y;
+    } else {
+      const int64_t lo = static_cast<int64_t>(min_val), hi = static_cast<int64_t>(max_val);
+      int64_t y = static_cast<int64_t>(x);
+      y = y < lo ? lo : y;
+      return static_cast<T>(y > hi ? hi : y);
+    }
+  }
+};
+// p = (negative_slope)
+struct LeakyReluFn {
+  double negative_slope;
+  explicit LeakyReluFn(const double* p) : negative_slope(p[0]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    return x > T(0) ? x : static_cast<T>(x * static_cast<T>(negative_slope));
+  }
+};
+// p = (alpha, scale, input_scale)
+struct EluFn {
+  double negcoef, poscoef, negiptcoef;
+  explicit EluFn(const double* p) : negcoef(p[0] * p[1]), poscoef(p[1]), negiptcoef(p[2]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return math::elu(x, negcoef, poscoef, negiptcoef); }
+};
+// p = (alpha): elu with scale 1 and input_scale 1 / alpha
+struct CeluFn {
+  double alpha, inverse_alpha;
+  explicit CeluFn(const double* p) : alpha(p[0]), inverse_alpha(1.0 / p[0]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return math::elu(x, alpha, 1.0, inverse_alpha); }
+};
+// no parameters: elu with SELU's fixed alpha and scale
+struct SeluFn {
+  explicit SeluFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    return math::elu(x, math::kSeluAlpha * math::kSeluScale, math::kSeluScale, 1.0);
+  }
+};
+// p = (beta, threshold): reverts to x where beta * x > threshold
+struct SoftplusFn {
+  double beta, threshold;
+  explicit SoftplusFn(const double* p) : beta(p[0]), threshold(p[1]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    const T b = static_cast<T>(beta);
+    const T scaled = x * b;
+    return scaled > static_cast<T>(threshold) ? x : static_cast<T>(std::log1p(std::exp(scaled)) / b);
+  }
+};
+// p = (threshold, value). Integer inputs compare with both truncated toward zero (PyTorch's Scalar::to<int>).
+struct ThresholdFn {
+  double threshold, value;
+  explicit ThresholdFn(const double* p) : threshold(p[0]), value(p[1]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      return x <= static_cast<T>(threshold) ? static_cast<T>(value) : x;  // NaN stays NaN
+    } else {
+      return static_cast<int64_t>(x) <= static_cast<int64_t>(threshold)
+                 ? static_cast<T>(static_cast<int64_t>(value)) : x;
+    }
+  }
+};
+// no parameters: min(x, 0) - log1p(e^-|x|), finite for every finite x
+struct LogSigmoidFn {
+  explicit LogSigmoidFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    const T negative_part = x < T(0) ? x : T(0);
+    return static_cast<T>(negative_part - std::log1p(std::exp(-std::fabs(x))));
+  }
+};
+// no parameters: min(max(x + 3, 0), 6) / 6
+struct HardsigmoidFn {
+  explicit HardsigmoidFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    return static_cast<T>(math::relu6_of_x_plus_3(x) / T(6));
+  }
+};
+// no parameters: x min(max(x + 3, 0), 6) / 6 (so -inf gives NaN, as PyTorch's -inf * 0)
+struct HardswishFn {
+  explicit HardswishFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    return static_cast<T>(x * math::relu6_of_x_plus_3(x) / T(6));
+  }
+};
+// no parameters: x tanh(ln(1 + e^x))
+struct MishFn {
+  explicit MishFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    return static_cast<T>(x * std::tanh(std::log1p(std::exp(x))));
+  }
+};
+// no parameters: x / (1 + e^-x)
+struct SiluFn {
+  explicit SiluFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return static_cast<T>(x / (T(1) + std::exp(-x))); }
 };
 
 // ---- binary --------------------------------------------------------------------------------------------

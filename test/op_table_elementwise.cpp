@@ -1,5 +1,6 @@
-// reel/test/op_table_elementwise.cpp — op-table rows of the unary and binary elementwise ops and of the fused
-// backward primitives (tanh_backward, sigmoid_backward, threshold_backward) that autograd's formulas call.
+// reel/test/op_table_elementwise.cpp — op-table rows of the unary, parameterised unary (the activations) and binary
+// elementwise ops and of the fused backward primitives (tanh_backward, sigmoid_backward, threshold_backward) that
+// autograd's formulas call.
 //
 // Each row is built from a small spec: the reel op, its double reference, the result-dtype rule (restated
 // from ops.def as the specification), the domain where the op is smooth, and the dtypes it supports.
@@ -8,6 +9,7 @@
 // floating dtypes the special values (NaN, +-inf, +-0).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "test/op_table.h"
 
@@ -149,6 +151,116 @@ void add_unary_rows(std::vector<OpTestRow>& rows) {
     }
     return samples;
   };
+}
+
+// ---- parameterised unary: the activations ----------------------------------------------------------------------
+// One row with the defaults and, for ops with parameters, one with other values (both sides of every kink inside
+// the domain). The references follow PyTorch's definitions, written here in double apart from the kernels.
+struct ActivationSpec {
+  std::string name;
+  std::function<Tensor(const Tensor&)> op;
+  std::function<double(double)> reference;
+  std::vector<ScalarType> dtypes;
+  Domain domain;              // spans both sides of each kink
+  std::vector<double> kinks;  // values on or at the edge of a kink, run as one smooth = false sample (floats)
+};
+
+OpTestRow activation_row(const ActivationSpec& spec) {
+  UnarySpec base;
+  base.name = spec.name;
+  base.result = Result::Same;  // FloatOnly rows list only floating dtypes; Same rows keep the input dtype too
+  base.dtypes = spec.dtypes;
+  base.domain = spec.domain;
+  OpTestRow row;
+  row.op = spec.name;
+  row.dtypes = spec.dtypes;
+  row.samples = [base, kinks = spec.kinks](ScalarType dtype, Device device) {
+    std::vector<Sample> samples = unary_samples(base, dtype, device);
+    if (is_float(dtype) && !kinks.empty()) {
+      InputMaker m(dtype, device);
+      Sample s = samples.front();
+      s.description = "on the kinks";
+      s.inputs = {m.values({static_cast<int64_t>(kinks.size())}, kinks)};
+      s.smooth = false;
+      samples.push_back(std::move(s));
+    }
+    return samples;
+  };
+  row.run = [op = spec.op](const Sample& s) { return std::vector<Tensor>{op(s.inputs[0])}; };
+  row.reference = [reference = spec.reference](const Sample& s) {
+    return std::vector<RefTensor>{map_unary(RefTensor::of(s.inputs[0]), reference, s.promoted)};
+  };
+  row.differentiable = true;
+  row.grad_inputs = {0};
+  return row;
+}
+
+double softplus_of(double x, double beta, double threshold) {
+  return beta * x > threshold ? x : std::log1p(std::exp(beta * x)) / beta;
+}
+double elu_of(double x, double alpha, double scale, double input_scale) {
+  return x > 0 ? scale * x : scale * alpha * std::expm1(input_scale * x);
+}
+
+void add_activation_rows(std::vector<OpTestRow>& rows) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<ScalarType> signed_and_floats = {kInt32, kInt64, kFloat16, kBFloat16, kFloat32, kFloat64};
+  const std::vector<ActivationSpec> specs = {
+      // hardtanh's default bounds (-1, 1) are refused on uint8 (negative limits), as in PyTorch.
+      {"hardtanh", [](const Tensor& x) { return reel::hardtanh(x); },
+       [](double x) { return x < -1 ? -1.0 : x > 1 ? 1.0 : x; }, signed_and_floats, {-2, 2}, {-1, 1, -1.25, 1.25}},
+      // Integer inputs take the bounds truncated toward zero, (0, 1) here, which equals truncating the float
+      // answer; uint8 is allowed because the truncated bounds are not negative.
+      {"hardtanh", [](const Tensor& x) { return reel::hardtanh(x, -0.5, 1.5); },
+       [](double x) { return x < -0.5 ? -0.5 : x > 1.5 ? 1.5 : x; }, kNumericDtypes, {-2, 2.5}, {-0.5, 1.5}},
+      {"leaky_relu", [](const Tensor& x) { return reel::leaky_relu(x); },
+       [](double x) { return x > 0 ? x : 0.01 * x; }, kFloatDtypes, {-2, 2}, {0.0, -0.0}},
+      {"leaky_relu", [](const Tensor& x) { return reel::leaky_relu(x, 0.25); },
+       [](double x) { return x > 0 ? x : 0.25 * x; }, kFloatDtypes, {-2, 2}, {0.0}},
+      {"elu", [](const Tensor& x) { return reel::elu(x); }, [](double x) { return elu_of(x, 1, 1, 1); },
+       kFloatDtypes, {-3, 3}, {0.0, -0.0, -40.0}},
+      {"elu", [](const Tensor& x) { return reel::elu(x, 0.5, 2.0, 1.5); },
+       [](double x) { return elu_of(x, 0.5, 2.0, 1.5); }, kFloatDtypes, {-3, 3}, {0.0}},
+      // celu(x) = max(0, x) + min(0, alpha (e^(x / alpha) - 1)) (PyTorch's documentation)
+      {"celu", [](const Tensor& x) { return reel::celu(x); },
+       [](double x) { return std::isnan(x) ? x : std::max(0.0, x) + std::min(0.0, std::expm1(x)); }, kFloatDtypes,
+       {-3, 3}, {0.0}},
+      {"celu", [](const Tensor& x) { return reel::celu(x, 0.5); },
+       [](double x) { return std::isnan(x) ? x : std::max(0.0, x) + std::min(0.0, 0.5 * std::expm1(x / 0.5)); },
+       kFloatDtypes, {-3, 3}, {0.0}},
+      {"selu", [](const Tensor& x) { return reel::selu(x); },
+       [](double x) { return 1.0507009873554804934 * (x > 0 ? x : 1.6732632423543772848 * std::expm1(x)); },
+       kFloatDtypes, {-3, 3}, {0.0}},
+      {"softplus", [](const Tensor& x) { return reel::softplus(x); },
+       [](double x) { return softplus_of(x, 1, 20); }, kFloatDtypes, {-4, 4}, {19.5, 20.0, 20.5}},
+      {"softplus", [](const Tensor& x) { return reel::softplus(x, 2.0, 3.0); },
+       [](double x) { return softplus_of(x, 2, 3); }, kFloatDtypes, {-3, 3}, {1.5, 1.25, 1.75}},
+      // y = x <= threshold ? value : x (NaN is kept). Integer thresholds and values that truncate as the answer
+      // does (PyTorch's Scalar::to<int> truncates toward zero).
+      {"threshold", [](const Tensor& x) { return reel::threshold(x, 0.5, 2.0); },
+       [](double x) { return x <= 0.5 ? 2.0 : x; }, kNumericDtypes, {-2, 2}, {0.5}},
+      {"threshold", [](const Tensor& x) { return reel::threshold(x, -1.0, 0.25); },
+       [](double x) { return x <= -1.0 ? 0.25 : x; }, signed_and_floats, {-3, 2}, {-1.0}},
+      // log sigmoid(x) = -ln(1 + e^-x), written for each sign so that nothing overflows
+      {"log_sigmoid", [](const Tensor& x) { return reel::log_sigmoid(x); },
+       [](double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }, kFloatDtypes,
+       {-6, 6}, {-100.0, 100.0}},
+      {"hardsigmoid", [](const Tensor& x) { return reel::hardsigmoid(x); },
+       [](double x) { return x <= -3 ? 0.0 : x >= 3 ? 1.0 : x / 6 + 0.5; }, kFloatDtypes, {-5, 5}, {-3.0, 3.0}},
+      // x (x + 3) / 6 between -3 and 3 (PyTorch's documentation); at -inf PyTorch's x * relu6(x + 3) / 6 is NaN
+      {"hardswish", [](const Tensor& x) { return reel::hardswish(x); },
+       [nan](double x) {
+         if (std::isinf(x)) return x < 0 ? nan : x;
+         return x <= -3 ? 0.0 : x >= 3 ? x : x * (x + 3) / 6;
+       },
+       kFloatDtypes, {-5, 5}, {-3.0, 3.0}},
+      {"mish", [](const Tensor& x) { return reel::mish(x); },
+       [](double x) { return x * std::tanh(x > 30 ? x : std::log1p(std::exp(x))); }, kFloatDtypes, {-6, 6},
+       {-100.0, 100.0}},
+      {"silu", [](const Tensor& x) { return reel::silu(x); }, [](double x) { return x / (1 + std::exp(-x)); },
+       kFloatDtypes, {-6, 6}, {-100.0, 100.0}},
+  };
+  for (const ActivationSpec& spec : specs) rows.push_back(activation_row(spec));
 }
 
 // ---- binary -----------------------------------------------------------------------------------------------
@@ -396,6 +508,7 @@ void add_fused_rows(std::vector<OpTestRow>& rows) {
 
 void add_elementwise_rows(std::vector<OpTestRow>& rows) {
   add_unary_rows(rows);
+  add_activation_rows(rows);
   add_binary_rows(rows);
   add_fused_rows(rows);
 }
