@@ -133,4 +133,36 @@ void run_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpOutputs outputs, c
   record_call(op, attrs, recorded.data(), inputs.size, outputs.tensors, outputs.size);
 }
 
+// ---- the elementwise families -----------------------------------------------------------------------------------
+void run_elementwise_into(OpId op, const OpAttrs* attrs, const Tensor& out, std::initializer_list<const Tensor*> inputs) {
+  const Tensor* operands[TensorIter::kMaxOperands];
+  const int count = static_cast<int>(inputs.size()) + 1;
+  REEL_CHECK(count <= TensorIter::kMaxOperands, "{}: {} inputs for an elementwise kernel (at most {})", op_name(op),
+             inputs.size(), TensorIter::kMaxOperands - 1);
+  operands[0] = &out;
+  int i = 1;
+  for (const Tensor* input : inputs) operands[i++] = input;
+  TensorIter iter(operands, count);
+  KernelArgs args;
+  args.op = op;
+  args.iter = &iter;
+  args.attrs = attrs;
+  args.outputs = const_cast<Tensor*>(&out);  // read only for its device (a CUDA kernel's launch device)
+  args.num_outputs = 1;
+  args.operands = operands;
+  args.num_operands = count;
+  dispatch(args, out.device());
+}
+
+Tensor run_elementwise_op(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
+                          std::initializer_list<const Tensor*> inputs, std::initializer_list<const Tensor*> recorded) {
+  Tensor out = Tensor::make(sizes, dtype, device);
+  run_elementwise_into(op, attrs, out, inputs);
+  if (detail::needs_recording(recorded)) {
+    Tensor* outputs[] = {&out};
+    detail::record_op(op, recorded.begin(), static_cast<int>(recorded.size()), outputs, 1, attrs);
+  }
+  return out;
+}
+
 }  // namespace reel

@@ -9,7 +9,8 @@
 //      unless every output is empty and the op skips the kernel then,
 //   4. records the call on the tape (detail::record_op) when grad mode is on and an input requires grad.
 // Views make no call here: they report themselves with observe_view (tensor/views.cpp).
-// The elementwise families (tensor/ops_elementwise.cpp) still build their KernelArgs by hand.
+// The elementwise families (tensor/ops_elementwise.cpp) take the same steps through run_elementwise_op /
+// run_elementwise_into below: their inputs are already cast by the front door, and the kernel walks a TensorIter.
 #pragma once
 
 #include <initializer_list>
@@ -95,6 +96,16 @@ struct OpOptions {
 // THE dispatch point of every non-view op: see the file comment. Undefined outputs (Alloc::none that the kernel
 // did not make) are left out of the recorded node, as fused_rnn's missing cell state is.
 void run_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpOutputs outputs, const OpOptions& options = {});
+
+// ---- the elementwise families ---------------------------------------------------------------------------------
+// Runs the kernel of `op` over a TensorIter of (out, inputs...): `out` is the output the caller made or already
+// has (an in-place write, after detail::begin_write), `inputs` are in the kernel's compute dtype. Records nothing.
+void run_elementwise_into(OpId op, const OpAttrs* attrs, const Tensor& out, std::initializer_list<const Tensor*> inputs);
+// Makes the output (row-major `sizes`, `dtype`, `device`), runs the kernel as above, and records the call with
+// `recorded` as autograd's inputs (the caller's tensors, before the casts). Takes the shape as a view, not an
+// OutputMeta: this is the per-op fixed cost W1 measures, and the shape is not copied.
+Tensor run_elementwise_op(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
+                          std::initializer_list<const Tensor*> inputs, std::initializer_list<const Tensor*> recorded);
 
 // ---- kernels written with other ops, the same on every device (each backend registers them) -------------------
 // linear: inputs (input, weight, bias or undefined); the output made from linear's metadata. One addmm over the

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "tensor/autograd_hook.h"
-#include "tensor/dispatch.h"
+#include "tensor/op_call.h"
 #include "tensor/ops.h"
 #include "tensor/sparse.h"
 
@@ -75,19 +75,6 @@ const Tensor& cast_operand(const Tensor& t, ScalarType dtype, Tensor& storage) {
   return storage;
 }
 
-void run_elementwise(OpId op, const Tensor* const* operands, int count, const OpAttrs* attrs = nullptr) {
-  TensorIter iter(operands, count);
-  KernelArgs args;
-  args.op = op;
-  args.iter = &iter;
-  args.attrs = attrs;
-  args.outputs = const_cast<Tensor*>(operands[0]);  // read only for its device (a CUDA kernel's launch device)
-  args.num_outputs = 1;
-  args.operands = operands;
-  args.num_operands = count;
-  dispatch(args, operands[0]->device());
-}
-
 }  // namespace
 
 ScalarType result_type(const Tensor& a, const Tensor& b) {
@@ -116,11 +103,8 @@ Tensor unary_op(OpId op, const Tensor& x) {
   const ScalarType compute = compute_dtype(rule, x.dtype());
   Tensor cast;
   const Tensor& input = cast_operand(x, compute, cast);
-  Tensor out = Tensor::make(x.sizes(), rule == ResultRule::Bool ? kBool : compute, x.device());
-  const Tensor* operands[] = {&out, &input};
-  run_elementwise(op, operands, 2);
-  detail::record(op, {&x}, {&out});
-  return out;
+  return run_elementwise_op(op, nullptr, x.sizes(), rule == ResultRule::Bool ? kBool : compute, x.device(), {&input},
+                            {&x});
 }
 
 // ---- parameterised unary (REEL_UNARY_PARAM_OP rows) -------------------------------------------------------------
@@ -157,11 +141,7 @@ Tensor unary_param_op(OpId op, const Tensor& x, const ElementwiseParams& params)
   check_param_op(op, x, params);
   OpAttrs attrs;
   attrs.params = params;
-  Tensor out = Tensor::make(x.sizes(), x.dtype(), x.device());
-  const Tensor* operands[] = {&out, &x};
-  run_elementwise(op, operands, 2, &attrs);
-  detail::record(op, {&x}, {&out}, &attrs);
-  return out;
+  return run_elementwise_op(op, &attrs, x.sizes(), x.dtype(), x.device(), {&x}, {&x});
 }
 
 // self = op(self; params): straight into self when nothing is recorded, else the out-of-place op written back
@@ -172,8 +152,7 @@ Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params) 
     detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
     OpAttrs attrs;
     attrs.params = params;
-    const Tensor* operands[] = {&self, &self};
-    run_elementwise(op, operands, 2, &attrs);
+    run_elementwise_into(op, &attrs, self, {&self});
     return self;
   }
   const std::string in_place_name = std::string(op_name(op)) + "_";
@@ -204,12 +183,8 @@ Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
   Tensor lhs_cast, rhs_cast;
   const Tensor& lhs = cast_operand(a, compute, lhs_cast);
   const Tensor& rhs = cast_operand(b, compute, rhs_cast);
-  Tensor out = Tensor::make(same_shape ? a.sizes() : IntList(broadcast), rule == ResultRule::Bool ? kBool : compute,
-                            a.device());
-  const Tensor* operands[] = {&out, &lhs, &rhs};
-  run_elementwise(op, operands, 3);
-  detail::record(op, {&a, &b}, {&out});
-  return out;
+  return run_elementwise_op(op, nullptr, same_shape ? a.sizes() : IntList(broadcast),
+                            rule == ResultRule::Bool ? kBool : compute, a.device(), {&lhs, &rhs}, {&a, &b});
 }
 
 // pow(Tensor, Scalar) refuses an integral (or bool) base with a negative integral exponent, as PyTorch's does (NumPy
@@ -256,8 +231,7 @@ bool try_unary_in_place(OpId op, Tensor& self) {
   if (rule == ResultRule::Bool || (self.dtype() == kBool && rejects_bool(op))) return false;
   if (compute_dtype(rule, self.dtype()) != self.dtype()) return false;
   detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
-  const Tensor* operands[] = {&self, &self};
-  run_elementwise(op, operands, 2);
+  run_elementwise_into(op, nullptr, self, {&self});
   return true;
 }
 
@@ -272,8 +246,7 @@ bool try_binary_in_place(OpId op, Tensor& self, const Tensor& other) {
   Tensor rhs_cast;
   const Tensor& rhs = cast_operand(other, self.dtype(), rhs_cast);
   detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
-  const Tensor* operands[] = {&self, &self, &rhs};
-  run_elementwise(op, operands, 3);
+  run_elementwise_into(op, nullptr, self, {&self, &rhs});
   return true;
 }
 
@@ -376,11 +349,8 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   Tensor lhs_cast, rhs_cast;
   const Tensor& lhs = cast_operand(a, dtype, lhs_cast);
   const Tensor& rhs = cast_operand(b, dtype, rhs_cast);
-  Tensor out = Tensor::make(shape, dtype, a.device());
-  const Tensor* operands[] = {&out, &condition, &lhs, &rhs};
-  run_elementwise(OpId::where, operands, 4);
-  detail::record(OpId::where, {&condition, &a, &b}, {&out});
-  return out;
+  return run_elementwise_op(OpId::where, nullptr, shape, dtype, a.device(), {&condition, &lhs, &rhs},
+                            {&condition, &a, &b});
 }
 Tensor where(const Tensor& condition, const Tensor& a, Scalar b) {
   a.check_defined("where");
@@ -404,25 +374,12 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   const ScalarType dtype = promotion.result();
   Tensor cast;
   const Tensor& input = cast_operand(x, dtype, cast);
-  Tensor out = Tensor::make(x.sizes(), dtype, x.device());
   OpAttrs attrs;
   attrs.flag = min.has_value();
   attrs.flag2 = max.has_value();
   if (min) attrs.a = *min;
   if (max) attrs.b = *max;
-  const Tensor* operands[] = {&out, &input};
-  TensorIter iter(operands, 2);
-  KernelArgs args;
-  args.op = OpId::clamp;
-  args.iter = &iter;
-  args.outputs = &out;
-  args.num_outputs = 1;
-  args.attrs = &attrs;
-  args.operands = operands;
-  args.num_operands = 2;
-  dispatch(args, x.device());
-  detail::record(OpId::clamp, {&x}, {&out}, &attrs);
-  return out;
+  return run_elementwise_op(OpId::clamp, &attrs, x.sizes(), dtype, x.device(), {&input}, {&x});
 }
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return reel::clamp(*this, min, max); }
 
@@ -456,23 +413,6 @@ ScalarType pointwise_dtype(OpId op, const Tensor& self, const Tensor& t1, const 
   return dtype;
 }
 
-// Runs the kernel over operands {out, self, t1, t2} (already in out's dtype) with attrs.a = value.
-void run_pointwise(OpId op, const Tensor& out, const Tensor& self, const Tensor& t1, const Tensor& t2, Scalar value) {
-  const Tensor* operands[] = {&out, &self, &t1, &t2};
-  TensorIter iter(operands, 4);
-  OpAttrs attrs;
-  attrs.a = value;
-  KernelArgs args;
-  args.op = op;
-  args.iter = &iter;
-  args.outputs = const_cast<Tensor*>(&out);
-  args.num_outputs = 1;
-  args.attrs = &attrs;
-  args.operands = operands;
-  args.num_operands = 4;
-  dispatch(args, out.device());
-}
-
 Tensor pointwise_op(OpId op, const Tensor& self, const Tensor& t1, const Tensor& t2, Scalar value) {
   const ScalarType dtype = pointwise_dtype(op, self, t1, t2, value);
   const char* name = op_name(op).data();
@@ -481,12 +421,9 @@ Tensor pointwise_op(OpId op, const Tensor& self, const Tensor& t1, const Tensor&
   const Tensor& a = cast_operand(self, dtype, self_cast);
   const Tensor& b = cast_operand(t1, dtype, t1_cast);
   const Tensor& c = cast_operand(t2, dtype, t2_cast);
-  Tensor out = Tensor::make(shape, dtype, self.device());
-  run_pointwise(op, out, a, b, c, value);
-  OpAttrs attrs;
+  OpAttrs attrs;  // a = value
   attrs.a = value;
-  detail::record(op, {&self, &t1, &t2}, {&out}, &attrs);
-  return out;
+  return run_elementwise_op(op, &attrs, shape, dtype, self.device(), {&a, &b, &c}, {&self, &t1, &t2});
 }
 
 // self = self + value * t1 (op) t2 straight into self when nothing is recorded and the result keeps self's shape
@@ -499,7 +436,9 @@ Tensor& pointwise_op_(OpId op, Tensor& self, const Tensor& t1, const Tensor& t2,
     const Tensor& b = cast_operand(t1, dtype, t1_cast);
     const Tensor& c = cast_operand(t2, dtype, t2_cast);
     detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
-    run_pointwise(op, self, self, b, c, value);
+    OpAttrs attrs;  // a = value
+    attrs.a = value;
+    run_elementwise_into(op, &attrs, self, {&self, &b, &c});
     return self;
   }
   return detail::in_place_recorded(op == OpId::addcmul ? "addcmul_" : "addcdiv_", self, {&t1, &t2},
