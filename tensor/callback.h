@@ -29,8 +29,8 @@ class Callback<R(Args...)> {
              std::is_copy_constructible_v<std::decay_t<F>> && std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
   Callback(F&& callable) {  // NOLINT: implicit, as std::function's
     using Stored = std::decay_t<F>;
-    if constexpr (std::is_pointer_v<Stored> || requires(const Stored& f) { static_cast<bool>(f); }) {
-      if (!static_cast<bool>(callable)) return;  // a null function pointer or an empty std::function
+    if constexpr (!std::is_function_v<std::remove_reference_t<F>> && requires(const Stored& f) { f == nullptr; }) {
+      if (callable == nullptr) return;  // a null function pointer or an empty std::function
     }
     target_ = std::make_unique<Holder<Stored>>(std::forward<F>(callable));
   }
