@@ -21,7 +21,8 @@ namespace {
 int add_ten(int value) { return value + 10; }
 }  // namespace
 
-TEST_CASE("Callback: holds lambdas, function pointers and std::function; copies copy the callable", "[public_types]") {
+TEST_CASE("Callback: holds lambdas, function pointers and std::function, and copies copy the callable",
+          "[public_types]") {
   reel::Callback<int(int)> lambda = [](int v) { return v + 1; };
   reel::Callback<int(int)> pointer = &add_ten;
   reel::Callback<int(int)> wrapped = std::function<int(int)>([](int v) { return v * 3; });
@@ -43,7 +44,7 @@ TEST_CASE("Callback: holds lambdas, function pointers and std::function; copies 
   CHECK(back(4) == 5);
 }
 
-TEST_CASE("Callback: empty from nullptr, a null function pointer or an empty std::function; calling one throws",
+TEST_CASE("Callback: empty from nullptr, a null function pointer or an empty std::function, and calling one throws",
           "[public_types]") {
   int (*null_pointer)(int) = nullptr;
   const reel::Callback<int(int)> from_nullptr = nullptr;
