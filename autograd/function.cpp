@@ -5,13 +5,29 @@
 
 #include <cstdlib>
 
+#include "autograd/node.h"
+
 namespace reel::autograd {
 
+struct AutogradContext::Frozen {
+  std::vector<SavedTensor> saved;
+  std::vector<int> saved_output_index;  // per saved tensor: which output it is, or -1
+  Node* node = nullptr;                 // the node that owns this context (set once recorded)
+};
+
+AutogradContext::AutogradContext() : frozen_(std::make_unique<Frozen>()) {}
+AutogradContext::~AutogradContext() = default;
+
+void AutogradContext::set_node(Node* node) { frozen_->node = node; }
+
 tensor_list AutogradContext::get_saved_variables() const {
+  const std::vector<SavedTensor>& saved = frozen_->saved;
+  const std::vector<int>& saved_output_index = frozen_->saved_output_index;
+  Node* const owner = frozen_->node;
   tensor_list out;
-  out.reserve(saved_.size());
-  for (size_t i = 0; i < saved_.size(); ++i) {
-    const SavedTensor& s = saved_[i];
+  out.reserve(saved.size());
+  for (size_t i = 0; i < saved.size(); ++i) {
+    const SavedTensor& s = saved[i];
     if (s.tensor.defined()) {
       REEL_CHECK(s.tensor.version() == s.version,
                  "{}: saved tensor {} (shape {}) was modified by an in-place operation after save_for_backward "
@@ -20,11 +36,11 @@ tensor_list AutogradContext::get_saved_variables() const {
     }
     // A saved output handed to a backward that is being recorded (create_graph) gets this node as its history,
     // so second derivatives flow through it (it is kept without history to avoid a node owning itself).
-    const int output = saved_output_index_[i];
-    if (output >= 0 && node_ != nullptr && is_grad_enabled() && s.tensor.is_floating_point()) {
+    const int output = saved_output_index[i];
+    if (output >= 0 && owner != nullptr && is_grad_enabled() && s.tensor.is_floating_point()) {
       Tensor alias = shallow_copy(s.tensor);
-      retain_node(node_);
-      alias.impl()->grad_fn = node_;
+      retain_node(owner);
+      alias.impl()->grad_fn = owner;
       alias.impl()->output_nr = static_cast<uint32_t>(output);
       alias.impl()->requires_grad = true;
       out.push_back(alias);
@@ -47,8 +63,8 @@ bool AutogradContext::is_non_differentiable(const Tensor& t) const {
 }
 
 void AutogradContext::release_saved() {
-  saved_.clear();
-  saved_output_index_.clear();
+  frozen_->saved.clear();
+  frozen_->saved_output_index.clear();
   saved_data.clear();
 }
 
@@ -57,8 +73,10 @@ void AutogradContext::freeze_saved(const tensor_list& outputs, const char* type_
   char* demangled = abi::__cxa_demangle(type_name, nullptr, nullptr, &status);
   name_ = std::string(status == 0 && demangled ? demangled : type_name) + "Backward";
   std::free(demangled);
-  saved_.clear();
-  saved_output_index_.clear();
+  std::vector<SavedTensor>& saved = frozen_->saved;
+  std::vector<int>& saved_output_index = frozen_->saved_output_index;
+  saved.clear();
+  saved_output_index.clear();
   for (const Tensor& t : to_save_) {
     bool is_output = false;
     int output_index = -1;
@@ -68,17 +86,39 @@ void AutogradContext::freeze_saved(const tensor_list& outputs, const char* type_
         output_index = static_cast<int>(j);
       }
     }
-    saved_output_index_.push_back(output_index);
+    saved_output_index.push_back(output_index);
     // An output is kept without its history, or the node would own itself.
     Tensor kept = is_output ? shallow_copy(t) : t;
-    saved_.push_back({kept, t.defined() ? t.version() : 0u, is_output});
+    saved.push_back({kept, t.defined() ? t.version() : 0u, is_output});
   }
   to_save_.clear();
 }
 
 namespace detail {
+namespace {
 
-void attach_custom_node(const char* name, BackwardFn backward, const std::vector<const Tensor*>& inputs,
+// The node's share of a custom function: its context and its T::backward.
+struct CustomFunctionState : NodeExtra {
+  std::unique_ptr<AutogradContext> ctx;
+  CustomBackward backward = nullptr;
+  void release_saved() override { ctx->release_saved(); }
+};
+
+// The BackwardFn of every custom function's node: T::backward through the node's state, one gradient per forward
+// argument.
+void run_custom_backward(BackwardContext& c) {
+  auto* state = static_cast<CustomFunctionState*>(c.node.extra.get());
+  tensor_list grads = state->backward(state->ctx.get(), tensor_list(c.grad_outputs.begin(), c.grad_outputs.end()));
+  REEL_CHECK(grads.size() >= c.grad_inputs.size(),
+             "{}: backward returned {} gradients but forward took {} arguments", c.node.name, grads.size(),
+             c.grad_inputs.size());
+  for (size_t i = 0; i < c.grad_inputs.size(); ++i)
+    if (c.needs_input_grad(i)) c.grad_inputs[i] = grads[i];
+}
+
+}  // namespace
+
+void attach_custom_node(const char* name, CustomBackward backward, const std::vector<const Tensor*>& inputs,
                         tensor_list& outputs, std::unique_ptr<AutogradContext> ctx) {
   bool any_requires = false;
   for (const Tensor* t : inputs) any_requires |= t != nullptr && t->defined() && t->requires_grad();
@@ -96,10 +136,13 @@ void attach_custom_node(const char* name, BackwardFn backward, const std::vector
   ctx->freeze_saved(outputs, name);
   if (!is_grad_enabled() || !any_requires) return;
   auto* context = ctx.get();
-  Node* node = create_node(name, backward, input_ptrs.data(), static_cast<int>(input_ptrs.size()),
+  Node* node = create_node(name, &run_custom_backward, input_ptrs.data(), static_cast<int>(input_ptrs.size()),
                            output_ptrs.data(), static_cast<int>(output_ptrs.size()));
   if (node == nullptr) return;
-  node->extra = std::move(ctx);
+  auto state = std::make_unique<CustomFunctionState>();
+  state->ctx = std::move(ctx);
+  state->backward = backward;
+  node->extra = std::move(state);
   context->set_node(node);
   node->name = context->name().c_str();
   node->had_saved = true;  // the context holds saved state for the lifetime of the graph

@@ -17,24 +17,33 @@
 // forward runs with grad mode off; apply() then records one node whose backward calls T::backward.
 // backward returns one gradient per forward argument (an undefined Tensor for non-tensor arguments or
 // inputs without a gradient). Written with reel ops, backward is itself differentiable (create_graph).
+// The recorded node (autograd/node.h) stays internal: the context keeps its frozen state behind a pointer, and
+// apply() hands T::backward to the library as a plain function pointer (autograd/function.cpp).
 #pragma once
 
 #include <any>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <type_traits>
-#include <unordered_map>
+#include <typeinfo>
 #include <vector>
 
 #include "../tensor/grad_mode.h"
-#include "node.h"
+#include "../tensor/sorted_map.h"
+#include "../tensor/tensor.h"
 
 namespace reel::autograd {
 
 using tensor_list = std::vector<Tensor>;
 
-class AutogradContext : public NodeExtra {
+class AutogradContext {
  public:
+  AutogradContext();
+  ~AutogradContext();
+  AutogradContext(const AutogradContext&) = delete;
+  AutogradContext& operator=(const AutogradContext&) = delete;
+
   void save_for_backward(tensor_list tensors) { to_save_ = std::move(tensors); }
   // The tensors passed to save_for_backward; throws if they were modified in place since.
   tensor_list get_saved_variables() const;
@@ -43,25 +52,27 @@ class AutogradContext : public NodeExtra {
   // Whether input `index` (counting every forward argument after ctx) needs a gradient.
   bool needs_input_grad(size_t index) const { return index < needs_input_grad_.size() && needs_input_grad_[index]; }
   // Anything else backward needs (sizes, flags, numbers).
-  std::unordered_map<std::string, std::any> saved_data;
+  SortedMap<std::string, std::any> saved_data;
 
-  // ---- used by Function<T>::apply ----
+  // ---- used by Function<T>::apply and the recorded node (autograd/function.cpp) ----
   void set_needs_input_grad(std::vector<bool> needs) { needs_input_grad_ = std::move(needs); }
   void freeze_saved(const tensor_list& outputs, const char* type_name);
   bool is_non_differentiable(const Tensor& t) const;
   const std::string& name() const { return name_; }
-  void release_saved() override;
-  void set_node(Node* node) { node_ = node; }
+  void release_saved();
+  void set_node(Node* node);
 
  private:
+  struct Frozen;  // the saved tensors as frozen when recorded, and the node that owns this context
   tensor_list to_save_;
-  std::vector<SavedTensor> saved_;
-  std::vector<int> saved_output_index_;  // per saved tensor: which output it is, or -1
-  Node* node_ = nullptr;                 // the node that owns this context (set once recorded)
+  std::unique_ptr<Frozen> frozen_;
   std::vector<TensorImpl*> non_differentiable_;
   std::vector<bool> needs_input_grad_;
   std::string name_;
 };
+
+// A custom function's backward, as apply() hands it to the recorded node: T::backward.
+using CustomBackward = tensor_list (*)(AutogradContext* ctx, tensor_list grads);
 
 namespace detail {
 template <typename A>
@@ -72,8 +83,9 @@ void collect_tensor(std::vector<const Tensor*>& inputs, const A& arg) {
 inline tensor_list as_list(Tensor t) { return {std::move(t)}; }
 inline tensor_list as_list(tensor_list t) { return t; }
 
-// Records the node of a custom function call: edges to the tensor arguments, outputs' grad_fn.
-void attach_custom_node(const char* name, BackwardFn backward, const std::vector<const Tensor*>& inputs,
+// Records the node of a custom function call: edges to the tensor arguments, outputs' grad_fn. The node's
+// backward calls `backward` with the context and checks it returned a gradient per forward argument.
+void attach_custom_node(const char* name, CustomBackward backward, const std::vector<const Tensor*>& inputs,
                         tensor_list& outputs, std::unique_ptr<AutogradContext> ctx);
 }  // namespace detail
 
@@ -102,14 +114,8 @@ struct Function {
   }
 
  private:
-  static void backward_adapter(BackwardContext& c) {
-    auto* ctx = static_cast<AutogradContext*>(c.node.extra.get());
-    tensor_list grads = T::backward(ctx, tensor_list(c.grad_outputs.begin(), c.grad_outputs.end()));
-    REEL_CHECK(grads.size() >= c.grad_inputs.size(),
-               "{}: backward returned {} gradients but forward took {} arguments", c.node.name, grads.size(),
-               c.grad_inputs.size());
-    for (size_t i = 0; i < c.grad_inputs.size(); ++i)
-      if (c.needs_input_grad(i)) c.grad_inputs[i] = grads[i];
+  static tensor_list backward_adapter(AutogradContext* ctx, tensor_list grads) {
+    return T::backward(ctx, std::move(grads));
   }
 };
 

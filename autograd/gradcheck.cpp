@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "autograd/autograd.h"
+#include "tensor/error_format.h"
 #include "tensor/ops.h"
 
 namespace reel::autograd {
@@ -122,7 +123,7 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
   return result;
 }
 
-GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+GradcheckResult gradcheck(const Callback<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, GradcheckOptions options) {
   return gradcheck(GradcheckFn([&](const std::vector<Tensor>& xs) { return std::vector<Tensor>{fn(xs)}; }), inputs,
                    options);
@@ -155,7 +156,7 @@ GradcheckResult gradgradcheck(const GradcheckFn& fn, const std::vector<Tensor>& 
   return gradcheck(first_derivative, all, options);
 }
 
-GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+GradcheckResult gradgradcheck(const Callback<Tensor(const std::vector<Tensor>&)>& fn,
                               const std::vector<Tensor>& inputs, GradcheckOptions options) {
   return gradgradcheck(GradcheckFn([&](const std::vector<Tensor>& xs) { return std::vector<Tensor>{fn(xs)}; }),
                        inputs, options);

@@ -3,15 +3,15 @@
 // checked. The result converts to bool and, on failure, names the worst element with both values.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "../tensor/callback.h"
 #include "../tensor/tensor.h"
 
 namespace reel::autograd {
 
-using GradcheckFn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+using GradcheckFn = Callback<std::vector<Tensor>(const std::vector<Tensor>&)>;
 
 struct GradcheckOptions {
   double eps = 1e-6;   // central-difference step
@@ -28,14 +28,14 @@ struct GradcheckResult {
 
 // Compares the Jacobian of fn at `inputs` computed by backward() with central finite differences.
 GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, GradcheckOptions options = {});
-GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+GradcheckResult gradcheck(const Callback<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 
 // Checks second derivatives: gradcheck of (inputs, v) -> grad(fn(inputs), inputs, v, create_graph=true)
 // for random output weights v.
 GradcheckResult gradgradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
                               GradcheckOptions options = {});
-GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+GradcheckResult gradgradcheck(const Callback<Tensor(const std::vector<Tensor>&)>& fn,
                               const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 
 }  // namespace reel::autograd

@@ -99,7 +99,7 @@ void Tensor::retain_grad() const {
 
 bool Tensor::retains_grad() const { return defined() && !is_leaf() && find_retained(*this) != nullptr; }
 
-unsigned Tensor::add_hook(std::function<Tensor(const Tensor&)> hook) const {
+unsigned Tensor::add_hook(Callback<Tensor(const Tensor&)> hook) const {
   check_defined("register_hook");
   REEL_CHECK(requires_grad(), "register_hook: cannot register a hook on a tensor that does not require grad "
              "(shape {})", shape_str(sizes()));

@@ -18,6 +18,7 @@
 // run for CTest, not a measurement.
 #include <reel/reel.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "tensor/error.h"
+#include "tensor/error_format.h"
 #include "tensor/memory.h"
 #include "tensor/storage.h"
 

@@ -5,7 +5,7 @@
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
-#include "tensor/error.h"
+#include "tensor/error_format.h"
 
 #define REEL_CUDA_CHECK(call)                                                                            \
   do {                                                                                                   \

@@ -1,14 +1,22 @@
 // reel/data/dataloader.cpp — the parts of datasets and the DataLoader that need no templates: TensorDataset,
-// the default collate functions, option checks, the epoch's index order (the shuffle) and pinning.
+// the default collate functions, option checks, the epoch's index order (the shuffle), pinning, and the worker
+// threads that build an epoch's batches ahead (BatchWorkers: per-worker queues of type-erased batches).
 //
 // The shuffle is a Fisher-Yates pass driven by splitmix64, seeded from (seed, epoch) alone, with unbiased
 // bounded draws (Lemire's multiply-and-reject). It is reel's own generator, so the orders are the same on every
 // platform and compiler, but they are not the orders of PyTorch's RandomSampler.
 #include "dataloader.h"
 
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <numeric>
 #include <string>
+#include <thread>
 
+#include "../tensor/error_format.h"
 #include "../tensor/shape.h"
 
 namespace reel::data {
@@ -174,6 +182,92 @@ std::vector<int64_t> epoch_order(int64_t dataset_size, bool shuffle, uint64_t se
 bool pinning_enabled(const DataLoaderOptions& options) { return options.pin_memory() && cuda::is_available(); }
 
 Tensor pin(const Tensor& tensor) { return tensor.is_cpu() ? tensor.pin_memory() : tensor; }
+
+// ---- the worker threads --------------------------------------------------------------------------------------
+struct BatchWorkers::Shared {
+  // A finished batch, or what building it threw.
+  struct Slot {
+    std::shared_ptr<void> batch;
+    std::exception_ptr error;
+  };
+
+  Shared(int prefetch_factor, int64_t batch_total, Build build_batch)
+      : prefetch(prefetch_factor), batches(batch_total), build(std::move(build_batch)) {}
+
+  void work(int w) {
+    const int64_t workers = static_cast<int64_t>(queues.size());
+    std::deque<Slot>& queue = queues[static_cast<size_t>(w)];
+    for (int64_t k = w; k < batches; k += workers) {
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        space.wait(lock, [&] { return stop || static_cast<int64_t>(queue.size()) < prefetch; });
+        if (stop) return;
+      }
+      Slot slot;
+      try {
+        slot.batch = build(k);
+      } catch (...) {
+        slot.error = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        queue.push_back(std::move(slot));
+      }
+      ready.notify_all();
+    }
+  }
+
+  void stop_and_join() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    space.notify_all();
+    for (std::thread& thread : threads) {
+      if (thread.joinable()) thread.join();
+    }
+    threads.clear();
+    queues.clear();  // unread batches are released here, on the consumer's thread
+  }
+
+  const int prefetch;
+  const int64_t batches;
+  Build build;
+  std::mutex mutex;
+  std::condition_variable space;  // a worker's queue has room (or stop)
+  std::condition_variable ready;  // a queue got a batch
+  std::vector<std::deque<Slot>> queues;
+  std::vector<std::thread> threads;
+  bool stop = false;
+};
+
+BatchWorkers::BatchWorkers(int workers, int prefetch, int64_t batches, Build build)
+    : shared_(std::make_unique<Shared>(prefetch, batches, std::move(build))) {
+  shared_->queues.resize(static_cast<size_t>(workers));
+  try {
+    for (int w = 0; w < workers; ++w) shared_->threads.emplace_back([shared = shared_.get(), w] { shared->work(w); });
+  } catch (...) {
+    shared_->stop_and_join();
+    throw;
+  }
+}
+
+BatchWorkers::~BatchWorkers() { shared_->stop_and_join(); }
+
+std::shared_ptr<void> BatchWorkers::take(int64_t k) {
+  const int64_t workers = static_cast<int64_t>(shared_->queues.size());
+  std::deque<Shared::Slot>& queue = shared_->queues[static_cast<size_t>(k % workers)];
+  Shared::Slot slot;
+  {
+    std::unique_lock<std::mutex> lock(shared_->mutex);
+    shared_->ready.wait(lock, [&] { return !queue.empty(); });
+    slot = std::move(queue.front());
+    queue.pop_front();
+  }
+  shared_->space.notify_all();
+  if (slot.error) std::rethrow_exception(slot.error);
+  return std::move(slot.batch);
+}
 
 }  // namespace detail
 

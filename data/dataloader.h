@@ -25,22 +25,16 @@
 // `void for_each_tensor(MyBatch&, const reel::data::TensorVisitor&)` in its namespace.
 #pragma once
 
-#include <algorithm>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <exception>
-#include <functional>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "../tensor/callback.h"
 #include "../nn/arg.h"
 #include "../tensor/device.h"
 #include "../tensor/grad_mode.h"
@@ -61,7 +55,7 @@ struct DataLoaderOptions {
 };
 
 // ---- the tensors inside a batch (for pin_memory and device) ---------------------------------------------------
-using TensorVisitor = std::function<void(Tensor&)>;
+using TensorVisitor = Callback<void(Tensor&)>;
 
 // Whether T is a Tensor, an Example, or a std::vector / pair / tuple holding them (a pair or tuple may also hold
 // other values, which are skipped).
@@ -136,10 +130,29 @@ Tensor pin(const Tensor& tensor);
 // ---- one epoch: the workers and their queues ------------------------------------------------------------
 namespace detail {
 
+// The worker threads of one epoch, without templates (dataloader.cpp): W threads build batches 0..n-1 ahead
+// (batch k by worker k mod W, each keeping at most `prefetch` finished batches) through `build`, which returns
+// the batch type-erased; take(k) waits for batch k in order and rethrows, as the same object, what building it
+// threw. Destroying the workers stops them (each finishes at most the batch in hand) and joins them; the
+// batches nobody took are released on the destroying thread.
+class BatchWorkers {
+ public:
+  using Build = Callback<std::shared_ptr<void>(int64_t k)>;
+  BatchWorkers(int workers, int prefetch, int64_t batches, Build build);
+  ~BatchWorkers();
+  BatchWorkers(const BatchWorkers&) = delete;
+  BatchWorkers& operator=(const BatchWorkers&) = delete;
+  std::shared_ptr<void> take(int64_t k);
+
+ private:
+  struct Shared;  // the queues, the lock and the threads
+  std::unique_ptr<Shared> shared_;
+};
+
 template <typename Item, typename Batch>
 class EpochRun {
  public:
-  using Collate = std::function<Batch(std::vector<Item>)>;
+  using Collate = Callback<Batch(std::vector<Item>)>;
 
   EpochRun(std::shared_ptr<const Dataset<Item>> dataset, Collate collate, DataLoaderOptions options, int64_t epoch)
       : dataset_(std::move(dataset)),
@@ -150,15 +163,11 @@ class EpochRun {
         batches_(detail::batch_count(dataset_->size(), options_.batch_size(), options_.drop_last())) {
     const int workers = options_.num_workers();
     if (workers == 0 || batches_ == 0) return;
-    queues_.resize(static_cast<size_t>(workers));
-    try {
-      for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { work(w); });
-    } catch (...) {
-      stop_and_join();
-      throw;
-    }
+    workers_ = std::make_unique<BatchWorkers>(workers, options_.prefetch_factor(), batches_,
+                                              [this](int64_t k) -> std::shared_ptr<void> {
+                                                return std::make_shared<Batch>(build(k));
+                                              });
   }
-  ~EpochRun() { stop_and_join(); }
   EpochRun(const EpochRun&) = delete;
   EpochRun& operator=(const EpochRun&) = delete;
 
@@ -167,13 +176,8 @@ class EpochRun {
     if (next_ >= batches_) return std::nullopt;
     const int64_t k = next_++;
     std::optional<Batch> batch;
-    if (threads_.empty()) {
-      batch.emplace(build(k));
-    } else {
-      Slot slot = take(k);
-      if (slot.error) std::rethrow_exception(slot.error);
-      batch = std::move(slot.batch);
-    }
+    if (!workers_) batch.emplace(build(k));
+    else batch.emplace(std::move(*static_cast<Batch*>(workers_->take(k).get())));
     if (options_.device()) {
       const Device device = *options_.device();
       for_each_batch_tensor(*batch, [device](Tensor& t) { t = t.to(device, /*non_blocking=*/true); });
@@ -183,11 +187,6 @@ class EpochRun {
   int64_t batches() const { return batches_; }
 
  private:
-  struct Slot {
-    std::optional<Batch> batch;
-    std::exception_ptr error;
-  };
-
   template <typename Fn>
   static void for_each_batch_tensor(Batch& batch, Fn&& fn) {
     if constexpr (TensorVisitable<Batch>) for_each_tensor(batch, TensorVisitor(std::forward<Fn>(fn)));
@@ -197,62 +196,14 @@ class EpochRun {
     NoGradGuard no_grad;
     const int64_t batch_size = options_.batch_size();
     const int64_t begin = k * batch_size;
-    const int64_t end = std::min<int64_t>(begin + batch_size, static_cast<int64_t>(order_.size()));
+    const int64_t items_left = static_cast<int64_t>(order_.size()) - begin;
+    const int64_t end = begin + (items_left < batch_size ? items_left : batch_size);
     std::vector<Item> items;
     items.reserve(static_cast<size_t>(end - begin));
     for (int64_t i = begin; i < end; ++i) items.push_back(dataset_->get(order_[static_cast<size_t>(i)]));
     Batch batch = collate_(std::move(items));
     if (pin_) for_each_batch_tensor(batch, [](Tensor& t) { t = pin(t); });
     return batch;
-  }
-
-  void work(int w) {
-    const int64_t workers = static_cast<int64_t>(queues_.size());
-    std::deque<Slot>& queue = queues_[static_cast<size_t>(w)];
-    for (int64_t k = w; k < batches_; k += workers) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        space_.wait(lock, [&] { return stop_ || static_cast<int64_t>(queue.size()) < options_.prefetch_factor(); });
-        if (stop_) return;
-      }
-      Slot slot;
-      try {
-        slot.batch.emplace(build(k));
-      } catch (...) {
-        slot.error = std::current_exception();
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        queue.push_back(std::move(slot));
-      }
-      ready_.notify_all();
-    }
-  }
-
-  Slot take(int64_t k) {
-    std::deque<Slot>& queue = queues_[static_cast<size_t>(k % static_cast<int64_t>(queues_.size()))];
-    Slot slot;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      ready_.wait(lock, [&] { return !queue.empty(); });
-      slot = std::move(queue.front());
-      queue.pop_front();
-    }
-    space_.notify_all();
-    return slot;
-  }
-
-  void stop_and_join() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    space_.notify_all();
-    for (std::thread& thread : threads_) {
-      if (thread.joinable()) thread.join();
-    }
-    threads_.clear();
-    queues_.clear();  // unread batches are released here, on the consumer's thread
   }
 
   std::shared_ptr<const Dataset<Item>> dataset_;
@@ -262,13 +213,7 @@ class EpochRun {
   std::vector<int64_t> order_;
   int64_t batches_;
   int64_t next_ = 0;
-
-  std::mutex mutex_;
-  std::condition_variable space_;  // a worker's queue has room (or stop)
-  std::condition_variable ready_;  // a queue got a batch
-  std::vector<std::deque<Slot>> queues_;
-  std::vector<std::thread> threads_;
-  bool stop_ = false;
+  std::unique_ptr<BatchWorkers> workers_;  // last: stopped and joined before the members its threads read
 };
 
 template <typename Item>
@@ -288,7 +233,7 @@ struct DefaultBatch<Item> {
 
 // The default collate for (Item, Batch), or an empty function when Batch is not the default batch type.
 template <typename Item, typename Batch>
-std::function<Batch(std::vector<Item>)> default_collate() {
+Callback<Batch(std::vector<Item>)> default_collate() {
   if constexpr (!std::is_same_v<Batch, typename DefaultBatch<Item>::type>) {
     return nullptr;
   } else if constexpr (HasDefaultCollate<Item>) {
@@ -306,7 +251,7 @@ class DataLoader {
  public:
   using ItemType = Item;
   using BatchType = Batch;
-  using Collate = std::function<Batch(std::vector<Item>)>;
+  using Collate = Callback<Batch(std::vector<Item>)>;
 
   // Iterates one epoch; move-only. Compares equal to end() once the epoch's batches are used up.
   class Iterator {
@@ -338,10 +283,11 @@ class DataLoader {
 
   DataLoader(std::shared_ptr<const Dataset<Item>> dataset, DataLoaderOptions options, Collate collate)
       : dataset_(std::move(dataset)), options_(std::move(options)), collate_(std::move(collate)) {
-    REEL_CHECK(dataset_ != nullptr, "DataLoader: the dataset is null");
-    REEL_CHECK(static_cast<bool>(collate_),
-               "DataLoader: no collate function: the default one makes only the default batch type (stacked "
-               "Tensors or Examples, otherwise a std::vector of the items); pass one for another batch type");
+    if (dataset_ == nullptr) throw_error("DataLoader: the dataset is null");
+    if (!collate_) {
+      throw_error("DataLoader: no collate function: the default one makes only the default batch type (stacked "
+                  "Tensors or Examples, otherwise a std::vector of the items); pass one for another batch type");
+    }
     detail::check_options(options_, dataset_->size(), TensorVisitable<Batch>);
   }
   // With the default collate: Tensors, Examples and vectors of Tensors are stacked (data::collate); other
@@ -382,7 +328,7 @@ auto make_data_loader(std::shared_ptr<D> dataset, DataLoaderOptions options, Col
   using Item = typename D::ItemType;
   using Batch = std::decay_t<std::invoke_result_t<CollateFn&, std::vector<Item>>>;
   return DataLoader<Item, Batch>(std::shared_ptr<const Dataset<Item>>(std::move(dataset)), std::move(options),
-                                 std::function<Batch(std::vector<Item>)>(std::move(collate_fn)));
+                                 Callback<Batch(std::vector<Item>)>(std::move(collate_fn)));
 }
 
 }  // namespace reel::data

@@ -65,7 +65,7 @@ class MapDataset
   using ItemType = std::invoke_result_t<const Transform&, typename Source::ItemType>;
   MapDataset(std::shared_ptr<const Source> source, Transform transform)
       : source_(std::move(source)), transform_(std::move(transform)) {
-    REEL_CHECK(source_ != nullptr, "data::map: the source dataset is null");
+    if (source_ == nullptr) throw_error("data::map: the source dataset is null");
   }
   int64_t size() const override { return source_->size(); }
   ItemType get(int64_t index) const override { return transform_(source_->get(index)); }

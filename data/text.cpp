@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "../nn/serialize_internal.h"
+#include "../tensor/error_format.h"
 #include "../tensor/ops.h"
 #include "../tensor/shape.h"
 
@@ -149,17 +151,21 @@ CharVocabulary CharVocabulary::build(std::string_view text, const std::string& s
   seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
   CharVocabulary vocab;
   vocab.symbols_ = std::move(seen);
-  for (size_t i = 0; i < vocab.symbols_.size(); ++i) vocab.ids_[vocab.symbols_[i]] = static_cast<int64_t>(i);
   return vocab;
 }
 
-bool CharVocabulary::contains(char32_t code_point) const { return ids_.count(code_point) != 0; }
+int64_t CharVocabulary::find(char32_t code_point) const {
+  const auto found = std::lower_bound(symbols_.begin(), symbols_.end(), code_point);
+  return found != symbols_.end() && *found == code_point ? found - symbols_.begin() : -1;
+}
+
+bool CharVocabulary::contains(char32_t code_point) const { return find(code_point) >= 0; }
 
 int64_t CharVocabulary::id(char32_t code_point) const {
-  const auto found = ids_.find(code_point);
-  REEL_CHECK(found != ids_.end(), "CharVocabulary: {} is not in the vocabulary of {} symbols",
-             code_point_name(code_point), size());
-  return found->second;
+  const int64_t found = find(code_point);
+  REEL_CHECK(found >= 0, "CharVocabulary: {} is not in the vocabulary of {} symbols", code_point_name(code_point),
+             size());
+  return found;
 }
 
 char32_t CharVocabulary::symbol(int64_t id) const {
@@ -173,12 +179,12 @@ Tensor CharVocabulary::encode(std::string_view text, const std::string& source) 
   for (size_t offset = 0; offset < text.size();) {
     const size_t start = offset;
     const char32_t c = decode_one(text, &offset, source, "CharVocabulary::encode");
-    const auto found = ids_.find(c);
-    if (found == ids_.end()) {
+    const int64_t found = find(c);
+    if (found < 0) {
       throw Error(fmt::format("CharVocabulary::encode: '{}': {}: {} is not in the vocabulary", source,
                               position_of(text, start), code_point_name(c)));
     }
-    ids.push_back(found->second);
+    ids.push_back(found);
   }
   return ids_tensor(ids);
 }
@@ -214,23 +220,50 @@ std::vector<std::string_view> split_words(std::string_view line) {
   return words;
 }
 
+struct Vocabulary::Index {
+  std::unordered_map<std::string, int64_t> ids;
+};
+
+Vocabulary::Vocabulary() : index_(std::make_unique<Index>()) {}
+Vocabulary::~Vocabulary() = default;
+Vocabulary::Vocabulary(const Vocabulary& other)
+    : tokens_(other.tokens_), index_(std::make_unique<Index>(other.index())) {}
+Vocabulary::Vocabulary(Vocabulary&& other) noexcept = default;
+Vocabulary& Vocabulary::operator=(const Vocabulary& other) {
+  if (this != &other) {
+    tokens_ = other.tokens_;
+    index_ = std::make_unique<Index>(other.index());
+  }
+  return *this;
+}
+Vocabulary& Vocabulary::operator=(Vocabulary&& other) noexcept = default;
+
+// A moved-from vocabulary has no index: it reads as empty.
+const Vocabulary::Index& Vocabulary::index() const {
+  static const Index empty;
+  return index_ ? *index_ : empty;
+}
+
 int64_t Vocabulary::add(std::string_view token) {
   REEL_CHECK(!token.empty(), "Vocabulary::add: the empty string is not a token");
-  const auto found = ids_.find(std::string(token));
-  if (found != ids_.end()) return found->second;
+  if (!index_) index_ = std::make_unique<Index>();
+  std::unordered_map<std::string, int64_t>& ids = index_->ids;
+  const auto found = ids.find(std::string(token));
+  if (found != ids.end()) return found->second;
   const int64_t id = size();
   tokens_.emplace_back(token);
-  ids_.emplace(tokens_.back(), id);
+  ids.emplace(tokens_.back(), id);
   return id;
 }
 
-bool Vocabulary::contains(std::string_view token) const { return ids_.count(std::string(token)) != 0; }
+bool Vocabulary::contains(std::string_view token) const { return index().ids.count(std::string(token)) != 0; }
 
 int64_t Vocabulary::id(std::string_view token) const {
-  const auto found = ids_.find(std::string(token));
-  if (found != ids_.end()) return found->second;
-  const auto unk = ids_.find(kUnk);
-  REEL_CHECK(unk != ids_.end(), "Vocabulary: '{}' is not in the vocabulary and there is no {} to stand for it",
+  const std::unordered_map<std::string, int64_t>& ids = index().ids;
+  const auto found = ids.find(std::string(token));
+  if (found != ids.end()) return found->second;
+  const auto unk = ids.find(kUnk);
+  REEL_CHECK(unk != ids.end(), "Vocabulary: '{}' is not in the vocabulary and there is no {} to stand for it",
              token, kUnk);
   return unk->second;
 }
@@ -241,14 +274,14 @@ const std::string& Vocabulary::token(int64_t id) const {
 }
 
 int64_t Vocabulary::unk_id() const {
-  const auto found = ids_.find(kUnk);
-  REEL_CHECK(found != ids_.end(), "Vocabulary: there is no {} token", kUnk);
+  const auto found = index().ids.find(kUnk);
+  REEL_CHECK(found != index().ids.end(), "Vocabulary: there is no {} token", kUnk);
   return found->second;
 }
 
 int64_t Vocabulary::eos_id() const {
-  const auto found = ids_.find(kEos);
-  REEL_CHECK(found != ids_.end(), "Vocabulary: there is no {} token", kEos);
+  const auto found = index().ids.find(kEos);
+  REEL_CHECK(found != index().ids.end(), "Vocabulary: there is no {} token", kEos);
   return found->second;
 }
 

@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -49,8 +49,8 @@ class CharVocabulary {
   std::string decode(const std::vector<int64_t>& ids) const;
 
  private:
-  std::vector<char32_t> symbols_;
-  std::unordered_map<char32_t, int64_t> ids_;
+  int64_t find(char32_t code_point) const;  // its id (a binary search of the sorted symbols), or -1
+  std::vector<char32_t> symbols_;            // sorted, distinct: a symbol's id is its position
 };
 
 struct CharText {
@@ -67,7 +67,12 @@ class Vocabulary {
  public:
   static constexpr const char* kUnk = "<unk>";
   static constexpr const char* kEos = "<eos>";
-  Vocabulary() = default;
+  Vocabulary();
+  ~Vocabulary();
+  Vocabulary(const Vocabulary& other);
+  Vocabulary(Vocabulary&& other) noexcept;
+  Vocabulary& operator=(const Vocabulary& other);
+  Vocabulary& operator=(Vocabulary&& other) noexcept;
   // Words of the file in order of first appearance, "<eos>" after each line's words; "<unk>" is added last
   // when the file does not contain it.
   static Vocabulary build_from_file(const std::string& path);
@@ -85,8 +90,10 @@ class Vocabulary {
   std::string decode(const Tensor& ids) const;  // tokens joined by single spaces
 
  private:
+  struct Index;  // token -> id (data/text.cpp)
+  const Index& index() const;
   std::vector<std::string> tokens_;
-  std::unordered_map<std::string, int64_t> ids_;
+  std::unique_ptr<Index> index_;
 };
 
 // The tokens of one line, split on ASCII whitespace (space, \t, \r, \v, \f).

@@ -8,7 +8,7 @@
 
 #include <charconv>
 
-#include "../tensor/error.h"
+#include "../tensor/error_format.h"
 #include "text.h"
 
 namespace reel::data {

@@ -3,6 +3,7 @@
 
 #include "nn/functional.h"
 #include "nn/repr.h"
+#include "tensor/error_format.h"
 
 namespace reel::nn {
 

@@ -2,6 +2,8 @@
 // positions or keys, lookups with clear errors, and Sequential's chained forward.
 #include "nn/container.h"
 
+#include "tensor/error_format.h"
+
 #include <cxxabi.h>
 
 #include <algorithm>

@@ -19,7 +19,6 @@
 #pragma once
 
 #include <concepts>
-#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -85,7 +84,7 @@ struct NamedUnaryModule {
   }
   std::string name;
   std::shared_ptr<Module> module;
-  std::function<Tensor(const Tensor&)> forward;
+  Callback<Tensor(const Tensor&)> forward;
 };
 
 class SequentialImpl;
@@ -159,7 +158,7 @@ class SequentialImpl : public Module {
 
  private:
   std::vector<std::shared_ptr<Module>> entries_;
-  std::vector<std::function<Tensor(const Tensor&)>> forwards_;
+  std::vector<Callback<Tensor(const Tensor&)>> forwards_;
 };
 
 class Sequential : public ModuleHolder<SequentialImpl> {

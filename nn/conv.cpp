@@ -7,6 +7,7 @@
 
 #include "nn/init.h"
 #include "nn/repr.h"
+#include "tensor/error_format.h"
 #include "tensor/ops.h"
 
 namespace reel::nn {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "tensor/error_format.h"
 #include "tensor/grad_mode.h"
 
 namespace reel::nn::functional {

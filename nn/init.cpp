@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/error_format.h"
 #include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 

@@ -8,6 +8,8 @@
 
 #include <vector>
 
+#include "../tensor/error_format.h"
+
 namespace reel::nn {
 
 const char* reduction_name(Reduction reduction) {

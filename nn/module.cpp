@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "tensor/error_format.h"
 #include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 
@@ -111,7 +112,7 @@ std::vector<std::shared_ptr<Module>> Module::modules(bool include_self) {
   return out;
 }
 
-void Module::apply(const std::function<void(Module&)>& fn) {
+void Module::apply(const Callback<void(Module&)>& fn) {
   fn(*this);
   for (auto& entry : children_) entry.second->apply(fn);
 }
@@ -237,5 +238,11 @@ std::string Module::str() const {
 }
 
 std::ostream& operator<<(std::ostream& os, const Module& module) { return os << module.str(); }
+
+namespace detail {
+void throw_empty_holder(const char* impl_type_name) {
+  throw_error(fmt::format("{}: accessing an empty module holder (constructed with nullptr)", impl_type_name));
+}
+}  // namespace detail
 
 }  // namespace reel::nn

@@ -14,8 +14,6 @@
 //   REEL_MODULE(Net);   // declares `Net`, a holder: Net net; net->forward(x); net(x); net->parameters()
 #pragma once
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -23,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "../tensor/callback.h"
 #include "../tensor/tensor.h"
 
 namespace reel::nn {
@@ -67,7 +66,7 @@ class Module : public std::enable_shared_from_this<Module> {
   std::vector<std::shared_ptr<Module>> modules(bool include_self = true);
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(bool include_self = true);
   // Calls fn on this module and every descendant.
-  void apply(const std::function<void(Module&)>& fn);
+  void apply(const Callback<void(Module&)>& fn);
 
   // ---- state -----------------------------------------------------------------------------------------------
   virtual void train(bool on = true);
@@ -110,6 +109,11 @@ class Module : public std::enable_shared_from_this<Module> {
 
 std::ostream& operator<<(std::ostream& os, const Module& module);
 
+namespace detail {
+// The error of using an empty holder of `impl_type_name` (a typeid name).
+[[noreturn]] void throw_empty_holder(const char* impl_type_name);
+}  // namespace detail
+
 // ---- holders: LibTorch's `Linear fc(3, 4); fc->forward(x); fc(x);` -------------------------------------------
 template <typename Impl>
 class ModuleHolder {
@@ -131,7 +135,8 @@ class ModuleHolder {
   Impl* operator->() const { return get(); }
   Impl& operator*() const { return *get(); }
   Impl* get() const {
-    REEL_CHECK(impl_ != nullptr, "{}: accessing an empty module holder (constructed with nullptr)", typeid(Impl).name());
+    if (impl_ == nullptr) [[unlikely]]
+      detail::throw_empty_holder(typeid(Impl).name());
     return impl_.get();
   }
   const std::shared_ptr<Impl>& ptr() const { return impl_; }

@@ -5,6 +5,7 @@
 #include "nn/functional.h"
 #include "nn/init.h"
 #include "nn/repr.h"
+#include "tensor/error_format.h"
 #include "tensor/grad_mode.h"
 
 namespace reel::nn {

@@ -12,9 +12,12 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 #include <typeinfo>
+#include <unordered_map>
 
+#include "../tensor/error_format.h"
 #include "../tensor/grad_mode.h"
 
 namespace reel::optim {
@@ -177,13 +180,19 @@ const OptimizerOptions& OptimizerParamGroup::options() const {
 }
 
 // ---- the optimizer base ------------------------------------------------------------------------------------------
+struct Optimizer::States {
+  std::unordered_map<const TensorImpl*, ParamState> of;
+};
+
 Optimizer::Optimizer(std::string name, std::vector<OptimizerParamGroup> param_groups,
                      std::unique_ptr<OptimizerOptions> defaults)
-    : name_(std::move(name)), defaults_(std::move(defaults)) {
+    : name_(std::move(name)), defaults_(std::move(defaults)), states_(std::make_unique<States>()) {
   defaults_->validate(name_);
   for (const OptimizerParamGroup& group : param_groups) add_param_group(group);
   REEL_CHECK(size() > 0, "{}: optimizer got an empty parameter list", name_);
 }
+
+Optimizer::~Optimizer() = default;
 
 void Optimizer::add_param_group(const OptimizerParamGroup& group) {
   OptimizerParamGroup added(group.params(), group.has_options() ? group.options().clone() : defaults_->clone());
@@ -253,11 +262,11 @@ size_t Optimizer::size() const {
 }
 
 const ParamState* Optimizer::state(const Tensor& param) const {
-  auto found = state_.find(param.impl());
-  return found == state_.end() ? nullptr : &found->second;
+  auto found = states_->of.find(param.impl());
+  return found == states_->of.end() ? nullptr : &found->second;
 }
 
-ParamState& Optimizer::state_of(const Tensor& param) { return state_[param.impl()]; }
+ParamState& Optimizer::state_of(const Tensor& param) { return states_->of[param.impl()]; }
 
 // ---- state_dict ---------------------------------------------------------------------------------------------------
 NamedTensors Optimizer::state_dict() const {
@@ -369,7 +378,7 @@ void Optimizer::load_state_dict(const NamedTensors& state_dict) {
   }
 
   NoGradGuard no_grad;
-  state_.clear();
+  states_->of.clear();
   for (const auto& [index, saved_state] : saved_states) {
     const Tensor& param = param_of_saved_index.at(index);
     ParamState& param_state = state_of(param);

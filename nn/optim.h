@@ -27,17 +27,16 @@
 // parameter's dtype and device, step stays float64) and rejects unknown or missing keys.
 #pragma once
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
-#include <unordered_map>
 #include <vector>
 
+#include "../tensor/callback.h"
 #include "../tensor/ops.h"
+#include "../tensor/sorted_map.h"
 #include "arg.h"
 #include "module.h"
 
@@ -105,17 +104,17 @@ class OptimizerParamGroup {
 // Adam's (beta1, beta2).
 using Betas = std::tuple<double, double>;
 
-// Per-parameter state: name -> tensor (step, momentum_buffer, exp_avg, ...).
-using ParamState = std::map<std::string, Tensor>;
+// Per-parameter state: name -> tensor (step, momentum_buffer, exp_avg, ...), in name order.
+using ParamState = SortedMap<std::string, Tensor>;
 
 class Optimizer {
  public:
   // Re-evaluates the model and returns the loss; step() calls it with grad mode on before updating.
-  using LossClosure = std::function<Tensor()>;
+  using LossClosure = Callback<Tensor()>;
 
   Optimizer(std::string name, std::vector<OptimizerParamGroup> param_groups,
             std::unique_ptr<OptimizerOptions> defaults);
-  virtual ~Optimizer() = default;
+  virtual ~Optimizer();
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
@@ -153,7 +152,8 @@ class Optimizer {
   std::string name_;
   std::vector<OptimizerParamGroup> param_groups_;
   std::unique_ptr<OptimizerOptions> defaults_;
-  std::unordered_map<const TensorImpl*, ParamState> state_;
+  struct States;  // parameter -> its ParamState (nn/optim.cpp)
+  std::unique_ptr<States> states_;
 };
 
 // ---- SGD ----------------------------------------------------------------------------------------------------

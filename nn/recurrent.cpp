@@ -11,6 +11,7 @@
 #include "nn/functional.h"
 #include "nn/init.h"
 #include "nn/repr.h"
+#include "tensor/error_format.h"
 #include "tensor/ops.h"
 
 namespace reel::nn {

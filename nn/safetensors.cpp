@@ -15,8 +15,10 @@
 // end - begin equal to the shape's byte count; and, sorted by offset, that the ranges tile the data section
 // exactly (no overlap, no gap, no trailing bytes), which is what the reference requires too.
 #include <algorithm>
+#include <map>
 #include <set>
 
+#include "../tensor/error_format.h"
 #include "serialize.h"
 #include "serialize_internal.h"
 
@@ -151,9 +153,13 @@ Entry parse_entry(const std::string& name, const JsonValue& info, const FileCont
 }  // namespace
 
 // ---- save -----------------------------------------------------------------------------------------------
-void save_safetensors(const std::string& path, const NamedTensors& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const SafetensorsMetadata& entries) {
   const FileContext context{"save_safetensors", path, {}};
+  std::map<std::string, std::string> metadata;  // written with its keys sorted
+  for (const auto& [key, value] : entries) {
+    if (!metadata.emplace(key, value).second)
+      context.fail(fmt::format("metadata key {} is given twice", detail::quoted(key)));
+  }
   std::set<std::string_view> names;
   std::vector<Tensor> data;
   data.reserve(tensors.size());
@@ -217,7 +223,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
 }
 
 // ---- load -----------------------------------------------------------------------------------------------
-NamedTensors load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
+NamedTensors load_safetensors(const std::string& path, SafetensorsMetadata* metadata) {
   const FileContext context{"load_safetensors", path, {}};
   detail::FileReader file(context);
   if (file.size() < 8) {
@@ -308,7 +314,7 @@ NamedTensors load_safetensors(const std::string& path, std::map<std::string, std
     result.emplace_back(entry.name,
                         detail::read_tensor(file, data_start + entry.begin, entry.shape, entry.dtype, context));
   }
-  if (metadata != nullptr) *metadata = std::move(file_metadata);
+  if (metadata != nullptr) *metadata = SafetensorsMetadata(file_metadata.begin(), file_metadata.end());
   return result;
 }
 

@@ -5,6 +5,8 @@
 // the documented closed form when the scheduler runs alone and composes as PyTorch's does otherwise.
 #include "scheduler.h"
 
+#include "../tensor/error_format.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

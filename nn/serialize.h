@@ -18,7 +18,6 @@
 // Loaded tensors are on the CPU. Module state dicts are built on top of these functions (issue 4).
 #pragma once
 
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,16 +27,39 @@
 namespace reel::serialize {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+// A safetensors file's "__metadata__": key -> value (loaded in key order).
+using SafetensorsMetadata = std::vector<std::pair<std::string, std::string>>;
 
 // ---- safetensors ----------------------------------------------------------------------------------------
 // dtypes: F64 F32 F16 BF16 I64 I32 U8 BOOL. Names must be distinct, valid UTF-8 and not "__metadata__";
-// `metadata` (string to string, written under "__metadata__" when not empty) must be valid UTF-8 too.
-void save_safetensors(const std::string& path, const NamedTensors& tensors,
-                      const std::map<std::string, std::string>& metadata = {});
+// `metadata` (string to string, written under "__metadata__" when not empty, keys sorted) must be valid UTF-8 too,
+// its keys distinct.
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const SafetensorsMetadata& metadata = {});
+// The same with the metadata in a std::map<std::string, std::string> (or any map of strings to strings).
+template <typename Map>
+  requires requires(const Map& map) { SafetensorsMetadata(map.begin(), map.end()); }
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const Map& metadata) {
+  save_safetensors(path, tensors, SafetensorsMetadata(metadata.begin(), metadata.end()));
+}
 // The tensors in the order their data lies in the file (for files written by reel or by the Python
 // library: the header's order). `metadata`, when given, receives the "__metadata__" entries (or is cleared).
 // Files holding other safetensors dtypes (I8, I16, U16, U32, U64, F8_*) are refused with an error naming it.
-NamedTensors load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+NamedTensors load_safetensors(const std::string& path, SafetensorsMetadata* metadata = nullptr);
+// The same, the metadata received into a std::map<std::string, std::string> (or any map of strings to strings).
+template <typename Map>
+  requires requires(Map& map, const std::string& key) {
+    map.clear();
+    map[key] = key;
+  }
+NamedTensors load_safetensors(const std::string& path, Map* metadata) {
+  SafetensorsMetadata entries;
+  NamedTensors tensors = load_safetensors(path, metadata != nullptr ? &entries : nullptr);
+  if (metadata != nullptr) {
+    metadata->clear();
+    for (auto& [key, value] : entries) (*metadata)[key] = std::move(value);
+  }
+  return tensors;
+}
 
 // ---- NumPy ----------------------------------------------------------------------------------------------
 // dtypes: float64 '<f8', float32 '<f4', float16 '<f2', int64 '<i8', int32 '<i4', uint8 '|u1', bool '|b1'.

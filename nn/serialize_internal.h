@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "../tensor/error_format.h"
 #include "../tensor/tensor.h"
 
 namespace reel::serialize::detail {

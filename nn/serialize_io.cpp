@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 
+#include "../tensor/error_format.h"
 #include "serialize_internal.h"
 
 namespace reel::serialize::detail {

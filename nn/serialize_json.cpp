@@ -8,6 +8,7 @@
 // (the safetensors header limit), and the tree the parser builds is proportional to it.
 #include <cstring>
 
+#include "../tensor/error_format.h"
 #include "serialize_internal.h"
 
 namespace reel::serialize::detail {

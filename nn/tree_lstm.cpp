@@ -8,6 +8,7 @@
 
 #include "nn/functional.h"
 #include "nn/init.h"
+#include "tensor/error_format.h"
 #include "tensor/ops.h"
 
 namespace reel::nn {

@@ -1,6 +1,7 @@
 // reel/tensor/creation.cpp — creation functions: empty, zeros, ones, full, the *_like family, scalar_tensor
 // and from_blob. (arange, linspace, eye and the random creators live in tensor/creation_ranges.cpp and
 // tensor/random.cpp.)
+#include "tensor/error_format.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -20,6 +21,10 @@ TensorOptions like_options(const Tensor& t, const std::optional<TensorOptions>& 
   if (!merged.has_dtype()) merged = merged.dtype(t.dtype());
   if (!merged.has_device()) merged = merged.device(t.device());  // ones_like(x, kBool) stays on x's device
   return merged;
+}
+
+void throw_ragged_rows(int64_t first_row_length, int64_t row_length) {
+  throw_error(fmt::format("tensor: nested list rows have different lengths ({} and {})", first_row_length, row_length));
 }
 }  // namespace detail
 
@@ -96,7 +101,7 @@ Tensor from_blob(void* data, IntList sizes, IntList strides, TensorOptions optio
   return finish(view, options);
 }
 
-Tensor from_blob(void* data, IntList sizes, std::function<void(void*)> deleter, TensorOptions options) {
+Tensor from_blob(void* data, IntList sizes, Callback<void(void*)> deleter, TensorOptions options) {
   const int64_t numel = checked_numel(sizes, "from_blob");
   REEL_CHECK(numel == 0 || data != nullptr, "from_blob: null data pointer for shape {}", shape_str(sizes));
   Storage handle(new StorageImpl(data, static_cast<size_t>(numel * element_size(options.dtype())), options.device(),

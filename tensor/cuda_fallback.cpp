@@ -7,7 +7,7 @@
 #include <atomic>
 
 #include "tensor/cuda.h"
-#include "tensor/error.h"
+#include "tensor/error_format.h"
 
 namespace reel::cuda {
 

@@ -46,7 +46,35 @@ Kernel get_kernel(OpId op, Device device) {
 }
 
 // ---- observers ---------------------------------------------------------------------------------------------------
+// An event's call_ is the KernelArgs of the call; elementwise families describe their operands through `operands`
+// (operands[0] the output, then the inputs), the others through inputs and outputs.
+namespace {
+const KernelArgs& call_of(const void* call) { return *static_cast<const KernelArgs*>(call); }
+}  // namespace
+
+OpId OpEvent::op() const { return call_of(call_).op; }
+int OpEvent::num_inputs() const {
+  const KernelArgs& args = call_of(call_);
+  return args.operands ? args.num_operands - 1 : args.num_inputs;
+}
+const Tensor& OpEvent::input(int i) const {
+  const KernelArgs& args = call_of(call_);
+  return args.operands ? *args.operands[i + 1] : args.inputs[i];
+}
+int OpEvent::num_outputs() const {
+  const KernelArgs& args = call_of(call_);
+  return args.operands ? 1 : args.num_outputs;
+}
+const Tensor& OpEvent::output(int j) const {
+  const KernelArgs& args = call_of(call_);
+  return args.operands ? *args.operands[0] : args.outputs[j];
+}
+
 namespace detail {
+
+struct OpEventAccess {
+  static OpEvent event(const KernelArgs& args, Device device, bool is_view) { return OpEvent(&args, device, is_view); }
+};
 
 thread_local OpObserver* t_op_observer = nullptr;
 
@@ -66,7 +94,7 @@ class ObserverPaused {
 
 void dispatch_observed(const KernelArgs& args, Device device, Kernel kernel) {
   OpObserver* observer = t_op_observer;
-  const OpEvent event(args, device);
+  const OpEvent event = OpEventAccess::event(args, device, /*is_view=*/false);
   {
     ObserverPaused paused;
     observer->before(event);
@@ -91,7 +119,7 @@ void observe_view_op(OpId op, const Tensor& input, const Tensor& output) {
   args.num_inputs = 1;
   args.outputs = const_cast<Tensor*>(&output);
   args.num_outputs = 1;
-  const OpEvent event(args, output.device(), /*is_view=*/true);
+  const OpEvent event = OpEventAccess::event(args, output.device(), /*is_view=*/true);
   ObserverPaused paused;
   observer->before(event);
   observer->after(event);

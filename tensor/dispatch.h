@@ -5,14 +5,16 @@
 // (op, device) with grad mode off (the elementwise front doors still call `dispatch` directly).
 // Backends fill the table once, at first use: cpu/backend.cpp registers the CPU kernels and, in a CUDA build,
 // cuda/backend.cpp the CUDA ones. Kernels assume valid inputs; all checking happened before.
-// `dispatch` is also where an op observer (set_op_observer) sees every kernel call, and the view ops report
+// `dispatch` is also where an op observer (tensor/observer.h) sees every kernel call, and the view ops report
 // themselves there too (observe_view): the profiler (tensor/profiler.h) is such an observer.
 #pragma once
 
 #include <initializer_list>
 
+#include "error_format.h"
 #include "grad_mode.h"
 #include "iter.h"
+#include "observer.h"
 #include "op_id.h"
 #include "tensor.h"
 
@@ -57,41 +59,6 @@ Kernel find_kernel(OpId op, DeviceType device);
 // The kernel for (op, device); throws reel::Error naming op and device when there is none.
 Kernel get_kernel(OpId op, Device device);
 // ---- the dispatch point ------------------------------------------------------------------------------------------
-// One op call as an observer sees it: the op, the device whose kernel runs, the inputs and outputs (allocated,
-// with their metadata; values only after the call), the attributes. A view op is an event without a kernel.
-class OpEvent {
- public:
-  OpEvent(const KernelArgs& args, Device device, bool is_view = false)
-      : args_(&args), device_(device), is_view_(is_view) {}
-  OpId op() const { return args_->op; }
-  Device device() const { return device_; }
-  bool is_view() const { return is_view_; }
-  const OpAttrs* attrs() const { return args_->attrs; }
-  int num_inputs() const { return args_->operands ? args_->num_operands - 1 : args_->num_inputs; }
-  const Tensor& input(int i) const { return args_->operands ? *args_->operands[i + 1] : args_->inputs[i]; }
-  int num_outputs() const { return args_->operands ? 1 : args_->num_outputs; }
-  const Tensor& output(int j) const { return args_->operands ? *args_->operands[0] : args_->outputs[j]; }
-
- private:
-  const KernelArgs* args_;
-  Device device_;
-  bool is_view_;
-};
-
-// Sees every op this thread dispatches: before(e) just before the kernel runs, after(e) once it returned (also
-// when it threw). Observers may run ops themselves; those are not observed (no recursion).
-class OpObserver {
- public:
-  virtual ~OpObserver() = default;
-  virtual void before(const OpEvent& event) = 0;
-  virtual void after(const OpEvent& event) = 0;
-};
-
-// Installs `observer` for this thread (nullptr: none) and returns the one it replaces, so that scopes can nest
-// and restore it. With none installed, dispatch costs one predictable branch more than calling the kernel.
-OpObserver* set_op_observer(OpObserver* observer);
-OpObserver* current_op_observer();
-
 namespace detail {
 extern thread_local OpObserver* t_op_observer;
 void dispatch_observed(const KernelArgs& args, Device device, Kernel kernel);

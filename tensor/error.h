@@ -1,10 +1,10 @@
-// reel/tensor/error.h — reel's exception types and the REEL_CHECK macro.
+// reel/tensor/error.h — reel's exception types.
 //
 // Every misuse (bad shape, dtype, device, index, file) throws reel::Error whose message names the op and
-// shows the offending shapes/values. Kernels assume valid inputs: checks happen at the front door.
+// shows the offending shapes/values. Kernels assume valid inputs: checks happen at the front door. The messages
+// are formatted inside the library (the REEL_CHECK macro of the internal tensor/error_format.h), so this public
+// header needs no formatting library.
 #pragma once
-
-#include <fmt/format.h>
 
 #include <stdexcept>
 #include <string>
@@ -25,11 +25,3 @@ class OutOfMemoryError : public Error {
 [[noreturn]] void throw_error(std::string message);
 
 }  // namespace reel
-
-// REEL_CHECK(cond, "op: shapes {} and {} differ", a, b): throws reel::Error with the formatted message.
-#define REEL_CHECK(cond, ...)                                   \
-  do {                                                          \
-    if (!(cond)) [[unlikely]] {                                 \
-      ::reel::throw_error(::fmt::format(__VA_ARGS__));          \
-    }                                                           \
-  } while (0)

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "error_format.h"
 #include "parallel.h"
 #include "tensor.h"
 

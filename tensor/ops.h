@@ -52,7 +52,7 @@ Tensor& normal_(Tensor& t, double mean = 0.0, double std = 1.0);
 // which the last tensor sharing the storage calls. Strides default to row-major.
 Tensor from_blob(void* data, IntList sizes, TensorOptions options = {});
 Tensor from_blob(void* data, IntList sizes, IntList strides, TensorOptions options = {});
-Tensor from_blob(void* data, IntList sizes, std::function<void(void*)> deleter, TensorOptions options = {});
+Tensor from_blob(void* data, IntList sizes, Callback<void(void*)> deleter, TensorOptions options = {});
 // Copies `data` (row-major, product of sizes elements) into a new CPU tensor of the matching dtype.
 template <typename T>
 Tensor from_blob_copy(const T* data, IntList sizes, TensorOptions options = {});

@@ -19,6 +19,8 @@ constexpr ScalarType literal_dtype() {
 template <typename T>
 using storage_of_t = std::conditional_t<std::is_same_v<T, long> || std::is_same_v<T, long long>, int64_t,
                                         std::conditional_t<std::is_same_v<T, int>, int32_t, T>>;
+// The error of a nested list whose rows differ in length (tensor/creation.cpp).
+[[noreturn]] void throw_ragged_rows(int64_t first_row_length, int64_t row_length);
 }  // namespace detail
 
 template <typename T>
@@ -58,8 +60,8 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOption
   std::vector<T> flat;
   flat.reserve(static_cast<size_t>(n_rows * n_cols));
   for (const auto& row : rows) {
-    REEL_CHECK(static_cast<int64_t>(row.size()) == n_cols,
-               "tensor: nested list rows have different lengths ({} and {})", n_cols, row.size());
+    if (static_cast<int64_t>(row.size()) != n_cols) [[unlikely]]
+      detail::throw_ragged_rows(n_cols, static_cast<int64_t>(row.size()));
     flat.insert(flat.end(), row.begin(), row.end());
   }
   return tensor(flat, options).view({n_rows, n_cols});

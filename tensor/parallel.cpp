@@ -6,7 +6,7 @@
 #include <atomic>
 #include <exception>
 
-#include "tensor/error.h"
+#include "tensor/error_format.h"
 
 namespace reel {
 

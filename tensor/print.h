@@ -1,7 +1,6 @@
-// reel/tensor/print.h — printing tensors in PyTorch's style: operator<< and fmt::formatter<reel::Tensor>.
+// reel/tensor/print.h — printing tensors in PyTorch's style: operator<<. (fmt::formatter<reel::Tensor> is in
+// tensor/format.h, for programs that use {fmt}.)
 #pragma once
-
-#include <fmt/format.h>
 
 #include <ostream>
 
@@ -12,10 +11,3 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::ostream& operator<<(std::ostream& os, ScalarType t);
 std::ostream& operator<<(std::ostream& os, const Device& d);
 }  // namespace reel
-
-template <>
-struct fmt::formatter<reel::Tensor> : fmt::formatter<std::string_view> {
-  auto format(const reel::Tensor& t, fmt::format_context& ctx) const {
-    return fmt::formatter<std::string_view>::format(t.str(), ctx);
-  }
-};

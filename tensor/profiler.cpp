@@ -2,12 +2,26 @@
 // kernel that runs ops itself gets self and total times) and sums calls and times per (op, input shapes).
 #include "tensor/profiler.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <stdexcept>
 
+#include "tensor/error_format.h"
+#include "tensor/shape.h"
+#include "tensor/tensor.h"
+
 namespace reel::profiler {
+
+struct Profile::Figures {
+  using Clock = std::chrono::steady_clock;
+  struct Open {
+    Clock::time_point start;
+    double child_us = 0;  // time of the ops nested inside this one
+  };
+  std::vector<Open> stack;
+  std::map<std::pair<std::string, std::string>, OpStats> stats;  // (name, shapes) -> figures
+};
 
 namespace {
 
@@ -40,7 +54,8 @@ double sort_key(const OpStats& s, const std::string& sort_by) {
 
 }  // namespace
 
-Profile::Profile(bool record_shapes) : record_shapes_(record_shapes), outer_(set_op_observer(this)) {}
+Profile::Profile(bool record_shapes)
+    : record_shapes_(record_shapes), outer_(set_op_observer(this)), figures_(std::make_unique<Figures>()) {}
 
 Profile::~Profile() { stop(); }
 
@@ -53,17 +68,18 @@ void Profile::stop() {
 
 void Profile::before(const OpEvent& event) {
   if (outer_ != nullptr) outer_->before(event);
-  stack_.push_back({Clock::now(), 0.0});
+  figures_->stack.push_back({Figures::Clock::now(), 0.0});
 }
 
 void Profile::after(const OpEvent& event) {
-  const Clock::time_point end = Clock::now();
-  if (!stack_.empty()) {
-    const Open open = stack_.back();
-    stack_.pop_back();
+  const Figures::Clock::time_point end = Figures::Clock::now();
+  std::vector<Figures::Open>& stack = figures_->stack;
+  if (!stack.empty()) {
+    const Figures::Open open = stack.back();
+    stack.pop_back();
     const double total = std::chrono::duration<double, std::micro>(end - open.start).count();
-    if (!stack_.empty()) stack_.back().child_us += total;
-    OpStats& s = stats_[{std::string(op_name(event.op())), record_shapes_ ? shapes_of(event) : std::string()}];
+    if (!stack.empty()) stack.back().child_us += total;
+    OpStats& s = figures_->stats[{std::string(op_name(event.op())), record_shapes_ ? shapes_of(event) : std::string()}];
     ++s.calls;
     s.cpu_total_us += total;
     s.self_cpu_us += total - open.child_us;
@@ -75,7 +91,7 @@ std::vector<OpStats> Profile::key_averages(bool group_by_input_shape, const std:
   REEL_CHECK(!group_by_input_shape || record_shapes_,
              "profiler: key_averages(group_by_input_shape=true) needs a Profile made with record_shapes=true");
   std::map<std::pair<std::string, std::string>, OpStats> grouped;
-  for (const auto& [key, s] : stats_) {
+  for (const auto& [key, s] : figures_->stats) {
     OpStats& g = grouped[{key.first, group_by_input_shape ? key.second : std::string()}];
     g.name = key.first;
     g.input_shapes = group_by_input_shape ? key.second : std::string();

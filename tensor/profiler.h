@@ -1,4 +1,4 @@
-// reel/tensor/profiler.h — where the time goes, per op: an op observer (tensor/dispatch.h) that counts calls and
+// reel/tensor/profiler.h — where the time goes, per op: an op observer (tensor/observer.h) that counts calls and
 // CPU time per op and, optionally, per op and input shapes, and prints them as a table sorted by time, like
 // PyTorch's `torch.autograd.profiler.profile(...).key_averages().table()`.
 //
@@ -15,13 +15,12 @@
 // synchronises. Timing costs about two clock reads per op; without a Profile, dispatch costs one branch.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "dispatch.h"
+#include "observer.h"
 
 namespace reel::profiler {
 
@@ -56,16 +55,11 @@ class Profile final : public OpObserver {
   void after(const OpEvent& event) override;
 
  private:
-  using Clock = std::chrono::steady_clock;
-  struct Open {
-    Clock::time_point start;
-    double child_us = 0;  // time of the ops nested inside this one
-  };
+  struct Figures;  // the ops in flight and the sums so far (tensor/profiler.cpp)
   bool record_shapes_;
   bool active_ = true;
   OpObserver* outer_;
-  std::vector<Open> stack_;
-  std::map<std::pair<std::string, std::string>, OpStats> stats_;  // (name, shapes) -> figures
+  std::unique_ptr<Figures> figures_;
 };
 
 }  // namespace reel::profiler

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "tensor/error.h"
+#include "tensor/error_format.h"
 
 namespace reel {
 

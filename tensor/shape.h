@@ -4,7 +4,6 @@
 // broadcasting and dim wrapping.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -68,11 +67,11 @@ class DimVector {
 
   void assign(size_t size, int64_t value) {
     resize(size);
-    std::fill(begin(), end(), value);
+    for (size_t i = 0; i < size; ++i) data_[i] = value;
   }
   void assign(const int64_t* first, const int64_t* last) {
     resize(static_cast<size_t>(last - first));
-    std::copy(first, last, data_);
+    for (size_t i = 0; i < size_; ++i) data_[i] = first[i];
   }
   void resize(size_t size, int64_t value = 0) {
     reserve(size);
@@ -82,7 +81,7 @@ class DimVector {
   void reserve(size_t capacity) {
     if (capacity <= capacity_) return;
     auto* grown = new int64_t[capacity];
-    std::copy(data_, data_ + size_, grown);
+    for (size_t i = 0; i < size_; ++i) grown[i] = data_[i];
     release();
     data_ = grown;
     capacity_ = capacity;
@@ -127,7 +126,7 @@ class DimVector {
     if (other.data_ == other.inline_) {
       data_ = inline_;
       capacity_ = kInline;
-      std::copy(other.inline_, other.inline_ + other.size_, inline_);
+      for (size_t i = 0; i < other.size_; ++i) inline_[i] = other.inline_[i];
     } else {
       data_ = other.data_;
       capacity_ = other.capacity_;

@@ -87,7 +87,7 @@ SparseParts concatenated(const char* op, const Tensor& a, const Tensor& b, Scala
 
 Tensor make_sparse(IntList sizes, Tensor indices, Tensor values, bool coalesced) {
   auto* impl = new TensorImpl();
-  impl->refcount.store(1, std::memory_order_relaxed);
+  impl->refcount.store_relaxed(1);
   IntrusivePtr<TensorImpl> handle = IntrusivePtr<TensorImpl>::adopt(impl);
   impl->dtype = values.dtype();
   impl->device = values.device();

@@ -11,6 +11,7 @@
 // sparse * scalar, ...) and throw a reel::Error naming the op for the rest.
 #pragma once
 
+#include "error_format.h"
 #include "op_id.h"
 #include "tensor.h"
 

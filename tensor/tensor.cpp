@@ -72,9 +72,9 @@ StorageImpl::StorageImpl(size_t bytes, Device where) : nbytes(bytes), device(whe
   data = where.is_cuda() ? cuda::detail::allocate_device_memory(bytes, where.index) : allocator->allocate(bytes);
 }
 
-StorageImpl::StorageImpl(void* borrowed, size_t bytes, Device where, std::function<void(void*)> deleter)
+StorageImpl::StorageImpl(void* borrowed, size_t bytes, Device where, Callback<void(void*)> deleter)
     : data(borrowed), nbytes(bytes), device(where) {
-  if (deleter) user_deleter = new std::function<void(void*)>(std::move(deleter));
+  if (deleter) user_deleter = new Callback<void(void*)>(std::move(deleter));
 }
 
 StorageImpl::~StorageImpl() {
@@ -127,7 +127,7 @@ IntrusivePtr<TensorImpl> make_dense_impl(IntList sizes, ScalarType dtype, Device
   // One pass computes the strides, the element count and the overflow/negative-size checks.
   const int64_t element = reel::element_size(dtype);
   auto* impl = new TensorImpl();
-  impl->refcount.store(1, std::memory_order_relaxed);  // counted here, adopted below: no atomic increment
+  impl->refcount.store_relaxed(1);  // counted here, adopted below: no atomic increment
   IntrusivePtr<TensorImpl> handle = IntrusivePtr<TensorImpl>::adopt(impl);
   impl->sizes.assign(sizes.begin(), sizes.end());
   impl->strides.resize(sizes.size());
@@ -166,7 +166,7 @@ Tensor Tensor::make(IntList sizes, ScalarType dtype, Device device, const char* 
   size_t nbytes = 0;
   IntrusivePtr<TensorImpl> impl = make_dense_impl(sizes, dtype, device, op, &nbytes);
   auto* storage = new StorageImpl(nbytes, device);
-  storage->refcount.store(1, std::memory_order_relaxed);
+  storage->refcount.store_relaxed(1);
   impl->storage = Storage::adopt(storage);
   return Tensor(std::move(impl));
 }
@@ -200,7 +200,7 @@ bool Tensor::is_pinned() const {
 
 Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset) {
   auto* impl = new TensorImpl();
-  impl->refcount.store(1, std::memory_order_relaxed);
+  impl->refcount.store_relaxed(1);
   IntrusivePtr<TensorImpl> handle = IntrusivePtr<TensorImpl>::adopt(impl);
   impl->dtype = base.dtype();
   impl->device = base.device();

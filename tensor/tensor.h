@@ -11,9 +11,7 @@
 // and to_dense() read it (tensor/sparse.cpp), and dense ops refuse it by name.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "callback.h"
 #include "device.h"
 #include "dtype.h"
 #include "error.h"
@@ -61,7 +60,7 @@ struct AutogradMetaBase {
 };
 
 struct TensorImpl {
-  std::atomic<int32_t> refcount{0};
+  RefCount refcount{0};
   ScalarType dtype = kFloat32;
   Device device;
   bool requires_grad = false;
@@ -188,11 +187,11 @@ class Tensor {
         return Tensor();
       });
     } else {
-      return add_hook(std::function<Tensor(const Tensor&)>(std::forward<Hook>(hook)));
+      return add_hook(Callback<Tensor(const Tensor&)>(std::forward<Hook>(hook)));
     }
   }
   void remove_hook(unsigned handle) const;
-  unsigned add_hook(std::function<Tensor(const Tensor&)> hook) const;
+  unsigned add_hook(Callback<Tensor(const Tensor&)> hook) const;
 
   // ---- conversion and copies ------------------------------------------------------------------------
   Tensor to(ScalarType dtype) const;

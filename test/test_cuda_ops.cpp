@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 #include <reel/reel.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdint>
 #include <random>

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "tensor/error_format.h"
+
 namespace {
 
 using reel::Tensor;

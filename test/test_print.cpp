@@ -3,6 +3,7 @@
 // scientific notation, common widths, line wrapping, summarisation, suffixes, empty and 0-dim tensors.
 #include <catch2/catch.hpp>
 #include <reel/reel.h>
+#include <reel/tensor/format.h>
 
 #include <cmath>
 #include <sstream>

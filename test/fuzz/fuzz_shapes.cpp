@@ -13,6 +13,7 @@
 // through the naive strided formula storage[offset + sum_k i_k * stride_k] (every index bounds-checked against
 // the storage), equal the reference's. Tensors stay at most kMaxElements elements; a valid request whose result
 // would be larger is checked for its shape only (views) or not made (allocations).
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
