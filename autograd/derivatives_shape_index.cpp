@@ -188,15 +188,6 @@ void as_strided_backward(Ctx& c) {
 }
 constexpr OpDerivative as_strided_derivative{OpId::as_strided, as_strided_backward, "AsStridedBackward"};
 
-// CopySlices (Note [In-place ops and autograd]): dbase_old = g with the view's region zeroed (those values were
-// overwritten), dsrc = g's view region. Written with differentiable ops under create_graph.
-void copy_slices_region(const OpAttrs& attrs, DimVector& sizes, DimVector& strides) {
-  const size_t rank = static_cast<size_t>(attrs.dim);
-  sizes.assign(attrs.dims.begin(), attrs.dims.begin() + static_cast<int64_t>(rank));
-  strides.assign(attrs.dims.begin() + static_cast<int64_t>(rank), attrs.dims.begin() + static_cast<int64_t>(2 * rank));
-}
-
-
 constexpr OpDerivative kShapeIndexDerivatives[] = {
     cat_derivative, flip_derivative, tril_derivative, triu_derivative, index_select_derivative, gather_derivative,
     scatter_derivative, scatter_add_derivative, index_add_derivative, view_derivative, reshape_derivative,
@@ -204,10 +195,20 @@ constexpr OpDerivative kShapeIndexDerivatives[] = {
     permute_derivative, expand_derivative, slice_derivative, select_derivative, as_strided_derivative,
 };
 
+// ---- CopySlices --------------------------------------------------------------------------------------------------
+// The view's sizes and strides, from a CopySlices node's attrs (dims = sizes then strides, dim = rank).
+void copy_slices_region(const OpAttrs& attrs, DimVector& sizes, DimVector& strides) {
+  const size_t rank = static_cast<size_t>(attrs.dim);
+  sizes.assign(attrs.dims.begin(), attrs.dims.begin() + static_cast<int64_t>(rank));
+  strides.assign(attrs.dims.begin() + static_cast<int64_t>(rank), attrs.dims.begin() + static_cast<int64_t>(2 * rank));
+}
+
 }  // namespace
 
 std::span<const OpDerivative> shape_index_derivatives() { return kShapeIndexDerivatives; }
 
+// CopySlices (Note [In-place ops and autograd]): dbase_old = g with the view's region zeroed (those values were
+// overwritten), dsrc = g's view region. Written with differentiable ops under create_graph.
 void copy_slices_backward(Ctx& c) {
   DimVector sizes, strides;
   copy_slices_region(c.attrs(), sizes, strides);
