@@ -57,15 +57,8 @@ ScalarType compute_dtype(ResultRule rule, ScalarType promoted) {
   return promoted;
 }
 
-// Ops whose math is undefined for bool inputs (PyTorch refuses them too).
-bool rejects_bool(OpId op) {
-  switch (op) {
-    case OpId::neg: case OpId::sub: case OpId::pow: case OpId::sign: case OpId::abs: case OpId::square:
-    case OpId::relu: case OpId::floor: case OpId::ceil: case OpId::round: case OpId::hardtanh:
-    case OpId::threshold: return true;
-    default: return false;
-  }
-}
+// Ops whose math is undefined for bool inputs (PyTorch refuses them too): the Numeric rows of ops.def.
+bool rejects_bool(OpId op) { return op_info(op).result == ResultRule::Numeric; }
 
 // `t` itself when it already has `dtype` (no handle copy: two atomic refcount updates saved per operand on the
 // hot path), else a cast copy kept in `storage`.

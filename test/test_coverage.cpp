@@ -3,7 +3,7 @@
 // Fails when an op in ops.def has no OpTestRow, when a row names an op that ops.def does not have, when an
 // op that should run a kernel has none registered for the CPU (or, with a GPU present, for CUDA), when a
 // composite op has a kernel after all, and when a row's samples miss the input kinds every op must be tried
-// on (non-contiguous, size-0, 0-dim, broadcast).
+// on (non-contiguous, size-0, 0-dim, broadcast); and it checks the backward formulas against the rows.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -92,7 +92,7 @@ TEST_CASE("coverage: every row is complete", "[coverage]") {
   }
 }
 
-// A row is differentiable exactly when its op has a backward formula (autograd/derivatives.cpp), with one
+// A row is differentiable exactly when its op has a backward formula (autograd/derivatives_*.cpp), with one
 // exception: an op written with other ops differentiates through their formulas and needs none of its own —
 // every Composite op (mean, matmul, stack, ...) and the View ops without a formula (narrow records slice,
 // contiguous a clone). Their rows say `differentiable` when their floating outputs carry gradients; the
@@ -116,10 +116,24 @@ TEST_CASE("coverage: a row is differentiable exactly when its op has a backward 
          << list(formula_not_differentiable));
     CHECK(formula_not_differentiable.empty());
   }
-  INFO("ops whose row is marked differentiable but that have no backward formula in autograd/derivatives.cpp "
+  INFO("ops whose row is marked differentiable but that have no backward formula in autograd/derivatives_*.cpp "
        "(nor are Composite or View ops, which differentiate through the ops they call): "
        << list(differentiable_without_formula));
   CHECK(differentiable_without_formula.empty());
+}
+
+// Each formula's facts (the OpDerivative after it in autograd/derivatives_*.cpp) name its node, as PyTorch's
+// grad_fn names read: "<Op>Backward", the node name grad_fn()->name() shows.
+TEST_CASE("coverage: every backward formula names its node", "[coverage]") {
+  std::vector<std::string> unnamed;
+  for (const OpInfo& info : kOpInfos) {
+    const autograd::Derivative& derivative = autograd::derivative_for(static_cast<OpId>(&info - kOpInfos));
+    if (derivative.fn == nullptr) continue;
+    const std::string_view name = derivative.name;
+    if (name.size() <= 8 || name.substr(name.size() - 8) != "Backward") unnamed.push_back(std::string(info.name));
+  }
+  INFO("ops whose formula's facts give no \"...Backward\" node name: " << list(unnamed));
+  CHECK(unnamed.empty());
 }
 
 // The input kinds a row's samples must include, by family: every op that takes tensors gets a non-contiguous

@@ -142,6 +142,34 @@ TEST_CASE("errors: dtypes an op does not support", "[errors]") {
   check_error([&] { reel::arange(3, kBool); }, {"arange", "bool"});
 }
 
+// The ops whose math has no bool meaning (the Numeric rows of tensor/ops.def) refuse bool inputs with one message,
+// as PyTorch does; the other Same-dtype ops take them.
+TEST_CASE("errors: the elementwise ops without a bool meaning refuse bool inputs", "[errors]") {
+  const Tensor flags = ones({2, 3}, kBool);
+  const std::vector<std::pair<std::string, std::function<Tensor()>>> unary = {
+      {"neg", [&] { return reel::neg(flags); }},
+      {"abs", [&] { return reel::abs(flags); }},
+      {"sign", [&] { return reel::sign(flags); }},
+      {"square", [&] { return reel::square(flags); }},
+      {"relu", [&] { return reel::relu(flags); }},
+      {"floor", [&] { return reel::floor(flags); }},
+      {"ceil", [&] { return reel::ceil(flags); }},
+      {"round", [&] { return reel::round(flags); }},
+      {"hardtanh", [&] { return reel::hardtanh(flags); }},
+      {"threshold", [&] { return reel::threshold(flags, 0.5, 0.0); }},
+  };
+  for (const auto& [name, call] : unary) {
+    INFO(name);
+    CHECK_THROWS_WITH(call(), name + ": dtype bool is not supported (shape [2, 3])");
+  }
+  CHECK_THROWS_WITH(reel::sub(flags, flags), "sub: dtype bool is not supported (shapes [2, 3] and [2, 3])");
+  CHECK_THROWS_WITH(reel::pow(flags, flags), "pow: dtype bool is not supported (shapes [2, 3] and [2, 3])");
+  CHECK(reel::add(flags, flags).dtype() == kBool);
+  CHECK(reel::mul(flags, flags).dtype() == kBool);
+  CHECK(reel::maximum(flags, flags).dtype() == kBool);
+  CHECK(reel::minimum(flags, flags).dtype() == kBool);
+}
+
 TEST_CASE("errors: in-place results that do not fit the tensor", "[errors]") {
   check_error([] { Tensor x = ones({3}); x.add_(ones({2, 3})); }, {"add_", "[2, 3]", "[3]"});
   check_error([] { Tensor x = ones({2, 3}, kInt64); x.div_(ones({2, 3}, kInt64)); }, {"div_", "float32", "int64"});
