@@ -65,23 +65,33 @@ class DimVector {
   }
   ~DimVector() { release(); }
 
+  // The loops below run over local copies of the pointer and the count: written through data_, a member count
+  // would be reloaded every iteration (the stores may alias it), and a shape is copied for every tensor made.
   void assign(size_t size, int64_t value) {
-    resize(size);
-    for (size_t i = 0; i < size; ++i) data_[i] = value;
+    reserve(size);
+    int64_t* out = data_;
+    for (size_t i = 0; i < size; ++i) out[i] = value;
+    size_ = size;
   }
   void assign(const int64_t* first, const int64_t* last) {
-    resize(static_cast<size_t>(last - first));
-    for (size_t i = 0; i < size_; ++i) data_[i] = first[i];
+    const size_t size = static_cast<size_t>(last - first);
+    reserve(size);
+    int64_t* out = data_;
+    for (size_t i = 0; i < size; ++i) out[i] = first[i];
+    size_ = size;
   }
   void resize(size_t size, int64_t value = 0) {
     reserve(size);
-    for (size_t i = size_; i < size; ++i) data_[i] = value;
+    int64_t* out = data_;
+    for (size_t i = size_; i < size; ++i) out[i] = value;
     size_ = size;
   }
   void reserve(size_t capacity) {
     if (capacity <= capacity_) return;
     auto* grown = new int64_t[capacity];
-    for (size_t i = 0; i < size_; ++i) grown[i] = data_[i];
+    const int64_t* old = data_;
+    const size_t size = size_;
+    for (size_t i = 0; i < size; ++i) grown[i] = old[i];
     release();
     data_ = grown;
     capacity_ = capacity;
@@ -126,7 +136,8 @@ class DimVector {
     if (other.data_ == other.inline_) {
       data_ = inline_;
       capacity_ = kInline;
-      for (size_t i = 0; i < other.size_; ++i) inline_[i] = other.inline_[i];
+      const size_t size = other.size_;
+      for (size_t i = 0; i < size; ++i) inline_[i] = other.inline_[i];
     } else {
       data_ = other.data_;
       capacity_ = other.capacity_;
