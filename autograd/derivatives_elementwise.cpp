@@ -217,26 +217,23 @@ void pow_backward(Ctx& c) {
   }
 }
 constexpr OpDerivative pow_derivative{OpId::pow, pow_backward, "PowBackward", {kIn0 | kIn1, kIn0 | kIn1}, kIn1};
-// y = max(a, b): the gradient goes to the larger input, split evenly on ties
-void maximum_backward(Ctx& c) {
+// y = max(a, b) or min(a, b): the gradient goes to the input that was chosen, split evenly on ties. `a_wins` and
+// `b_wins` are the comparisons that choose a and b (gt / lt for maximum, lt / gt for minimum).
+void extremum_backward(Ctx& c, Tensor (*a_wins)(const Tensor&, const Tensor&),
+                       Tensor (*b_wins)(const Tensor&, const Tensor&)) {
   const Tensor& a = c.input_value(0);
   const Tensor& b = c.input_value(1);
   Tensor half = c.grad() * 0.5;
   Tensor zero = zeros_like(c.grad());
-  if (c.needs_input_grad(0)) c.grad_inputs[0] = where(gt(a, b), c.grad(), where(eq(a, b), half, zero));
-  if (c.needs_input_grad(1)) c.grad_inputs[1] = where(lt(a, b), c.grad(), where(eq(a, b), half, zero));
+  if (c.needs_input_grad(0)) c.grad_inputs[0] = where(a_wins(a, b), c.grad(), where(eq(a, b), half, zero));
+  if (c.needs_input_grad(1)) c.grad_inputs[1] = where(b_wins(a, b), c.grad(), where(eq(a, b), half, zero));
 }
+// y = max(a, b)
+void maximum_backward(Ctx& c) { extremum_backward(c, &gt, &lt); }
 constexpr OpDerivative maximum_derivative{
     OpId::maximum, maximum_backward, "MaximumBackward", {kIn0 | kIn1, kIn0 | kIn1}};
-// y = min(a, b): the gradient goes to the smaller input, split evenly on ties
-void minimum_backward(Ctx& c) {
-  const Tensor& a = c.input_value(0);
-  const Tensor& b = c.input_value(1);
-  Tensor half = c.grad() * 0.5;
-  Tensor zero = zeros_like(c.grad());
-  if (c.needs_input_grad(0)) c.grad_inputs[0] = where(lt(a, b), c.grad(), where(eq(a, b), half, zero));
-  if (c.needs_input_grad(1)) c.grad_inputs[1] = where(gt(a, b), c.grad(), where(eq(a, b), half, zero));
-}
+// y = min(a, b)
+void minimum_backward(Ctx& c) { extremum_backward(c, &lt, &gt); }
 constexpr OpDerivative minimum_derivative{
     OpId::minimum, minimum_backward, "MinimumBackward", {kIn0 | kIn1, kIn0 | kIn1}};
 
