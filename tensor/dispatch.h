@@ -15,28 +15,11 @@
 #include "grad_mode.h"
 #include "iter.h"
 #include "observer.h"
+#include "op_attrs.h"
 #include "op_id.h"
 #include "tensor.h"
 
 namespace reel {
-
-// Attributes of one op call. Each op uses the few fields it needs; the op's front-door function documents
-// which. Kept as one plain struct so the kernel signature is uniform.
-struct OpAttrs {
-  DimVector dims;          // reduced / flipped dims
-  int64_t dim = 0;         // the one dim of index ops, cat, softmax
-  int64_t k = 0;           // tril/triu diagonal, one_hot classes
-  bool keepdim = false;
-  bool flag = false;       // op-specific switch (e.g. clamp has a min)
-  bool flag2 = false;      // op-specific switch (e.g. clamp has a max)
-  Scalar a;                // op-specific numbers: alpha, min, fill value, start, low, mean, p
-  Scalar b;                // beta, max, end, high, std
-  Scalar c;                // step
-  double correction = 1;   // var/std (a Scalar in the API: PyTorch allows fractional corrections)
-  uint64_t seed = 0;       // random ops: generator seed and offset (counter-based)
-  uint64_t offset = 0;
-  ElementwiseParams params;  // the numeric parameters of a parameterised elementwise row (leaky_relu's slope, ...)
-};
 
 struct KernelArgs {
   OpId op;

@@ -1,0 +1,72 @@
+// reel/tensor/op_attrs.h — the attributes of one op call: a few fields every family shares, plus one typed struct
+// per op family held in a std::variant (internal).
+//
+// The front door fills OpAttrs, run_op hands it to the kernel (KernelArgs::attrs) and the recorder keeps a copy on
+// the node for the backward formula. Fields shared by many families keep their PyTorch meaning everywhere:
+//   dims     the reduced / flipped / permuted dims, or a family's list of sizes (conv and pooling settings)
+//   dim      the one dim of index ops, cat, softmax, scans, sort
+//   keepdim  reductions keep the reduced dims with size 1
+// Everything else an op needs lives in its family's struct below, with names that say what the numbers are.
+// Read it with `attrs.get<ClampAttrs>()` (throws an internal error naming both types when the op stored another
+// family) and write it with `attrs.set(ClampAttrs{...})`. New families add their struct here and append it to
+// `FamilyAttrs` (appending keeps the existing alternatives' indices, which capture files record).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include "error_format.h"
+#include "op_id.h"
+#include "tensor.h"
+
+namespace reel {
+
+// No attributes beyond the shared fields.
+using NoFamilyAttrs = std::monostate;
+
+using FamilyAttrs = std::variant<NoFamilyAttrs,
+                                 ElementwiseParams  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
+                                 >;
+
+struct OpAttrs {
+  DimVector dims;
+  int64_t dim = 0;
+  bool keepdim = false;
+  FamilyAttrs family;
+
+  // ---- legacy bag, being replaced by the FamilyAttrs structs ----
+  int64_t k = 0;           // tril/triu diagonal, one_hot classes
+  bool flag = false;       // op-specific switch (e.g. clamp has a min)
+  bool flag2 = false;      // op-specific switch (e.g. clamp has a max)
+  Scalar a;                // op-specific numbers: alpha, min, fill value, start, low, mean, p
+  Scalar b;                // beta, max, end, high, std
+  Scalar c;                // step
+  double correction = 1;   // var/std (a Scalar in the API: PyTorch allows fractional corrections)
+  uint64_t seed = 0;       // random ops: generator seed and offset (counter-based)
+  uint64_t offset = 0;
+  ElementwiseParams params;  // the numeric parameters of a parameterised elementwise row (leaky_relu's slope, ...)
+
+  template <class T>
+  const T& get() const {
+    const T* value = std::get_if<T>(&family);
+    REEL_CHECK(value != nullptr, "internal: op attributes hold alternative {} of FamilyAttrs, not the one asked for",
+               family.index());
+    return *value;
+  }
+  template <class T>
+  T& get() {
+    return const_cast<T&>(static_cast<const OpAttrs&>(*this).get<T>());
+  }
+  template <class T>
+  bool holds() const {
+    return std::holds_alternative<T>(family);
+  }
+  template <class T>
+  OpAttrs& set(T value) {
+    family = std::move(value);
+    return *this;
+  }
+};
+
+}  // namespace reel
