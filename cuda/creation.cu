@@ -57,7 +57,7 @@ __global__ void linspace_elements(T* y, int64_t steps, Acc start, Acc end, Acc s
                                   : sub_rn(end, mul_rn(step, static_cast<Acc>(steps - 1 - i)));
     // Narrow integral outputs: double -> int64 -> T, as x86 converts a double to a narrow integer on the host
     // (the device's direct conversion would saturate instead).
-    if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, int32_t>)
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, int64_t>)
       y[i] = static_cast<T>(static_cast<int64_t>(value));
     else y[i] = static_cast<T>(value);
   }

@@ -8,7 +8,7 @@
 // (naming the op, the bad value, the dim and the valid range). Indices do not wrap: -1 is an error.
 // Then one thread handles one element (of the output, or of the index / source for the writing ops).
 // scatter_add and index_add accumulate with atomics: atomicAdd for float32, float64, int32 and int64; a
-// compare-and-swap loop on the enclosing 32-bit word for float16, bfloat16 and uint8, which computes each
+// compare-and-swap loop on the enclosing 32-bit word for float16, bfloat16, uint8, int8 and int16, which computes each
 // update exactly as the CPU does (float arithmetic, one rounding to the element type). Integer sums are exact
 // whatever the order; floating sums depend on the order the atomics land in, so they can differ from the
 // CPU's index-ordered sums by rounding. scatter with clashing indices leaves one of the clashing values
@@ -144,8 +144,14 @@ __device__ void atomic_add_scaled(T* target, T value, compute_t<T> alpha) {
               static_cast<unsigned long long>(alpha) * static_cast<unsigned long long>(value));
   } else if constexpr (std::is_same_v<T, bool>) {
     if (alpha && value) *target = true;  // every writer stores the same byte
-  } else if constexpr (std::is_same_v<T, uint8_t>) {
-    atomic_update_subword(target, [=](uint8_t current) { return static_cast<uint8_t>(current + alpha * value); });
+  } else if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, int8_t> || std::is_same_v<T, int16_t>) {
+    // Wrapping arithmetic, done unsigned (two's complement gives the same bits).
+    using Unsigned = std::make_unsigned_t<T>;
+    atomic_update_subword(target, [=](T current) {
+      return static_cast<T>(static_cast<Unsigned>(static_cast<unsigned int>(static_cast<Unsigned>(current)) +
+                                                  static_cast<unsigned int>(static_cast<Unsigned>(alpha)) *
+                                                      static_cast<unsigned int>(static_cast<Unsigned>(value))));
+    });
   } else {  // Half, BFloat16: float arithmetic, one rounding per update
     const float scaled = __fmul_rn(alpha, static_cast<float>(value));
     atomic_update_subword(target, [=](T current) { return T(__fadd_rn(static_cast<float>(current), scaled)); });

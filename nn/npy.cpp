@@ -41,6 +41,10 @@ const char* npy_descr(ScalarType dtype) {
       return "<i8";
     case kInt32:
       return "<i4";
+    case kInt16:
+      return "<i2";
+    case kInt8:
+      return "|i1";
     case kUInt8:
       return "|u1";
     case kBool:
@@ -186,11 +190,13 @@ ScalarType parse_descr(const std::string& descr, bool* big_endian, const FileCon
     std::string_view code;
     ScalarType dtype;
   };
-  constexpr std::array<Known, 7> kKnown{{{"f8", kFloat64},
+  constexpr std::array<Known, 9> kKnown{{{"f8", kFloat64},
                                          {"f4", kFloat32},
                                          {"f2", kFloat16},
                                          {"i8", kInt64},
                                          {"i4", kInt32},
+                                         {"i2", kInt16},
+                                         {"i1", kInt8},
                                          {"u1", kUInt8},
                                          {"b1", kBool}}};
   for (const Known& known : kKnown) {

@@ -42,8 +42,8 @@ struct SafetensorsDtype {
 };
 
 constexpr SafetensorsDtype kDtypes[] = {
-    {"BOOL", 0, true, kBool},       {"U8", 1, true, kUInt8},       {"I8", 2, false, kUInt8},
-    {"F8_E5M2", 3, false, kUInt8},  {"F8_E4M3", 4, false, kUInt8}, {"I16", 5, false, kUInt8},
+    {"BOOL", 0, true, kBool},       {"U8", 1, true, kUInt8},       {"I8", 2, true, kInt8},
+    {"F8_E5M2", 3, false, kUInt8},  {"F8_E4M3", 4, false, kUInt8}, {"I16", 5, true, kInt16},
     {"U16", 6, false, kUInt8},      {"F16", 7, true, kFloat16},    {"BF16", 8, true, kBFloat16},
     {"I32", 9, true, kInt32},       {"U32", 10, false, kUInt8},    {"F32", 11, true, kFloat32},
     {"F64", 12, true, kFloat64},    {"I64", 13, true, kInt64},     {"U64", 14, false, kUInt8},

@@ -17,7 +17,8 @@ Files:
   reference_numpy.safetensors  the same minus BF16 and metadata through the public safetensors.numpy.save_file;
                                reel must write these bytes exactly (with metadata it cannot: the reference
                                writes metadata in its hash map's order, which changes from run to run)
-  unsupported_i8.safetensors   an I8 tensor, which reel refuses
+  unsupported_i8.safetensors   an I8 tensor (refused until reel had int8; the name stayed: reel reads it now)
+  unsupported_u16.safetensors  a U16 tensor, which reel refuses
   npy_<name>.npy               numpy.save of each array of expected_arrays()
   npy_fortran.npy              a Fortran-ordered int32 array (2, 3, 4)
   npy_bigendian_f8.npy         '>f8' data, npy_bigendian_i4.npy '>i4'
@@ -100,6 +101,8 @@ def write_safetensors():
 
     int8 = np.arange(-2, 2, dtype=np.int8)
     save_file({"small": int8}, os.path.join(FIXTURES, "unsupported_i8.safetensors"))
+    uint16 = np.arange(0, 4, dtype=np.uint16)
+    save_file({"small": uint16}, os.path.join(FIXTURES, "unsupported_u16.safetensors"))
 
 
 def write_npy():

@@ -94,6 +94,8 @@ void check_randint_range(int64_t low, int64_t high, ScalarType dtype, const char
   switch (dtype) {
     case kBool: min_value = 0; max_value = 1; break;
     case kUInt8: min_value = 0; max_value = 255; break;
+    case kInt8: min_value = INT8_MIN; max_value = INT8_MAX; break;
+    case kInt16: min_value = INT16_MIN; max_value = INT16_MAX; break;
     case kInt32: min_value = INT32_MIN; max_value = INT32_MAX; break;
     case kInt64: break;
     case kFloat16: min_value = -(int64_t{1} << 11); max_value = int64_t{1} << 11; break;

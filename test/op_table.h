@@ -104,12 +104,12 @@ void register_gradient_test(const OpTestRow& row);  // test/test_op_gradients.cp
 
 // ---- dtype lists ------------------------------------------------------------------------------------------
 // Inline, so they are initialised before the row registrars of any file that includes this header.
-inline const std::vector<ScalarType> kAllDtypes = {kBool,    kUInt8,    kInt32,   kInt64,
-                                                   kFloat16, kBFloat16, kFloat32, kFloat64};
-inline const std::vector<ScalarType> kNumericDtypes = {kUInt8,    kInt32,   kInt64,  kFloat16,
-                                                       kBFloat16, kFloat32, kFloat64};  // all but bool
+inline const std::vector<ScalarType> kAllDtypes = {kBool,  kUInt8,    kInt8,    kInt16,   kInt32,
+                                                   kInt64, kFloat16, kBFloat16, kFloat32, kFloat64};
+inline const std::vector<ScalarType> kNumericDtypes = {kUInt8,   kInt8,     kInt16,   kInt32,  kInt64,
+                                                       kFloat16, kBFloat16, kFloat32, kFloat64};  // all but bool
 inline const std::vector<ScalarType> kFloatDtypes = {kFloat16, kBFloat16, kFloat32, kFloat64};
-inline const std::vector<ScalarType> kIntegerDtypes = {kUInt8, kInt32, kInt64};
+inline const std::vector<ScalarType> kIntegerDtypes = {kUInt8, kInt8, kInt16, kInt32, kInt64};
 bool is_signed_dtype(ScalarType t);
 
 // ---- making inputs ----------------------------------------------------------------------------------------

@@ -148,18 +148,29 @@ ScalarType promote(ScalarType a, ScalarType b) {
     switch (t) {
       case kBool: return 0;
       case kUInt8: return 1;
-      case kInt32: return 2;
-      case kInt64: return 3;
-      case kFloat16: return 4;
-      case kBFloat16: return 4;
-      case kFloat32: return 5;
-      case kFloat64: return 6;
+      case kInt8: return 1;
+      case kInt16: return 2;
+      case kInt32: return 3;
+      case kInt64: return 4;
+      case kFloat16: return 5;
+      case kBFloat16: return 5;
+      case kFloat32: return 6;
+      case kFloat64: return 7;
     }
     return -1;
   };
   if (a == b) return a;
-  if (rank(a) == 4 && rank(b) == 4) return kFloat32;  // float16 with bfloat16
+  if (rank(a) == 1 && rank(b) == 1) return kInt16;    // uint8 with int8
+  if (rank(a) == 5 && rank(b) == 5) return kFloat32;  // float16 with bfloat16
   return rank(a) > rank(b) ? a : b;
+}
+
+// Two's-complement wrap of trunc(value) into a signed integer type with `range` values.
+double wrap_signed(double value, double range) {
+  double wrapped = std::fmod(std::trunc(value), range);
+  if (wrapped >= range / 2) wrapped -= range;
+  if (wrapped < -range / 2) wrapped += range;
+  return wrapped;
 }
 
 double cast_value(double value, ScalarType dtype) {
@@ -169,6 +180,8 @@ double cast_value(double value, ScalarType dtype) {
       const double wrapped = std::fmod(std::trunc(value), 256.0);
       return wrapped < 0 ? wrapped + 256.0 : wrapped;
     }
+    case kInt8: return wrap_signed(value, 256.0);
+    case kInt16: return wrap_signed(value, 65536.0);
     case kInt32: {
       double wrapped = std::fmod(std::trunc(value), 4294967296.0);
       if (wrapped >= 2147483648.0) wrapped -= 4294967296.0;

@@ -180,6 +180,28 @@ TEST_CASE("npy refuses bfloat16 and undefined tensors", "[serialize]") {
 
 // ---- npz ------------------------------------------------------------------------------------------------
 
+TEST_CASE("int8 and int16 tensors round trip and read the Python libraries' files", "[serialize]") {
+  // The I8 file was written by safetensors' numpy API (scripts/make_fixtures.py): arange(-2, 2, dtype=int8).
+  const NamedTensors from_python = load_safetensors(fixture("unsupported_i8.safetensors"));
+  REQUIRE(from_python.size() == 1);
+  require_identical(from_python[0].second, reel::arange(-2, 2, 1, reel::kInt8), "I8 from safetensors");
+  TempDir dir;
+  const Tensor i8 = reel::tensor({-128, -1, 0, 1, 127}).to(reel::kInt8);
+  const Tensor i16 = reel::tensor({-32768, -300, 0, 300, 32767}).to(reel::kInt16).reshape({5, 1});
+  save_safetensors(dir.file("ints.safetensors"), {{"i8", i8}, {"i16", i16}});
+  const NamedTensors back = load_safetensors(dir.file("ints.safetensors"));
+  REQUIRE(back.size() == 2);
+  for (const auto& [name, t] : back) require_identical(t, name == "i8" ? i8 : i16, name);
+  for (const auto& [name, t, descr] : {std::tuple{"i8", i8, "'|i1'"}, std::tuple{"i16", i16, "'<i2'"}}) {
+    const std::string path = dir.file(std::string(name) + ".npy");
+    save_npy(path, t);
+    require_identical(load_npy(path), t, name);
+    const std::string bytes = read_bytes(path);
+    INFO(name);
+    REQUIRE(bytes.find(descr) != std::string::npos);  // numpy's own spelling of the dtype
+  }
+}
+
 TEST_CASE("npz round trip keeps names and order", "[serialize]") {
   TempDir dir;
   const std::string path = dir.file("arrays.npz");
