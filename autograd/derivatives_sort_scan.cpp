@@ -5,7 +5,6 @@
 // The selections route the gradient through the indices they returned: it is scattered into zeros of the
 // input's shape, so ties get it at the one index that was picked (PyTorch's rule). The formulas are written with
 // reel ops, so their own derivatives (create_graph) come for free.
-#include <limits>
 #include <vector>
 
 #include "autograd/derivatives_common.h"
@@ -44,8 +43,6 @@ constexpr OpDerivative mode_derivative{OpId::mode, select_backward, "ModeBackwar
 // ---- scans ---------------------------------------------------------------------------------------------------------
 // sum_{j >= i} t_j along dim (a cumsum from the end)
 Tensor reverse_cumsum(const Tensor& t, int64_t dim) { return flip(cumsum(flip(t, dim), dim), dim); }
-// ln sum_{j >= i} e^(t_j) along dim
-Tensor reverse_logcumsumexp(const Tensor& t, int64_t dim) { return flip(logcumsumexp(flip(t, dim), dim), dim); }
 
 // y_i = sum_{j <= i} x_j: dx_i = sum_{j >= i} g_j
 void cumsum_backward(Ctx& c) {
@@ -92,8 +89,9 @@ void cumprod_backward(Ctx& c) {
 }
 constexpr OpDerivative cumprod_derivative{OpId::cumprod, cumprod_backward, "CumprodBackward", {kIn0}, kIn0};
 
-// y_i = ln sum_{j <= i} e^(x_j): dx_k = sum_{j >= k} g_j e^(x_k - y_j), summed in log space for the positive and
-// the negative g separately (every e^(x_k - y_j) <= 1, so nothing overflows).
+// y_i = ln sum_{j <= i} e^(x_j): dx_k = sum_{j >= k} g_j e^(x_k - y_j) = e^(x_k - c) sum_{j >= k} g_j e^(c - y_j)
+// for any constant c; c = the row's last y (its largest, y never decreases) keeps e^(x_k - c) <= 1. Exact for any
+// c, so c is taken without history, and the formula is plain exp / cumsum for the second derivative.
 void logcumsumexp_backward(Ctx& c) {
   const Tensor& x = c.input_value(0);
   const Tensor g = c.grad();
@@ -102,15 +100,14 @@ void logcumsumexp_backward(Ctx& c) {
     return;
   }
   const int64_t dim = c.attrs().dim;
-  const double minus_inf = -std::numeric_limits<double>::infinity();
+  const int64_t n = x.size(dim);
+  if (x.numel() == 0) {
+    c.grad_inputs[0] = zeros_for(c.input(0), g);
+    return;
+  }
   const Tensor y = result(c);
-  auto log_part = [&](const Tensor& positive) {  // ln of the positive entries, -inf elsewhere
-    const Tensor take = gt(positive, 0);
-    return where(take, log(where(take, positive, 1.0)), minus_inf);
-  };
-  const Tensor up = exp(x + reverse_logcumsumexp(log_part(g) - y, dim));
-  const Tensor down = exp(x + reverse_logcumsumexp(log_part(-g) - y, dim));
-  c.grad_inputs[0] = up - down;
+  const Tensor shift = y.detach().narrow(dim, n - 1, 1);
+  c.grad_inputs[0] = exp(x - shift) * reverse_cumsum(g * exp(shift - y), dim);
 }
 constexpr OpDerivative logcumsumexp_derivative{OpId::logcumsumexp, logcumsumexp_backward, "LogcumsumexpBackward",
                                                {kIn0}, kIn0};

@@ -1,5 +1,5 @@
 // reel/test/op_table_sort.cpp — op-table rows of sorting and selection: sort (any order of ties, and stable),
-// topk, kthvalue, median, nanmedian, mode, unique and unique_consecutive.
+// argsort, topk, kthvalue, median, nanmedian, mode, unique and unique_consecutive.
 //
 // Ties may come back in any order (except from a stable sort), so a row returns the values and x gathered at the
 // returned indices: both must equal the reference values whatever index a tie picked; sort's check also asks that
@@ -91,6 +91,22 @@ OpTestRow sort_row() {
   };
   row.differentiable = true;
   row.grad_inputs = {0};
+  return row;
+}
+
+// ---- argsort (non-stable): x at the indices is x sorted; Sample::flag = descending ---------------------------------
+OpTestRow argsort_row() {
+  OpTestRow row = sort_row();
+  row.op = "argsort";
+  row.run = [](const Sample& s) {
+    const Tensor indices = s.flag ? s.inputs[0].argsort(s.dim, true) : reel::argsort(s.inputs[0], s.dim);
+    return std::vector<Tensor>{picked(s.inputs[0], s.dim, indices, false, false)};
+  };
+  const OpTestRow::ReferenceFn sorted = row.reference;
+  row.reference = [sorted](const Sample& s) { return std::vector<RefTensor>{sorted(s)[0]}; };
+  row.check = nullptr;
+  row.differentiable = false;
+  row.grad_inputs = {};
   return row;
 }
 
@@ -334,6 +350,7 @@ OpTestRow unique_row(bool consecutive) {
 void add_sort_rows(std::vector<OpTestRow>& rows) {
   rows.push_back(sort_row());
   rows.push_back(stable_sort_row());
+  rows.push_back(argsort_row());
   rows.push_back(topk_row());
   rows.push_back(pick_row("kthvalue", Pick::Kth, kNumericDtypes));
   rows.push_back(pick_row("median", Pick::Median, kNumericDtypes));
