@@ -250,6 +250,7 @@ OpTestRow pick_row(const std::string& name, Pick which, std::vector<ScalarType> 
     if (which == Pick::Median || which == Pick::NanMedian) {
       InputMaker m(dtype, device);
       for (Shape shape : {Shape{2, 3}, Shape{4}, Shape{}, Shape{0}}) {
+        if (shape == Shape{0} && !is_float(dtype)) continue;  // PyTorch's NaN for an empty input needs a float
         out.push_back(along("full form over " + shape_text(shape), m.make(shape), 0, dtype, device));
         out.back().flag = true;
       }
