@@ -19,6 +19,9 @@ void register_cpu_backend() {
   cpu::register_rnn_kernels();
   cpu::register_random_kernels();
   cpu::register_creation_kernels();
+  cpu::register_sort_kernels();
+  cpu::register_scan_kernels();
+  cpu::register_unique_search_kernels();
 }
 
 }  // namespace reel

@@ -22,5 +22,8 @@ void register_norm_kernels();         // norm.cpp
 void register_rnn_kernels();          // rnn.cpp
 void register_random_kernels();       // random.cpp
 void register_creation_kernels();     // creation.cpp
+void register_sort_kernels();         // sort.cpp
+void register_scan_kernels();         // scan.cpp
+void register_unique_search_kernels();  // unique_search.cpp
 
 }  // namespace reel::cpu

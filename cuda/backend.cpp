@@ -57,6 +57,9 @@ void register_cuda_backend() {
   cuda::register_rnn_kernels();
   cuda::register_random_kernels();
   cuda::register_creation_kernels();
+  cuda::register_sort_kernels();
+  cuda::register_scan_kernels();
+  cuda::register_unique_search_kernels();
 }
 
 }  // namespace reel

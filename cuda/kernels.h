@@ -36,5 +36,8 @@ void register_norm_kernels();         // norm.cu (reel's own kernels) + norm_cud
 void register_rnn_kernels();          // rnn.cpp (cuDNN; the generic implementation where cuDNN is not used)
 void register_random_kernels();       // random.cu
 void register_creation_kernels();     // creation.cu
+void register_sort_kernels();         // sort.cu
+void register_scan_kernels();         // scan.cu
+void register_unique_search_kernels();  // unique_search.cu
 
 }  // namespace reel::cuda

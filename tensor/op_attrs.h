@@ -25,8 +25,46 @@ namespace reel {
 // No attributes beyond the shared fields.
 using NoFamilyAttrs = std::monostate;
 
+// ---- sorting, selection, counting (tensor/ops_sort.cpp, tensor/ops_unique_search.cpp) ----
+// sort: ascending unless `descending`; `stable` keeps equal elements in their input order.
+struct SortAttrs {
+  bool descending = false;
+  bool stable = false;
+};
+// topk: the `k` largest (or smallest) along dim, in order when `sorted`.
+struct TopkAttrs {
+  int64_t k = 1;
+  bool largest = true;
+  bool sorted = true;
+};
+// kthvalue: the k-th smallest along dim, counted from 1.
+struct KthvalueAttrs {
+  int64_t k = 1;
+};
+// unique / unique_consecutive: which of the optional outputs are wanted (the others come back empty, [0]).
+struct UniqueAttrs {
+  bool sorted = true;
+  bool return_inverse = false;
+  bool return_counts = false;
+};
+// histc: `bins` equal bins over [min, max] (the front door has resolved min == max to the data's range);
+// bincount: at least `minlength` bins (`bins` = the output length the front door computed).
+struct HistogramAttrs {
+  int64_t bins = 100;
+  double min = 0;
+  double max = 0;
+  int64_t minlength = 0;
+};
+// searchsorted: int32 indices instead of int64; `right`: the index after the last element <= v.
+struct SearchsortedAttrs {
+  bool out_int32 = false;
+  bool right = false;
+};
+
 using FamilyAttrs = std::variant<NoFamilyAttrs,
-                                 ElementwiseParams  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
+                                 ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
+                                 SortAttrs, TopkAttrs, KthvalueAttrs, UniqueAttrs, HistogramAttrs,  // sort family
+                                 SearchsortedAttrs
                                  >;
 
 struct OpAttrs {

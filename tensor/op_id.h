@@ -25,6 +25,8 @@ enum class OpFamily : int8_t {
   Creation,
   View,
   Composite,
+  Sort,  // sorting, selection, counting (tensor/ops_sort.cpp, tensor/ops_unique_search.cpp)
+  Scan,  // cumulative ops along a dim (tensor/ops_scan.cpp)
 };
 
 // Result dtype rule of an elementwise op (see ops.def).

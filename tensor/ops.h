@@ -198,6 +198,66 @@ Tensor sparse_coo_tensor(const Tensor& indices, const Tensor& values, IntList si
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 
+// ---- sorting, selection, counting and scans (tensor/ops_sort.cpp, ops_scan.cpp, ops_unique_search.cpp) ----------
+// LibTorch's names, argument order and defaults; the pairs are (values, int64 indices). NaN orders above every
+// number. Ties may come back in any order unless the sort is stable (reel's CPU sort then keeps input order).
+// As in LibTorch, sort(x, true) is sort(x, dim = 1): a stable sort is spelled sort(x, /*stable=*/true, dim, desc)
+// with an std::optional<bool>, and argsort(x, true) picks the stable overload.
+std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim = -1, bool descending = false);
+std::tuple<Tensor, Tensor> sort(const Tensor& self, std::optional<bool> stable, int64_t dim = -1,
+                                bool descending = false);
+Tensor argsort(const Tensor& self, int64_t dim = -1, bool descending = false);
+Tensor argsort(const Tensor& self, bool stable, int64_t dim = -1, bool descending = false);
+std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim = -1, bool largest = true,
+                                bool sorted = true);
+std::tuple<Tensor, Tensor> kthvalue(const Tensor& self, int64_t k, int64_t dim = -1, bool keepdim = false);
+// median: the lower of the two middle values; median(x) is over every element (0-dim value, NaN when empty).
+Tensor median(const Tensor& self);
+std::tuple<Tensor, Tensor> median(const Tensor& self, int64_t dim, bool keepdim = false);
+Tensor nanmedian(const Tensor& self);
+std::tuple<Tensor, Tensor> nanmedian(const Tensor& self, int64_t dim, bool keepdim = false);
+std::tuple<Tensor, Tensor> mode(const Tensor& self, int64_t dim = -1, bool keepdim = false);
+// torch.unique's C++ spelling is at::_unique2 (torch::unique does not exist in LibTorch): (values, inverse, counts),
+// with inverse and counts empty ([0]) unless asked for. reel always sorts the values (`sorted` = false allows any
+// order in PyTorch, so the sorted one is valid too). NaNs are each their own value.
+std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& self, bool sorted = true, bool return_inverse = false,
+                                          bool return_counts = false);
+inline std::tuple<Tensor, Tensor, Tensor> _unique2(const Tensor& self, bool sorted = true, bool return_inverse = false,
+                                                   bool return_counts = false) {
+  return unique(self, sorted, return_inverse, return_counts);
+}
+// Over the flattened input (LibTorch's optional `dim` argument is not supported).
+std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self, bool return_inverse = false,
+                                                      bool return_counts = false);
+// 1-D non-negative integers; int64 counts, or sums of `weights` (float32 weights: float32, others float64).
+Tensor bincount(const Tensor& self, const Tensor& weights = Tensor(), int64_t minlength = 0);
+// Floating input; min == max means the data's own range.
+Tensor histc(const Tensor& self, int64_t bins = 100, Scalar min = 0, Scalar max = 0);
+// sorted_sequence 1-D, or with the leading dims of `self`; the inputs are promoted to a common dtype.
+Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& self, bool out_int32 = false, bool right = false);
+Tensor bucketize(const Tensor& self, const Tensor& boundaries, bool out_int32 = false, bool right = false);
+// cumsum / cumprod: bool and integer inputs give int64 unless `dtype` says otherwise (the input is cast first).
+Tensor cumsum(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+Tensor cumprod(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);
+Tensor logcumsumexp(const Tensor& self, int64_t dim);
+std::tuple<Tensor, Tensor> cummax(const Tensor& self, int64_t dim);
+std::tuple<Tensor, Tensor> cummin(const Tensor& self, int64_t dim);
+Tensor nansum(const Tensor& self, IntList dims = {}, bool keepdim = false,
+              std::optional<ScalarType> dtype = std::nullopt);
+// As in LibTorch, count_nonzero(x, 1) is ambiguous: pass IntList{1} or std::optional<int64_t>(1).
+Tensor count_nonzero(const Tensor& self, IntList dims);
+Tensor count_nonzero(const Tensor& self, std::optional<int64_t> dim = std::nullopt);
+// (min, max) over dim, or over every element without one.
+std::tuple<Tensor, Tensor> aminmax(const Tensor& self, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+// The dtype overloads of LibTorch: the input is cast to `dtype` first, then reduced (sum(dtype) of int32 values
+// in float64, softmax in float32 of a float16 input, ...).
+Tensor sum(const Tensor& x, ScalarType dtype);
+Tensor sum(const Tensor& x, IntList dims, bool keepdim, std::optional<ScalarType> dtype);
+Tensor mean(const Tensor& x, ScalarType dtype);
+Tensor mean(const Tensor& x, IntList dims, bool keepdim, std::optional<ScalarType> dtype);
+Tensor softmax(const Tensor& x, int64_t dim, std::optional<ScalarType> dtype);
+Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<ScalarType> dtype);
+
 // ---- convolution and pooling ---------------------------------------------------------------------------
 // Inputs are (N, C, H, W), or (C, H, W) unbatched; weights (O, C / groups, kH, kW). Each pair argument takes one
 // value for both spatial dims or {height, width}, as in PyTorch. Floating dtypes only.

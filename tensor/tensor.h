@@ -330,6 +330,37 @@ class Tensor {
   Tensor softmax(int64_t dim) const;
   Tensor log_softmax(int64_t dim) const;
 
+  // ---- sorting, selection, counting and scans (declared with the free functions in tensor/ops.h) -----------
+  std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> sort(std::optional<bool> stable, int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false) const;
+  Tensor argsort(bool stable, int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) const;
+  std::tuple<Tensor, Tensor> kthvalue(int64_t k, int64_t dim = -1, bool keepdim = false) const;
+  Tensor median() const;
+  std::tuple<Tensor, Tensor> median(int64_t dim, bool keepdim = false) const;
+  Tensor nanmedian() const;
+  std::tuple<Tensor, Tensor> nanmedian(int64_t dim, bool keepdim = false) const;
+  std::tuple<Tensor, Tensor> mode(int64_t dim = -1, bool keepdim = false) const;
+  std::tuple<Tensor, Tensor, Tensor> unique_consecutive(bool return_inverse = false, bool return_counts = false) const;
+  Tensor bincount(const Tensor& weights = Tensor(), int64_t minlength = 0) const;
+  Tensor histc(int64_t bins = 100, Scalar min = 0, Scalar max = 0) const;
+  Tensor cumsum(int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor cumprod(int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor logcumsumexp(int64_t dim) const;
+  std::tuple<Tensor, Tensor> cummax(int64_t dim) const;
+  std::tuple<Tensor, Tensor> cummin(int64_t dim) const;
+  Tensor nansum(IntList dims = {}, bool keepdim = false, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor count_nonzero(IntList dims) const;
+  Tensor count_nonzero(std::optional<int64_t> dim = std::nullopt) const;
+  std::tuple<Tensor, Tensor> aminmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor sum(ScalarType dtype) const;
+  Tensor sum(IntList dims, bool keepdim, std::optional<ScalarType> dtype) const;
+  Tensor mean(ScalarType dtype) const;
+  Tensor mean(IntList dims, bool keepdim, std::optional<ScalarType> dtype) const;
+  Tensor softmax(int64_t dim, std::optional<ScalarType> dtype) const;
+  Tensor log_softmax(int64_t dim, std::optional<ScalarType> dtype) const;
+
   // ---- compound assignment --------------------------------------------------------------------------
   Tensor& operator+=(const Tensor& other) { return add_(other); }
   Tensor& operator+=(Scalar other) { return add_(other); }

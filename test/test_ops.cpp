@@ -37,6 +37,8 @@ std::string family_name(OpFamily family) {
     case OpFamily::Creation: return "creation";
     case OpFamily::View: return "view";
     case OpFamily::Composite: return "composite";
+    case OpFamily::Sort: return "sort";
+    case OpFamily::Scan: return "scan";
     default: return "family-" + std::to_string(static_cast<int>(family));
   }
 }
