@@ -25,8 +25,16 @@ namespace reel {
 // No attributes beyond the shared fields.
 using NoFamilyAttrs = std::monostate;
 
+// diagonal(offset, dim1, dim2): dim1 and dim2 wrapped against the input's rank.
+struct DiagonalAttrs {
+  int64_t offset = 0;
+  int64_t dim1 = 0;
+  int64_t dim2 = 1;
+};
+
 using FamilyAttrs = std::variant<NoFamilyAttrs,
-                                 ElementwiseParams  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
+                                 ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
+                                 DiagonalAttrs       // the diagonal view
                                  >;
 
 struct OpAttrs {
