@@ -55,9 +55,11 @@ void check_self_operand(const char* op, const Tensor& self, const Tensor& operan
   REEL_CHECK(self.dtype() == operand.dtype(), "{}: self and the product operands must have the same dtype, but got "
              "{} and {} (shapes {} and {})", op, dtype_name(self.dtype()), dtype_name(operand.dtype()),
              shape_str(self.sizes()), shape_str(operand.sizes()));
-  REEL_CHECK(self.dim() <= static_cast<int64_t>(out_shape.size()) &&
-                 broadcast_shapes(self.sizes(), out_shape, op) == DimVector(out_shape),
-             "{}: self of shape {} does not broadcast to the product's shape {}", op, shape_str(self.sizes()),
+  const auto rank = static_cast<int64_t>(out_shape.size());
+  bool fits = self.dim() <= rank;
+  for (int64_t i = 1; fits && i <= self.dim(); ++i)
+    fits = self.size(-i) == 1 || self.size(-i) == out_shape[static_cast<size_t>(rank - i)];
+  REEL_CHECK(fits, "{}: self of shape {} does not broadcast to the product's shape {}", op, shape_str(self.sizes()),
              shape_str(out_shape));
 }
 
