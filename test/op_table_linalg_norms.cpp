@@ -172,14 +172,15 @@ OpTestRow matrix_norm_row(std::string op) {
     add("ord inf over dims (0, 2), keepdim", m.make({2, 3, 4}), kInf, false, {0, 2}, true);
     add("ord -inf over dims (1, 0), strided", m.make({3, 4}, {}, S), -kInf, false, {1, 0}, false);
     add("'fro' over dims (2, 0), keepdim", m.make({2, 3, 4}), 0, true, {2, 0}, true);
+    add("'fro' of an empty [0, 3] is 0", m.make({0, 3}), 0, true, {}, false);
     return out;
   };
   row.run = [dispatching](const Sample& s) {
     const Tensor& x = s.inputs[0];
-    const IntList dims = s.dims.empty() ? IntList{-2, -1} : IntList(s.dims);
+    const Shape dims = s.dims.empty() ? Shape{-2, -1} : s.dims;  // owned: an IntList of a braced list would dangle
     if (dispatching) {
       // linalg::norm reaches the matrix norm through two dims, or through a 2-D input with none.
-      const std::optional<IntList> dim = s.dims.empty() ? std::nullopt : std::optional<IntList>(dims);
+      const std::optional<IntList> dim = s.dims.empty() ? std::nullopt : std::optional<IntList>(IntList(dims));
       return std::vector<Tensor>{s.flag ? linalg::norm(x, "fro", dim, s.keepdim)
                                         : linalg::norm(x, *s.scalar, dim, s.keepdim)};
     }

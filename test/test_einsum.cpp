@@ -65,9 +65,9 @@ TEST_CASE("einsum: implicit output is the once-seen labels in ASCII order, upper
   require_matches(y, einsum_reference("bZ,Zc->bc", {u, v}));
   const Tensor w = einsum("zA,zb", {u, randn({2, 4}, kFloat64)});  // A before b
   CHECK(w.sizes() == IntList{3, 4});
-  // "..." dims lead an implicit output.
+  // "..." dims lead an implicit output, the once-seen labels follow.
   const Tensor e = randn({2, 3, 4}, kFloat64);
-  require_matches(einsum("i...", {e}), einsum_reference("iAB->AB", {e}));
+  require_matches(einsum("i...", {e}), einsum_reference("iAB->ABi", {e}));
 }
 
 TEST_CASE("einsum: ellipsis dims missing from an explicit output are summed; broadcasting", "[einsum]") {
