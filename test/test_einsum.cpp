@@ -70,7 +70,7 @@ TEST_CASE("einsum: implicit output is the once-seen labels in ASCII order, upper
   require_matches(einsum("i...", {e}), einsum_reference("iAB->ABi", {e}));
 }
 
-TEST_CASE("einsum: ellipsis dims missing from an explicit output are summed; broadcasting", "[einsum]") {
+TEST_CASE("einsum: ellipsis dims missing from an explicit output are summed, batch dims broadcast", "[einsum]") {
   const Tensor x = randn({2, 3, 4}, kFloat64);
   require_matches(einsum("...ij->ij", {x}), einsum_reference("Aij->ij", {x}));
   const Tensor a = randn({5, 1, 2, 3}, kFloat64), b = randn({4, 3, 2}, kFloat64);
