@@ -188,11 +188,24 @@ void as_strided_backward(Ctx& c) {
 }
 constexpr OpDerivative as_strided_derivative{OpId::as_strided, as_strided_backward, "AsStridedBackward"};
 
+// y = x.diagonal(offset, dim1, dim2): dx = zeros with g written on that diagonal (a copy_ into the diagonal view
+// of the zeros, recorded under create_graph so the second derivative is g's diagonal again)
+void diagonal_backward(Ctx& c) {
+  const DiagonalViewAttrs& attrs = c.attrs().get<DiagonalViewAttrs>();
+  auto on_diagonal = [&](const Tensor& full) { return full.diagonal(attrs.offset, attrs.dim1, attrs.dim2); };
+  if (c.add_into_input_view(0, on_diagonal, c.grad())) return;  // added into the input's summed gradient in place
+  Tensor grad_input = zeros_for(c.input(0), c.grad());
+  on_diagonal(grad_input).copy_(c.grad());
+  c.grad_inputs[0] = grad_input;
+}
+constexpr OpDerivative diagonal_derivative{OpId::diagonal, diagonal_backward, "DiagonalBackward"};
+
 constexpr OpDerivative kShapeIndexDerivatives[] = {
     cat_derivative, flip_derivative, tril_derivative, triu_derivative, index_select_derivative, gather_derivative,
     scatter_derivative, scatter_add_derivative, index_add_derivative, view_derivative, reshape_derivative,
     flatten_derivative, squeeze_derivative, unsqueeze_derivative, t_derivative, transpose_derivative,
     permute_derivative, expand_derivative, slice_derivative, select_derivative, as_strided_derivative,
+    diagonal_derivative,
 };
 
 // ---- CopySlices --------------------------------------------------------------------------------------------------

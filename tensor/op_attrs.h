@@ -60,11 +60,18 @@ struct SearchsortedAttrs {
   bool out_int32 = false;
   bool right = false;
 };
+// diagonal(offset, dim1, dim2): dim1 and dim2 wrapped against the input's rank.
+struct DiagonalViewAttrs {
+  int64_t offset = 0;
+  int64_t dim1 = 0;
+  int64_t dim2 = 1;
+};
 
 using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
                                  SortAttrs, TopkAttrs, KthvalueAttrs, UniqueAttrs, HistogramAttrs,  // sort family
-                                 SearchsortedAttrs
+                                 SearchsortedAttrs,
+                                 DiagonalViewAttrs  // the diagonal view
                                  >;
 
 struct OpAttrs {

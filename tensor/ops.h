@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -165,6 +166,58 @@ Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, Scalar 
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor outer(const Tensor& a, const Tensor& b);
+
+// ---- linear algebra: products, diagonals, cross products, distances, norms ---------------------------------------
+// LibTorch's names, argument order and defaults (tensor/ops_linalg_products.cpp, tensor/ops_einsum.cpp,
+// tensor/ops_linalg_norms.cpp). The GEMM-based ones (dot, mv, addmv, baddbmm, addbmm, tensordot, einsum) follow
+// mm's dtype rule: one dtype, no bool; integers run on the CPU.
+Tensor dot(const Tensor& self, const Tensor& tensor);
+Tensor vdot(const Tensor& self, const Tensor& other);  // dot (no complex dtypes to conjugate)
+Tensor mv(const Tensor& self, const Tensor& vec);
+Tensor addmv(const Tensor& self, const Tensor& mat, const Tensor& vec, Scalar beta = 1, Scalar alpha = 1);
+Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, Scalar beta = 1, Scalar alpha = 1);
+Tensor addbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, Scalar beta = 1, Scalar alpha = 1);
+// Einstein summation: "ij,jk->ik", implicit output (the labels seen once, in ASCII order), "..." broadcast dims,
+// a label repeated within one operand takes its diagonal. Contracted pairwise, left to right, each pair one bmm.
+Tensor einsum(std::string_view equation, const std::vector<Tensor>& tensors);
+Tensor tensordot(const Tensor& self, const Tensor& other, IntList dims_self, IntList dims_other);
+Tensor kron(const Tensor& self, const Tensor& other);
+Tensor trace(const Tensor& self);
+Tensor diagonal(const Tensor& self, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1);
+Tensor diag(const Tensor& self, int64_t diagonal = 0);
+Tensor diag_embed(const Tensor& self, int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1);
+// torch::cross: without dim, the first dim of size 3 (PyTorch's deprecated default).
+Tensor cross(const Tensor& self, const Tensor& other, std::optional<int64_t> dim = std::nullopt);
+// compute_mode: nullopt or 0 = matrix products for p = 2 when either set has more than 25 rows, 1 = always for p = 2,
+// 2 = never (PyTorch's "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm...").
+Tensor cdist(const Tensor& x1, const Tensor& x2, double p = 2, std::optional<int64_t> compute_mode = std::nullopt);
+
+namespace linalg {
+Tensor cross(const Tensor& self, const Tensor& other, int64_t dim = -1);
+// ||x||_ord over `dim` (nullopt: every dim); ord 0 counts nonzeros, +-inf is max/min |x|. dtype: computed in it.
+Tensor vector_norm(const Tensor& self, Scalar ord = 2, std::optional<IntList> dim = std::nullopt, bool keepdim = false,
+                   std::optional<ScalarType> dtype = std::nullopt);
+// Matrix norms over the two dims `dim`: ord "fro", 1 / -1 (max / min column sum of |x|), inf / -inf (rows).
+// "nuc" and +-2 need singular values, which reel does not compute: they throw.
+Tensor matrix_norm(const Tensor& self, Scalar ord, IntList dim = {-2, -1}, bool keepdim = false,
+                   std::optional<ScalarType> dtype = std::nullopt);
+Tensor matrix_norm(const Tensor& self, std::string_view ord = "fro", IntList dim = {-2, -1}, bool keepdim = false,
+                   std::optional<ScalarType> dtype = std::nullopt);
+inline Tensor matrix_norm(const Tensor& self, const char* ord, IntList dim = {-2, -1}, bool keepdim = false,
+                          std::optional<ScalarType> dtype = std::nullopt) {
+  return matrix_norm(self, std::string_view(ord), dim, keepdim, dtype);
+}
+// torch::linalg::norm: a vector norm (of the flattened input when ord and dim are both absent) or, for a 2-D input
+// or two dims, a matrix norm; a string ord is always a matrix norm.
+Tensor norm(const Tensor& self, std::optional<Scalar> ord = std::nullopt, std::optional<IntList> dim = std::nullopt,
+            bool keepdim = false, std::optional<ScalarType> dtype = std::nullopt);
+Tensor norm(const Tensor& self, std::string_view ord, std::optional<IntList> dim = std::nullopt, bool keepdim = false,
+            std::optional<ScalarType> dtype = std::nullopt);
+inline Tensor norm(const Tensor& self, const char* ord, std::optional<IntList> dim = std::nullopt, bool keepdim = false,
+                   std::optional<ScalarType> dtype = std::nullopt) {
+  return norm(self, std::string_view(ord), dim, keepdim, dtype);
+}
+}  // namespace linalg
 
 // ---- shape ops that move data --------------------------------------------------------------------------
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);

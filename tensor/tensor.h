@@ -232,6 +232,7 @@ class Tensor {
                int64_t step = 1) const;
   Tensor select(int64_t dim, int64_t index) const;
   Tensor as_strided(IntList sizes, IntList strides, std::optional<int64_t> storage_offset = std::nullopt) const;
+  Tensor diagonal(int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
   std::vector<Tensor> split(IntList split_sizes, int64_t dim = 0) const;
@@ -314,6 +315,17 @@ class Tensor {
   // self = beta * self + alpha * mat1 @ mat2, in place (one GEMM straight into self when it is contiguous).
   Tensor& addmm_(const Tensor& mat1, const Tensor& mat2, Scalar beta = 1, Scalar alpha = 1);
   Tensor outer(const Tensor& other) const;
+  Tensor dot(const Tensor& tensor) const;
+  Tensor vdot(const Tensor& other) const;
+  Tensor mv(const Tensor& vec) const;
+  Tensor addmv(const Tensor& mat, const Tensor& vec, Scalar beta = 1, Scalar alpha = 1) const;
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, Scalar beta = 1, Scalar alpha = 1) const;
+  Tensor addbmm(const Tensor& batch1, const Tensor& batch2, Scalar beta = 1, Scalar alpha = 1) const;
+  Tensor kron(const Tensor& other) const;
+  Tensor trace() const;
+  Tensor diag(int64_t diagonal = 0) const;
+  Tensor diag_embed(int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1) const;
+  Tensor cross(const Tensor& other, std::optional<int64_t> dim = std::nullopt) const;
   Tensor flip(IntList dims) const;
   Tensor repeat(IntList repeats) const;
   Tensor tril(int64_t diagonal = 0) const;

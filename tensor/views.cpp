@@ -11,10 +11,12 @@
 //   squeeze    attrs.dim = the dim, or -1 for all    unsqueeze  attrs.dim = the inserted dim
 //   expand     attrs.dims = the expanded sizes      slice      attrs.dim, a = start, b = end, c = step (clamped)
 //   select     attrs.dim, a = the wrapped index     as_strided see Tensor::as_strided below
+//   diagonal   DiagonalViewAttrs (offset, wrapped dim1 and dim2)
 // (the input's sizes are in the node's input metadata). reshape, flatten, narrow, expand_as, chunk, split and
 // unbind are composites of those, so they record through them. Every view op reports itself to the thread's op
 // observer (observe_view, tensor/dispatch.h) under its own name: reshape, flatten and narrow after the views they
 // are made of; contiguous (tensor/ops_copy.cpp) too.
+#include <algorithm>
 #include <numeric>
 #include <optional>
 
@@ -404,6 +406,37 @@ Tensor Tensor::as_strided(IntList sizes, IntList strides, std::optional<int64_t>
   attrs.k = offset;
   attrs.c = this->storage_offset();
   return recorded(OpId::as_strided, *this, make_view(*this, sizes, strides, offset), attrs);
+}
+
+// y[..., i] = x[..., i, ..., i + offset, ...]: dims dim1 and dim2 are dropped and their diagonal (offset above
+// the main one when positive, below when negative) becomes the last dim, stride = stride1 + stride2.
+Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
+  check_defined("diagonal");
+  REEL_CHECK(this->dim() >= 2, "diagonal: expected a tensor of at least 2 dims, got shape {}", shape_str(sizes()));
+  const int64_t d1 = wrap_dim(dim1, this->sizes(), "diagonal");
+  const int64_t d2 = wrap_dim(dim2, this->sizes(), "diagonal");
+  REEL_CHECK(d1 != d2, "diagonal: diagonal dimensions cannot be identical {}, {} (shape {})", dim1, dim2,
+             shape_str(sizes()));
+  const int64_t size1 = impl()->sizes[d1], size2 = impl()->sizes[d2];
+  // offset >= 0 starts at column offset, offset < 0 at row -offset; no element when that lies outside.
+  int64_t length = 0;
+  if (offset >= 0) length = offset >= size2 ? 0 : std::min(size1, size2 - offset);
+  else length = -offset >= size1 ? 0 : std::min(size1 + offset, size2);
+  int64_t start = storage_offset();
+  if (length > 0) start += offset >= 0 ? offset * impl()->strides[d2] : -offset * impl()->strides[d1];
+  DimVector shape(sizes());
+  DimVector stride(strides());
+  const int64_t diagonal_stride = stride[d1] + stride[d2];
+  const auto high = static_cast<size_t>(std::max(d1, d2)), low = static_cast<size_t>(std::min(d1, d2));
+  shape.erase(high);
+  shape.erase(low);
+  stride.erase(high);
+  stride.erase(low);
+  shape.push_back(length);
+  stride.push_back(diagonal_stride);
+  OpAttrs attrs;
+  attrs.set(DiagonalViewAttrs{offset, d1, d2});
+  return recorded(OpId::diagonal, *this, make_view(*this, shape, stride, start), attrs);
 }
 
 // Splits dim into `chunks` nearly equal narrows of ceil(size / chunks) (the last may be smaller).
