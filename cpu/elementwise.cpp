@@ -111,7 +111,8 @@ void run_unary(const KernelArgs& args, F f) {
     });
   } else {
     dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
-      if constexpr (std::is_same_v<T, bool>) throw_unsupported_dtype(name, kBool);
+      // Numeric rows refuse bool; Same rows (nan_to_num) pass it through
+      if constexpr (std::is_same_v<T, bool> && Rule == ResultRule::Numeric) throw_unsupported_dtype(name, kBool);
       else unary_loop<T, T>(iter, f);
     });
   }

@@ -147,6 +147,8 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
 }
 Tensor lerp(const Tensor& self, const Tensor& end, Scalar weight) {
   self.check_defined("lerp");
+  REEL_CHECK(is_floating_point(self.dtype()), "lerp: expected a floating-point dtype, got {} (shape {})",
+             dtype_name(self.dtype()), shape_str(self.sizes()));
   return lerp(self, end, scalar_tensor(weight, self.options()));
 }
 Tensor Tensor::lerp(const Tensor& end, Scalar weight) const { return reel::lerp(*this, end, weight); }

@@ -496,12 +496,14 @@ double logaddexp_of(double a, double b) {
   if (std::isinf(a) && a == b) return a;
   const long double m = std::max(ld(a), ld(b));
   if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(m)) return double(m);  // +inf with anything but NaN (both -inf returned above)
   return double(m + std::log(std::exp(ld(a) - m) + std::exp(ld(b) - m)));
 }
 double logaddexp2_of(double a, double b) {
   if (std::isinf(a) && a == b) return a;
   const long double m = std::max(ld(a), ld(b));
   if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(m)) return double(m);  // +inf with anything but NaN (both -inf returned above)
   return double(m + std::log2(std::exp2(ld(a) - m) + std::exp2(ld(b) - m)));
 }
 double xlogy_of(double x, double y) {
