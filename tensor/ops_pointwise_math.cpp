@@ -212,7 +212,8 @@ Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value) 
              "masked_fill: cannot fill a {} tensor with a {} value", dtype_name(self.dtype()),
              dtype_name(value.dtype()));
   const DimVector shape = broadcast_shapes(self.sizes(), mask.sizes(), "masked_fill");
-  REEL_CHECK(shape == DimVector(self.sizes()), "masked_fill: mask of shape {} does not broadcast to the input's shape {}",
+  REEL_CHECK(shape == DimVector(self.sizes()),
+             "masked_fill: mask of shape {} does not broadcast to the input's shape {}",
              shape_str(mask.sizes()), shape_str(self.sizes()));
   return where(mask, value.to(self.device(), self.dtype()), self);
 }

@@ -105,7 +105,8 @@ long double ld(double x) { return static_cast<long double>(x); }
 
 double digamma_reference(double x) {
   if (std::isnan(x) || x == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::quiet_NaN();
-  if (x == 0) return std::signbit(x) ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  const double inf = std::numeric_limits<double>::infinity();
+  if (x == 0) return std::signbit(x) ? inf : -inf;
   if (x < 0 && x == std::floor(x)) return std::numeric_limits<double>::quiet_NaN();
   long double v = x, acc = 0;
   if (v < 0) {  // psi(x) = psi(1 - x) - pi cot(pi x)

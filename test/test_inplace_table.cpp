@@ -44,7 +44,9 @@ Others one_like_self(reel::TensorOptions o) { return {positive({4, 2}, o, 0.3)};
 
 // The table runs on float64 targets: the bitwise rows (integer and bool dtypes only) are left out here and their
 // in-place forms checked in test/test_pointwise_math.cpp.
-bool takes_float(reel::ResultRule rule) { return rule != reel::ResultRule::Bitwise && rule != reel::ResultRule::Integer; }
+bool takes_float(reel::ResultRule rule) {
+  return rule != reel::ResultRule::Bitwise && rule != reel::ResultRule::Integer;
+}
 
 std::vector<InPlaceOp> in_place_ops() {
   std::vector<InPlaceOp> ops;
@@ -109,7 +111,9 @@ std::vector<InPlaceOp> in_place_ops() {
                  [](const Tensor& s, const Others& o) { return reel::addmm(s, o[0], o[1], 0.5, 2.0); }});
   // the pointwise-math forms with tensor operands (test/test_pointwise_math.cpp has their values)
   ops.push_back({"clamp_(Tensor, Tensor)",
-                 [](reel::TensorOptions o) { return Others{positive({4, 2}, o, 0.9) + 0.5, positive({2}, o, 2.0) + 1.0}; },
+                 [](reel::TensorOptions o) {
+                   return Others{positive({4, 2}, o, 0.9) + 0.5, positive({2}, o, 2.0) + 1.0};
+                 },
                  [](Tensor& s, const Others& o) { s.clamp_(o[0], o[1]); },
                  [](const Tensor& s, const Others& o) { return reel::clamp(s, o[0], o[1]); }});
   ops.push_back({"lerp_(Tensor, Tensor)", two_like_self, [](Tensor& s, const Others& o) { s.lerp_(o[0], o[1]); },

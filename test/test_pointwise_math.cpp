@@ -126,7 +126,7 @@ TEST_CASE("pointwise math: shifts, bitwise ops and their operators", "[pointwise
   }
 }
 
-TEST_CASE("pointwise math: float ops promote integers to float32; float-only ops refuse them", "[pointwise]") {
+TEST_CASE("pointwise math: float ops promote integers to float32 and float-only ops refuse them", "[pointwise]") {
   const Tensor i = longs({1, 2});
   CHECK(reel::atan2(i, i).dtype() == reel::kFloat32);
   CHECK(reel::xlogy(i, i).dtype() == reel::kFloat32);
