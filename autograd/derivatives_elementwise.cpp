@@ -173,6 +173,31 @@ void silu_backward(Ctx& c) {
 }
 constexpr OpDerivative silu_derivative{OpId::silu, silu_backward, "SiluBackward", {kIn0}};
 
+// y = ln(z / (1 - z)), z = x clamped to [eps, 1 - eps] when eps >= 0 (PyTorch's logit_backward): dx = g / (x (1 - x))
+// inside, 0 outside [eps, 1 - eps] when eps is given, NaN outside [0, 1] when it is not
+void logit_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const double eps = c.attrs().params[0];
+  const Tensor inside = c.grad() / (x * (1.0 - x));
+  if (eps < 0) {
+    c.grad_inputs[0] = where(logical_or(lt(x, 0.0), gt(x, 1.0)), Scalar(std::nan("")), inside);
+  } else {
+    c.grad_inputs[0] = where(logical_or(lt(x, eps), gt(x, 1.0 - eps)), Scalar(0.0), inside);
+  }
+}
+constexpr OpDerivative logit_derivative{OpId::logit, logit_backward, "LogitBackward", {kIn0}};
+
+// y = x finite ? x : nan / posinf / neginf: dx = g where x is finite, else 0
+void nan_to_num_backward(Ctx& c) { c.grad_inputs[0] = where(isfinite(c.input_value(0)), c.grad(), Scalar(0.0)); }
+constexpr OpDerivative nan_to_num_derivative{OpId::nan_to_num, nan_to_num_backward, "NanToNumBackward", {kIn0}};
+
+// y = polygamma(n, x): dx = g polygamma(n + 1, x)
+void polygamma_backward(Ctx& c) {
+  const auto n = static_cast<int64_t>(c.attrs().params[0]);
+  c.grad_inputs[0] = c.grad() * polygamma(n + 1, c.input_value(0));
+}
+constexpr OpDerivative polygamma_derivative{OpId::polygamma, polygamma_backward, "PolygammaBackward", {kIn0}};
+
 // ---- binary elementwise --------------------------------------------------------------------------------------
 // y = a + b: da = g, db = g
 void add_backward(Ctx& c) {

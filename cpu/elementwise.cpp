@@ -1,6 +1,6 @@
 // reel/cpu/elementwise.cpp — every elementwise op on the CPU: one generic strided loop per arity,
 // instantiated once per ops.def row with that row's functor from tensor/scalar_math.h (a parameterised row's functor
-// built from the call's ElementwiseParams); plus where, clamp, addcmul and addcdiv.
+// built from the call's ElementwiseParams); plus where, clamp (scalar and tensor bounds), lerp, addcmul and addcdiv.
 //
 // The front door (tensor/ops_elementwise.cpp) has already cast the inputs to one compute dtype T, so a
 // kernel only switches on T. 16-bit floats are loaded as float, computed, and rounded back.
@@ -89,6 +89,12 @@ void binary_loop(const TensorIter& iter, F f) {
   });
 }
 
+// The Bitwise rows take integers and bool, the Integer rows (shifts) integers only.
+template <ResultRule Rule, typename T>
+constexpr bool accepts_integral() {
+  return std::is_integral_v<T> && (Rule == ResultRule::Bitwise || !std::is_same_v<T, bool>);
+}
+
 // Runs functor f of a unary row on the dtypes its result rule allows (the front door guarantees the rest).
 template <ResultRule Rule, typename F>
 void run_unary(const KernelArgs& args, F f) {
@@ -98,9 +104,15 @@ void run_unary(const KernelArgs& args, F f) {
     dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, T>(iter, f); });
   } else if constexpr (Rule == ResultRule::Bool) {
     dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_loop<T, bool>(iter, f); });
+  } else if constexpr (Rule == ResultRule::Bitwise || Rule == ResultRule::Integer) {
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
+      if constexpr (accepts_integral<Rule, T>()) unary_loop<T, T>(iter, f);
+      else throw_unsupported_dtype(name, dtype_of_v<T>);
+    });
   } else {
     dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
-      if constexpr (std::is_same_v<T, bool>) throw_unsupported_dtype(name, kBool);
+      // Numeric rows refuse bool; Same rows (nan_to_num) pass it through
+      if constexpr (std::is_same_v<T, bool> && Rule == ResultRule::Numeric) throw_unsupported_dtype(name, kBool);
       else unary_loop<T, T>(iter, f);
     });
   }
@@ -120,8 +132,11 @@ void binary_kernel(const KernelArgs& args) {
   dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
     if constexpr (Rule == ResultRule::Bool) {
       binary_loop<T, bool>(iter, F{});
-    } else if constexpr (Rule == ResultRule::Div) {
+    } else if constexpr (Rule == ResultRule::Div || Rule == ResultRule::Float || Rule == ResultRule::FloatOnly) {
       if constexpr (std::is_floating_point_v<compute_t<T>>) binary_loop<T, T>(iter, F{});
+      else throw_unsupported_dtype(name, dtype_of_v<T>);
+    } else if constexpr (Rule == ResultRule::Bitwise || Rule == ResultRule::Integer) {
+      if constexpr (accepts_integral<Rule, T>()) binary_loop<T, T>(iter, F{});
       else throw_unsupported_dtype(name, dtype_of_v<T>);
     } else {
       binary_loop<T, T>(iter, F{});
@@ -159,6 +174,30 @@ void clamp_kernel(const KernelArgs& args) {
       if (has_min && x < lo) x = lo;
       if (has_max && x > hi) x = hi;
       return x;
+    });
+  });
+}
+
+// y = min(max(x, lo), hi) with tensor bounds, NaN if any of the three is NaN; operands: out, x, lo, hi.
+void clamp_tensor_kernel(const KernelArgs& args) {
+  const TensorIter& iter = *args.iter;
+  dispatch_dtype(iter.dtype(0), "clamp", [&]<typename T>() {
+    iter.for_each([](char** data, const int64_t* strides, int64_t n) {
+      char *out = data[0], *x = data[1], *lo = data[2], *hi = data[3];
+      for (int64_t i = 0; i < n; ++i, out += strides[0], x += strides[1], lo += strides[2], hi += strides[3])
+        *reinterpret_cast<T*>(out) = static_cast<T>(math::clamp_both(load<T>(x), load<T>(lo), load<T>(hi)));
+    });
+  });
+}
+
+// y = lerp(start, end, weight); operands: out, start, end, weight (one floating dtype).
+void lerp_kernel(const KernelArgs& args) {
+  const TensorIter& iter = *args.iter;
+  dispatch_floating(iter.dtype(0), "lerp", [&]<typename T>() {
+    iter.for_each([](char** data, const int64_t* strides, int64_t n) {
+      char *out = data[0], *s = data[1], *e = data[2], *w = data[3];
+      for (int64_t i = 0; i < n; ++i, out += strides[0], s += strides[1], e += strides[2], w += strides[3])
+        *reinterpret_cast<T*>(out) = static_cast<T>(math::lerp(load<T>(s), load<T>(e), load<T>(w)));
     });
   });
 }
@@ -214,6 +253,8 @@ void register_elementwise_kernels() {
 #include "tensor/ops.def"
   register_kernel(OpId::where, kCPU, &where_kernel);
   register_kernel(OpId::clamp, kCPU, &clamp_kernel);
+  register_kernel(OpId::clamp_tensor, kCPU, &clamp_tensor_kernel);
+  register_kernel(OpId::lerp, kCPU, &lerp_kernel);
   register_kernel(OpId::addcmul, kCPU, &pointwise_kernel<false>);
   register_kernel(OpId::addcdiv, kCPU, &pointwise_kernel<true>);
 }

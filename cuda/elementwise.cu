@@ -1,6 +1,6 @@
 // reel/cuda/elementwise.cu — every elementwise op on CUDA: each ops.def unary, parameterised unary, binary and
-// fused-backward row instantiated with its functor from tensor/scalar_math.h, plus where, clamp, addcmul and
-// addcdiv. Mirrors cpu/elementwise.cpp.
+// fused-backward row instantiated with its functor from tensor/scalar_math.h, plus where, clamp (scalar and tensor
+// bounds), lerp, addcmul and addcdiv. Mirrors cpu/elementwise.cpp.
 //
 // The front door (tensor/ops_elementwise.cpp) has cast the inputs to one compute dtype T and built the
 // TensorIter, and passes the output in args.outputs; a kernel makes the output's device current, switches on T
@@ -67,6 +67,30 @@ struct ClampOp {
   }
 };
 
+// y = min(max(x, lo), hi) with tensor bounds (math::clamp_both), in the compute type.
+template <typename T>
+struct ClampTensorOp {
+  __device__ T operator()(T x, T lo, T hi) const {
+    using C = compute_t<T>;
+    return static_cast<T>(math::clamp_both(static_cast<C>(x), static_cast<C>(lo), static_cast<C>(hi)));
+  }
+};
+
+// y = start + weight (end - start) from the nearer end (math::lerp), in the compute type.
+template <typename T>
+struct LerpOp {
+  __device__ T operator()(T start, T end, T weight) const {
+    using C = compute_t<T>;
+    return static_cast<T>(math::lerp(static_cast<C>(start), static_cast<C>(end), static_cast<C>(weight)));
+  }
+};
+
+// The Bitwise rows take integers and bool, the Integer rows (shifts) integers only.
+template <ResultRule Rule, typename T>
+constexpr bool accepts_integral() {
+  return std::is_integral_v<T> && (Rule == ResultRule::Bitwise || !std::is_same_v<T, bool>);
+}
+
 // Makes the output's device current, so the launch runs where the data lives (the front door put the output
 // in args.outputs).
 void use_output_device(const KernelArgs& args) {
@@ -95,9 +119,15 @@ void run_unary(const KernelArgs& args, F f) {
     dispatch_floating(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, T>(iter, f); });
   } else if constexpr (Rule == ResultRule::Bool) {
     dispatch_dtype(iter.dtype(1), name, [&]<typename T>() { unary_launch<T, bool>(iter, f); });
+  } else if constexpr (Rule == ResultRule::Bitwise || Rule == ResultRule::Integer) {
+    dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
+      if constexpr (accepts_integral<Rule, T>()) unary_launch<T, T>(iter, f);
+      else throw_unsupported_dtype(name, dtype_of_v<T>);
+    });
   } else {
     dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
-      if constexpr (std::is_same_v<T, bool>) throw_unsupported_dtype(name, kBool);
+      // Numeric rows refuse bool; Same rows (nan_to_num) pass it through
+      if constexpr (std::is_same_v<T, bool> && Rule == ResultRule::Numeric) throw_unsupported_dtype(name, kBool);
       else unary_launch<T, T>(iter, f);
     });
   }
@@ -119,8 +149,11 @@ void binary_kernel(const KernelArgs& args) {
   dispatch_dtype(iter.dtype(1), name, [&]<typename T>() {
     if constexpr (Rule == ResultRule::Bool) {
       binary_launch<T, bool, F>(iter);
-    } else if constexpr (Rule == ResultRule::Div) {
+    } else if constexpr (Rule == ResultRule::Div || Rule == ResultRule::Float || Rule == ResultRule::FloatOnly) {
       if constexpr (std::is_floating_point_v<compute_t<T>>) binary_launch<T, T, F>(iter);
+      else throw_unsupported_dtype(name, dtype_of_v<T>);
+    } else if constexpr (Rule == ResultRule::Bitwise || Rule == ResultRule::Integer) {
+      if constexpr (accepts_integral<Rule, T>()) binary_launch<T, T, F>(iter);
       else throw_unsupported_dtype(name, dtype_of_v<T>);
     } else {
       binary_launch<T, T, F>(iter);
@@ -149,6 +182,21 @@ void clamp_kernel(const KernelArgs& args) {
     op.hi = op.has_max ? static_cast<C>(attrs.b.to<T>()) : C(0);
     launch_elementwise<T, T>(iter, op);
   });
+}
+
+// y = min(max(x, lo), hi) with tensor bounds; operands: out, x, lo, hi (one dtype).
+void clamp_tensor_kernel(const KernelArgs& args) {
+  use_output_device(args);
+  const TensorIter& iter = *args.iter;
+  dispatch_dtype(iter.dtype(0), "clamp",
+                 [&]<typename T>() { launch_elementwise<T, T, T, T>(iter, ClampTensorOp<T>{}); });
+}
+
+// y = lerp(start, end, weight); operands: out, start, end, weight (one floating dtype).
+void lerp_kernel(const KernelArgs& args) {
+  use_output_device(args);
+  const TensorIter& iter = *args.iter;
+  dispatch_floating(iter.dtype(0), "lerp", [&]<typename T>() { launch_elementwise<T, T, T, T>(iter, LerpOp<T>{}); });
 }
 
 // y = x + value * t1 (*) t2; operands: out, x, t1, t2 (one dtype).
@@ -182,6 +230,8 @@ void register_elementwise_kernels() {
 #include "tensor/ops.def"
   register_kernel(OpId::where, kCUDA, &where_kernel);
   register_kernel(OpId::clamp, kCUDA, &clamp_kernel);
+  register_kernel(OpId::clamp_tensor, kCUDA, &clamp_tensor_kernel);
+  register_kernel(OpId::lerp, kCUDA, &lerp_kernel);
   register_kernel(OpId::addcmul, kCUDA, &pointwise_kernel<false>);
   register_kernel(OpId::addcdiv, kCUDA, &pointwise_kernel<true>);
 }

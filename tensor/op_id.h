@@ -30,7 +30,7 @@ enum class OpFamily : int8_t {
 };
 
 // Result dtype rule of an elementwise op (see ops.def).
-enum class ResultRule : int8_t { Float, FloatOnly, Same, Numeric, Bool, Div, None };
+enum class ResultRule : int8_t { Float, FloatOnly, Same, Numeric, Bool, Div, Bitwise, Integer, None };
 
 // The numeric parameters of one call of a parameterised elementwise op (REEL_UNARY_PARAM_OP rows of ops.def), in
 // the row's parameter order: leaky_relu's p[0] is negative_slope, hardtanh's p[0], p[1] are min_val, max_val.

@@ -89,6 +89,9 @@ namespace detail {
 // y = the row's op on x with `params` (its parameters in the row's order); in place: into self.
 Tensor unary_param_op(OpId op, const Tensor& x, const ElementwiseParams& params);
 Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params);
+// The largest and lowest finite values of t's dtype (nan_to_num's default posinf and neginf); 0 for an undefined t.
+double largest_finite(const Tensor& t);
+double lowest_finite(const Tensor& t);
 }  // namespace detail
 #define REEL_PARAMETER_LIST(...) __VA_OPT__(, __VA_ARGS__)  // (double a = 1) -> , double a = 1; () -> nothing
 #define REEL_ARGUMENT_LIST(...) __VA_ARGS__                  // (a, b) -> a, b
@@ -107,6 +110,21 @@ Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params);
 #undef REEL_IN_PLACE_FORM_no_in_place
 #undef REEL_PARAMETER_LIST
 #undef REEL_ARGUMENT_LIST
+
+// ---- pointwise math beyond the basics (tensor/ops_pointwise_math.cpp), LibTorch's signatures ----------------
+// polygamma(n, x) in LibTorch's order (the op-table row also gives polygamma(x, n)).
+Tensor polygamma(int64_t n, const Tensor& self);
+// a / b rounded as rounding_mode says: nullopt true division, "trunc" toward zero, "floor" toward -inf (integer
+// inputs stay integer with a mode; integer division by zero throws). Zero gradients with a mode, as PyTorch's.
+Tensor div(const Tensor& self, const Tensor& other, std::optional<std::string_view> rounding_mode);
+Tensor div(const Tensor& self, Scalar other, std::optional<std::string_view> rounding_mode);
+// start + weight (end - start); floating dtypes, start / end (/ weight) of one dtype, broadcast together.
+Tensor lerp(const Tensor& self, const Tensor& end, Scalar weight);
+Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight);
+// clamp with tensor bounds (broadcast with self; gradients to self and to the bound that was taken).
+Tensor clamp(const Tensor& self, const std::optional<Tensor>& min, const std::optional<Tensor>& max = std::nullopt);
+// self where mask is false, the 0-dim tensor value (cast to self's dtype) where it is true.
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Tensor& value);
 
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha);  // a + alpha * b
 Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha);  // a - alpha * b
@@ -401,6 +419,17 @@ inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 inline Tensor operator/(const Tensor& a, Scalar b) { return div(a, b); }
 inline Tensor operator/(Scalar a, const Tensor& b) { return div(a, b); }
 inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator&(const Tensor& a, const Tensor& b) { return bitwise_and(a, b); }
+inline Tensor operator&(const Tensor& a, Scalar b) { return bitwise_and(a, b); }
+inline Tensor operator|(const Tensor& a, const Tensor& b) { return bitwise_or(a, b); }
+inline Tensor operator|(const Tensor& a, Scalar b) { return bitwise_or(a, b); }
+inline Tensor operator^(const Tensor& a, const Tensor& b) { return bitwise_xor(a, b); }
+inline Tensor operator^(const Tensor& a, Scalar b) { return bitwise_xor(a, b); }
+inline Tensor operator<<(const Tensor& a, const Tensor& b) { return bitwise_left_shift(a, b); }
+inline Tensor operator<<(const Tensor& a, Scalar b) { return bitwise_left_shift(a, b); }
+inline Tensor operator>>(const Tensor& a, const Tensor& b) { return bitwise_right_shift(a, b); }
+inline Tensor operator>>(const Tensor& a, Scalar b) { return bitwise_right_shift(a, b); }
+inline Tensor operator~(const Tensor& x) { return bitwise_not(x); }
 inline Tensor operator!(const Tensor& x) { return logical_not(x); }
 inline Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
 inline Tensor operator==(const Tensor& a, Scalar b) { return eq(a, b); }

@@ -57,8 +57,33 @@ ScalarType compute_dtype(ResultRule rule, ScalarType promoted) {
   return promoted;
 }
 
-// Ops whose math is undefined for bool inputs (PyTorch refuses them too): the Numeric rows of ops.def.
-bool rejects_bool(OpId op) { return op_info(op).result == ResultRule::Numeric; }
+// Ops whose math is undefined for bool inputs (PyTorch refuses them too): the Numeric and Integer rows of ops.def.
+bool rejects_bool(OpId op) {
+  const ResultRule rule = op_info(op).result;
+  return rule == ResultRule::Numeric || rule == ResultRule::Integer;
+}
+
+// The dtypes a rule takes beyond the bool check: FloatOnly floating ones, Bitwise integers and bool, Integer integers.
+bool rule_accepts(ResultRule rule, ScalarType dtype) {
+  if (rule == ResultRule::FloatOnly) return is_floating_point(dtype);
+  if (rule == ResultRule::Bitwise) return is_integral(dtype, /*include_bool=*/true);
+  if (rule == ResultRule::Integer) return is_integral(dtype);
+  return true;
+}
+const char* rule_expects(ResultRule rule) {
+  return rule == ResultRule::FloatOnly ? "a floating-point dtype"
+         : rule == ResultRule::Bitwise ? "an integer or bool dtype"
+                                       : "an integer dtype";
+}
+
+// Integer remainder / fmod / floor_divide (and div with a rounding mode, which calls them) by zero is an error, as
+// in PyTorch (ZeroDivisionError), not a trap: the divisor is checked before the kernel runs.
+void check_integer_divisor(OpId op, const Tensor& divisor, ScalarType compute) {
+  if (op != OpId::remainder && op != OpId::fmod && op != OpId::floor_divide) return;
+  if (is_floating_point(compute) || divisor.numel() == 0) return;
+  REEL_CHECK(!any(eq(divisor, 0)).item<bool>(), "{}: ZeroDivisionError: integer division by zero (divisor of dtype {} "
+             "and shape {} holds a 0)", op_name(op), dtype_name(divisor.dtype()), shape_str(divisor.sizes()));
+}
 
 // `t` itself when it already has `dtype` (no handle copy: two atomic refcount updates saved per operand on the
 // hot path), else a cast copy kept in `storage`.
@@ -93,6 +118,8 @@ Tensor unary_op(OpId op, const Tensor& x) {
   const ResultRule rule = op_info(op).result;
   REEL_CHECK(!(x.dtype() == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shape {})", name,
              shape_str(x.sizes()));
+  REEL_CHECK(rule_accepts(rule, x.dtype()), "{}: expected {}, got {} (shape {})", name, rule_expects(rule),
+             dtype_name(x.dtype()), shape_str(x.sizes()));
   const ScalarType compute = compute_dtype(rule, x.dtype());
   Tensor cast;
   const Tensor& input = cast_operand(x, compute, cast);
@@ -118,6 +145,10 @@ void check_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
     REEL_CHECK(params[0] != 0.0, "celu: alpha cannot be 0 (the negative part is alpha * (e^(x / alpha) - 1)), got "
                "alpha = {} (input shape {})", params[0], shape_str(x.sizes()));
   }
+  if (op == OpId::polygamma) {
+    REEL_CHECK(params[0] >= 0, "polygamma(n, x) does not support negative n, got n = {} (input shape {})", params[0],
+               shape_str(x.sizes()));
+  }
   if (op == OpId::hardtanh && x.dtype() == kUInt8) {
     REEL_CHECK(static_cast<int64_t>(params[0]) >= 0 && static_cast<int64_t>(params[1]) >= 0,
                "hardtanh: cannot do hardtanh on an unsigned type (uint8, shape {}) with negative limits (min_val {}, "
@@ -130,17 +161,22 @@ void check_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
 namespace detail {
 
 // y = op(x; params): the result has x's dtype (FloatOnly and Same rows); params reach the kernel and the node.
+// Float rows (logit, polygamma) compute integer and bool inputs in float32, as PyTorch's unary float ops.
 Tensor unary_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
   check_param_op(op, x, params);
   OpAttrs attrs;
   attrs.params = params;
-  return run_elementwise_op(op, &attrs, x.sizes(), x.dtype(), x.device(), {&x}, {&x});
+  const ScalarType compute = compute_dtype(op_info(op).result, x.dtype());
+  Tensor cast;
+  const Tensor& input = cast_operand(x, compute, cast);
+  return run_elementwise_op(op, &attrs, x.sizes(), compute, x.device(), {&input}, {&x});
 }
 
 // self = op(self; params): straight into self when nothing is recorded, else the out-of-place op written back
 // (Note [In-place ops and autograd]).
 Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params) {
-  if (self.defined() && !is_sparse_operand(self) && !(is_grad_enabled() && self.requires_grad())) {
+  if (self.defined() && !is_sparse_operand(self) && !(is_grad_enabled() && self.requires_grad()) &&
+      compute_dtype(op_info(op).result, self.dtype()) == self.dtype()) {
     check_param_op(op, self, params);
     detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
     OpAttrs attrs;
@@ -170,7 +206,11 @@ Tensor binary_op(OpId op, const Tensor& a, const Tensor& b) {
   const ScalarType promoted = result_type(a, b);
   REEL_CHECK(!(promoted == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shapes {} and {})", name,
              shape_str(a.sizes()), shape_str(b.sizes()));
+  REEL_CHECK(rule_accepts(rule, promoted), "{}: expected {}, got {} and {} (promoted to {}; shapes {} and {})", name,
+             rule_expects(rule), dtype_name(a.dtype()), dtype_name(b.dtype()), dtype_name(promoted),
+             shape_str(a.sizes()), shape_str(b.sizes()));
   const ScalarType compute = compute_dtype(rule, promoted);
+  check_integer_divisor(op, b, compute);
   const bool same_shape = a.sizes() == b.sizes();
   const DimVector broadcast = same_shape ? DimVector() : broadcast_shapes(a.sizes(), b.sizes(), name);
   Tensor lhs_cast, rhs_cast;
@@ -222,7 +262,7 @@ bool try_unary_in_place(OpId op, Tensor& self) {
   if (!self.defined() || is_sparse_operand(self) || (is_grad_enabled() && self.requires_grad())) return false;
   const ResultRule rule = op_info(op).result;
   if (rule == ResultRule::Bool || (self.dtype() == kBool && rejects_bool(op))) return false;
-  if (compute_dtype(rule, self.dtype()) != self.dtype()) return false;
+  if (!rule_accepts(rule, self.dtype()) || compute_dtype(rule, self.dtype()) != self.dtype()) return false;
   detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
   run_elementwise_into(op, nullptr, self, {&self});
   return true;
@@ -235,9 +275,10 @@ bool try_binary_in_place(OpId op, Tensor& self, const Tensor& other) {
   if (rule == ResultRule::Bool) return false;
   const ScalarType promoted = result_type(self, other);
   if ((promoted == kBool && rejects_bool(op)) || compute_dtype(rule, promoted) != self.dtype()) return false;
-  if (!broadcasts_to(other.sizes(), self.sizes())) return false;
+  if (!rule_accepts(rule, promoted) || !broadcasts_to(other.sizes(), self.sizes())) return false;
   Tensor rhs_cast;
   const Tensor& rhs = cast_operand(other, self.dtype(), rhs_cast);
+  check_integer_divisor(op, rhs, self.dtype());
   detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
   run_elementwise_into(op, nullptr, self, {&self, &rhs});
   return true;
@@ -249,6 +290,7 @@ bool try_binary_in_place(OpId op, Tensor& self, Scalar other) {
   if (rule == ResultRule::Bool) return false;
   const ScalarType promoted = result_type(self, other);
   if ((promoted == kBool && rejects_bool(op)) || compute_dtype(rule, promoted) != self.dtype()) return false;
+  if (!rule_accepts(rule, promoted)) return false;
   return try_binary_in_place(op, self, scalar_tensor(other, TensorOptions(self.dtype()).device(self.device())));
 }
 

@@ -267,3 +267,5 @@ struct ThresholdBackwardFn {
 };
 
 }  // namespace reel
+
+#include "scalar_math_pointwise.h"  // the pointwise math beyond the basics (trig inverses, special functions, bitwise)

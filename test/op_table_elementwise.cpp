@@ -98,6 +98,87 @@ double sign_of(double x) { return static_cast<double>((x > 0) - (x < 0)); }
 double relu_of(double x) { return x < 0 ? 0.0 : x; }  // NaN stays NaN
 double sigmoid_of(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
+// ---- pointwise math beyond the basics (ops.def's "pointwise math" block) -------------------------------------------
+// References in long double from <cmath>, or written out here (digamma's series, erfinv by bisection on erf), apart
+// from the kernels' own code in tensor/scalar_math_pointwise.h.
+long double ld(double x) { return static_cast<long double>(x); }
+
+double digamma_reference(double x) {
+  if (std::isnan(x) || x == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  if (x == 0) return std::signbit(x) ? inf : -inf;
+  if (x < 0 && x == std::floor(x)) return std::numeric_limits<double>::quiet_NaN();
+  long double v = x, acc = 0;
+  if (v < 0) {  // psi(x) = psi(1 - x) - pi cot(pi x)
+    acc = -3.14159265358979323846264338327950288L / std::tan(3.14159265358979323846264338327950288L * v);
+    v = 1 - v;
+  }
+  for (; v < 40; v += 1) acc -= 1 / v;
+  const long double z = 1 / (v * v);
+  return static_cast<double>(acc + std::log(v) - 1 / (2 * v) - z / 12 + z * z / 120 - z * z * z / 252);
+}
+
+double erfinv_reference(double y) {
+  if (!(y >= -1 && y <= 1)) return std::numeric_limits<double>::quiet_NaN();
+  if (y == 1 || y == -1) return std::copysign(std::numeric_limits<double>::infinity(), y);
+  long double lo = -7, hi = 7;
+  for (int i = 0; i < 120; ++i) {
+    const long double mid = (lo + hi) / 2;
+    (std::erf(mid) < y ? lo : hi) = mid;
+  }
+  return static_cast<double>((lo + hi) / 2);
+}
+
+void add_pointwise_math_unary_rows(std::vector<OpTestRow>& rows) {
+  const Domain symmetric{-0.9, 0.9};
+  const Domain positive{0.5, 4};
+  const std::vector<UnarySpec> specs = {
+      {"tan", &reel::tan, [](double x) { return double(std::tan(ld(x))); }, Result::Float, kAllDtypes, {-1.2, 1.2}},
+      {"asin", &reel::asin, [](double x) { return double(std::asin(ld(x))); }, Result::Float, kAllDtypes, symmetric},
+      {"acos", &reel::acos, [](double x) { return double(std::acos(ld(x))); }, Result::Float, kAllDtypes, symmetric},
+      {"atan", &reel::atan, [](double x) { return double(std::atan(ld(x))); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"sinh", &reel::sinh, [](double x) { return double(std::sinh(ld(x))); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"cosh", &reel::cosh, [](double x) { return double(std::cosh(ld(x))); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"asinh", &reel::asinh, [](double x) { return double(std::asinh(ld(x))); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"acosh", &reel::acosh, [](double x) { return double(std::acosh(ld(x))); }, Result::Float, kAllDtypes,
+       {1.2, 4}},
+      {"atanh", &reel::atanh, [](double x) { return double(std::atanh(ld(x))); }, Result::Float, kAllDtypes,
+       symmetric},
+      // trunc is differentiable with a zero gradient (as floor); frac's gradient is 1 (away from the integers)
+      {"trunc", &reel::trunc, [](double x) { return double(std::trunc(ld(x))); }, Result::Same, kNumericDtypes,
+       {-3, 3}},
+      {"frac", &reel::frac, [](double x) { return double(ld(x) - std::trunc(ld(x))); }, Result::Same, kFloatDtypes,
+       {-3, 3}},
+      {"log2", &reel::log2, [](double x) { return double(std::log2(ld(x))); }, Result::Float, kAllDtypes, positive},
+      {"log10", &reel::log10, [](double x) { return double(std::log10(ld(x))); }, Result::Float, kAllDtypes,
+       positive},
+      {"exp2", &reel::exp2, [](double x) { return double(std::exp2(ld(x))); }, Result::Float, kAllDtypes, {-3, 3}},
+      {"erfc", &reel::erfc, [](double x) { return double(std::erfc(ld(x))); }, Result::Float, kAllDtypes,
+       {-2.5, 2.5}},
+      {"erfinv", &reel::erfinv, erfinv_reference, Result::Float, kAllDtypes, symmetric},
+      {"lgamma", &reel::lgamma, [](double x) { return double(std::lgamma(ld(x))); }, Result::Float, kAllDtypes,
+       positive},
+      {"digamma", &reel::digamma, digamma_reference, Result::Float, kAllDtypes, positive},
+      {"sinc", &reel::sinc,
+       [](double x) {
+         if (x == 0) return 1.0;
+         const long double product = 3.14159265358979323846264338327950288L * ld(x);
+         return double(std::sin(product) / product);
+       },
+       Result::Float, kAllDtypes, {-2, 2}},
+      {"isinf", &reel::isinf, [](double x) { return std::isinf(x) ? 1.0 : 0.0; }, Result::Bool, kAllDtypes, {-2, 2},
+       false},
+      {"isposinf", &reel::isposinf, [](double x) { return x == HUGE_VAL ? 1.0 : 0.0; }, Result::Bool, kAllDtypes,
+       {-2, 2}, false},
+      {"isneginf", &reel::isneginf, [](double x) { return x == -HUGE_VAL ? 1.0 : 0.0; }, Result::Bool, kAllDtypes,
+       {-2, 2}, false},
+      // the sign bit: -0.0 has it (special values), so does every negative number
+      {"signbit", &reel::signbit, [](double x) { return std::signbit(x) ? 1.0 : 0.0; }, Result::Bool, kAllDtypes,
+       {-2, 2}, false},
+  };
+  for (const UnarySpec& spec : specs) rows.push_back(unary_row(spec));
+}
+
 void add_unary_rows(std::vector<OpTestRow>& rows) {
   const Domain any{-2, 2};
   const Domain away_from_zero{-2, 2, 0.25};  // kinks at 0 (abs, relu), or a pole (reciprocal)
@@ -135,6 +216,7 @@ void add_unary_rows(std::vector<OpTestRow>& rows) {
        any, false},
   };
   for (const UnarySpec& spec : specs) rows.push_back(unary_row(spec));
+  add_pointwise_math_unary_rows(rows);
 
   // round: halves go to the even neighbour, as torch.round.
   OpTestRow& round_row = *std::find_if(rows.begin(), rows.end(), [](const OpTestRow& r) { return r.op == "round"; });
@@ -278,6 +360,7 @@ struct BinarySpec {
   bool differentiable = true;
   bool kink_where_equal = false;        // maximum / minimum
   bool has_alpha = false;               // add / sub: a + alpha * b
+  bool integral_only = false;           // bitwise ops: no samples that promote to a floating dtype
 };
 
 template <typename Op>
@@ -334,11 +417,13 @@ std::vector<Sample> binary_samples(const BinarySpec& spec, ScalarType dtype, Dev
     add("with an int64 0-dim tensor", {m.make({2, 3}, da), m.make({}, kInt64, spec.int_domain_b)},
         dtype == kBool ? kInt64 : dtype);
   }
-  add("with a float64 0-dim tensor", {m.make({2, 3}, da), m.make({}, kFloat64, spec.domain_b)},
-      is_float(dtype) ? dtype : kFloat64);
-  add("with a float32 [3] tensor", {m.make({2, 3}, da), m.make({3}, kFloat32, spec.domain_b)},
-      promote(dtype, kFloat32));
-  if (!is_float(dtype)) {
+  if (!spec.integral_only) {
+    add("with a float64 0-dim tensor", {m.make({2, 3}, da), m.make({}, kFloat64, spec.domain_b)},
+        is_float(dtype) ? dtype : kFloat64);
+    add("with a float32 [3] tensor", {m.make({2, 3}, da), m.make({3}, kFloat32, spec.domain_b)},
+        promote(dtype, kFloat32));
+  }
+  if (!is_float(dtype) && !spec.integral_only) {
     Sample* s = add("integer tensor op floating scalar (gives float32)", {m.make({2, 3}, da)}, kFloat32);
     s->scalar = Scalar(spec.domain_b.min_abs > 0 ? 1.25 : 0.75);
   }
@@ -391,6 +476,138 @@ OpTestRow binary_row(const BinarySpec& spec) {
 double pow_of(double a, double b) { return std::pow(a, b); }
 double maximum_of(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
 double minimum_of(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
+
+// Python's remainder (sign of b), C's fmod (sign of a) and floor division, in long double from fmod: a = b q + r.
+double remainder_of(double a, double b) {
+  long double r = std::fmod(ld(a), ld(b));
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return double(r);
+}
+double floor_divide_of(double a, double b) {
+  if (b == 0) return a / b;
+  const long double mod = std::fmod(ld(a), ld(b));
+  long double q = (ld(a) - mod) / ld(b);
+  if (mod != 0 && ((b < 0) != (mod < 0))) q -= 1;
+  if (q == 0) return std::copysign(0.0, a / b);
+  long double f = std::floor(q);
+  if (q - f > 0.5L) f += 1;
+  return double(f);
+}
+double logaddexp_of(double a, double b) {
+  if (std::isinf(a) && a == b) return a;
+  const long double m = std::max(ld(a), ld(b));
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(m)) return double(m);  // +inf with anything but NaN (both -inf returned above)
+  return double(m + std::log(std::exp(ld(a) - m) + std::exp(ld(b) - m)));
+}
+double logaddexp2_of(double a, double b) {
+  if (std::isinf(a) && a == b) return a;
+  const long double m = std::max(ld(a), ld(b));
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(m)) return double(m);  // +inf with anything but NaN (both -inf returned above)
+  return double(m + std::log2(std::exp2(ld(a) - m) + std::exp2(ld(b) - m)));
+}
+double xlogy_of(double x, double y) {
+  if (std::isnan(y)) return y;
+  return x == 0 ? 0.0 : double(ld(x) * std::log(ld(y)));
+}
+double fmax_of(double a, double b) { return std::isnan(a) ? b : std::isnan(b) ? a : std::max(a, b); }
+double fmin_of(double a, double b) { return std::isnan(a) ? b : std::isnan(b) ? a : std::min(a, b); }
+// Shifts on small integers (every dtype holds the answers of the sample domains): PyTorch's rules for negative
+// shifts (left: 0; right: the sign fill).
+double left_shift_of(double a, double b) { return b < 0 ? 0.0 : a * std::exp2(b); }
+double right_shift_of(double a, double b) { return b < 0 ? (a < 0 ? -1.0 : 0.0) : std::floor(a / std::exp2(b)); }
+int64_t as_int(double v) { return static_cast<int64_t>(v); }
+
+void add_pointwise_math_binary_specs(std::vector<BinarySpec>& specs) {
+  auto spec = [&](std::string name, double (*reference)(double, double), Result result,
+                  std::vector<ScalarType> dtypes, bool differentiable = true) -> BinarySpec& {
+    BinarySpec s;
+    s.name = std::move(name);
+    s.reference = reference;
+    s.result = result;
+    s.dtypes = std::move(dtypes);
+    s.domain_a = s.domain_b = {-2, 2};
+    s.int_domain_a = s.int_domain_b = {-3, 3};
+    s.differentiable = differentiable;
+    specs.push_back(std::move(s));
+    return specs.back();
+  };
+  const std::vector<ScalarType> bitwise_dtypes = {kBool, kUInt8, kInt32, kInt64};
+  BinarySpec* s = &spec("atan2", [](double a, double b) { return double(std::atan2(ld(a), ld(b))); }, Result::Float,
+                        kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::atan2(a, b); });
+  s->domain_b = {-2, 2, 0.25};  // away from the origin, where atan2 has no derivative
+  s = &spec("hypot", [](double a, double b) { return double(std::hypot(ld(a), ld(b))); }, Result::Same,
+            kFloatDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::hypot(a, b); });
+  s->domain_a = {-2, 2, 0.25};
+  // Integer divisors (and, for "the same tensor twice", dividends) leave 0 out: integer division by zero throws.
+  // Both the divisor and a == b sit on remainder's and fmod's jumps in b, so that sample is not smooth.
+  for (const char* name : {"remainder", "fmod", "floor_divide"}) {
+    const std::string op = name;
+    s = &spec(op,
+              op == "remainder" ? remainder_of
+              : op == "fmod"    ? static_cast<double (*)(double, double)>(
+                                   [](double a, double b) { return double(std::fmod(ld(a), ld(b))); })
+                                : floor_divide_of,
+              Result::Same, kNumericDtypes);
+    if (op == "remainder") set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::remainder(a, b); });
+    if (op == "fmod") set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::fmod(a, b); });
+    if (op == "floor_divide") {
+      set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::floor_divide(a, b); });
+    }
+    s->domain_b = {-2, 2, 0.25};
+    s->int_domain_a = s->int_domain_b = {-7, 7, 1};
+    s->kink_where_equal = true;
+  }
+  s = &spec("copysign", [](double a, double b) { return std::copysign(a, b); }, Result::Float, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::copysign(a, b); });
+  s->domain_a = s->domain_b = {-2, 2, 0.25};
+  s = &spec("logaddexp", logaddexp_of, Result::Same, kFloatDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::logaddexp(a, b); });
+  s = &spec("logaddexp2", logaddexp2_of, Result::Same, kFloatDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::logaddexp2(a, b); });
+  s = &spec("xlogy", xlogy_of, Result::Float, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::xlogy(a, b); });
+  s->domain_b = {0.25, 3};
+  s->int_domain_b = {1, 3};
+  s = &spec("fmax", fmax_of, Result::Same, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::fmax(a, b); });
+  s->kink_where_equal = true;
+  s = &spec("fmin", fmin_of, Result::Same, kAllDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::fmin(a, b); });
+  s->kink_where_equal = true;
+  s = &spec("clamp_min", maximum_of, Result::Same, kNumericDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::clamp_min(a, b); });
+  s->kink_where_equal = true;
+  s = &spec("clamp_max", minimum_of, Result::Same, kNumericDtypes);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::clamp_max(a, b); });
+  s->kink_where_equal = true;
+  s = &spec("bitwise_and", [](double a, double b) { return double(as_int(a) & as_int(b)); }, Result::Same,
+            bitwise_dtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::bitwise_and(a, b); });
+  s->integral_only = true;
+  s = &spec("bitwise_or", [](double a, double b) { return double(as_int(a) | as_int(b)); }, Result::Same,
+            bitwise_dtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::bitwise_or(a, b); });
+  s->integral_only = true;
+  s = &spec("bitwise_xor", [](double a, double b) { return double(as_int(a) ^ as_int(b)); }, Result::Same,
+            bitwise_dtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::bitwise_xor(a, b); });
+  s->integral_only = true;
+  s = &spec("bitwise_left_shift", left_shift_of, Result::Same, kIntegerDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::bitwise_left_shift(a, b); });
+  s->integral_only = true;
+  s->int_domain_b = {-2, 4};
+  s = &spec("bitwise_right_shift", right_shift_of, Result::Same, kIntegerDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::bitwise_right_shift(a, b); });
+  s->integral_only = true;
+  s->int_domain_b = {-2, 4};
+  s = &spec("logical_xor", [](double a, double b) { return (a != 0) != (b != 0) ? 1.0 : 0.0; }, Result::Bool,
+            kAllDtypes, false);
+  set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::logical_xor(a, b); });
+}
 
 void add_binary_rows(std::vector<OpTestRow>& rows) {
   const Domain any{-2, 2};
@@ -449,6 +666,7 @@ void add_binary_rows(std::vector<OpTestRow>& rows) {
   s = &spec("logical_or", [](double a, double b) { return a != 0 || b != 0 ? 1.0 : 0.0; }, Result::Bool,
             kAllDtypes, false);
   set_binary_forms(*s, [](const auto& a, const auto& b) { return reel::logical_or(a, b); });
+  add_pointwise_math_binary_specs(specs);
   for (const BinarySpec& b : specs) rows.push_back(binary_row(b));
 }
 

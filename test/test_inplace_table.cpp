@@ -10,6 +10,7 @@
 //   saved        a node saved the target (y * y) before the write: its backward refuses to run, also when the
 //                write went through a view.
 // Runs on the CPU and, when one is present, on CUDA.
+#include <cmath>
 #include <functional>
 
 #include "test/autograd_test_utils.h"
@@ -41,12 +42,20 @@ Tensor positive(reel::IntList sizes, reel::TensorOptions options, double phase) 
 Others no_others(reel::TensorOptions) { return {}; }
 Others one_like_self(reel::TensorOptions o) { return {positive({4, 2}, o, 0.3)}; }
 
+// The table runs on float64 targets: the bitwise rows (integer and bool dtypes only) are left out here and their
+// in-place forms checked in test/test_pointwise_math.cpp.
+bool takes_float(reel::ResultRule rule) {
+  return rule != reel::ResultRule::Bitwise && rule != reel::ResultRule::Integer;
+}
+
 std::vector<InPlaceOp> in_place_ops() {
   std::vector<InPlaceOp> ops;
 #define REEL_UNARY_OP(name, functor, result, math)                                                 \
+  if (takes_float(reel::ResultRule::result))                                                       \
   ops.push_back({#name "_", no_others, [](Tensor& self, const Others&) { self.name##_(); },        \
                  [](const Tensor& self, const Others&) { return reel::name(self); }});
 #define REEL_BINARY_OP(name, functor, result, math)                                                \
+  if (takes_float(reel::ResultRule::result)) {                                                     \
   ops.push_back({#name "_(Tensor)", one_like_self,                                                 \
                  [](Tensor& self, const Others& o) { self.name##_(o[0]); },                        \
                  [](const Tensor& self, const Others& o) { return reel::name(self, o[0]); }});      \
@@ -55,7 +64,8 @@ std::vector<InPlaceOp> in_place_ops() {
                  [](Tensor& self, const Others& o) { self.name##_(o[0]); },                        \
                  [](const Tensor& self, const Others& o) { return reel::name(self, o[0]); }});      \
   ops.push_back({#name "_(Scalar)", no_others, [](Tensor& self, const Others&) { self.name##_(1.25); }, \
-                 [](const Tensor& self, const Others&) { return reel::name(self, 1.25); }});
+                 [](const Tensor& self, const Others&) { return reel::name(self, 1.25); }});      \
+  }
 #include "tensor/ops.def"
 
   auto mask = [](reel::TensorOptions o) {
@@ -99,6 +109,21 @@ std::vector<InPlaceOp> in_place_ops() {
                  [](reel::TensorOptions o) { return Others{positive({4, 3}, o, 0.5), positive({3, 2}, o, 1.7)}; },
                  [](Tensor& s, const Others& o) { s.addmm_(o[0], o[1], 0.5, 2.0); },
                  [](const Tensor& s, const Others& o) { return reel::addmm(s, o[0], o[1], 0.5, 2.0); }});
+  // the pointwise-math forms with tensor operands (test/test_pointwise_math.cpp has their values)
+  ops.push_back({"clamp_(Tensor, Tensor)",
+                 [](reel::TensorOptions o) {
+                   return Others{positive({4, 2}, o, 0.9) + 0.5, positive({2}, o, 2.0) + 1.0};
+                 },
+                 [](Tensor& s, const Others& o) { s.clamp_(o[0], o[1]); },
+                 [](const Tensor& s, const Others& o) { return reel::clamp(s, o[0], o[1]); }});
+  ops.push_back({"lerp_(Tensor, Tensor)", two_like_self, [](Tensor& s, const Others& o) { s.lerp_(o[0], o[1]); },
+                 [](const Tensor& s, const Others& o) { return reel::lerp(s, o[0], o[1]); }});
+  ops.push_back({"masked_fill_(mask, Tensor)",
+                 [mask](reel::TensorOptions o) { return Others{mask(o), reel::scalar_tensor(0.25, o)}; },
+                 [](Tensor& s, const Others& o) { s.masked_fill_(o[0], o[1]); },
+                 [](const Tensor& s, const Others& o) { return reel::masked_fill(s, o[0], o[1]); }});
+  ops.push_back({"div_(Tensor, floor)", one_like_self, [](Tensor& s, const Others& o) { s.div_(o[0], "floor"); },
+                 [](const Tensor& s, const Others& o) { return reel::div(s, o[0], "floor"); }});
   ops.push_back({"uniform_", no_others, [](Tensor& s, const Others&) { reel::uniform_(s, 0.5, 1.5); }, nullptr});
   ops.push_back({"normal_", no_others, [](Tensor& s, const Others&) { reel::normal_(s, 1.0, 0.1); }, nullptr});
   return ops;
@@ -127,6 +152,8 @@ void check_close(const Tensor& got, const Tensor& expected, const std::string& w
   const std::vector<double> e = expected.to_vector<double>();
   for (size_t i = 0; i < g.size(); ++i) {
     INFO("element " << i << ": got " << g[i] << ", expected " << e[i]);
+    // NaN matches NaN: ops such as asin_ and erfinv_ are outside their domain on some of the table's values
+    if (std::isnan(e[i]) && std::isnan(g[i])) continue;
     CHECK(std::abs(g[i] - e[i]) <= 1e-12 * (1.0 + std::abs(e[i])));
   }
 }
