@@ -1,6 +1,7 @@
 // reel/tensor/ops_elementwise.cpp — front doors of the elementwise ops: type promotion, broadcasting,
 // output allocation, then the (op, device) kernel over a TensorIter. The parameterised rows (the activations) go
-// through detail::unary_param_op, which hands their parameters to the kernel and the node in OpAttrs::params.
+// through detail::unary_param_op, which hands their parameters to the kernel and the node as
+// OpAttrs' ElementwiseParams.
 // Also where / clamp / masked_fill / addcmul / addcdiv.
 //
 // Inputs whose dtype differs from the op's compute dtype are cast first (a copy), so every kernel sees
@@ -132,8 +133,7 @@ namespace detail {
 // y = op(x; params): the result has x's dtype (FloatOnly and Same rows); params reach the kernel and the node.
 Tensor unary_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
   check_param_op(op, x, params);
-  OpAttrs attrs;
-  attrs.params = params;
+  const OpAttrs attrs = family_attrs(params);
   return run_elementwise_op(op, &attrs, x.sizes(), x.dtype(), x.device(), {&x}, {&x});
 }
 
@@ -143,8 +143,7 @@ Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params) 
   if (self.defined() && !is_sparse_operand(self) && !(is_grad_enabled() && self.requires_grad())) {
     check_param_op(op, self, params);
     detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
-    OpAttrs attrs;
-    attrs.params = params;
+    const OpAttrs attrs = family_attrs(params);
     run_elementwise_into(op, &attrs, self, {&self});
     return self;
   }
@@ -355,7 +354,7 @@ Tensor where(const Tensor& condition, Scalar a, const Tensor& b) {
 }
 Tensor Tensor::where(const Tensor& condition, const Tensor& other) const { return reel::where(condition, *this, other); }
 
-// y = min(max(x, lo), hi); NaN stays NaN. attrs: flag/a = has min/min, flag2/b = has max/max.
+// y = min(max(x, lo), hi); NaN stays NaN. attrs: ClampAttrs (the bounds given).
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
   x.check_defined("clamp");
   REEL_CHECK(min || max, "clamp: at least one of min and max must be given (shape {})", shape_str(x.sizes()));
@@ -367,11 +366,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   const ScalarType dtype = promotion.result();
   Tensor cast;
   const Tensor& input = cast_operand(x, dtype, cast);
-  OpAttrs attrs;
-  attrs.flag = min.has_value();
-  attrs.flag2 = max.has_value();
-  if (min) attrs.a = *min;
-  if (max) attrs.b = *max;
+  const OpAttrs attrs = family_attrs(ClampAttrs{min, max});
   return run_elementwise_op(OpId::clamp, &attrs, x.sizes(), dtype, x.device(), {&input}, {&x});
 }
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return reel::clamp(*this, min, max); }
@@ -414,8 +409,7 @@ Tensor pointwise_op(OpId op, const Tensor& self, const Tensor& t1, const Tensor&
   const Tensor& a = cast_operand(self, dtype, self_cast);
   const Tensor& b = cast_operand(t1, dtype, t1_cast);
   const Tensor& c = cast_operand(t2, dtype, t2_cast);
-  OpAttrs attrs;  // a = value
-  attrs.a = value;
+  const OpAttrs attrs = family_attrs(AddcAttrs{value});
   return run_elementwise_op(op, &attrs, shape, dtype, self.device(), {&a, &b, &c}, {&self, &t1, &t2});
 }
 
@@ -429,8 +423,7 @@ Tensor& pointwise_op_(OpId op, Tensor& self, const Tensor& t1, const Tensor& t2,
     const Tensor& b = cast_operand(t1, dtype, t1_cast);
     const Tensor& c = cast_operand(t2, dtype, t2_cast);
     detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
-    OpAttrs attrs;  // a = value
-    attrs.a = value;
+    const OpAttrs attrs = family_attrs(AddcAttrs{value});
     run_elementwise_into(op, &attrs, self, {&self, &b, &c});
     return self;
   }
