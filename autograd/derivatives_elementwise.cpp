@@ -80,9 +80,9 @@ void relu_backward(Ctx& c) { c.grad_inputs[0] = threshold_backward(c.grad(), c.o
 constexpr OpDerivative relu_derivative{OpId::relu, relu_backward, "ReluBackward", {}, kIn0};
 
 // ---- parameterised unary elementwise (ops.def REEL_UNARY_PARAM_OP rows) ------------------------------------------
-// The formulas read the call's parameters from attrs().get<ElementwiseParams>() in the row's order, and follow PyTorch's choices at
-// the kinks. Every such row of ops.def must have its `name_derivative` here: the list at the end of this file names
-// them through ops.def, so a row without one does not compile.
+// The formulas read the call's parameters from attrs().get<ElementwiseParams>() in the row's order, and follow
+// PyTorch's choices at the kinks. Every such row of ops.def must have its `name_derivative` here: the list at the
+// end of this file names them through ops.def, so a row without one does not compile.
 
 // y = min(max(x, min_val), max_val): dx = g where min_val < x < max_val, 0 at and beyond the bounds
 void hardtanh_backward(Ctx& c) {

@@ -174,7 +174,8 @@ void pointwise_kernel(const KernelArgs& args) {
     } else {
       using C = compute_t<T>;
       // captured by value: a value read through a reference could alias the output, which stops vectorising
-      iter.for_each([value = static_cast<C>(args.attrs->get<AddcAttrs>().value.to<T>())](char** data, const int64_t* strides, int64_t n) {
+      const C scale = static_cast<C>(args.attrs->get<AddcAttrs>().value.to<T>());
+      iter.for_each([value = scale](char** data, const int64_t* strides, int64_t n) {
         auto combine = [value](C x, C a, C b) { return Divide ? x + value * (a / b) : x + value * (a * b); };
         constexpr int64_t size = sizeof(T);
         if (strides[0] == size && strides[1] == size && strides[2] == size && strides[3] == size) {

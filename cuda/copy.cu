@@ -179,7 +179,8 @@ void copy_kernel(const KernelArgs& args) {
 void fill_kernel(const KernelArgs& args) {
   set_current_device(args.outputs->device());
   const TensorIter& iter = *args.iter;
-  dispatch_dtype(iter.dtype(0), "fill_", [&]<typename T>() { launch_elementwise<T>(iter, FillFn<T>{args.attrs->get<FillAttrs>().value.to<T>()}); });
+  const Scalar value = args.attrs->get<FillAttrs>().value;
+  dispatch_dtype(iter.dtype(0), "fill_", [&]<typename T>() { launch_elementwise<T>(iter, FillFn<T>{value.to<T>()}); });
 }
 
 }  // namespace

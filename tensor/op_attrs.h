@@ -7,8 +7,8 @@
 //   dim      the one dim of index ops, cat, softmax, scans, sort, slice, select; the view records' output rank
 //   keepdim  reductions keep the reduced dims with size 1
 // Everything else an op needs lives in its family's struct below, with names that say what the numbers are.
-// Read it with `attrs.get<ClampAttrs>()` (throws an internal reel::Error naming the alternative held when the op
-// stored another family) and write it with `attrs.set(ClampAttrs{...})`. New families add their struct here and
+// Read it with `attrs.get<ClampAttrs>()` (throws an internal reel::Error naming both alternatives' indices when the
+// op stored another family) and write it with `attrs.set(ClampAttrs{...})`. New families add their struct here and
 // append it to `FamilyAttrs` (appending keeps the existing alternatives' indices, which error messages name).
 // Every alternative is trivially copyable and destructible, so building OpAttrs, copying it onto a node and
 // resetting it stay plain stores, and an op without attributes passes no OpAttrs at all (attrs == nullptr).
@@ -35,12 +35,13 @@ struct ClampAttrs {
   std::optional<Scalar> min, max;
 };
 
-// fill_, masked_fill, and the identity an empty reduction's output is filled with: every written element = value.
+// fill_, and the identity an empty reduction's output is filled with: every written element = value.
 struct FillAttrs {
   Scalar value;
 };
 
-// scatter: self[index] = src (has_src, the op's second input) or value.
+// scatter / scatter_add: self[index] = (scatter) or += (scatter_add) src when has_src (the op's second input),
+// else value.
 struct ScatterAttrs {
   bool has_src = false;
   Scalar value;
@@ -153,12 +154,30 @@ struct RandintAttrs {
 
 using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
-                                 // ---- per-family structs (above; ConvParams/PoolParams: tensor/conv_params.h,
-                                 // RnnParams: tensor/rnn_params.h) ----
-                                 ClampAttrs, FillAttrs, ScatterAttrs, AddcAttrs, ScaleAttrs, IndexAddAttrs, DiagonalAttrs,
-                                 OneHotAttrs, EmbeddingAttrs, VarianceAttrs, NormAttrs, EpsAttrs, ArangeAttrs,
-                                 LinspaceAttrs, CopyAttrs, SliceAttrs, SelectAttrs, AsStridedAttrs, UniformAttrs,
-                                 NormalAttrs, RandintAttrs, ConvParams, PoolParams, RnnParams>;
+                                 ClampAttrs,          // clamp
+                                 FillAttrs,           // fill_, an empty reduction's identity
+                                 ScatterAttrs,        // scatter, scatter_add
+                                 AddcAttrs,           // addcmul, addcdiv
+                                 ScaleAttrs,          // addmm, addmm_, linear's GEMM
+                                 IndexAddAttrs,       // index_add
+                                 DiagonalAttrs,       // tril, triu
+                                 OneHotAttrs,         // one_hot
+                                 EmbeddingAttrs,      // embedding's index_select
+                                 VarianceAttrs,       // var
+                                 NormAttrs,           // norm
+                                 EpsAttrs,            // native_batch_norm(_backward)
+                                 ArangeAttrs,         // arange
+                                 LinspaceAttrs,       // linspace
+                                 CopyAttrs,           // copy (copy_, to)
+                                 SliceAttrs,          // slice view records
+                                 SelectAttrs,         // select view records
+                                 AsStridedAttrs,      // as_strided and CopySlices records
+                                 UniformAttrs,        // uniform (rand, uniform_)
+                                 NormalAttrs,         // normal (randn, normal_)
+                                 RandintAttrs,        // randint
+                                 ConvParams,          // conv2d and its backward primitives (tensor/conv_params.h)
+                                 PoolParams,          // max_pool2d, avg_pool2d(_backward) (tensor/conv_params.h)
+                                 RnnParams>;          // fused_rnn(_backward) (tensor/rnn_params.h)
 
 static_assert(std::is_trivially_copyable_v<FamilyAttrs> && std::is_trivially_destructible_v<FamilyAttrs>,
               "FamilyAttrs alternatives must stay trivially copyable: OpAttrs is built per op call and copied "
@@ -173,8 +192,8 @@ struct OpAttrs {
   template <class T>
   const T& get() const {
     const T* value = std::get_if<T>(&family);
-    REEL_CHECK(value != nullptr, "internal: op attributes hold alternative {} of FamilyAttrs, not the one asked for",
-               family.index());
+    REEL_CHECK(value != nullptr, "internal: op attributes hold alternative {} of FamilyAttrs, not alternative {}",
+               family.index(), FamilyAttrs(std::in_place_type<T>).index());
     return *value;
   }
   template <class T>

@@ -1,7 +1,8 @@
 // reel/tensor/ops_shape.cpp — front doors of the shape ops that move data: cat, flip, tril, triu (kernels in
 // cpu/shape.cpp) and the composites stack and repeat, plus their Tensor methods.
 //
-// flip, tril and triu are recorded with input x and the attrs their kernels get (flip: dims; tril, triu: DiagonalAttrs).
+// flip, tril and triu are recorded with input x and the attrs their kernels get (flip: dims; tril, triu:
+// DiagonalAttrs).
 // Checks follow PyTorch: cat joins tensors of one rank whose sizes match except along dim (1-D tensors of
 // shape [0] are the legacy "empty" and are skipped), promotes their dtypes, and refuses an empty list, 0-dim
 // tensors and mixed devices. stack and repeat are written with views and cat/clone, so they differentiate

@@ -251,7 +251,7 @@ TEST_CASE("op attrs: get<T>() of a family the op did not store throws reel::Erro
   CHECK_FALSE(clamp_attrs.holds<DiagonalAttrs>());
   CHECK_THROWS_AS(clamp_attrs.get<DiagonalAttrs>(), Error);
   CHECK_THROWS_WITH(clamp_attrs.get<ConvParams>(), Catch::Contains("FamilyAttrs"));
-  const OpAttrs none;
+  const OpAttrs none{};
   CHECK(none.holds<NoFamilyAttrs>());
   CHECK_THROWS_AS(none.get<VarianceAttrs>(), Error);
   OpAttrs changed = clamp_attrs;
