@@ -80,14 +80,14 @@ void relu_backward(Ctx& c) { c.grad_inputs[0] = threshold_backward(c.grad(), c.o
 constexpr OpDerivative relu_derivative{OpId::relu, relu_backward, "ReluBackward", {}, kIn0};
 
 // ---- parameterised unary elementwise (ops.def REEL_UNARY_PARAM_OP rows) ------------------------------------------
-// The formulas read the call's parameters from attrs().params in the row's order, and follow PyTorch's choices at
-// the kinks. Every such row of ops.def must have its `name_derivative` here: the list at the end of this file names
-// them through ops.def, so a row without one does not compile.
+// The formulas read the call's parameters from attrs().get<ElementwiseParams>() in the row's order, and follow
+// PyTorch's choices at the kinks. Every such row of ops.def must have its `name_derivative` here: the list at the
+// end of this file names them through ops.def, so a row without one does not compile.
 
 // y = min(max(x, min_val), max_val): dx = g where min_val < x < max_val, 0 at and beyond the bounds
 void hardtanh_backward(Ctx& c) {
   const Tensor& x = c.input_value(0);
-  const ElementwiseParams& p = c.attrs().params;
+  const ElementwiseParams& p = c.attrs().get<ElementwiseParams>();
   c.grad_inputs[0] = where(logical_or(le(x, p[0]), ge(x, p[1])), Scalar(0.0), c.grad());
 }
 constexpr OpDerivative hardtanh_derivative{OpId::hardtanh, hardtanh_backward, "HardtanhBackward", {kIn0}};
@@ -95,7 +95,7 @@ constexpr OpDerivative hardtanh_derivative{OpId::hardtanh, hardtanh_backward, "H
 // y = x > 0 ? x : s x: dx = x > 0 ? g : s g (s = negative_slope; x = 0 takes s)
 void leaky_relu_backward(Ctx& c) {
   const Tensor& x = c.input_value(0);
-  c.grad_inputs[0] = where(gt(x, 0.0), c.grad(), c.grad() * c.attrs().params[0]);
+  c.grad_inputs[0] = where(gt(x, 0.0), c.grad(), c.grad() * c.attrs().get<ElementwiseParams>()[0]);
 }
 constexpr OpDerivative leaky_relu_derivative{OpId::leaky_relu, leaky_relu_backward, "LeakyReluBackward", {kIn0}};
 
@@ -109,13 +109,13 @@ Tensor elu_gradient(Ctx& c, double negcoef, double poscoef, double negiptcoef) {
 }
 // elu(x; alpha, scale, input_scale): negcoef = alpha scale, poscoef = scale, negiptcoef = input_scale
 void elu_backward(Ctx& c) {
-  const ElementwiseParams& p = c.attrs().params;
+  const ElementwiseParams& p = c.attrs().get<ElementwiseParams>();
   c.grad_inputs[0] = elu_gradient(c, p[0] * p[1], p[1], p[2]);
 }
 constexpr OpDerivative elu_derivative{OpId::elu, elu_backward, "EluBackward", {kIn0}};
 // celu(x; alpha) = elu(x; alpha, 1, 1 / alpha) (PyTorch's node is EluBackward too)
 void celu_backward(Ctx& c) {
-  const double alpha = c.attrs().params[0];
+  const double alpha = c.attrs().get<ElementwiseParams>()[0];
   c.grad_inputs[0] = elu_gradient(c, alpha, 1.0, 1.0 / alpha);
 }
 constexpr OpDerivative celu_derivative{OpId::celu, celu_backward, "EluBackward", {kIn0}};
@@ -127,7 +127,7 @@ constexpr OpDerivative selu_derivative{OpId::selu, selu_backward, "EluBackward",
 
 // y = beta x > threshold ? x : ln(1 + e^(beta x)) / beta: dx = beta x > threshold ? g : g sigmoid(beta x)
 void softplus_backward(Ctx& c) {
-  const ElementwiseParams& p = c.attrs().params;
+  const ElementwiseParams& p = c.attrs().get<ElementwiseParams>();
   const Tensor scaled = c.input_value(0) * p[0];
   c.grad_inputs[0] = where(gt(scaled, p[1]), c.grad(), c.grad() * sigmoid(scaled));
 }
@@ -135,7 +135,7 @@ constexpr OpDerivative softplus_derivative{OpId::softplus, softplus_backward, "S
 
 // y = x > threshold ? x : value: dx = x <= threshold ? 0 : g
 void threshold_op_backward(Ctx& c) {
-  c.grad_inputs[0] = where(le(c.input_value(0), c.attrs().params[0]), Scalar(0.0), c.grad());
+  c.grad_inputs[0] = where(le(c.input_value(0), c.attrs().get<ElementwiseParams>()[0]), Scalar(0.0), c.grad());
 }
 constexpr OpDerivative threshold_derivative{OpId::threshold, threshold_op_backward, "ThresholdBackward", {kIn0}};
 
@@ -177,7 +177,7 @@ constexpr OpDerivative silu_derivative{OpId::silu, silu_backward, "SiluBackward"
 // inside, 0 outside [eps, 1 - eps] when eps is given, NaN outside [0, 1] when it is not
 void logit_backward(Ctx& c) {
   const Tensor& x = c.input_value(0);
-  const double eps = c.attrs().params[0];
+  const double eps = c.attrs().get<ElementwiseParams>()[0];
   const Tensor inside = c.grad() / (x * (1.0 - x));
   if (eps < 0) {
     c.grad_inputs[0] = where(logical_or(lt(x, 0.0), gt(x, 1.0)), Scalar(std::nan("")), inside);
@@ -193,7 +193,7 @@ constexpr OpDerivative nan_to_num_derivative{OpId::nan_to_num, nan_to_num_backwa
 
 // y = polygamma(n, x): dx = g polygamma(n + 1, x)
 void polygamma_backward(Ctx& c) {
-  const auto n = static_cast<int64_t>(c.attrs().params[0]);
+  const auto n = static_cast<int64_t>(c.attrs().get<ElementwiseParams>()[0]);
   c.grad_inputs[0] = c.grad() * polygamma(n + 1, c.input_value(0));
 }
 constexpr OpDerivative polygamma_derivative{OpId::polygamma, polygamma_backward, "PolygammaBackward", {kIn0}};
@@ -301,16 +301,16 @@ constexpr OpDerivative where_derivative{OpId::where, where_backward, "WhereBackw
 // y = clamp(x, lo, hi): dx = g where lo <= x <= hi, else 0
 void clamp_backward(Ctx& c) {
   const Tensor& x = c.input_value(0);
-  const OpAttrs& attrs = c.attrs();
+  const ClampAttrs& bounds = c.attrs().get<ClampAttrs>();
   Tensor inside = ones_like(x, kBool);
-  if (attrs.flag) inside = logical_and(inside, ge(x, attrs.a));
-  if (attrs.flag2) inside = logical_and(inside, le(x, attrs.b));
+  if (bounds.min) inside = logical_and(inside, ge(x, *bounds.min));
+  if (bounds.max) inside = logical_and(inside, le(x, *bounds.max));
   c.grad_inputs[0] = where(inside, c.grad(), zeros_like(c.grad()));
 }
 constexpr OpDerivative clamp_derivative{OpId::clamp, clamp_backward, "ClampBackward", {kIn0}};
 // y = x + v t1 t2: dx = g, dt1 = v g t2, dt2 = v g t1 (the engine sums broadcast dims back)
 void addcmul_backward(Ctx& c) {
-  const Scalar value = c.attrs().a;
+  const Scalar value = c.attrs().get<AddcAttrs>().value;
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
   if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * c.input_value(2) * value;
   if (c.needs_input_grad(2)) c.grad_inputs[2] = c.grad() * c.input_value(1) * value;
@@ -318,7 +318,7 @@ void addcmul_backward(Ctx& c) {
 constexpr OpDerivative addcmul_derivative{OpId::addcmul, addcmul_backward, "AddcmulBackward", {kNone, kIn2, kIn1}};
 // y = x + v t1 / t2: dx = g, dt1 = v g / t2, dt2 = -v g t1 / t2^2
 void addcdiv_backward(Ctx& c) {
-  const Scalar value = c.attrs().a;
+  const Scalar value = c.attrs().get<AddcAttrs>().value;
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
   if (c.needs_input_grad(1)) c.grad_inputs[1] = c.grad() * value / c.input_value(2);
   if (c.needs_input_grad(2)) {

@@ -36,7 +36,7 @@ IntList pair_list(const SpatialPair& p) { return IntList(p.data(), 2); }
 
 // y = conv2d(x, w, b): dx = conv2d_backward_input(g, w), dw = conv2d_backward_weight(g, x), db = sum_{n,i,j} g
 void conv2d_backward_formula(Ctx& c) {
-  const ConvParams p = ConvParams::from(c.attrs());
+  const ConvParams p = c.attrs().get<ConvParams>();
   const IntList stride = pair_list(p.stride), padding = pair_list(p.padding), dilation = pair_list(p.dilation);
   if (c.needs_input_grad(0))
     c.grad_inputs[0] =
@@ -50,7 +50,7 @@ constexpr OpDerivative conv2d_derivative{
     OpId::conv2d, conv2d_backward_formula, "ConvolutionBackward", {kIn1, kIn0, kNone}};
 // z = conv2d_backward_input(g, w): dg = conv2d(G, w), dw = conv2d_backward_weight(g, G)
 void conv2d_backward_input_backward(Ctx& c) {
-  const ConvParams p = ConvParams::from(c.attrs());
+  const ConvParams p = c.attrs().get<ConvParams>();
   const IntList stride = pair_list(p.stride), padding = pair_list(p.padding), dilation = pair_list(p.dilation);
   if (c.needs_input_grad(0))
     c.grad_inputs[0] = conv2d(c.grad(), c.input_value(1), Tensor(), stride, padding, dilation, p.groups);
@@ -62,7 +62,7 @@ constexpr OpDerivative conv2d_backward_input_derivative{
     OpId::conv2d_backward_input, conv2d_backward_input_backward, "ConvolutionBackwardInputBackward", {kIn1, kIn0}};
 // z = conv2d_backward_weight(g, x): dg = conv2d(x, G), dx = conv2d_backward_input(g, G)
 void conv2d_backward_weight_backward(Ctx& c) {
-  const ConvParams p = ConvParams::from(c.attrs());
+  const ConvParams p = c.attrs().get<ConvParams>();
   const IntList stride = pair_list(p.stride), padding = pair_list(p.padding), dilation = pair_list(p.dilation);
   if (c.needs_input_grad(0))
     c.grad_inputs[0] = conv2d(c.input_value(1), c.grad(), Tensor(), stride, padding, dilation, p.groups);
@@ -90,14 +90,14 @@ constexpr OpDerivative max_pool2d_backward_derivative{
     OpId::max_pool2d_backward, max_pool2d_backward_backward, "MaxPool2DWithIndicesBackwardBackward", {kIn1, kNone}};
 // y = avg_pool2d(x): dx = avg_pool2d_backward(g)
 void avg_pool2d_backward_formula(Ctx& c) {
-  const PoolParams p = PoolParams::from(c.attrs());
+  const PoolParams p = c.attrs().get<PoolParams>();
   c.grad_inputs[0] = avg_pool2d_backward(c.grad(), c.input(0).sizes, pair_list(p.kernel), pair_list(p.stride),
                                          pair_list(p.padding), p.ceil_mode, p.count_include_pad);
 }
 constexpr OpDerivative avg_pool2d_derivative{OpId::avg_pool2d, avg_pool2d_backward_formula, "AvgPool2DBackward"};
 // z = avg_pool2d_backward(g): dg = avg_pool2d(G)
 void avg_pool2d_backward_backward(Ctx& c) {
-  const PoolParams p = PoolParams::from(c.attrs());
+  const PoolParams p = c.attrs().get<PoolParams>();
   c.grad_inputs[0] = avg_pool2d(c.grad(), pair_list(p.kernel), pair_list(p.stride), pair_list(p.padding),
                                 p.ceil_mode, p.count_include_pad);
 }
@@ -153,7 +153,7 @@ Tensor add_term(const Tensor& sum, const Tensor& term, const DimVector& sizes) {
 void native_batch_norm_backward_formula(Ctx& c) {
   const Tensor& x = c.input_value(0);
   const Tensor& w = c.input_value(1);  // undefined: weight 1
-  const double eps = c.attrs().a.to_double();
+  const double eps = c.attrs().get<EpsAttrs>().eps;
   const BatchNormShape bn(c.input(0).sizes);
   const DimVector& x_sizes = c.input(0).sizes;
   const bool y_grad = c.grad_arrived(0), mean_grad = c.grad_arrived(1), invstd_grad = c.grad_arrived(2);
@@ -206,7 +206,7 @@ constexpr OpDerivative native_batch_norm_derivative{OpId::native_batch_norm, nat
 // reserve, with the gradients that arrived for y, h_n and c_n (the others count as zeros). Under create_graph it
 // refuses, as PyTorch's cuDNN RNN does: the BPTT primitive is not itself recorded.
 void fused_rnn_backward_formula(Ctx& c) {
-  const RnnParams params = RnnParams::from(c.attrs());
+  const RnnParams params = c.attrs().get<RnnParams>();
   const char* mode = rnn_mode_name(params.mode);
   REEL_CHECK(!reel::is_grad_enabled(),
              "fused_rnn ({}): double backward (create_graph=true) through the fused multi-step RNN is not supported; "

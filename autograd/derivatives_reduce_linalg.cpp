@@ -90,7 +90,8 @@ void var_backward(Ctx& c) {
   const int64_t nd = x.dim();
   Tensor g = unsqueeze_reduced(c.grad(), attrs, nd);
   Tensor mean = attrs.dims.empty() ? x.mean() : x.mean(attrs.dims, true);
-  const double denominator = static_cast<double>(reduced_count(c.input(0), attrs) - attrs.correction);
+  const double correction = attrs.get<VarianceAttrs>().correction;
+  const double denominator = static_cast<double>(reduced_count(c.input(0), attrs)) - correction;
   c.grad_inputs[0] = g * (x - mean) * (2.0 / denominator);
 }
 constexpr OpDerivative var_derivative{OpId::var, var_backward, "VarBackward", {kIn0}};
@@ -99,7 +100,7 @@ void norm_backward(Ctx& c) {
   const Tensor& x = c.input_value(0);
   const OpAttrs& attrs = c.attrs();
   const int64_t nd = x.dim();
-  const double p = attrs.a.to_double();
+  const double p = attrs.get<NormAttrs>().p;
   Tensor y = unsqueeze_reduced(result(c), attrs, nd);
   Tensor g = unsqueeze_reduced(c.grad(), attrs, nd);
   if (p == 0.0) {
@@ -137,7 +138,8 @@ constexpr OpDerivative bmm_derivative{OpId::bmm, bmm_backward, "BmmBackward", {k
 // C = beta M + alpha A B: dM = beta g, dA = alpha g B^T, dB = alpha A^T g  (inputs: M, A, B)
 void addmm_backward(Ctx& c) {
   const OpAttrs& attrs = c.attrs();
-  const Scalar beta = attrs.b, alpha = attrs.a;
+  const ScaleAttrs& scale = attrs.get<ScaleAttrs>();
+  const Scalar beta = scale.beta, alpha = scale.alpha;
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad() * beta;
   if (c.needs_input_grad(1)) c.grad_inputs[1] = mm(c.grad(), c.input_value(2).t()) * alpha;
   if (c.needs_input_grad(2)) {

@@ -31,10 +31,10 @@ constexpr OpDerivative cat_derivative{OpId::cat, cat_backward, "CatBackward"};
 void flip_backward(Ctx& c) { c.grad_inputs[0] = flip(c.grad(), c.attrs().dims); }
 constexpr OpDerivative flip_derivative{OpId::flip, flip_backward, "FlipBackward"};
 // y = tril(x, k): dx = tril(g, k)
-void tril_backward(Ctx& c) { c.grad_inputs[0] = tril(c.grad(), c.attrs().k); }
+void tril_backward(Ctx& c) { c.grad_inputs[0] = tril(c.grad(), c.attrs().get<DiagonalAttrs>().diagonal); }
 constexpr OpDerivative tril_derivative{OpId::tril, tril_backward, "TrilBackward"};
 // y = triu(x, k): dx = triu(g, k)
-void triu_backward(Ctx& c) { c.grad_inputs[0] = triu(c.grad(), c.attrs().k); }
+void triu_backward(Ctx& c) { c.grad_inputs[0] = triu(c.grad(), c.attrs().get<DiagonalAttrs>().diagonal); }
 constexpr OpDerivative triu_derivative{OpId::triu, triu_backward, "TriuBackward"};
 
 // ---- indexing ----------------------------------------------------------------------------------------------------
@@ -49,18 +49,19 @@ std::optional<Tensor> positions_without(const Tensor& index, int64_t padding) {
   return tensor(kept, TensorOptions(kInt64).device(index.device()));
 }
 // y = x.index_select(dim, i): dx = zeros.index_add(dim, i, g)  (inputs: x, index). From embedding (dim 0): the
-// positions whose index is the padding row (attrs.flag2, row attrs.k) give nothing, and with attrs.flag (sparse)
-// a leaf x receives the rows as a sparse gradient (Note [Row-sparse gradients]).
+// positions whose index is the padding row (EmbeddingAttrs::padding_idx) give nothing, and when sparse a leaf x
+// receives the rows as a sparse gradient (Note [Row-sparse gradients]). Plain index_select holds no family struct.
 void index_select_backward(Ctx& c) {
   const OpAttrs& attrs = c.attrs();
+  const EmbeddingAttrs embedding = attrs.holds<EmbeddingAttrs>() ? attrs.get<EmbeddingAttrs>() : EmbeddingAttrs{};
   Tensor index = c.input_value(1), grad = c.grad();
-  if (attrs.flag2) {
-    if (std::optional<Tensor> kept = positions_without(index, attrs.k)) {
+  if (embedding.padding_idx) {
+    if (std::optional<Tensor> kept = positions_without(index, *embedding.padding_idx)) {
       index = index.index_select(0, *kept);
       grad = grad.index_select(0, *kept);
     }
   }
-  if (attrs.flag && c.defer_sparse_rows(0, index, grad)) return;  // a sparse gradient for the leaf
+  if (embedding.sparse && c.defer_sparse_rows(0, index, grad)) return;  // a sparse gradient for the leaf
   if (c.defer_index_add(0, attrs.dim, index, grad)) return;     // rows added straight into the leaf
   c.grad_inputs[0] = zeros_for(c.input(0), grad).index_add(attrs.dim, index, grad);
 }
@@ -102,7 +103,8 @@ constexpr OpDerivative scatter_add_derivative{
 // y = x.index_add(dim, i, src, alpha): dx = g, dsrc = alpha g.index_select(dim, i)
 void index_add_backward(Ctx& c) {
   if (c.needs_input_grad(0)) c.grad_inputs[0] = c.grad();
-  if (c.needs_input_grad(2)) c.grad_inputs[2] = c.grad().index_select(c.attrs().dim, c.input_value(1)) * c.attrs().a;
+  if (c.needs_input_grad(2))
+    c.grad_inputs[2] = c.grad().index_select(c.attrs().dim, c.input_value(1)) * c.attrs().get<IndexAddAttrs>().alpha;
 }
 constexpr OpDerivative index_add_derivative{
     OpId::index_add, index_add_backward, "IndexAddBackward", {kNone, kNone, kIn1}};
@@ -135,32 +137,34 @@ constexpr OpDerivative permute_derivative{OpId::permute, permute_backward, "Perm
 // y = x.expand(sizes): dx = g summed over the expanded dims (the engine's sum_to does it)
 void expand_backward(Ctx& c) { c.grad_inputs[0] = c.grad(); }
 constexpr OpDerivative expand_derivative{OpId::expand, expand_backward, "ExpandBackward"};
-// y = x[..., start:end:step, ...] (slice, narrow; attrs: dim, a = start, b = end, c = step):
-// dx = zeros with g added at the sliced positions
+// y = x[..., start:end:step, ...] (slice, narrow; attrs: dim, SliceAttrs): dx = zeros with g added at the sliced
+// positions
 void slice_backward(Ctx& c) {
-  const OpAttrs& attrs = c.attrs();
-  auto sliced = [&](const Tensor& full) { return full.slice(attrs.dim, attrs.a.to_int64(), attrs.b.to_int64(),
-                                                              attrs.c.to_int64()); };
+  const int64_t dim = c.attrs().dim;
+  const SliceAttrs& range = c.attrs().get<SliceAttrs>();
+  auto sliced = [&](const Tensor& full) { return full.slice(dim, range.start, range.end, range.step); };
   if (c.add_into_input_view(0, sliced, c.grad())) return;  // added into the input's summed gradient in place
-  Tensor positions = arange(attrs.a, attrs.b, attrs.c, TensorOptions(kInt64).device(c.grad().device()));
-  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, positions, c.grad());
+  Tensor positions = arange(range.start, range.end, range.step, TensorOptions(kInt64).device(c.grad().device()));
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(dim, positions, c.grad());
 }
 constexpr OpDerivative slice_derivative{OpId::slice, slice_backward, "SliceBackward"};
 // y = x.select(dim, i): dx = zeros with g placed at index i of dim
 void select_backward(Ctx& c) {
-  const OpAttrs& attrs = c.attrs();
-  auto selected = [&](const Tensor& full) { return full.select(attrs.dim, attrs.a.to_int64()); };
+  const int64_t dim = c.attrs().dim;
+  const int64_t index = c.attrs().get<SelectAttrs>().index;
+  auto selected = [&](const Tensor& full) { return full.select(dim, index); };
   if (c.add_into_input_view(0, selected, c.grad())) return;  // added into the input's summed gradient in place
-  Tensor position = full({1}, attrs.a, TensorOptions(kInt64).device(c.grad().device()));
-  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(attrs.dim, position, c.grad().unsqueeze(attrs.dim));
+  Tensor position = full({1}, index, TensorOptions(kInt64).device(c.grad().device()));
+  c.grad_inputs[0] = zeros_for(c.input(0), c.grad()).index_add(dim, position, c.grad().unsqueeze(dim));
 }
 constexpr OpDerivative select_derivative{OpId::select, select_backward, "SelectBackward"};
 // y = x.as_strided(sizes, strides, offset): both read the same storage, so dx[i] = sum of g[j] over the outputs j
 // that read the storage position input element i sits at (overlapping outputs accumulate).
-// attrs: dims = out sizes, out strides, input strides; dim = out rank; k = out offset; c = input offset.
+// attrs: dims = out sizes, out strides, input strides; dim = out rank; AsStridedAttrs: out and input offsets.
 void as_strided_backward(Ctx& c) {
   const InputMeta& in = c.input(0);
   const OpAttrs& attrs = c.attrs();
+  const AsStridedAttrs& offsets = attrs.get<AsStridedAttrs>();
   const size_t out_rank = static_cast<size_t>(attrs.dim);
   const size_t in_rank = in.sizes.size();
   DimVector out_sizes, out_strides, in_strides;
@@ -176,12 +180,12 @@ void as_strided_backward(Ctx& c) {
     }
     return last + 1;
   };
-  const int64_t storage = std::max(extent(out_sizes, out_strides, attrs.k),
-                                   extent(in.sizes, in_strides, attrs.c.to_int64()));
+  const int64_t storage = std::max(extent(out_sizes, out_strides, offsets.storage_offset),
+                                   extent(in.sizes, in_strides, offsets.base_offset));
   const TensorOptions positions_options = TensorOptions(kInt64).device(in.device);
   Tensor positions = arange(storage, positions_options);
-  Tensor read = positions.as_strided(out_sizes, out_strides, attrs.k).reshape({-1});
-  Tensor owned = positions.as_strided(in.sizes, in_strides, attrs.c.to_int64()).reshape({-1});
+  Tensor read = positions.as_strided(out_sizes, out_strides, offsets.storage_offset).reshape({-1});
+  Tensor owned = positions.as_strided(in.sizes, in_strides, offsets.base_offset).reshape({-1});
   Tensor per_position = zeros({storage}, TensorOptions(c.grad().dtype()).device(in.device))
                             .index_add(0, read, c.grad().reshape({-1}));
   c.grad_inputs[0] = per_position.index_select(0, owned).reshape(in.sizes);
@@ -209,7 +213,8 @@ constexpr OpDerivative kShapeIndexDerivatives[] = {
 };
 
 // ---- CopySlices --------------------------------------------------------------------------------------------------
-// The view's sizes and strides, from a CopySlices node's attrs (dims = sizes then strides, dim = rank).
+// The view's sizes and strides, from a CopySlices node's attrs (dims = sizes then strides, dim = rank; its offsets
+// are AsStridedAttrs).
 void copy_slices_region(const OpAttrs& attrs, DimVector& sizes, DimVector& strides) {
   const size_t rank = static_cast<size_t>(attrs.dim);
   sizes.assign(attrs.dims.begin(), attrs.dims.begin() + static_cast<int64_t>(rank));
@@ -225,7 +230,8 @@ std::span<const OpDerivative> shape_index_derivatives() { return kShapeIndexDeri
 void copy_slices_backward(Ctx& c) {
   DimVector sizes, strides;
   copy_slices_region(c.attrs(), sizes, strides);
-  const int64_t region_offset = c.attrs().k;
+  const AsStridedAttrs& offsets = c.attrs().get<AsStridedAttrs>();
+  const int64_t region_offset = offsets.storage_offset - offsets.base_offset;
   const Tensor& g = c.grad();
   if (!reel::is_grad_enabled() && g.use_count() == 1 && g.storage().use_count() == 1 && g.is_contiguous() &&
       !g.impl()->is_view) {

@@ -203,7 +203,7 @@ void rebase_through_view(const char* op, Tensor& self, const Tensor& result) {
       attrs.dims.assign(self.sizes().begin(), self.sizes().end());
       for (int64_t stride : self.strides()) attrs.dims.push_back(stride);
       attrs.dim = self.dim();
-      attrs.k = self.storage_offset() - base.storage_offset();
+      attrs.set(AsStridedAttrs{.storage_offset = self.storage_offset(), .base_offset = base.storage_offset()});
     }
   }
   ++base_impl->history_version;
@@ -279,8 +279,7 @@ void refresh_view_history(const TensorImpl& view_const) {
   for (int64_t stride : view.strides) attrs.dims.push_back(stride);
   for (int64_t stride : base->strides) attrs.dims.push_back(stride);
   attrs.dim = static_cast<int64_t>(view.sizes.size());
-  attrs.k = view.offset;
-  attrs.c = base->offset;
+  attrs.set(AsStridedAttrs{.storage_offset = view.offset, .base_offset = base->offset});
   const Tensor* inputs[] = {&base_handle};
   Tensor* outputs[] = {&view_handle};
   record_op(OpId::as_strided, inputs, 1, outputs, 1, &attrs);

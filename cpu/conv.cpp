@@ -20,6 +20,7 @@
 #include "cpu/gemm.h"
 #include "cpu/kernels.h"
 #include "tensor/conv_params.h"
+#include "tensor/dispatch.h"
 #include "tensor/parallel.h"
 
 namespace reel::cpu {
@@ -41,7 +42,7 @@ struct ConvGeometry {
 
   ConvGeometry(IntList input, IntList weight, IntList output, const OpAttrs& attrs)
       : batch(input[0]), channels(input[1]), height(input[2]), width(input[3]), out_channels(weight[0]),
-        kernel_h(weight[2]), kernel_w(weight[3]), out_h(output[2]), out_w(output[3]), p(ConvParams::from(attrs)) {
+        kernel_h(weight[2]), kernel_w(weight[3]), out_h(output[2]), out_w(output[3]), p(attrs.get<ConvParams>()) {
     for (int64_t q = 0; q < kernel_w; ++q) {
       const int64_t offset = q * p.dilation[1] - p.padding[1], stride = p.stride[1];
       int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;

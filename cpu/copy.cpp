@@ -43,11 +43,11 @@ void copy_kernel(const KernelArgs& args) {
   });
 }
 
-// y[i] = value; attrs.a holds the value.
+// y[i] = value; attrs: FillAttrs.
 void fill_kernel(const KernelArgs& args) {
   const TensorIter& iter = *args.iter;
   dispatch_dtype(iter.dtype(0), "fill_", [&]<typename T>() {
-    const T value = args.attrs->a.to<T>();
+    const T value = args.attrs->get<FillAttrs>().value.to<T>();
     iter.for_each([value](char** data, const int64_t* strides, int64_t n) {
       if (strides[0] == sizeof(T)) {
         auto* out = reinterpret_cast<T*>(data[0]);

@@ -20,18 +20,18 @@ inline T from_double(double value) {
 // y_i = start + i * step; integral dtypes step in int64, floating ones in double.
 void arange_kernel(const KernelArgs& args) {
   Tensor& out = args.outputs[0];
-  const OpAttrs& attrs = *args.attrs;
+  const ArangeAttrs& range = args.attrs->get<ArangeAttrs>();
   dispatch_dtype(out.dtype(), "arange", [&]<typename T>() {
     T* y = static_cast<T*>(out.data_ptr());
     if constexpr (std::is_integral_v<T>) {
-      const int64_t start = attrs.a.to_int64();
-      const int64_t step = attrs.c.to_int64();
+      const int64_t start = range.start.to_int64();
+      const int64_t step = range.step.to_int64();
       parallel_for(0, out.numel(), kGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) y[i] = static_cast<T>(start + i * step);
       });
     } else {
-      const double start = attrs.a.to_double();
-      const double step = attrs.c.to_double();
+      const double start = range.start.to_double();
+      const double step = range.step.to_double();
       parallel_for(0, out.numel(), kGrain, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) y[i] = from_double<T>(start + static_cast<double>(i) * step);
       });
@@ -44,13 +44,13 @@ void arange_kernel(const KernelArgs& args) {
 // truncate, as PyTorch's CPU kernel does.
 void linspace_kernel(const KernelArgs& args) {
   Tensor& out = args.outputs[0];
-  const OpAttrs& attrs = *args.attrs;
+  const LinspaceAttrs& range = args.attrs->get<LinspaceAttrs>();
   const int64_t steps = out.numel();
   dispatch_dtype(out.dtype(), "linspace", [&]<typename T>() {
     using Acc = std::conditional_t<std::is_integral_v<T>, double, compute_t<T>>;
     // The bounds as the output type holds them (integral outputs truncate them first, like PyTorch).
-    const Acc start = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(attrs.a.to_double())));
-    const Acc end = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(attrs.b.to_double())));
+    const Acc start = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(range.start)));
+    const Acc end = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(range.end)));
     T* y = static_cast<T*>(out.data_ptr());
     if (steps == 1) {
       y[0] = from_double<T>(static_cast<double>(start));

@@ -121,9 +121,9 @@ void run_unary(const KernelArgs& args, F f) {
 template <typename F, ResultRule Rule>
 void unary_kernel(const KernelArgs& args) { run_unary<Rule>(args, F{}); }
 
-// A parameterised row: its functor built from the call's parameters (args.attrs->params).
+// A parameterised row: its functor built from the call's parameters (args.attrs->get<ElementwiseParams>()).
 template <typename F, ResultRule Rule>
-void unary_param_kernel(const KernelArgs& args) { run_unary<Rule>(args, F(args.attrs->params.p)); }
+void unary_param_kernel(const KernelArgs& args) { run_unary<Rule>(args, F(args.attrs->get<ElementwiseParams>().p)); }
 
 template <typename F, ResultRule Rule>
 void binary_kernel(const KernelArgs& args) {
@@ -160,15 +160,15 @@ void where_kernel(const KernelArgs& args) {
   });
 }
 
-// y = min(max(x, lo), hi), NaN propagates. attrs: flag/a = min, flag2/b = max.
+// y = min(max(x, lo), hi), NaN propagates. attrs: ClampAttrs.
 void clamp_kernel(const KernelArgs& args) {
   const TensorIter& iter = *args.iter;
-  const OpAttrs& attrs = *args.attrs;
+  const ClampAttrs& bounds = args.attrs->get<ClampAttrs>();
   dispatch_dtype(iter.dtype(0), "clamp", [&]<typename T>() {
     using C = compute_t<T>;
-    const bool has_min = attrs.flag, has_max = attrs.flag2;
-    const C lo = has_min ? static_cast<C>(attrs.a.to<T>()) : C(0);
-    const C hi = has_max ? static_cast<C>(attrs.b.to<T>()) : C(0);
+    const bool has_min = bounds.min.has_value(), has_max = bounds.max.has_value();
+    const C lo = has_min ? static_cast<C>(bounds.min->to<T>()) : C(0);
+    const C hi = has_max ? static_cast<C>(bounds.max->to<T>()) : C(0);
     unary_loop<T, T>(iter, [=](C x) {
       if (math::is_nan(x)) return x;
       if (has_min && x < lo) x = lo;
@@ -213,7 +213,8 @@ void pointwise_kernel(const KernelArgs& args) {
     } else {
       using C = compute_t<T>;
       // captured by value: a value read through a reference could alias the output, which stops vectorising
-      iter.for_each([value = static_cast<C>(args.attrs->a.to<T>())](char** data, const int64_t* strides, int64_t n) {
+      const C scale = static_cast<C>(args.attrs->get<AddcAttrs>().value.to<T>());
+      iter.for_each([value = scale](char** data, const int64_t* strides, int64_t n) {
         auto combine = [value](C x, C a, C b) { return Divide ? x + value * (a / b) : x + value * (a * b); };
         constexpr int64_t size = sizeof(T);
         if (strides[0] == size && strides[1] == size && strides[2] == size && strides[3] == size) {

@@ -134,8 +134,8 @@ void gather_kernel(const KernelArgs& args) {
 }
 
 // ---- scatter / scatter_add: y[i][index[i][j]] (=|+=) src[i][j] (dim = 1) ---------------------------------------------
-// inputs: index (contiguous int64) and, when attrs.flag, src (any strides); outputs: self, written in place (any
-// strides); attrs: dim, a = the value written when there is no src tensor.
+// inputs: index (contiguous int64) and, when ScatterAttrs::has_src, src (any strides); outputs: self, written in
+// place (any strides); attrs: dim, ScatterAttrs (value: written when there is no src tensor).
 // Work is split by rows: a row fixes every coordinate except dim, so different rows write different elements
 // and each row applies its updates in index order.
 template <typename T, bool Accumulate>
@@ -177,7 +177,7 @@ void scatter_loop(const Tensor& index, const Tensor* src, Tensor& self, int64_t 
 
 void scatter_kernel(const KernelArgs& args) {
   const Tensor& index = args.inputs[0];
-  const Tensor* src = args.attrs->flag ? &args.inputs[1] : nullptr;
+  const Tensor* src = args.attrs->get<ScatterAttrs>().has_src ? &args.inputs[1] : nullptr;
   Tensor& self = args.outputs[0];
   const int64_t dim = args.attrs->dim;
   const char* name = op_name(args.op).data();
@@ -185,7 +185,7 @@ void scatter_kernel(const KernelArgs& args) {
   if (index.numel() == 0) return;
   const bool accumulate = args.op == OpId::scatter_add;
   dispatch_dtype(self.dtype(), name, [&]<typename T>() {
-    const T value = args.attrs->a.to<T>();
+    const T value = args.attrs->get<ScatterAttrs>().value.to<T>();
     if (accumulate) scatter_loop<T, true>(index, src, self, dim, value);
     else scatter_loop<T, false>(index, src, self, dim, value);
   });
@@ -193,7 +193,8 @@ void scatter_kernel(const KernelArgs& args) {
 
 // ---- index_add: y[..., index[i], ...] += alpha * src[..., i, ...] ---------------------------------------------------
 // inputs: index (contiguous, 1-D or 0-dim, int32/int64), source (contiguous); outputs: self, contiguous, updated in
-// place; attrs: dim, a = alpha. Threads split the slices y[o, :, j-block]; each adds its sources in index order.
+// place; attrs: dim, IndexAddAttrs. Threads split the slices y[o, :, j-block]; each adds its sources in index
+// order.
 void index_add_kernel(const KernelArgs& args) {
   const Tensor& index = args.inputs[0];
   const Tensor& source = args.inputs[1];
@@ -209,7 +210,7 @@ void index_add_kernel(const KernelArgs& args) {
     if (count == 0 || self.numel() == 0) return;
     const I* indices = static_cast<const I*>(index.data_ptr());
     dispatch_dtype(self.dtype(), "index_add", [&]<typename T>() {
-      const compute_t<T> alpha = args.attrs->a.to<compute_t<T>>();
+      const compute_t<T> alpha = args.attrs->get<IndexAddAttrs>().alpha.to<compute_t<T>>();
       T* target = static_cast<T*>(self.data_ptr());
       const T* from = static_cast<const T*>(source.data_ptr());
       const int64_t column_block = std::min<int64_t>(inner, 4096);
@@ -232,11 +233,11 @@ void index_add_kernel(const KernelArgs& args) {
 }
 
 // ---- one_hot: y[..., c] = (x[...] == c) ------------------------------------------------------------------------------
-// inputs: x (contiguous int64); outputs: y (contiguous int64, x's shape + [classes]); attrs.k = classes.
+// inputs: x (contiguous int64); outputs: y (contiguous int64, x's shape + [classes]); attrs: OneHotAttrs.
 void one_hot_kernel(const KernelArgs& args) {
   const Tensor& index = args.inputs[0];
   Tensor& out = args.outputs[0];
-  const int64_t classes = args.attrs->k;
+  const int64_t classes = args.attrs->get<OneHotAttrs>().num_classes;
   const int64_t* values = index.data_ptr<int64_t>();
   for (int64_t i = 0; i < index.numel(); ++i) {
     REEL_CHECK(values[i] >= 0, "one_hot: class values must be non-negative, got {}", values[i]);

@@ -176,10 +176,10 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& weig
 }
 
 // inputs: x (N, C, ...), weight (C) or undefined, bias (C) or undefined; outputs: y, save_mean (C), save_invstd (C);
-// attrs: a = eps.
+// attrs: EpsAttrs.
 void native_batch_norm_kernel(const KernelArgs& args) {
   const Tensor& x = args.inputs[0];
-  const double eps = args.attrs->a.to_double();
+  const double eps = args.attrs->get<EpsAttrs>().eps;
   dispatch_floating(x.dtype(), "native_batch_norm", [&]<typename T>() {
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
       batch_norm_forward<T>(x, args.inputs[1], args.inputs[2], args.outputs[0], args.outputs[1], args.outputs[2],

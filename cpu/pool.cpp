@@ -22,6 +22,7 @@
 
 #include "cpu/kernels.h"
 #include "tensor/conv_params.h"
+#include "tensor/dispatch.h"
 #include "tensor/parallel.h"
 
 namespace reel::cpu {
@@ -222,7 +223,7 @@ void max_pool2d_kernel(const KernelArgs& args) {
   if (y.numel() == 0) return;
   const Tensor x = args.inputs[0].contiguous();
   const PoolGeometry g(x.sizes(), y.sizes());
-  const PoolParams p = PoolParams::from(*args.attrs);
+  const PoolParams p = args.attrs->get<PoolParams>();
   dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>() {
     max_pool_forward<T>(x.data_ptr<T>(), y.data_ptr<T>(), args.outputs[1].data_ptr<int64_t>(), g, p);
   });
@@ -249,7 +250,7 @@ void avg_pool2d_kernel(const KernelArgs& args) {
   if (y.numel() == 0) return;
   const Tensor x = args.inputs[0].contiguous();
   const PoolGeometry g(x.sizes(), y.sizes());
-  const PoolParams p = PoolParams::from(*args.attrs);
+  const PoolParams p = args.attrs->get<PoolParams>();
   dispatch_floating(x.dtype(), "avg_pool2d", [&]<typename T>() {
     avg_forward<T>(x.data_ptr<T>(), y.data_ptr<T>(), g, p.kernel[0] * p.kernel[1],
                    [&](int64_t i, int64_t j) { return avg_window(i, j, g, p); });
@@ -262,7 +263,7 @@ void avg_pool2d_backward_kernel(const KernelArgs& args) {
   if (dx.numel() == 0) return;
   const Tensor grad = args.inputs[0].contiguous();
   const PoolGeometry g(dx.sizes(), grad.sizes());
-  const PoolParams p = PoolParams::from(*args.attrs);
+  const PoolParams p = args.attrs->get<PoolParams>();
   dispatch_floating(dx.dtype(), "avg_pool2d_backward", [&]<typename T>() {
     avg_backward<T>(grad.data_ptr<T>(), dx.data_ptr<T>(), g, p.kernel[0] * p.kernel[1],
                     [&](int64_t i, int64_t j) { return avg_window(i, j, g, p); });

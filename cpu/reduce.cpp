@@ -619,14 +619,14 @@ void var_kernel(const KernelArgs& args) {
   dispatch_floating(args.inputs[0].dtype(), "var", [&]<typename T>() {
     VarReduce<T> op;
     op.out = output<T>(args, 0);
-    op.correction = static_cast<double>(args.attrs->correction);
+    op.correction = args.attrs->get<VarianceAttrs>().correction;
     run_reduction(args, op, true);
   });
 }
 
-// attrs.a = p.
+// attrs: NormAttrs.
 void norm_kernel(const KernelArgs& args) {
-  const double p = args.attrs->a.to_double();
+  const double p = args.attrs->get<NormAttrs>().p;
   dispatch_floating(args.inputs[0].dtype(), "norm", [&]<typename T>() {
     auto run = [&]<NormKind kKind>() {
       NormReduce<T, kKind> op;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cpu/kernels.h"
+#include "tensor/dispatch.h"
 #include "tensor/rnn_generic.h"
 
 namespace reel::cpu {
@@ -20,14 +21,14 @@ namespace {
 
 // (output, hy, cy, reserve) of L layers of cells over T steps
 void fused_rnn_kernel(const KernelArgs& args) {
-  const RnnParams params = RnnParams::from(*args.attrs);
+  const RnnParams params = args.attrs->get<RnnParams>();
   detail::rnn_forward_generic(params, args.inputs[0], args.inputs[1], args.inputs[2], args.inputs[3], args.outputs[0],
                               args.outputs[1], args.outputs[2], &args.outputs[3]);
 }
 
 // (dinput, dhx, dcx, dweight) by backpropagation through time
 void fused_rnn_backward_kernel(const KernelArgs& args) {
-  const RnnParams params = RnnParams::from(*args.attrs);
+  const RnnParams params = args.attrs->get<RnnParams>();
   const Tensor& reserve = args.inputs[5];
   REEL_CHECK(reserve.dim() == 1,
              "fused_rnn_backward: the reserve (shape {}) was made by cuDNN, not by the CPU kernel's forward", 

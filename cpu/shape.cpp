@@ -119,13 +119,13 @@ void flip_kernel(const KernelArgs& args) {
 
 // ---- tril / triu ---------------------------------------------------------------------------------------------------
 // tril: y[i,j] = j - i <= k ? x[i,j] : 0;  triu: y[i,j] = j - i >= k ? x[i,j] : 0 (on the last two dims).
-// inputs: x (>= 2-D, any strides); outputs: y, contiguous; attrs.k: the diagonal.
+// inputs: x (>= 2-D, any strides); outputs: y, contiguous; attrs: DiagonalAttrs.
 void triangle_kernel(const KernelArgs& args) {
   const Tensor& x = args.inputs[0];
   Tensor& out = args.outputs[0];
   if (out.numel() == 0) return;
   const bool lower = args.op == OpId::tril;
-  const int64_t diagonal = args.attrs->k;
+  const int64_t diagonal = args.attrs->get<DiagonalAttrs>().diagonal;
   const int64_t nd = x.dim();
   const int64_t rows = x.size(nd - 2), cols = x.size(nd - 1);
   const int64_t row_stride = x.stride(nd - 2), col_stride = x.stride(nd - 1);

@@ -331,7 +331,7 @@ void conv2d_kernel(const KernelArgs& args) {
   Tensor& y = args.outputs[0];
   set_current_device(y.device());
   if (y.numel() == 0) return;
-  const ConvParams p = ConvParams::from(*args.attrs);
+  const ConvParams p = args.attrs->get<ConvParams>();
   const Tensor x = args.inputs[0].contiguous();
   const Tensor w = args.inputs[1].contiguous();
   const Tensor bias = args.num_inputs > 2 ? args.inputs[2].contiguous() : Tensor();
@@ -348,7 +348,7 @@ void conv2d_backward_input_kernel(const KernelArgs& args) {
   Tensor& dx = args.outputs[0];
   set_current_device(dx.device());
   if (dx.numel() == 0) return;
-  const ConvParams p = ConvParams::from(*args.attrs);
+  const ConvParams p = args.attrs->get<ConvParams>();
   const Tensor grad = args.inputs[0].contiguous();
   const Tensor w = args.inputs[1].contiguous();
 #ifdef REEL_WITH_CUDNN
@@ -364,7 +364,7 @@ void conv2d_backward_weight_kernel(const KernelArgs& args) {
   Tensor& dw = args.outputs[0];
   set_current_device(dw.device());
   if (dw.numel() == 0) return;
-  const ConvParams p = ConvParams::from(*args.attrs);
+  const ConvParams p = args.attrs->get<ConvParams>();
   const Tensor grad = args.inputs[0].contiguous();
   const Tensor x = args.inputs[1].contiguous();
 #ifdef REEL_WITH_CUDNN

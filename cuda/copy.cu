@@ -9,7 +9,7 @@
 //   device -> host           a kernel first makes a dense device tensor of dst's dtype and shape if src is not
 //                            one, then cudaMemcpyAsync into dst (or into a dense host temporary copied into dst);
 //   device -> other device   staged dense on the source device, cudaMemcpyPeerAsync, synchronous.
-// Every transfer runs on the current stream of the CUDA side's device. With non_blocking (OpAttrs::flag) and a
+// Every transfer runs on the current stream of the CUDA side's device. With non_blocking (CopyAttrs) and a
 // pinned host tensor used directly by the transfer, the call returns at once (PyTorch semantics: the host data
 // may be read or written later, until the stream gets there); otherwise the stream is synchronised before
 // returning, so the host memory is safe to touch. Temporaries on the device are freed to the caching
@@ -155,12 +155,12 @@ void copy_between_devices(Tensor& dst, const Tensor& src) {
   REEL_CUDA_CHECK(cudaStreamSynchronize(stream));  // `from` may be reused on the source stream once we return
 }
 
-// dst[i] = cast(src[i]); operands: dst, src; attrs->flag = non_blocking (optional).
+// dst[i] = cast(src[i]); operands: dst, src; attrs: CopyAttrs (optional: none means blocking).
 void copy_kernel(const KernelArgs& args) {
   NoGradGuard no_grad;  // staging copies are plumbing, never recorded
   const Tensor& src = *args.inputs;
   Tensor& dst = *args.outputs;
-  const bool non_blocking = args.attrs != nullptr && args.attrs->flag;
+  const bool non_blocking = args.attrs != nullptr && args.attrs->get<CopyAttrs>().non_blocking;
   if (src.is_cuda() && dst.is_cuda()) {
     if (src.device() == dst.device()) {
       set_current_device(dst.device());
@@ -175,11 +175,12 @@ void copy_kernel(const KernelArgs& args) {
   }
 }
 
-// y[i] = value; attrs.a holds the value; outputs[0] is the tensor.
+// y[i] = value; attrs: FillAttrs; outputs[0] is the tensor.
 void fill_kernel(const KernelArgs& args) {
   set_current_device(args.outputs->device());
   const TensorIter& iter = *args.iter;
-  dispatch_dtype(iter.dtype(0), "fill_", [&]<typename T>() { launch_elementwise<T>(iter, FillFn<T>{args.attrs->a.to<T>()}); });
+  const Scalar value = args.attrs->get<FillAttrs>().value;
+  dispatch_dtype(iter.dtype(0), "fill_", [&]<typename T>() { launch_elementwise<T>(iter, FillFn<T>{value.to<T>()}); });
 }
 
 }  // namespace

@@ -70,22 +70,22 @@ __global__ void eye_elements(T* y, int64_t numel, int64_t cols, T zero, T one) {
 }
 
 // ---- arange: y_i = start + i * step; integral dtypes step in int64, floating ones in double -------------------------
-// outputs: y (dense, 1-D); attrs.a = start, attrs.c = step.
+// outputs: y (dense, 1-D); attrs: ArangeAttrs.
 void arange_kernel(const KernelArgs& args) {
   Tensor& out = args.outputs[0];
   if (out.numel() == 0) return;
   set_current_device(out.device());
-  const OpAttrs& attrs = *args.attrs;
+  const ArangeAttrs& range = args.attrs->get<ArangeAttrs>();
   const int64_t numel = out.numel();
   dispatch_dtype(out.dtype(), "arange", [&]<typename T>() {
     T* y = static_cast<T*>(out.data_ptr());
     if constexpr (std::is_integral_v<T>) {
       arange_integral<T><<<blocks_for(numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
-          y, numel, attrs.a.to_int64(), attrs.c.to_int64());
+          y, numel, range.start.to_int64(), range.step.to_int64());
       check_launch("arange_integral");
     } else {
       arange_floating<T><<<blocks_for(numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
-          y, numel, attrs.a.to_double(), attrs.c.to_double());
+          y, numel, range.start.to_double(), range.step.to_double());
       check_launch("arange_floating");
     }
   });
@@ -93,19 +93,19 @@ void arange_kernel(const KernelArgs& args) {
 
 // ---- linspace: y_i = start + i * (end - start) / (steps - 1), the second half counted back from end -----------------
 // Floating dtypes compute in their own precision (float for the 16-bit ones), integral ones in double and
-// truncate, as cpu/creation.cpp. outputs: y (dense, 1-D, steps elements); attrs.a = start, attrs.b = end.
+// truncate, as cpu/creation.cpp. outputs: y (dense, 1-D, steps elements); attrs: LinspaceAttrs.
 void linspace_kernel(const KernelArgs& args) {
   Tensor& out = args.outputs[0];
   const int64_t steps = out.numel();
   if (steps == 0) return;
   set_current_device(out.device());
-  const OpAttrs& attrs = *args.attrs;
+  const LinspaceAttrs& range = args.attrs->get<LinspaceAttrs>();
   dispatch_dtype(out.dtype(), "linspace", [&]<typename T>() {
     using Acc = std::conditional_t<std::is_integral_v<T>, double, compute_t<T>>;
     // The bounds as the output type holds them (integral outputs truncate them first), and the step: all on the
     // host, by the CPU's expressions.
-    const Acc start = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(attrs.a.to_double())));
-    const Acc end = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(attrs.b.to_double())));
+    const Acc start = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(range.start)));
+    const Acc end = static_cast<Acc>(static_cast<compute_t<T>>(from_double<T>(range.end)));
     // One step: y_0 = start. The kernel's only element counts back from its `end`, so it gets start there.
     const Acc last = steps == 1 ? start : end;
     const Acc step = steps == 1 ? Acc(0) : (end - start) / static_cast<Acc>(steps - 1);

@@ -136,10 +136,10 @@ void run_unary(const KernelArgs& args, F f) {
 template <typename F, ResultRule Rule>
 void unary_kernel(const KernelArgs& args) { run_unary<Rule>(args, F{}); }
 
-// A parameterised row: its functor built on the host from the call's parameters (args.attrs->params), passed by
-// value to the device.
+// A parameterised row: its functor built on the host from the call's parameters (the attrs' ElementwiseParams),
+// passed by value to the device.
 template <typename F, ResultRule Rule>
-void unary_param_kernel(const KernelArgs& args) { run_unary<Rule>(args, F(args.attrs->params.p)); }
+void unary_param_kernel(const KernelArgs& args) { run_unary<Rule>(args, F(args.attrs->get<ElementwiseParams>().p)); }
 
 template <typename F, ResultRule Rule>
 void binary_kernel(const KernelArgs& args) {
@@ -168,18 +168,18 @@ void where_kernel(const KernelArgs& args) {
   dispatch_dtype(iter.dtype(0), "where", [&]<typename T>() { launch_elementwise<T, bool, T, T>(iter, WhereOp<T>{}); });
 }
 
-// y = min(max(x, lo), hi), NaN propagates. attrs: flag/a = min, flag2/b = max.
+// y = min(max(x, lo), hi), NaN propagates. attrs: ClampAttrs.
 void clamp_kernel(const KernelArgs& args) {
   use_output_device(args);
   const TensorIter& iter = *args.iter;
-  const OpAttrs& attrs = *args.attrs;
+  const ClampAttrs& bounds = args.attrs->get<ClampAttrs>();
   dispatch_dtype(iter.dtype(0), "clamp", [&]<typename T>() {
     using C = compute_t<T>;
     ClampOp<T> op;
-    op.has_min = attrs.flag;
-    op.has_max = attrs.flag2;
-    op.lo = op.has_min ? static_cast<C>(attrs.a.to<T>()) : C(0);
-    op.hi = op.has_max ? static_cast<C>(attrs.b.to<T>()) : C(0);
+    op.has_min = bounds.min.has_value();
+    op.has_max = bounds.max.has_value();
+    op.lo = op.has_min ? static_cast<C>(bounds.min->to<T>()) : C(0);
+    op.hi = op.has_max ? static_cast<C>(bounds.max->to<T>()) : C(0);
     launch_elementwise<T, T>(iter, op);
   });
 }
@@ -210,7 +210,7 @@ void pointwise_kernel(const KernelArgs& args) {
       throw_unsupported_dtype(name, kBool);
     } else {
       PointwiseOp<T, Divide> op;
-      op.value = static_cast<compute_t<T>>(args.attrs->a.to<T>());
+      op.value = static_cast<compute_t<T>>(args.attrs->get<AddcAttrs>().value.to<T>());
       launch_elementwise<T, T, T, T>(iter, op);
     }
   });

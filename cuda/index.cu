@@ -253,11 +253,11 @@ void gather_kernel(const KernelArgs& args) {
 }
 
 // ---- scatter / scatter_add: y[i][index[i][j]] (=|+=) src[i][j] (dim = 1) --------------------------------------------
-// inputs: index (contiguous int64) and, when attrs.flag, src (any strides); outputs: self, written in place (any
-// strides); attrs: dim, a = the value written when there is no src tensor.
+// inputs: index (contiguous int64) and, when ScatterAttrs::has_src, src (any strides); outputs: self, written in
+// place (any strides); attrs: dim, ScatterAttrs (value: written when there is no src tensor).
 void scatter_kernel(const KernelArgs& args) {
   const Tensor& index = args.inputs[0];
-  const Tensor* src = args.attrs->flag ? &args.inputs[1] : nullptr;
+  const Tensor* src = args.attrs->get<ScatterAttrs>().has_src ? &args.inputs[1] : nullptr;
   Tensor& self = args.outputs[0];
   set_current_device(self.device());
   const int64_t dim = args.attrs->dim;
@@ -272,7 +272,7 @@ void scatter_kernel(const KernelArgs& args) {
   const StridedLayout src_layout = make_layout(sizes, src ? strides_of(*src) : DimVector(sizes.size(), 0), name);
   const bool accumulate = args.op == OpId::scatter_add;
   dispatch_dtype(self.dtype(), name, [&]<typename T>() {
-    const T value = args.attrs->a.to<T>();
+    const T value = args.attrs->get<ScatterAttrs>().value.to<T>();
     const T* src_data = src ? static_cast<const T*>(src->data_ptr()) : nullptr;
     T* self_data = static_cast<T*>(self.data_ptr());
     const unsigned blocks = blocks_for(index.numel());
@@ -292,7 +292,7 @@ void scatter_kernel(const KernelArgs& args) {
 
 // ---- index_add: y[..., index[i], ...] += alpha * src[..., i, ...] ---------------------------------------------------
 // inputs: index (contiguous, 1-D or 0-dim, int32/int64), source (contiguous); outputs: self, contiguous, updated in
-// place; attrs: dim, a = alpha.
+// place; attrs: dim, IndexAddAttrs.
 void index_add_kernel(const KernelArgs& args) {
   const Tensor& index = args.inputs[0];
   const Tensor& source = args.inputs[1];
@@ -309,7 +309,7 @@ void index_add_kernel(const KernelArgs& args) {
     check_indices<I>(index, self_sizes, dim, "index_add");
     if (numel == 0) return;
     dispatch_dtype(self.dtype(), "index_add", [&]<typename T>() {
-      const compute_t<T> alpha = args.attrs->a.to<compute_t<T>>();
+      const compute_t<T> alpha = args.attrs->get<IndexAddAttrs>().alpha.to<compute_t<T>>();
       index_add_elements<T, I><<<blocks_for(numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
           static_cast<T*>(self.data_ptr()), static_cast<const T*>(source.data_ptr()),
           static_cast<const I*>(index.data_ptr()), numel, count, inner, self_sizes[dim], alpha);
@@ -319,12 +319,12 @@ void index_add_kernel(const KernelArgs& args) {
 }
 
 // ---- one_hot: y[..., c] = (x[...] == c) -----------------------------------------------------------------------------
-// inputs: x (contiguous int64); outputs: y (contiguous int64, x's shape + [classes]); attrs.k = classes.
+// inputs: x (contiguous int64); outputs: y (contiguous int64, x's shape + [classes]); attrs: OneHotAttrs.
 void one_hot_kernel(const KernelArgs& args) {
   const Tensor& index = args.inputs[0];
   Tensor& out = args.outputs[0];
   set_current_device(out.device());
-  const int64_t classes = args.attrs->k;
+  const int64_t classes = args.attrs->get<OneHotAttrs>().num_classes;
   if (index.numel() == 0) return;
   const IndexRange range = index_range<int64_t>(index);
   REEL_CHECK(range.min >= 0, "one_hot: class values must be non-negative, got {}", range.min);

@@ -137,15 +137,15 @@ void gemm_cublas(const Tensor& a_in, const Tensor& b_in, Tensor& c, const GemmSh
 }
 
 // C = beta * C + alpha * A @ B for mm, addmm and bmm. inputs: A, B (2-D, or 3-D for bmm); outputs: C, contiguous,
-// already holding beta's operand when beta != 0. attrs (addmm only): a = alpha, b = beta; mm and bmm use 1 and 0.
+// already holding beta's operand when beta != 0. attrs (addmm only): ScaleAttrs; mm and bmm use 1 and 0.
 void gemm_kernel(const KernelArgs& args) {
   const Tensor& a = args.inputs[0];
   const Tensor& b = args.inputs[1];
   Tensor& c = args.outputs[0];
   set_current_device(c.device());
   if (c.numel() == 0) return;
-  const Scalar alpha = args.attrs ? args.attrs->a : Scalar(1);
-  const Scalar beta = args.attrs ? args.attrs->b : Scalar(0);
+  const ScaleAttrs scale = args.attrs ? args.attrs->get<ScaleAttrs>() : ScaleAttrs{};
+  const Scalar alpha = scale.alpha, beta = scale.beta;
   const int64_t d = a.dim();
   const GemmShape shape{d == 3 ? a.size(0) : 1, a.size(d - 2), b.size(d - 1), a.size(d - 1)};
   const char* name = op_name(args.op).data();

@@ -161,7 +161,7 @@ bool cudnn_selected() {
 }
 
 // inputs: x (N, C, ...), weight (C) or undefined, bias (C) or undefined; outputs: y, save_mean (C), save_invstd (C);
-// attrs: a = eps.
+// attrs: EpsAttrs.
 void native_batch_norm_kernel(const KernelArgs& args) {
   const Tensor& x = args.inputs[0];
   Tensor& y = args.outputs[0];
@@ -169,7 +169,7 @@ void native_batch_norm_kernel(const KernelArgs& args) {
   if (x.size(1) == 0) return;  // no channel: nothing to compute (the front door checked M > 1)
   REEL_CHECK(x.size(1) <= 0x7fffffff, "native_batch_norm: {} channels exceed the CUDA grid (input shape {})",
              x.size(1), shape_str(x.sizes()));
-  const double eps = args.attrs->a.to_double();
+  const double eps = args.attrs->get<EpsAttrs>().eps;
 #ifdef REEL_WITH_CUDNN
   if (cudnn_selected() &&
       cudnn_batch_norm_forward(x, args.inputs[1], args.inputs[2], y, args.outputs[1], args.outputs[2], eps))
@@ -183,7 +183,7 @@ void native_batch_norm_kernel(const KernelArgs& args) {
     throw_unsupported_dtype("native_batch_norm", x.dtype());
 }
 
-// inputs: grad_output, x, weight (or undefined), save_mean, save_invstd; outputs: dx, dw, db; attrs: a = eps.
+// inputs: grad_output, x, weight (or undefined), save_mean, save_invstd; outputs: dx, dw, db; attrs: EpsAttrs.
 void native_batch_norm_backward_kernel(const KernelArgs& args) {
   const Tensor& x = args.inputs[1];
   Tensor& dx = args.outputs[0];
@@ -199,8 +199,9 @@ void native_batch_norm_backward_kernel(const KernelArgs& args) {
   REEL_CHECK(x.size(1) <= 0x7fffffff, "native_batch_norm_backward: {} channels exceed the CUDA grid (input shape {})",
              x.size(1), shape_str(x.sizes()));
 #ifdef REEL_WITH_CUDNN
+  const double eps = args.attrs->get<EpsAttrs>().eps;
   if (cudnn_selected() && cudnn_batch_norm_backward(args.inputs[0], x, args.inputs[2], args.inputs[3], args.inputs[4],
-                                                    dx, args.outputs[1], args.outputs[2], args.attrs->a.to_double()))
+                                                    dx, args.outputs[1], args.outputs[2], eps))
     return;
 #endif
   if (x.dtype() == kFloat32)

@@ -55,7 +55,7 @@ struct PoolSettings {
 };
 
 PoolSettings pool_settings(const OpAttrs& attrs) {
-  const PoolParams p = PoolParams::from(attrs);
+  const PoolParams p = attrs.get<PoolParams>();
   return {p.kernel[0],  p.kernel[1],  p.stride[0],   p.stride[1],   p.padding[0],
           p.padding[1], p.dilation[0], p.dilation[1], p.count_include_pad};
 }

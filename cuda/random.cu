@@ -107,67 +107,69 @@ __global__ void random_blocks(Fill fill, int64_t numel, int64_t per_block, uint6
 
 // Launches random_blocks for an output of `numel` elements drawing `draws_per_element` draws each.
 template <typename Fill>
-void launch_fill(const Fill& fill, const OpAttrs& attrs, int64_t numel, int draws_per_element, const char* name) {
+void launch_fill(const Fill& fill, const PhiloxPosition& start, int64_t numel, int draws_per_element,
+                 const char* name) {
   const int64_t per_block = philox::kDrawsPerBlock / draws_per_element;
   const int64_t blocks = (numel + per_block - 1) / per_block;
-  const uint64_t first_block = attrs.offset / philox::kDrawsPerBlock;
+  const uint64_t first_block = start.offset / philox::kDrawsPerBlock;
   random_blocks<Fill><<<blocks_for(blocks), kThreadsPerBlock, 0, current_raw_stream()>>>(fill, numel, per_block,
-                                                                                          first_block, attrs.seed);
+                                                                                          first_block, start.seed);
   check_launch(name);
 }
 
 // ---- kernels -------------------------------------------------------------------------------------------------------
 
-// y_i = low + (high - low) * u_i, u_i ~ U[0, 1); attrs.a = low, attrs.b = high.
+// y_i = low + (high - low) * u_i, u_i ~ U[0, 1); attrs: UniformAttrs.
 void uniform_kernel(const KernelArgs& args) {
   Tensor& out = args.outputs[0];
   if (out.numel() == 0) return;
   set_current_device(out.device());
-  const OpAttrs& attrs = *args.attrs;
+  const UniformAttrs& attrs = args.attrs->get<UniformAttrs>();
   dispatch_floating(out.dtype(), "uniform_", [&]<typename T>() {
     T* y = static_cast<T*>(out.data_ptr());
     if constexpr (std::is_same_v<T, double>) {
-      const double low = attrs.a.to_double();
-      launch_fill(Uniform53Fill{y, low, attrs.b.to_double() - low}, attrs, out.numel(), 2, "uniform (float64)");
+      const double low = attrs.low;
+      launch_fill(Uniform53Fill{y, low, attrs.high - low}, attrs.philox, out.numel(), 2, "uniform (float64)");
     } else {
-      const float low = static_cast<float>(attrs.a.to_double());
-      const float span = static_cast<float>(attrs.b.to_double() - attrs.a.to_double());
-      launch_fill(UniformFill<T>{y, low, span}, attrs, out.numel(), 1, "uniform");
+      const float low = static_cast<float>(attrs.low);
+      const float span = static_cast<float>(attrs.high - attrs.low);
+      launch_fill(UniformFill<T>{y, low, span}, attrs.philox, out.numel(), 1, "uniform");
     }
   });
 }
 
-// y_i = mean + std * z_i, z ~ N(0, 1) by Box-Muller on pairs; attrs.a = mean, attrs.b = std.
+// y_i = mean + std * z_i, z ~ N(0, 1) by Box-Muller on pairs; attrs: NormalAttrs.
 void normal_kernel(const KernelArgs& args) {
   Tensor& out = args.outputs[0];
   if (out.numel() == 0) return;
   set_current_device(out.device());
-  const OpAttrs& attrs = *args.attrs;
+  const NormalAttrs& attrs = args.attrs->get<NormalAttrs>();
   dispatch_floating(out.dtype(), "normal_", [&]<typename T>() {
     T* y = static_cast<T*>(out.data_ptr());
     if constexpr (std::is_same_v<T, double>) {
-      launch_fill(Normal53Fill{y, attrs.a.to_double(), attrs.b.to_double()}, attrs, out.numel(), 2,
-                  "normal (float64)");
+      launch_fill(Normal53Fill{y, attrs.mean, attrs.std}, attrs.philox, out.numel(), 2, "normal (float64)");
     } else {
-      const float mean = static_cast<float>(attrs.a.to_double());
-      const float stddev = static_cast<float>(attrs.b.to_double());
-      launch_fill(NormalFill<T>{y, mean, stddev}, attrs, out.numel(), 1, "normal");
+      const float mean = static_cast<float>(attrs.mean);
+      const float stddev = static_cast<float>(attrs.std);
+      launch_fill(NormalFill<T>{y, mean, stddev}, attrs.philox, out.numel(), 1, "normal");
     }
   });
 }
 
-// y_i = low + (r_i mod (high - low)); attrs.a = low, attrs.b = high, attrs.flag: 64-bit draws (range > 2^32).
+// y_i = low + (r_i mod (high - low)); attrs: RandintAttrs (wide_draws: 64-bit draws, range > 2^32).
 void randint_kernel(const KernelArgs& args) {
   Tensor& out = args.outputs[0];
   if (out.numel() == 0) return;
   set_current_device(out.device());
-  const OpAttrs& attrs = *args.attrs;
-  const int64_t low = attrs.a.to_int64();
-  const uint64_t range = static_cast<uint64_t>(attrs.b.to_int64()) - static_cast<uint64_t>(low);
+  const RandintAttrs& attrs = args.attrs->get<RandintAttrs>();
+  const int64_t low = attrs.low;
+  const uint64_t range = static_cast<uint64_t>(attrs.high) - static_cast<uint64_t>(low);
   dispatch_dtype(out.dtype(), "randint", [&]<typename T>() {
     T* y = static_cast<T*>(out.data_ptr());
-    if (attrs.flag) launch_fill(RandintFill<T, true>{y, low, range}, attrs, out.numel(), 2, "randint (wide)");
-    else launch_fill(RandintFill<T, false>{y, low, range}, attrs, out.numel(), 1, "randint");
+    if (attrs.wide_draws)
+      launch_fill(RandintFill<T, true>{y, low, range}, attrs.philox, out.numel(), 2, "randint (wide)");
+    else
+      launch_fill(RandintFill<T, false>{y, low, range}, attrs.philox, out.numel(), 1, "randint");
   });
 }
 

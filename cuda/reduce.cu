@@ -549,7 +549,7 @@ void var_kernel(const KernelArgs& args) {
   dispatch_floating(args.inputs[0].dtype(), "var", [&]<typename T>() {
     VarOp<T> op;
     op.out = output<T>(args, 0);
-    op.correction = static_cast<double>(args.attrs->correction);
+    op.correction = args.attrs->get<VarianceAttrs>().correction;
     run_reduction(args, op);
   });
 }
@@ -562,9 +562,9 @@ void run_norm(const KernelArgs& args, double p) {
   run_reduction(args, op);
 }
 
-// attrs.a = p.
+// attrs: NormAttrs.
 void norm_kernel(const KernelArgs& args) {
-  const double p = args.attrs->a.to_double();
+  const double p = args.attrs->get<NormAttrs>().p;
   dispatch_floating(args.inputs[0].dtype(), "norm", [&]<typename T>() {
     if (std::isinf(p)) p > 0 ? run_norm<T, NormKind::Inf>(args, p) : run_norm<T, NormKind::NegInf>(args, p);
     else if (p == 0) run_norm<T, NormKind::Zero>(args, p);

@@ -19,6 +19,7 @@
 #include "cuda/kernels.h"
 #include "tensor/cuda.h"
 #include "tensor/ops.h"
+#include "tensor/dispatch.h"
 #include "tensor/rnn_generic.h"
 
 #ifdef REEL_WITH_CUDNN
@@ -255,7 +256,7 @@ void cudnn_backward(const RnnParams& params, const KernelArgs& args) {
 
 // (output, hy, cy, reserve): cuDNN, or the generic implementation on the GPU
 void fused_rnn_kernel(const KernelArgs& args) {
-  const RnnParams params = RnnParams::from(*args.attrs);
+  const RnnParams params = args.attrs->get<RnnParams>();
 #ifdef REEL_WITH_CUDNN
   if (use_cudnn(args.inputs[0], args.inputs[1])) return cudnn_forward(params, args);
 #endif
@@ -265,7 +266,7 @@ void fused_rnn_kernel(const KernelArgs& args) {
 
 // (dinput, dhx, dcx, dweight) with the implementation the forward's reserve came from (its rank says which)
 void fused_rnn_backward_kernel(const KernelArgs& args) {
-  const RnnParams params = RnnParams::from(*args.attrs);
+  const RnnParams params = args.attrs->get<RnnParams>();
   const Tensor& reserve = args.inputs[5];
   if (reserve.dim() == 2) {
 #ifdef REEL_WITH_CUDNN

@@ -120,7 +120,7 @@ void flip_kernel(const KernelArgs& args) {
 }
 
 // ---- tril / triu ---------------------------------------------------------------------------------------------------
-// inputs: x (>= 2-D, any strides); outputs: y, contiguous; attrs.k: the diagonal.
+// inputs: x (>= 2-D, any strides); outputs: y, contiguous; attrs: DiagonalAttrs.
 void triangle_kernel(const KernelArgs& args) {
   const Tensor& x = args.inputs[0];
   Tensor& out = args.outputs[0];
@@ -133,7 +133,7 @@ void triangle_kernel(const KernelArgs& args) {
   dispatch_element_size(x.element_size(), [&]<typename Bits>() {
     triangle_elements<Bits><<<blocks_for(out.numel()), kThreadsPerBlock, 0, current_raw_stream()>>>(
         static_cast<const Bits*>(x.data_ptr()), layout, static_cast<Bits*>(out.data_ptr()), out.numel(), rows, cols,
-        args.attrs->k, lower);
+        args.attrs->get<DiagonalAttrs>().diagonal, lower);
     check_launch("triangle_elements");
   });
 }

@@ -1,8 +1,8 @@
 // reel/tensor/creation_ranges.cpp — front doors of the creation functions that compute their values:
 // arange, linspace and eye. Each checks its arguments, picks the dtype as PyTorch does and hands a dense output's
 // metadata to run_op, which allocates it and runs the (op, device) kernel (cpu/creation.cpp on the CPU).
-//   arange    attrs.a = start, attrs.c = step (int64 scalars for integral dtypes, double otherwise)
-//   linspace  attrs.a = start, attrs.b = end (double)
+//   arange    ArangeAttrs: start, step (int64 scalars for integral dtypes, double otherwise)
+//   linspace  LinspaceAttrs: start, end (double)
 //   eye       no attributes: the output's shape says it all
 #include <cmath>
 #include <limits>
@@ -66,8 +66,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
     } else {
       length = arange_length(std::ceil((end.to_double() - start.to_double()) / step.to_double()));
     }
-    attrs.a = first;
-    attrs.c = stride;
+    attrs.set(ArangeAttrs{.start = first, .step = stride});
   } else {
     const double first = start.to_double(), last = end.to_double(), stride = step.to_double();
     REEL_CHECK(std::isfinite(first) && std::isfinite(last), "arange: unsupported range {} -> {}", first, last);
@@ -76,8 +75,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
                "arange: upper bound {} and lower bound {} are inconsistent with the sign of step {}", last, first,
                stride);
     length = arange_length(std::ceil((last - first) / stride));
-    attrs.a = first;
-    attrs.c = stride;
+    attrs.set(ArangeAttrs{.start = first, .step = stride});
   }
   return create(OpId::arange, {length}, dtype, options, attrs);
 }
@@ -89,9 +87,7 @@ Tensor linspace(Scalar start, Scalar end, int64_t steps, TensorOptions options) 
   REEL_CHECK(dtype != kBool, "linspace: dtype bool is not supported");
   REEL_CHECK(std::isfinite(start.to_double()) && std::isfinite(end.to_double()),
              "linspace: start {} and end {} must be finite", start.to_double(), end.to_double());
-  OpAttrs attrs;
-  attrs.a = start.to_double();
-  attrs.b = end.to_double();
+  const OpAttrs attrs = family_attrs(LinspaceAttrs{.start = start.to_double(), .end = end.to_double()});
   return create(OpId::linspace, {steps}, dtype, options, attrs);
 }
 

@@ -74,6 +74,7 @@ namespace detail {
 
 struct OpEventAccess {
   static OpEvent event(const KernelArgs& args, Device device, bool is_view) { return OpEvent(&args, device, is_view); }
+  static const KernelArgs& args(const OpEvent& event) { return call_of(event.call_); }
 };
 
 thread_local OpObserver* t_op_observer = nullptr;
@@ -126,6 +127,8 @@ void observe_view_op(OpId op, const Tensor& input, const Tensor& output) {
 }
 
 }  // namespace detail
+
+const OpAttrs* event_attrs(const OpEvent& event) { return detail::OpEventAccess::args(event).attrs; }
 
 OpObserver* set_op_observer(OpObserver* observer) { return std::exchange(detail::t_op_observer, observer); }
 OpObserver* current_op_observer() { return detail::t_op_observer; }

@@ -48,6 +48,10 @@ void dispatch_observed(const KernelArgs& args, Device device, Kernel kernel);
 void observe_view_op(OpId op, const Tensor& input, const Tensor& output);
 }  // namespace detail
 
+// The attributes an observed kernel call receives (KernelArgs::attrs): nullptr when the op passes none, and for
+// view events. For internal observers and tests; the public OpEvent does not show them.
+const OpAttrs* event_attrs(const OpEvent& event);
+
 // THE dispatch point: runs the kernel of (args.op, device) with grad mode off (a kernel's helper tensors are
 // not autograd's business; the front door records the op), seen by the thread's observer if there is one.
 inline void dispatch(const KernelArgs& args, Device device) {

@@ -34,8 +34,8 @@ enum class ResultRule : int8_t { Float, FloatOnly, Same, Numeric, Bool, Div, Bit
 
 // The numeric parameters of one call of a parameterised elementwise op (REEL_UNARY_PARAM_OP rows of ops.def), in
 // the row's parameter order: leaky_relu's p[0] is negative_slope, hardtanh's p[0], p[1] are min_val, max_val.
-// The front door fills it, OpAttrs::params carries it to the kernel (which builds the row's functor from it) and
-// to the backward formula.
+// The front door fills it, OpAttrs carries it (a FamilyAttrs alternative) to the kernel (which builds the row's
+// functor from it) and to the backward formula.
 struct ElementwiseParams {
   static constexpr int kMax = 3;
   double p[kMax] = {0.0, 0.0, 0.0};

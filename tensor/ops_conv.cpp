@@ -180,7 +180,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
                "size {} instead",
                shape_str(weight.sizes()), weight.size(0), shape_str(bias.sizes()));
   }
-  const OpAttrs attrs = p.attrs();
+  const OpAttrs attrs = family_attrs(p);
   // The kernel gets the bias only when there is one; the node always has three inputs.
   const Tensor inputs[] = {input, weight, bias};
   Tensor out;
@@ -199,7 +199,7 @@ Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, In
   check_size_arg(op, "input_size", input_size);
   const ConvParams p = conv_params(op, stride, padding, dilation, groups);
   check_grad_shape(op, grad_output, conv_output_shape(op, input_size, weight.sizes(), p));
-  const OpAttrs attrs = p.attrs();
+  const OpAttrs attrs = family_attrs(p);
   const Tensor inputs[] = {grad_output, weight};
   Tensor out;
   run_op(OpId::conv2d_backward_input, &attrs, inputs, {&out, {{input_size, grad_output.dtype(), grad_output.device()}}},
@@ -217,7 +217,7 @@ Tensor conv2d_backward_weight(const Tensor& grad_output, const Tensor& input, In
   check_size_arg(op, "weight_size", weight_size);
   const ConvParams p = conv_params(op, stride, padding, dilation, groups);
   check_grad_shape(op, grad_output, conv_output_shape(op, input.sizes(), weight_size, p));
-  const OpAttrs attrs = p.attrs();
+  const OpAttrs attrs = family_attrs(p);
   const Tensor inputs[] = {grad_output, input};
   Tensor out;
   run_op(OpId::conv2d_backward_weight, &attrs, inputs,
@@ -256,7 +256,7 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntList 
   }
   const PoolParams p = pool_params(op, kernel_size, stride, padding, dilation, ceil_mode);
   const DimVector out_shape = pool_output_shape(op, input.sizes(), p);
-  const OpAttrs attrs = p.attrs();
+  const OpAttrs attrs = family_attrs(p);
   Tensor outputs[2];
   run_op(OpId::max_pool2d, &attrs, input,
          {outputs, {{out_shape, input.dtype(), input.device()}, {out_shape, kInt64, input.device()}}},
@@ -302,7 +302,7 @@ Tensor avg_pool2d(const Tensor& input, IntList kernel_size, IntList stride, IntL
   PoolParams p = pool_params(op, kernel_size, stride, padding, 1, ceil_mode);
   p.count_include_pad = count_include_pad;
   const DimVector out_shape = pool_output_shape(op, input.sizes(), p);
-  const OpAttrs attrs = p.attrs();
+  const OpAttrs attrs = family_attrs(p);
   Tensor out;
   run_op(OpId::avg_pool2d, &attrs, input, {&out, {{out_shape, input.dtype(), input.device()}}}, {.allocating = op});
   return out;
@@ -318,7 +318,7 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, IntList input_size, IntLis
   PoolParams p = pool_params(op, kernel_size, stride, padding, 1, ceil_mode);
   p.count_include_pad = count_include_pad;
   check_grad_shape(op, grad_output, pool_output_shape(op, input_size, p));
-  const OpAttrs attrs = p.attrs();
+  const OpAttrs attrs = family_attrs(p);
   Tensor out;
   run_op(OpId::avg_pool2d_backward, &attrs, grad_output,
          {&out, {{input_size, grad_output.dtype(), grad_output.device()}}}, {.allocating = op});

@@ -14,7 +14,7 @@ namespace {
 Device copy_device(Device dst, Device src) { return dst.is_cpu() ? src : dst; }
 }  // namespace
 
-// dst[i] = cast(src[i]); src broadcasts to dst's shape. non_blocking reaches the kernel as attrs.flag.
+// dst[i] = cast(src[i]); src broadcasts to dst's shape. non_blocking reaches the kernel in CopyAttrs.
 Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
   check_defined("copy_");
   src.check_defined("copy_");
@@ -29,8 +29,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
     });
   }
   detail::begin_write(*this, "copy_");
-  OpAttrs attrs;
-  attrs.flag = non_blocking;
+  const OpAttrs attrs = family_attrs(CopyAttrs{non_blocking});
   run_op(OpId::copy, &attrs, src, *this,
          {.record = Record::no, .skip_kernel_when_empty = true, .iterate = true,
           .device = copy_device(device(), src.device())});
@@ -48,8 +47,7 @@ Tensor& Tensor::fill_(Scalar value) {
     });
   }
   detail::begin_write(*this, "fill_");
-  OpAttrs attrs;
-  attrs.a = value;
+  const OpAttrs attrs = family_attrs(FillAttrs{value});
   run_op(OpId::fill, &attrs, {}, *this, {.record = Record::no, .skip_kernel_when_empty = true, .iterate = true});
   return *this;
 }
@@ -76,8 +74,7 @@ Tensor Tensor::to(Device device, bool non_blocking) const {
   if (device == this->device()) return *this;
   Tensor source = contiguous();
   const bool pinned_result = non_blocking && is_cuda() && device.is_cpu();
-  OpAttrs attrs;
-  attrs.flag = non_blocking;
+  const OpAttrs attrs = family_attrs(CopyAttrs{non_blocking});
   Tensor out;
   run_op(OpId::copy, &attrs, source,
          {&out, {{sizes(), dtype(), device, pinned_result ? Alloc::pinned : Alloc::dense}}},

@@ -1,6 +1,7 @@
 // reel/tensor/ops_elementwise.cpp — front doors of the elementwise ops: type promotion, broadcasting,
 // output allocation, then the (op, device) kernel over a TensorIter. The parameterised rows (the activations) go
-// through detail::unary_param_op, which hands their parameters to the kernel and the node in OpAttrs::params.
+// through detail::unary_param_op, which hands their parameters to the kernel and the node as
+// OpAttrs' ElementwiseParams.
 // Also where / clamp / masked_fill / addcmul / addcdiv.
 //
 // Inputs whose dtype differs from the op's compute dtype are cast first (a copy), so every kernel sees
@@ -164,8 +165,7 @@ namespace detail {
 // Float rows (logit, polygamma) compute integer and bool inputs in float32, as PyTorch's unary float ops.
 Tensor unary_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
   check_param_op(op, x, params);
-  OpAttrs attrs;
-  attrs.params = params;
+  const OpAttrs attrs = family_attrs(params);
   const ScalarType compute = compute_dtype(op_info(op).result, x.dtype());
   Tensor cast;
   const Tensor& input = cast_operand(x, compute, cast);
@@ -179,8 +179,7 @@ Tensor& unary_param_op_(OpId op, Tensor& self, const ElementwiseParams& params) 
       compute_dtype(op_info(op).result, self.dtype()) == self.dtype()) {
     check_param_op(op, self, params);
     detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
-    OpAttrs attrs;
-    attrs.params = params;
+    const OpAttrs attrs = family_attrs(params);
     run_elementwise_into(op, &attrs, self, {&self});
     return self;
   }
@@ -397,7 +396,7 @@ Tensor where(const Tensor& condition, Scalar a, const Tensor& b) {
 }
 Tensor Tensor::where(const Tensor& condition, const Tensor& other) const { return reel::where(condition, *this, other); }
 
-// y = min(max(x, lo), hi); NaN stays NaN. attrs: flag/a = has min/min, flag2/b = has max/max.
+// y = min(max(x, lo), hi); NaN stays NaN. attrs: ClampAttrs (the bounds given).
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
   x.check_defined("clamp");
   REEL_CHECK(min || max, "clamp: at least one of min and max must be given (shape {})", shape_str(x.sizes()));
@@ -409,11 +408,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   const ScalarType dtype = promotion.result();
   Tensor cast;
   const Tensor& input = cast_operand(x, dtype, cast);
-  OpAttrs attrs;
-  attrs.flag = min.has_value();
-  attrs.flag2 = max.has_value();
-  if (min) attrs.a = *min;
-  if (max) attrs.b = *max;
+  const OpAttrs attrs = family_attrs(ClampAttrs{min, max});
   return run_elementwise_op(OpId::clamp, &attrs, x.sizes(), dtype, x.device(), {&input}, {&x});
 }
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return reel::clamp(*this, min, max); }
@@ -456,8 +451,7 @@ Tensor pointwise_op(OpId op, const Tensor& self, const Tensor& t1, const Tensor&
   const Tensor& a = cast_operand(self, dtype, self_cast);
   const Tensor& b = cast_operand(t1, dtype, t1_cast);
   const Tensor& c = cast_operand(t2, dtype, t2_cast);
-  OpAttrs attrs;  // a = value
-  attrs.a = value;
+  const OpAttrs attrs = family_attrs(AddcAttrs{value});
   return run_elementwise_op(op, &attrs, shape, dtype, self.device(), {&a, &b, &c}, {&self, &t1, &t2});
 }
 
@@ -471,8 +465,7 @@ Tensor& pointwise_op_(OpId op, Tensor& self, const Tensor& t1, const Tensor& t2,
     const Tensor& b = cast_operand(t1, dtype, t1_cast);
     const Tensor& c = cast_operand(t2, dtype, t2_cast);
     detail::begin_write(self, op_name(op), /*in_place_suffix=*/true);
-    OpAttrs attrs;  // a = value
-    attrs.a = value;
+    const OpAttrs attrs = family_attrs(AddcAttrs{value});
     run_elementwise_into(op, &attrs, self, {&self, &b, &c});
     return self;
   }

@@ -87,15 +87,13 @@ void run_scatter(OpId op, Tensor& target, const Tensor& index, const Tensor* src
 }
 
 OpAttrs scatter_attrs(int64_t dim, const Tensor* src, Scalar value) {
-  OpAttrs attrs;
+  OpAttrs attrs = family_attrs(ScatterAttrs{.has_src = src != nullptr, .value = value});
   attrs.dim = dim;
-  attrs.flag = src != nullptr;
-  attrs.a = value;
   return attrs;
 }
 
 // y = x; y[i][index[i][j]] (=|+=) src[i][j]. Recorded inputs: x, index, src (undefined for a value);
-// attrs: dim, flag = has src, a = value.
+// attrs: dim, ScatterAttrs.
 Tensor scatter_out_of_place(OpId op, const Tensor& x, int64_t dim, const Tensor& index, const Tensor* src,
                             Scalar value) {
   const int64_t d = check_scatter(op_name(op).data(), x, dim, index, src);
@@ -180,7 +178,7 @@ void run_index_add(Tensor& target, const Tensor& index, const Tensor& source, co
   }
 }
 
-// index_select recorded with `attrs` (dim is set here; embedding adds its gradient options, see
+// index_select recorded with `attrs` (dim is set here; embedding adds its gradient options as EmbeddingAttrs, see
 // index_select_backward).
 Tensor index_select_with_attrs(const Tensor& x, int64_t dim, const Tensor& index, OpAttrs attrs) {
   x.check_defined("index_select");
@@ -203,8 +201,8 @@ Tensor index_select_with_attrs(const Tensor& x, int64_t dim, const Tensor& index
 
 }  // namespace
 
-// y[..., i, ...] = x[..., index[i], ...]. Recorded inputs: x, index; attrs.dim (flag, flag2 and k: embedding's
-// gradient options, false for index_select).
+// y[..., i, ...] = x[..., index[i], ...]. Recorded inputs: x, index; attrs.dim (and, for embedding only, its
+// gradient options in EmbeddingAttrs).
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   return index_select_with_attrs(x, dim, index, OpAttrs());
 }
@@ -248,7 +246,7 @@ Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src
 }
 
 // y = x; y[..., index[i], ...] += alpha * source[..., i, ...]. Recorded inputs: x, index, source;
-// attrs: dim, a = alpha.
+// attrs: dim, IndexAddAttrs.
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha) {
   const int64_t d = check_index_add(x, dim, index, source, alpha);
   Tensor out;
@@ -256,9 +254,8 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
     NoGradGuard no_grad;
     out = x.clone();
   }
-  OpAttrs attrs;
+  OpAttrs attrs = family_attrs(IndexAddAttrs{alpha});
   attrs.dim = d;
-  attrs.a = alpha;
   run_index_add(out, index, source, attrs, &x);
   return out;
 }
@@ -272,9 +269,8 @@ Tensor& Tensor::index_add_(int64_t dim, const Tensor& index, const Tensor& sourc
       return reel::index_add(before, dim, index, source, alpha);
     });
   }
-  OpAttrs attrs;
+  OpAttrs attrs = family_attrs(IndexAddAttrs{alpha});
   attrs.dim = check_index_add(*this, dim, index, source, alpha);
-  attrs.a = alpha;
   run_index_add(*this, index, source, attrs, nullptr);
   return *this;
 }
@@ -292,16 +288,15 @@ Tensor one_hot(const Tensor& index, int64_t num_classes) {
   }
   DimVector out_shape(index.sizes());
   out_shape.push_back(num_classes);
-  OpAttrs attrs;
-  attrs.k = num_classes;
+  const OpAttrs attrs = family_attrs(OneHotAttrs{num_classes});
   Tensor out;
   run_op(OpId::one_hot, &attrs, index, {&out, {{out_shape, kInt64, index.device()}}},
          {.record = Record::no, .contiguous_inputs = 0b1});
   return out;
 }
 
-// y[..., :] = weight[index[...], :]: an index_select of rows whose node carries the gradient options: attrs.flag =
-// sparse (a row-sparse gradient for a leaf weight), flag2 = a padding row is given, k = padding_idx.
+// y[..., :] = weight[index[...], :]: an index_select of rows whose node carries the gradient options in
+// EmbeddingAttrs: sparse (a row-sparse gradient for a leaf weight) and padding_idx (absent for -1).
 Tensor embedding(const Tensor& weight, const Tensor& index, int64_t padding_idx, bool scale_grad_by_freq,
                  bool sparse) {
   weight.check_defined("embedding");
@@ -316,10 +311,9 @@ Tensor embedding(const Tensor& weight, const Tensor& index, int64_t padding_idx,
              shape_str(weight.sizes()), padding_idx);
   REEL_CHECK(!scale_grad_by_freq, "embedding: scale_grad_by_freq is not supported by reel (weight of shape {})",
              shape_str(weight.sizes()));
-  OpAttrs attrs;
-  attrs.flag = sparse;
-  attrs.flag2 = padding_idx >= 0;
-  attrs.k = padding_idx;
+  EmbeddingAttrs gradient_options{.sparse = sparse};
+  if (padding_idx >= 0) gradient_options.padding_idx = padding_idx;
+  const OpAttrs attrs = family_attrs(gradient_options);
   DimVector out_shape(index.sizes());
   out_shape.push_back(weight.size(1));
   try {

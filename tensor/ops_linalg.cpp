@@ -67,9 +67,7 @@ void linear_kernel(const KernelArgs& args) {
   const int64_t rows = out.numel() / out_features;  // out is not empty: linear skips the kernel then
   const Tensor inputs[] = {input.dim() == 2 ? input : input.reshape({rows, in_features}), weight.t()};
   Tensor out_rows = Tensor::make_view(out, {rows, out_features}, {out_features, 1}, 0);
-  OpAttrs attrs;
-  attrs.a = Scalar(1);
-  attrs.b = Scalar(bias.defined() ? 1 : 0);
+  const OpAttrs attrs = family_attrs(ScaleAttrs{.alpha = 1, .beta = bias.defined() ? 1 : 0});
   if (bias.defined()) out_rows.copy_(bias);
   run_op(OpId::addmm, &attrs, inputs, out_rows, {.record = Record::no});
 }
@@ -128,9 +126,7 @@ Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, Scalar 
              "addmm: self of shape {} does not broadcast to the product's shape {}", shape_str(self.sizes()),
              shape_str(out_shape));
   const bool use_self = beta.to_double() != 0.0 || beta.is_bool();
-  OpAttrs attrs;
-  attrs.a = alpha;
-  attrs.b = use_self ? beta : Scalar(0);
+  const OpAttrs attrs = family_attrs(ScaleAttrs{.alpha = alpha, .beta = use_self ? beta : Scalar(0)});
   const Tensor inputs[] = {mat1, mat2};
   Tensor out;
   run_op(OpId::addmm, &attrs, inputs,
@@ -140,7 +136,7 @@ Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2, Scalar 
 }
 
 // y = x W^T + b over the last dim of x (torch::linear). One GEMM: x viewed as [rows, in] times the weight
-// transposed by flag (no copy), written into the output, which holds the broadcast bias first when there is one.
+// transposed as a view (no copy), written into the output, which holds the broadcast bias first when there is one.
 // Recorded as one node with inputs (input, weight, bias): its backward (autograd/derivatives.cpp) hands the
 // weight's gradient, sum over rows of g^T x, to the engine to accumulate straight into the leaf's gradient.
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
@@ -191,9 +187,7 @@ Tensor& Tensor::addmm_(const Tensor& mat1, const Tensor& mat2, Scalar beta, Scal
   check_scale_factor("addmm_", "alpha", mat1.dtype(), alpha);
   check_scale_factor("addmm_", "beta", mat1.dtype(), beta);
   detail::begin_write(*this, "addmm_");
-  OpAttrs attrs;
-  attrs.a = alpha;
-  attrs.b = beta;
+  const OpAttrs attrs = family_attrs(ScaleAttrs{.alpha = alpha, .beta = beta});
   const Tensor inputs[] = {mat1, mat2};
   run_op(OpId::addmm, &attrs, inputs, *this, {.record = Record::no, .skip_kernel_when_empty = true});
   return *this;

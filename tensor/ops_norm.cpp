@@ -8,7 +8,7 @@
 // cuda/norm.cu, cuda/norm_cudnn.cpp) get contiguous inputs (copied here when needed) and the freshly allocated
 // contiguous outputs; an undefined weight or bias is passed on undefined (the kernels read it as 1 or 0).
 // Recorded for autograd:
-//   native_batch_norm            inputs (input, weight, bias); outputs (y, save_mean, save_invstd); attrs: a = eps
+//   native_batch_norm            inputs (input, weight, bias); outputs (y, save_mean, save_invstd); attrs: EpsAttrs
 //   native_batch_norm_backward   not recorded: no formula (the forward's formula differentiates without it under
 //                                create_graph, autograd/derivatives.cpp)
 #include <fmt/format.h>
@@ -70,8 +70,7 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const 
   REEL_CHECK(m > 1, "{}: expected more than 1 value per channel when training, got input size {}", op,
              shape_str(input.sizes()));
   const int64_t channels = input.size(1);
-  OpAttrs attrs;
-  attrs.a = Scalar(eps);
+  const OpAttrs attrs = family_attrs(EpsAttrs{eps});
   const Tensor inputs[] = {input, weight, bias};
   Tensor outputs[3];
   run_op(OpId::native_batch_norm, &attrs, inputs,
@@ -99,8 +98,7 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(const Tensor& grad
   check_per_channel(op, input, save_mean, "save_mean");
   check_per_channel(op, input, save_invstd, "save_invstd");
   const int64_t channels = input.size(1);
-  OpAttrs attrs;
-  attrs.a = Scalar(eps);
+  const OpAttrs attrs = family_attrs(EpsAttrs{eps});
   const Tensor inputs[] = {grad_output, input, weight, save_mean, save_invstd};
   Tensor outputs[3];
   run_op(OpId::native_batch_norm_backward, &attrs, inputs,

@@ -101,8 +101,7 @@ Tensor reduce_to(OpId op, const Tensor& x, const ReducePlan& plan, ScalarType dt
   }
   // The reduced set is empty: the output holds the identity, written by the fill kernel, and the reduction is
   // recorded here under its own name (its backward sees the same empty set).
-  OpAttrs fill_attrs;
-  fill_attrs.a = empty_value;
+  const OpAttrs fill_attrs = family_attrs(FillAttrs{empty_value});
   run_op(OpId::fill, &fill_attrs, {}, {&out, {{plan.out_sizes, dtype, x.device()}}},
          {.record = Record::no, .skip_kernel_when_empty = true, .iterate = true});
   if (differentiable) detail::record(op, {&x}, {&out}, &attrs);
@@ -192,8 +191,7 @@ namespace {
 Tensor variance(const char* op, const Tensor& x, IntList dims, double correction, bool keepdim) {
   check_floating(op, x);
   const ReducePlan plan = plan_reduction(op, x, dims, keepdim);
-  OpAttrs attrs;
-  attrs.correction = correction;
+  const OpAttrs attrs = family_attrs(VarianceAttrs{correction});
   return reduce_to(OpId::var, x, plan, x.dtype(), attrs, std::nan(""), true);
 }
 
@@ -249,8 +247,7 @@ Tensor norm(const Tensor& x, Scalar p, IntList dims, bool keepdim) {
   REEL_CHECK(plan.reduced_numel != 0 || !(order < 0 || std::isinf(order)),
              "norm: cannot compute the {} norm of an empty reduction (input shape {}): it has no identity", order,
              shape_str(x.sizes()));
-  OpAttrs attrs;
-  attrs.a = p;
+  const OpAttrs attrs = family_attrs(NormAttrs{order});
   return reduce_to(OpId::norm, x, plan, x.dtype(), attrs, 0, true);
 }
 

@@ -85,7 +85,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn(const Tensor& input, const 
   const int64_t steps = input.size(0), batch = input.size(1), hidden = hx.size(2);
   // output, hy, cy (absent without a cell state), reserve (the kernel makes it when training). Recorded when
   // params.train, with the defined outputs: (output, hy, cy, reserve), or (output, hy, reserve) without a cell.
-  const OpAttrs attrs = params.attrs();
+  const OpAttrs attrs = family_attrs(params);
   const Tensor inputs[] = {input, hx, cx, weight};
   Tensor outputs[4];
   run_op(OpId::fused_rnn, &attrs, inputs,
@@ -128,7 +128,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn_backward(const Tensor& inpu
     REEL_CHECK(params.has_cell(), "{}: mode {} has no cell state, yet grad_cy was given", op, rnn_mode_name(params.mode));
     check_like(op, input, grad_cy, "grad_cy", hx.sizes());
   }
-  const OpAttrs attrs = params.attrs();
+  const OpAttrs attrs = family_attrs(params);
   const Tensor inputs[] = {input, hx, cx, weight, output, reserve, grad_output, grad_hy, grad_cy};
   Tensor outputs[4];
   run_op(OpId::fused_rnn_backward, &attrs, inputs,

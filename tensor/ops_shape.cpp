@@ -1,7 +1,8 @@
 // reel/tensor/ops_shape.cpp — front doors of the shape ops that move data: cat, flip, tril, triu (kernels in
 // cpu/shape.cpp) and the composites stack and repeat, plus their Tensor methods.
 //
-// flip, tril and triu are recorded with input x and the attrs their kernels get (dims; k = diagonal).
+// flip, tril and triu are recorded with input x and the attrs their kernels get (flip: dims; tril, triu:
+// DiagonalAttrs).
 // Checks follow PyTorch: cat joins tensors of one rank whose sizes match except along dim (1-D tensors of
 // shape [0] are the legacy "empty" and are skipped), promotes their dtypes, and refuses an empty list, 0-dim
 // tensors and mixed devices. stack and repeat are written with views and cat/clone, so they differentiate
@@ -30,9 +31,7 @@ Tensor triangle(OpId op, const Tensor& x, int64_t diagonal) {
   x.check_defined(name);
   REEL_CHECK(x.dim() >= 2, "{}: input tensor must have at least 2 dimensions, got shape {}", name,
              shape_str(x.sizes()));
-  OpAttrs attrs;
-  attrs.k = diagonal;
-  return run_unary_shape_op(op, x, attrs);
+  return run_unary_shape_op(op, x, family_attrs(DiagonalAttrs{diagonal}));
 }
 
 }  // namespace

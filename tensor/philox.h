@@ -19,11 +19,11 @@ namespace reel::philox {
 //   key     = the generator's seed (manual_seed, default 67280421310721 as in PyTorch)
 //   counter = (block, 0) where block = offset / 4 + b; each block yields 4 "draws" (32-bit values)
 // The global generator keeps (seed, offset). Every random op reserves the draws it needs, rounded up to a
-// whole block: offset += round_up(draws_per_element * numel, 4), and passes the old offset to the kernel
-// (OpAttrs::seed / OpAttrs::offset). Element i of an op uses only draws [i * dpe, (i + 1) * dpe) of its
-// reservation, where dpe (draws per element) is 1, or 2 when the value needs 64 random bits (float64
-// uniform/normal, randint over a range wider than 2^32). Normal values come in Box-Muller pairs
-// (elements 2k, 2k+1 share the uniforms of their draws), so a pair never straddles a block.
+// whole block: offset += round_up(draws_per_element * numel, 4), and passes the seed and the old offset to the
+// kernel (the PhiloxPosition in the op's attributes, tensor/op_attrs.h). Element i of an op uses only draws
+// [i * dpe, (i + 1) * dpe) of its reservation, where dpe (draws per element) is 1, or 2 when the value needs
+// 64 random bits (float64 uniform/normal, randint over a range wider than 2^32). Normal values come in Box-Muller
+// pairs (elements 2k, 2k+1 share the uniforms of their draws), so a pair never straddles a block.
 // Hence: results depend only on (seed, offset, element index) — never on the thread count or on how
 // parallel_for splits the work — and manual_seed(s) followed by the same ops gives the same values.
 

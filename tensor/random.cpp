@@ -1,9 +1,10 @@
 // reel/tensor/random.cpp — front doors of the random ops (rand, randn, randint, their *_like forms, uniform_,
 // normal_) and the one global generator: a (seed, offset) pair for the counter-based Philox stream.
 //
-// Each op reserves the draws it needs by advancing the offset, under a mutex, then hands (seed, old offset)
-// to the kernel through OpAttrs, and the kernel runs through run_op (tensor/op_call.h). See Note [Random numbers] in tensor/philox.h for why this makes results
-// reproducible after manual_seed and independent of the thread count.
+// Each op reserves the draws it needs by advancing the offset, under a mutex, then hands (seed, old offset) to the
+// kernel as the PhiloxPosition of its distribution's attributes (UniformAttrs, NormalAttrs, RandintAttrs in
+// tensor/op_attrs.h), and the kernel runs through run_op (tensor/op_call.h). See Note [Random numbers] in
+// tensor/philox.h for why this makes results reproducible after manual_seed and independent of the thread count.
 #include <cmath>
 #include <cstdint>
 #include <mutex>
@@ -32,23 +33,26 @@ Generator& default_generator() {
 // Draws per element: float64 values and wide integer ranges take 64 random bits.
 int draws_per_element(ScalarType dtype) { return dtype == kFloat64 ? 2 : 1; }
 
-// Reserves the draws of `numel` elements (none for an empty tensor): attrs get the seed and the old offset.
-void reserve_draws(OpAttrs& attrs, int64_t numel, int draws) {
-  if (numel == 0) return;
+// Reserves the draws of `numel` elements (none for an empty tensor) and returns where they start: the seed and the
+// old offset.
+PhiloxPosition reserve_draws(int64_t numel, int draws) {
+  if (numel == 0) return {};
   Generator& generator = default_generator();
   std::lock_guard<std::mutex> lock(generator.mutex);
-  attrs.seed = generator.seed;
-  attrs.offset = generator.offset;
+  const PhiloxPosition start{.seed = generator.seed, .offset = generator.offset};
   generator.offset += philox::draws_to_reserve(numel, draws);
+  return start;
 }
 
 // The random kernels are not differentiable (their values are constants) and skip empty outputs.
 constexpr OpOptions kRandomOptions{.record = Record::no, .skip_kernel_when_empty = true};
 
-// A new dense tensor of op's distribution.
-Tensor random_tensor(OpId op, IntList sizes, ScalarType dtype, Device device, OpAttrs& attrs, int draws,
+// A new dense tensor of op's distribution (UniformAttrs, NormalAttrs or RandintAttrs, its draws not yet reserved).
+template <class Distribution>
+Tensor random_tensor(OpId op, IntList sizes, ScalarType dtype, Device device, Distribution distribution, int draws,
                      const char* name) {
-  reserve_draws(attrs, checked_numel(sizes, name), draws);
+  distribution.philox = reserve_draws(checked_numel(sizes, name), draws);
+  const OpAttrs attrs = family_attrs(distribution);
   Tensor out;
   run_op(op, &attrs, {}, {&out, {{sizes, dtype, device}}}, kRandomOptions);
   return out;
@@ -61,20 +65,23 @@ const char* in_place_name(OpId op) {
 
 // Fills `t` in place: directly when it is dense, else through a dense buffer copied in (same values as a
 // dense tensor of that shape would get, element by element in row-major order).
-void fill_random(OpId op, Tensor& t, OpAttrs& attrs, int draws) {
+template <class Distribution>
+void fill_random(OpId op, Tensor& t, Distribution distribution, int draws) {
   if (is_grad_enabled() && t.requires_grad()) {  // random values are constants: t's history is cut
     detail::in_place_recorded(in_place_name(op), t, {}, [&](const Tensor& before) {
-      return random_tensor(op, before.sizes(), before.dtype(), before.device(), attrs, draws, in_place_name(op));
+      return random_tensor(op, before.sizes(), before.dtype(), before.device(), distribution, draws,
+                           in_place_name(op));
     });
     return;
   }
   detail::begin_write(t, in_place_name(op));
   if (t.is_contiguous()) {
-    reserve_draws(attrs, t.numel(), draws);
+    distribution.philox = reserve_draws(t.numel(), draws);
+    const OpAttrs attrs = family_attrs(distribution);
     run_op(op, &attrs, {}, t, kRandomOptions);
     return;
   }
-  t.copy_(random_tensor(op, t.sizes(), t.dtype(), t.device(), attrs, draws, in_place_name(op)));
+  t.copy_(random_tensor(op, t.sizes(), t.dtype(), t.device(), distribution, draws, in_place_name(op)));
 }
 
 Tensor finish(Tensor t, const TensorOptions& options) {
@@ -111,11 +118,11 @@ void check_randint_range(int64_t low, int64_t high, ScalarType dtype, const char
 Tensor randint_impl(int64_t low, int64_t high, IntList sizes, ScalarType dtype, const TensorOptions& options,
                     const char* op) {
   check_randint_range(low, high, dtype, op);
-  OpAttrs attrs;
-  attrs.a = low;
-  attrs.b = high;
-  attrs.flag = static_cast<uint64_t>(high) - static_cast<uint64_t>(low) > (uint64_t{1} << 32);
-  return finish(random_tensor(OpId::randint, sizes, dtype, options.device(), attrs, attrs.flag ? 2 : 1, op), options);
+  RandintAttrs distribution{.low = low, .high = high};
+  distribution.wide_draws = static_cast<uint64_t>(high) - static_cast<uint64_t>(low) > (uint64_t{1} << 32);
+  return finish(random_tensor(OpId::randint, sizes, dtype, options.device(), distribution,
+                              distribution.wide_draws ? 2 : 1, op),
+                options);
 }
 
 }  // namespace
@@ -131,22 +138,18 @@ void manual_seed(uint64_t seed) {
 // y_i ~ U[0, 1)
 Tensor rand(IntList sizes, TensorOptions options) {
   check_floating(options.dtype(), "rand");
-  OpAttrs attrs;
-  attrs.a = 0.0;
-  attrs.b = 1.0;
   const ScalarType dtype = options.dtype();
-  return finish(random_tensor(OpId::uniform, sizes, dtype, options.device(), attrs, draws_per_element(dtype), "rand"),
+  return finish(random_tensor(OpId::uniform, sizes, dtype, options.device(), UniformAttrs{.low = 0.0, .high = 1.0},
+                              draws_per_element(dtype), "rand"),
                 options);
 }
 
 // y_i ~ N(0, 1)
 Tensor randn(IntList sizes, TensorOptions options) {
   check_floating(options.dtype(), "randn");
-  OpAttrs attrs;
-  attrs.a = 0.0;
-  attrs.b = 1.0;
   const ScalarType dtype = options.dtype();
-  return finish(random_tensor(OpId::normal, sizes, dtype, options.device(), attrs, draws_per_element(dtype), "randn"),
+  return finish(random_tensor(OpId::normal, sizes, dtype, options.device(), NormalAttrs{.mean = 0.0, .std = 1.0},
+                              draws_per_element(dtype), "randn"),
                 options);
 }
 
@@ -185,10 +188,7 @@ Tensor& uniform_(Tensor& t, double low, double high) {
   check_floating(t.dtype(), "uniform_");
   REEL_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high,
              "uniform_: expects finite low <= high, got low = {} and high = {}", low, high);
-  OpAttrs attrs;
-  attrs.a = low;
-  attrs.b = high;
-  fill_random(OpId::uniform, t, attrs, draws_per_element(t.dtype()));
+  fill_random(OpId::uniform, t, UniformAttrs{.low = low, .high = high}, draws_per_element(t.dtype()));
   return t;
 }
 
@@ -198,10 +198,7 @@ Tensor& normal_(Tensor& t, double mean, double std) {
   check_floating(t.dtype(), "normal_");
   REEL_CHECK(std::isfinite(mean) && std::isfinite(std) && std >= 0.0,
              "normal_: expects a finite mean and a finite std >= 0, got mean = {} and std = {}", mean, std);
-  OpAttrs attrs;
-  attrs.a = mean;
-  attrs.b = std;
-  fill_random(OpId::normal, t, attrs, draws_per_element(t.dtype()));
+  fill_random(OpId::normal, t, NormalAttrs{.mean = mean, .std = std}, draws_per_element(t.dtype()));
   return t;
 }
 

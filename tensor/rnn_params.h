@@ -1,7 +1,8 @@
-// reel/tensor/rnn_params.h — how the fused multi-step RNN ops (fused_rnn, fused_rnn_backward) keep their settings
-// in OpAttrs, where each layer's weights sit in the flat weight tensor, and how the generic implementation lays out
-// its reserve (internal; shared by tensor/ops_rnn.cpp, the kernels in cpu/rnn.cpp and cuda/rnn.cpp, and the backward
-// formula in autograd/derivatives.cpp).
+// reel/tensor/rnn_params.h — the settings of the fused multi-step RNN ops (fused_rnn, fused_rnn_backward), where
+// each layer's weights sit in the flat weight tensor, and how the generic implementation lays out its reserve
+// (internal; shared by tensor/ops_rnn.cpp, the kernels in cpu/rnn.cpp and cuda/rnn.cpp, and the backward formula in
+// autograd/derivatives_nn.cpp). RnnParams is an alternative of OpAttrs' FamilyAttrs (tensor/op_attrs.h, which
+// includes this header, so it includes no other reel header): `attrs.set(params)`, `attrs.get<RnnParams>()`.
 //
 // Problem: T steps, batch N, input size I, hidden size H, L layers, D = 2 directions when bidirectional else 1,
 // G gates per cell (LSTM 4: i, f, g, o; GRU 3: r, z, n; RNN 1), P = L * D "pseudo-layers" p = layer * D + direction.
@@ -21,8 +22,6 @@
 #pragma once
 
 #include <cstdint>
-
-#include "dispatch.h"
 
 namespace reel {
 
@@ -51,26 +50,6 @@ struct RnnParams {
   bool has_cell() const { return mode == RnnMode::lstm; }
   // The per-step values the generic reserve keeps beside the gates: LSTM c_t, GRU W_hn h + b_hn.
   bool has_extra() const { return mode == RnnMode::lstm || mode == RnnMode::gru; }
-
-  // OpAttrs: k = mode, dim = num_layers, flag = bidirectional, flag2 = has_biases, keepdim = train.
-  OpAttrs attrs() const {
-    OpAttrs a;
-    a.k = static_cast<int64_t>(mode);
-    a.dim = num_layers;
-    a.flag = bidirectional;
-    a.flag2 = has_biases;
-    a.keepdim = train;
-    return a;
-  }
-  static RnnParams from(const OpAttrs& a) {
-    RnnParams p;
-    p.mode = static_cast<RnnMode>(a.k);
-    p.num_layers = a.dim;
-    p.bidirectional = a.flag;
-    p.has_biases = a.flag2;
-    p.train = a.keepdim;
-    return p;
-  }
 };
 
 // Where pseudo-layer p's weights start in the flat weight tensor (element offsets) and their sizes.

@@ -347,9 +347,7 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   stride[d] = advance_or_keep(stride[d], stride[d], step - 1);              // stride * step
   const int64_t offset = advance_or_keep(storage_offset(), first, impl()->strides[d]);
   OpAttrs attrs = dim_attrs(d);
-  attrs.a = first;
-  attrs.b = last;
-  attrs.c = step;
+  attrs.set(SliceAttrs{.start = first, .end = last, .step = step});
   return recorded(OpId::slice, *this, make_view(*this, shape, stride, offset), attrs);
 }
 
@@ -368,7 +366,7 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
   shape.erase(d);
   stride.erase(d);
   OpAttrs attrs = dim_attrs(d);
-  attrs.a = index;
+  attrs.set(SelectAttrs{index});
   return recorded(OpId::select, *this, make_view(*this, shape, stride, offset), attrs);
 }
 
@@ -397,14 +395,13 @@ Tensor Tensor::as_strided(IntList sizes, IntList strides, std::optional<int64_t>
   REEL_CHECK(count == 0 || last < storage_elements,
              "as_strided: sizes {}, strides {} and offset {} reach element {} but the storage holds only {} "
              "elements", shape_str(sizes), shape_str(strides), offset, last, storage_elements);
-  // attrs.dims = output sizes, output strides, then this tensor's strides; dim = the output rank;
-  // k = output storage offset; c = this tensor's storage offset (the backward maps storage positions).
+  // attrs.dims = output sizes, output strides, then this tensor's strides; dim = the output rank; AsStridedAttrs:
+  // the output's and this tensor's storage offsets (the backward maps storage positions).
   OpAttrs attrs = dims_attrs(sizes);
   for (int64_t stride : strides) attrs.dims.push_back(stride);
   for (int64_t stride : this->strides()) attrs.dims.push_back(stride);
   attrs.dim = static_cast<int64_t>(sizes.size());
-  attrs.k = offset;
-  attrs.c = this->storage_offset();
+  attrs.set(AsStridedAttrs{.storage_offset = offset, .base_offset = this->storage_offset()});
   return recorded(OpId::as_strided, *this, make_view(*this, sizes, strides, offset), attrs);
 }
 
