@@ -6,8 +6,8 @@
 // strides and dilations, non-negative padding, at most half a kernel of padding for pooling, windows that fit the
 // padded input, one floating dtype, one device) and throws reel::Error naming the op and the shapes. A 3-D input
 // is an unbatched (C, H, W) one: it is run as a batch of one and the batch dim removed again. The primitives
-// allocate contiguous outputs, store their settings in OpAttrs (tensor/conv_params.h) and call the (op, device)
-// kernel (cpu/conv.cpp, cpu/pool.cpp). Recorded for autograd:
+// allocate contiguous outputs, store their settings in OpAttrs (ConvParams, PoolParams: tensor/conv_params.h) and
+// call the (op, device) kernel (cpu/conv.cpp, cpu/pool.cpp). Recorded for autograd:
 //   conv2d                    inputs (input, weight, bias)    attrs: ConvParams
 //   conv2d_backward_input     inputs (grad_output, weight)    attrs: ConvParams
 //   conv2d_backward_weight    inputs (grad_output, input)     attrs: ConvParams
