@@ -18,6 +18,7 @@ void register_cpu_backend() {
   cpu::register_norm_kernels();
   cpu::register_rnn_kernels();
   cpu::register_random_kernels();
+  cpu::register_random_sampling_kernels();
   cpu::register_creation_kernels();
   cpu::register_sort_kernels();
   cpu::register_scan_kernels();

@@ -21,6 +21,7 @@ void register_pool_kernels();         // pool.cpp
 void register_norm_kernels();         // norm.cpp
 void register_rnn_kernels();          // rnn.cpp
 void register_random_kernels();       // random.cpp
+void register_random_sampling_kernels();  // random_sampling.cpp
 void register_creation_kernels();     // creation.cpp
 void register_sort_kernels();         // sort.cpp
 void register_scan_kernels();         // scan.cpp

@@ -56,6 +56,7 @@ void register_cuda_backend() {
   cuda::register_norm_kernels();
   cuda::register_rnn_kernels();
   cuda::register_random_kernels();
+  cuda::register_random_sampling_kernels();
   cuda::register_creation_kernels();
   cuda::register_sort_kernels();
   cuda::register_scan_kernels();

@@ -35,6 +35,7 @@ void register_pool_kernels();         // pool.cu
 void register_norm_kernels();         // norm.cu (reel's own kernels) + norm_cudnn.cpp (cuDNN)
 void register_rnn_kernels();          // rnn.cpp (cuDNN; the generic implementation where cuDNN is not used)
 void register_random_kernels();       // random.cu
+void register_random_sampling_kernels();  // random_sampling.cu
 void register_creation_kernels();     // creation.cu
 void register_sort_kernels();         // sort.cu
 void register_scan_kernels();         // scan.cu

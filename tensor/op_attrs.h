@@ -194,6 +194,39 @@ struct DiagonalViewAttrs {
   int64_t dim2 = 1;
 };
 
+// ---- sampling (tensor/random_sampling.cpp; the draws as in Note [Random numbers], tensor/philox.h) ----
+// bernoulli: y_i = (u_i < p_i), p_i from the op's input (float64, the output's numel) or `p` when it has none.
+struct BernoulliAttrs {
+  double p = 0.5;
+  PhiloxPosition philox;
+};
+// exponential_: y_i = -ln(u_i) / lambd.
+struct ExponentialAttrs {
+  double lambd = 1;
+  PhiloxPosition philox;
+};
+// geometric_: y_i = max(1, ceil(ln(u_i) / ln(1 - p))); log1m_p = ln(1 - p), computed once by the front door.
+struct GeometricAttrs {
+  double p = 0.5, log1m_p = -0.6931471805599453;
+  PhiloxPosition philox;
+};
+// cauchy_: y_i = median + sigma tan(pi (u_i - 1/2)).
+struct CauchyAttrs {
+  double median = 0, sigma = 1;
+  PhiloxPosition philox;
+};
+// log_normal_: y_i = e^(mean + std z_i), z_i ~ N(0, 1).
+struct LogNormalAttrs {
+  double mean = 1, std = 2;
+  PhiloxPosition philox;
+};
+// multinomial: num_samples category indices per row of weights, with or without replacement.
+struct MultinomialAttrs {
+  int64_t num_samples = 1;
+  bool replacement = false;
+  PhiloxPosition philox;
+};
+
 using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
                                  ClampAttrs,          // clamp
@@ -222,7 +255,9 @@ using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  RnnParams,           // fused_rnn(_backward) (tensor/rnn_params.h)
                                  SortAttrs, TopkAttrs, KthvalueAttrs, UniqueAttrs, HistogramAttrs,  // sort family
                                  SearchsortedAttrs,
-                                 DiagonalViewAttrs>;  // the diagonal view
+                                 DiagonalViewAttrs,  // the diagonal view
+                                 BernoulliAttrs, ExponentialAttrs, GeometricAttrs, CauchyAttrs,  // sampling
+                                 LogNormalAttrs, MultinomialAttrs>;
 
 static_assert(std::is_trivially_copyable_v<FamilyAttrs> && std::is_trivially_destructible_v<FamilyAttrs>,
               "FamilyAttrs alternatives must stay trivially copyable: OpAttrs is built per op call and copied "

@@ -48,6 +48,13 @@ Tensor randn_like(const Tensor& t, std::optional<TensorOptions> options = std::n
 Tensor randint_like(const Tensor& t, int64_t low, int64_t high, std::optional<TensorOptions> options = std::nullopt);
 Tensor& uniform_(Tensor& t, double low = 0.0, double high = 1.0);
 Tensor& normal_(Tensor& t, double mean = 0.0, double std = 1.0);
+// Sampling (tensor/random_sampling.cpp): y_i ~ Bernoulli(p_i) with p = self's values (bernoulli(self)) or p
+// (bernoulli(self, p), shaped like self); num_samples category indices per row of non-negative weights; a random
+// permutation of 0..n-1 (int64 unless options give a dtype).
+Tensor bernoulli(const Tensor& self);
+Tensor bernoulli(const Tensor& self, double p);
+Tensor multinomial(const Tensor& self, int64_t num_samples, bool replacement = false);
+Tensor randperm(int64_t n, TensorOptions options = kInt64);
 
 // Wraps memory the caller owns (no copy). The memory must outlive the tensor unless a deleter is given,
 // which the last tensor sharing the storage calls. Strides default to row-major.

@@ -14,6 +14,7 @@
 #include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 #include "tensor/philox.h"
+#include "tensor/random_state.h"
 
 namespace reel {
 
@@ -126,6 +127,30 @@ Tensor randint_impl(int64_t low, int64_t high, IntList sizes, ScalarType dtype, 
 }
 
 }  // namespace
+
+PhiloxPosition detail::reserve_random_draws(int64_t numel, int draws_per_element) {
+  return reserve_draws(numel, draws_per_element);
+}
+
+void detail::check_random_range(int64_t low, int64_t high, ScalarType dtype, const char* op) {
+  check_randint_range(low, high, dtype, op);
+}
+
+int64_t detail::random_range_max(ScalarType dtype) {
+  switch (dtype) {
+    case kBool: return 1;
+    case kUInt8: return 255;
+    case kInt8: return INT8_MAX;
+    case kInt16: return INT16_MAX;
+    case kInt32: return INT32_MAX;
+    case kInt64: return INT64_MAX;
+    case kFloat16: return int64_t{1} << 11;
+    case kBFloat16: return int64_t{1} << 8;
+    case kFloat32: return int64_t{1} << 24;
+    case kFloat64: return int64_t{1} << 53;
+  }
+  return 0;
+}
 
 // Restarts the default generator's stream: seed = `seed`, offset = 0.
 void manual_seed(uint64_t seed) {

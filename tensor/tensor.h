@@ -214,6 +214,20 @@ class Tensor {
   bool is_pinned() const;  // storage from the pinned host allocator (pin_memory, to(kCPU, non_blocking=true))
   Tensor& fill_(Scalar value);
   Tensor& zero_();
+  // ---- random fills and sampling (tensor/random.cpp, tensor/random_sampling.cpp) -----------------------
+  Tensor& uniform_(double from = 0, double to = 1);
+  Tensor& normal_(double mean = 0, double std = 1);
+  Tensor& random_();                                          // [0, 2^digits] floats, [0, max] integers
+  Tensor& random_(int64_t to);                                // [0, to)
+  Tensor& random_(int64_t from, std::optional<int64_t> to);   // [from, to), to absent: [from, max]
+  Tensor& exponential_(double lambd = 1);
+  Tensor& geometric_(double p);
+  Tensor& cauchy_(double median = 0, double sigma = 1);
+  Tensor& log_normal_(double mean = 1, double std = 2);
+  Tensor& bernoulli_(double p = 0.5);
+  Tensor& bernoulli_(const Tensor& p);
+  Tensor bernoulli() const;  // each element a Bernoulli draw with this tensor's value as its probability
+  Tensor multinomial(int64_t num_samples, bool replacement = false) const;
 
   // ---- views (share storage) ------------------------------------------------------------------------
   Tensor view(IntList sizes) const;
