@@ -1,9 +1,10 @@
 // reel/tensor/ops_ctc.cpp — connectionist temporal classification: the kernel op _ctc_loss (negative log likelihood
 // and the forward variables), its backward primitive, and the composite ctc_loss with PyTorch's reductions.
 //
-// The recursion runs on the CPU (cpu/ctc.cpp). CUDA inputs are copied to the host and the results back (recorded
-// copies, so gradients return to the device); reel does not call cuDNN's CTC, whose restrictions (int32 targets
-// on the host, blank 0, label lengths under 256, float32 only) would make results depend on the call.
+// The recursion runs on the CPU (cpu/ctc.cpp); the CUDA kernels (cuda/ctc.cpp) copy their inputs to the host, run
+// it there and copy the results back. reel does not call cuDNN's CTC, whose restrictions (int32 targets on the host,
+// label lengths under 256, float32 only) would make results depend on the call. The lengths travel to the kernel
+// as int64 CPU tensors on every device.
 // As in PyTorch, the gradient _ctc_loss_backward returns is e^lp - e^(ln sum alpha beta + nll - lp): the gradient
 // with respect to the logits when log_probs = log_softmax(logits), which log_softmax's backward passes unchanged.
 // It is not d nll / d log_probs of arbitrary log_probs (a gradcheck must go through log_softmax, as PyTorch's).
@@ -68,11 +69,6 @@ std::tuple<Tensor, Tensor> _ctc_loss(const Tensor& log_probs, const Tensor& targ
                                      IntList target_lengths, int64_t blank, bool zero_infinity) {
   const char* op = "_ctc_loss";
   check_ctc(op, log_probs, targets, input_lengths, target_lengths, blank);
-  if (!log_probs.device().is_cpu()) {
-    auto [nll, log_alpha] = _ctc_loss(log_probs.to(kCPU), targets.to(kCPU), input_lengths, target_lengths, blank,
-                                      zero_infinity);
-    return {nll.to(log_probs.device()), log_alpha.to(log_probs.device())};
-  }
   int64_t max_target = 0;
   for (int64_t l : target_lengths) max_target = std::max(max_target, l);
   const Tensor inputs[] = {log_probs, targets.to(kInt64), lengths_tensor(input_lengths), lengths_tensor(target_lengths)};
@@ -99,11 +95,6 @@ Tensor _ctc_loss_backward(const Tensor& grad, const Tensor& log_probs, const Ten
              "{}: grad {}, neg_log_likelihood {} and log_alpha {} do not match log_probs {}", op,
              shape_str(grad.sizes()), shape_str(neg_log_likelihood.sizes()), shape_str(log_alpha.sizes()),
              shape_str(log_probs.sizes()));
-  if (!log_probs.device().is_cpu()) {
-    return _ctc_loss_backward(grad.to(kCPU), log_probs.to(kCPU), targets.to(kCPU), input_lengths, target_lengths,
-                              neg_log_likelihood.to(kCPU), log_alpha.to(kCPU), blank, zero_infinity)
-        .to(log_probs.device());
-  }
   const Tensor inputs[] = {grad.to(log_probs.dtype()).reshape({N}), log_probs, targets.to(kInt64),
                            lengths_tensor(input_lengths), lengths_tensor(target_lengths),
                            neg_log_likelihood.to(log_probs.dtype()), log_alpha.to(log_probs.dtype())};

@@ -224,8 +224,8 @@ Tensor ctc_targets(const CtcCase& k, Device device) {
 }
 
 // The target of sample b: padded row b or the b-th run of the concatenation.
-std::vector<int64_t> target_of(const Sample& s, int64_t b) {
-  const RefTensor t = RefTensor::of(s.inputs[1]);
+std::vector<int64_t> target_of(const Sample& s, const Tensor& targets, int64_t b) {
+  const RefTensor t = RefTensor::of(targets);
   int64_t start = 0;
   if (t.dim() == 2) {
     start = b * t.shape[1];
@@ -278,7 +278,7 @@ OpTestRow ctc_loss_row() {
     RefTensor nll = RefTensor::filled({batch}, 0.0, logits.dtype);
     for (int64_t b = 0; b < batch; ++b)
       nll.values[size_t(b)] = R::ctc_sample(ref_log_probs(logits, b), s.dims[size_t(b)], logits.shape[2],
-                                            target_of(s, b), s.index).nll;
+                                            target_of(s, s.inputs[1], b), s.index).nll;
     return std::vector<RefTensor>{nll};
   };
   // log_alpha: (N, T, 2 max target + 1), and -nll is the log-sum-exp of the last frame's two end states
@@ -322,7 +322,7 @@ OpTestRow ctc_loss_backward_row() {
     for (int64_t b = 0; b < batch; ++b) {
       const auto lp = ref_log_probs(logits, b);
       const int64_t tb = s.dims[size_t(b)];
-      const R::CtcSampleRef r = R::ctc_sample(lp, tb, classes, target_of(s, b), s.index);
+      const R::CtcSampleRef r = R::ctc_sample(lp, tb, classes, target_of(s, s.inputs[2], b), s.index);
       for (int64_t t = 0; t < std::min(tb, frames); ++t)
         for (int64_t c = 0; c < classes; ++c)
           out.values[size_t((t * batch + b) * classes + c)] =
