@@ -23,7 +23,7 @@ struct DerivativeTable {
   DerivativeTable() {
     for (std::span<const OpDerivative> family :
          {elementwise_derivatives(), reduce_linalg_derivatives(), shape_index_derivatives(), nn_derivatives(),
-          sort_scan_derivatives(), pointwise_math_derivatives()}) {
+          sort_scan_derivatives(), pointwise_math_derivatives(), resample_derivatives()}) {
       for (const OpDerivative& formula : family) {
         Derivative& entry = entries[static_cast<int>(formula.op)];
         REEL_CHECK(entry.fn == nullptr, "internal error: two backward formulas registered for op {}",

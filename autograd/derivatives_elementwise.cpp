@@ -197,6 +197,28 @@ void polygamma_backward(Ctx& c) {
   c.grad_inputs[0] = c.grad() * polygamma(n + 1, c.input_value(0));
 }
 constexpr OpDerivative polygamma_derivative{OpId::polygamma, polygamma_backward, "PolygammaBackward", {kIn0}};
+// y = min(max(x, 0), 6): dx = 0 < x < 6 ? g : 0 (PyTorch's relu6 is hardtanh(x, 0, 6), so its node is too)
+void relu6_backward(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  c.grad_inputs[0] = where(logical_or(le(x, 0.0), ge(x, 6.0)), Scalar(0.0), c.grad());
+}
+constexpr OpDerivative relu6_derivative{OpId::relu6, relu6_backward, "HardtanhBackward", {kIn0}};
+// y = x / (1 + |x|): dx = g / (1 + |x|)^2
+void softsign_backward(Ctx& c) { c.grad_inputs[0] = c.grad() / square(abs(c.input_value(0)) + 1.0); }
+constexpr OpDerivative softsign_derivative{OpId::softsign, softsign_backward, "SoftsignBackward", {kIn0}};
+// y = x - tanh x: dx = g tanh(x)^2
+void tanhshrink_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * square(tanh(c.input_value(0))); }
+constexpr OpDerivative tanhshrink_derivative{OpId::tanhshrink, tanhshrink_backward, "TanhshrinkBackward", {kIn0}};
+// softshrink and hardshrink: dx = |x| > lambd ? g : 0 (x = +-lambd takes 0, as PyTorch)
+Tensor shrink_gradient(Ctx& c) {
+  const Tensor& x = c.input_value(0);
+  const double lambd = c.attrs().params[0];
+  return where(logical_and(ge(x, -lambd), le(x, lambd)), Scalar(0.0), c.grad());
+}
+void softshrink_backward(Ctx& c) { c.grad_inputs[0] = shrink_gradient(c); }
+constexpr OpDerivative softshrink_derivative{OpId::softshrink, softshrink_backward, "SoftshrinkBackward", {kIn0}};
+void hardshrink_backward(Ctx& c) { c.grad_inputs[0] = shrink_gradient(c); }
+constexpr OpDerivative hardshrink_derivative{OpId::hardshrink, hardshrink_backward, "HardshrinkBackward", {kIn0}};
 
 // ---- binary elementwise --------------------------------------------------------------------------------------
 // y = a + b: da = g, db = g

@@ -23,6 +23,8 @@ void register_cpu_backend() {
   cpu::register_sort_kernels();
   cpu::register_scan_kernels();
   cpu::register_unique_search_kernels();
+  cpu::register_resample_kernels();
+  cpu::register_ctc_kernels();
 }
 
 }  // namespace reel

@@ -26,5 +26,7 @@ void register_creation_kernels();     // creation.cpp
 void register_sort_kernels();         // sort.cpp
 void register_scan_kernels();         // scan.cpp
 void register_unique_search_kernels();  // unique_search.cpp
+void register_resample_kernels();     // resample.cpp (interpolate, grid_sample)
+void register_ctc_kernels();          // ctc.cpp
 
 }  // namespace reel::cpu

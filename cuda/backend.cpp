@@ -61,6 +61,8 @@ void register_cuda_backend() {
   cuda::register_sort_kernels();
   cuda::register_scan_kernels();
   cuda::register_unique_search_kernels();
+  cuda::register_resample_kernels();
+  cuda::register_ctc_kernels();
 }
 
 }  // namespace reel

@@ -40,5 +40,7 @@ void register_creation_kernels();     // creation.cu
 void register_sort_kernels();         // sort.cu
 void register_scan_kernels();         // scan.cu
 void register_unique_search_kernels();  // unique_search.cu
+void register_resample_kernels();     // resample.cu (interpolate, grid_sample)
+void register_ctc_kernels();          // ctc.cpp (the CPU recursion through host copies)
 
 }  // namespace reel::cuda

@@ -185,4 +185,87 @@ class LogSoftmaxImpl : public Module {
 };
 REEL_MODULE(LogSoftmax);
 
+// ---- issue 16's activations (nn/layers_extra.cpp) ----
+// y = min(max(x, 0), 6)
+class ReLU6Impl : public Module {
+ public:
+  ReLU6Impl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(ReLU6);
+
+// y = x / (1 + |x|)
+class SoftsignImpl : public Module {
+ public:
+  SoftsignImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(Softsign);
+
+// y = x - tanh x
+class TanhshrinkImpl : public Module {
+ public:
+  TanhshrinkImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(Tanhshrink);
+
+// y = x > lambda ? x - lambda : x < -lambda ? x + lambda : 0
+class SoftshrinkImpl : public Module {
+ public:
+  explicit SoftshrinkImpl(double lambda = 0.5);
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  double lambda;
+};
+REEL_MODULE(Softshrink);
+
+// y = |x| > lambda ? x : 0
+class HardshrinkImpl : public Module {
+ public:
+  explicit HardshrinkImpl(double lambda = 0.5) : lambda(lambda) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  double lambda;
+};
+REEL_MODULE(Hardshrink);
+
+// y = a sigmoid(b), the halves of the input along dim
+class GLUImpl : public Module {
+ public:
+  explicit GLUImpl(int64_t dim = -1) : dim(dim) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  int64_t dim;
+};
+REEL_MODULE(GLU);
+
+// y = x > 0 ? x : w x with a learnt weight of num_parameters values (1, or one per channel), all starting at init
+class PReLUImpl : public Module {
+ public:
+  explicit PReLUImpl(int64_t num_parameters = 1, double init = 0.25);
+  void reset_parameters();
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  int64_t num_parameters;
+  double init;
+  Tensor weight;
+};
+REEL_MODULE(PReLU);
+
+// training: random negative slopes in [lower, upper]; eval: the mean slope (is_training() decides)
+class RReLUImpl : public Module {
+ public:
+  explicit RReLUImpl(double lower = 1.0 / 8.0, double upper = 1.0 / 3.0);
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  double lower, upper;
+};
+REEL_MODULE(RReLU);
+
 }  // namespace reel::nn

@@ -13,8 +13,11 @@
 #pragma once
 
 #include <initializer_list>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "arg.h"
 #include "module.h"
 
 namespace reel::nn {
@@ -122,5 +125,62 @@ class AdaptiveAvgPool2d : public ModuleHolder<AdaptiveAvgPool2dImpl> {
   AdaptiveAvgPool2d(IntList output_size)  // NOLINT: implicit like the forwarding constructor it stands beside
       : ModuleHolder(std::make_shared<AdaptiveAvgPool2dImpl>(output_size)) {}
 };
+
+// ---- image and distance layers (issue 16; nn/layers_extra.cpp) ----
+// (*, C r^2, H, W) -> (*, C, H r, W r)
+class PixelShuffleImpl : public Module {
+ public:
+  explicit PixelShuffleImpl(int64_t upscale_factor) : upscale_factor(upscale_factor) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  int64_t upscale_factor;
+};
+REEL_MODULE(PixelShuffle);
+
+// (*, C, H r, W r) -> (*, C r^2, H, W)
+class PixelUnshuffleImpl : public Module {
+ public:
+  explicit PixelUnshuffleImpl(int64_t downscale_factor) : downscale_factor(downscale_factor) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  int64_t downscale_factor;
+};
+REEL_MODULE(PixelUnshuffle);
+
+// LibTorch's UpsampleOptions: size or scale_factor, mode "nearest" / "linear" / "bilinear" / "bicubic",
+// align_corners (unset: false for the interpolating modes)
+struct UpsampleOptions {
+  REEL_ARG(std::optional<std::vector<int64_t>>, size) = std::nullopt;
+  REEL_ARG(std::optional<std::vector<double>>, scale_factor) = std::nullopt;
+  REEL_ARG(std::string, mode) = "nearest";
+  REEL_ARG(std::optional<bool>, align_corners) = std::nullopt;
+};
+// F::interpolate with the options
+class UpsampleImpl : public Module {
+ public:
+  explicit UpsampleImpl(UpsampleOptions options = {});
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  UpsampleOptions options;
+};
+REEL_MODULE(Upsample);
+
+// y = ||x1 - x2 + eps||_p over the last dim
+struct PairwiseDistanceOptions {
+  REEL_ARG(double, p) = 2.0;
+  REEL_ARG(double, eps) = 1e-6;
+  REEL_ARG(bool, keepdim) = false;
+};
+class PairwiseDistanceImpl : public Module {
+ public:
+  explicit PairwiseDistanceImpl(PairwiseDistanceOptions options = {});
+  Tensor forward(const Tensor& input1, const Tensor& input2);
+
+  PairwiseDistanceOptions options;
+};
+REEL_MODULE(PairwiseDistance);
 
 }  // namespace reel::nn

@@ -16,6 +16,29 @@
 #include <vector>
 
 #include "../tensor/ops.h"
+#include "arg.h"
+
+namespace reel {
+
+// ---- composites with LibTorch's torch:: names (nn/functional_activation.cpp, nn/functional_image.cpp) -------------
+// y = a sigmoid(b), (a, b) the two halves of the input along dim (its size must be even)
+Tensor glu(const Tensor& self, int64_t dim = -1);
+// y = x > 0 ? x : w x, with w one value or one per channel (dim 1 of an input of rank >= 2)
+Tensor prelu(const Tensor& self, const Tensor& weight);
+// training: y = x >= 0 ? x : a x, a ~ U(lower, upper) per element from the default generator (reproducible under
+// manual_seed); otherwise a = (lower + upper) / 2 (leaky_relu)
+Tensor rrelu(const Tensor& self, double lower = 1.0 / 8.0, double upper = 1.0 / 3.0, bool training = false);
+// (*, C r^2, H, W) -> (*, C, H r, W r): y[c, h r + i, w r + j] = x[c r^2 + i r + j, h, w]
+Tensor pixel_shuffle(const Tensor& self, int64_t upscale_factor);
+// (*, C, H r, W r) -> (*, C r^2, H, W), the inverse of pixel_shuffle
+Tensor pixel_unshuffle(const Tensor& self, int64_t downscale_factor);
+// y = ||x1 - x2 + eps||_p over the last dim (x1 and x2 broadcast)
+Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p = 2.0, double eps = 1e-6, bool keepdim = false);
+// grid[n, h, w] = theta[n] (x_w, y_h, 1) for size (N, C, H, W); x_w, y_h span [-1, 1] (pixel centres unless
+// align_corners: corners)
+Tensor affine_grid_generator(const Tensor& theta, IntList size, bool align_corners);
+
+}  // namespace reel
 
 namespace reel::nn::functional {
 
@@ -43,6 +66,17 @@ using ::reel::selu;         // (input): y = 1.0507 (x > 0 ? x : 1.6733 (e^x - 1)
 using ::reel::silu;         // (input): y = x sigmoid(x)
 using ::reel::softplus;     // (input, beta = 1, threshold = 20): y = beta x > threshold ? x : ln(1 + e^(beta x)) / beta
 using ::reel::threshold;    // (input, threshold, value): y = x > threshold ? x : value
+using ::reel::relu6;        // (input): y = min(max(x, 0), 6)
+using ::reel::softsign;     // (input): y = x / (1 + |x|)
+using ::reel::tanhshrink;   // (input): y = x - tanh x
+using ::reel::softshrink;   // (input, lambd = 0.5): y = x > l ? x - l : x < -l ? x + l : 0
+using ::reel::hardshrink;   // (input, lambd = 0.5): y = |x| > l ? x : 0
+using ::reel::glu;          // (input, dim = -1)
+using ::reel::prelu;        // (input, weight)
+using ::reel::rrelu;        // (input, lower = 1/8, upper = 1/3, training = false)
+using ::reel::pixel_shuffle;      // (input, upscale_factor)
+using ::reel::pixel_unshuffle;    // (input, downscale_factor)
+using ::reel::pairwise_distance;  // (x1, x2, p = 2, eps = 1e-6, keepdim = false)
 
 // ---- linear layers ---------------------------------------------------------------------------------------------
 // y = x W^T + b; x (..., in), weight (out, in), bias (out) or undefined.
@@ -86,5 +120,80 @@ Tensor gelu(const Tensor& input, std::string_view approximate = "none");
 // in constant mode). mode: "constant" (value), "reflect" (mirror without the edge), "replicate" (edge value),
 // "circular" (wrap around).
 Tensor pad(const Tensor& input, IntList pad, std::string_view mode = "constant", double value = 0.0);
+
+// ---- LibTorch's option structs for the functions above (F::softshrink(x, F::SoftshrinkFuncOptions(0.3))) ---------
+struct SoftshrinkFuncOptions {
+  SoftshrinkFuncOptions(double lambda = 0.5) : lambda_(lambda) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(double, lambda);
+};
+struct HardshrinkFuncOptions {
+  HardshrinkFuncOptions(double lambda = 0.5) : lambda_(lambda) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(double, lambda);
+};
+struct GLUFuncOptions {
+  GLUFuncOptions(int64_t dim = -1) : dim_(dim) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(int64_t, dim);
+};
+struct RReLUFuncOptions {
+  REEL_ARG(double, lower) = 1.0 / 8.0;
+  REEL_ARG(double, upper) = 1.0 / 3.0;
+  REEL_ARG(bool, training) = false;
+  REEL_ARG(bool, inplace) = false;  // the result is written back into the input (x.copy_(y))
+};
+struct PixelShuffleFuncOptions {
+  PixelShuffleFuncOptions(int64_t upscale_factor) : upscale_factor_(upscale_factor) {}  // NOLINT
+  REEL_ARG(int64_t, upscale_factor);
+};
+struct PixelUnshuffleFuncOptions {
+  PixelUnshuffleFuncOptions(int64_t downscale_factor) : downscale_factor_(downscale_factor) {}  // NOLINT
+  REEL_ARG(int64_t, downscale_factor);
+};
+struct PairwiseDistanceFuncOptions {
+  REEL_ARG(double, p) = 2.0;
+  REEL_ARG(double, eps) = 1e-6;
+  REEL_ARG(bool, keepdim) = false;
+};
+struct GumbelSoftmaxFuncOptions {
+  REEL_ARG(double, tau) = 1.0;
+  REEL_ARG(bool, hard) = false;
+  REEL_ARG(int64_t, dim) = -1;
+};
+// size or scale_factor (one value per spatial dim, or one for all); mode "nearest", "linear" (3-D input),
+// "bilinear" or "bicubic" (4-D input); align_corners only for the interpolating modes (unset: false).
+struct InterpolateFuncOptions {
+  REEL_ARG(std::optional<std::vector<int64_t>>, size) = std::nullopt;
+  REEL_ARG(std::optional<std::vector<double>>, scale_factor) = std::nullopt;
+  REEL_ARG(std::string, mode) = "nearest";
+  REEL_ARG(std::optional<bool>, align_corners) = std::nullopt;
+  REEL_ARG(std::optional<bool>, recompute_scale_factor) = std::nullopt;
+};
+// mode "bilinear" or "nearest"; padding_mode "zeros", "border" or "reflection"
+struct GridSampleFuncOptions {
+  REEL_ARG(std::string, mode) = "bilinear";
+  REEL_ARG(std::string, padding_mode) = "zeros";
+  REEL_ARG(std::optional<bool>, align_corners) = std::nullopt;
+};
+
+Tensor softshrink(const Tensor& input, const SoftshrinkFuncOptions& options);
+Tensor hardshrink(const Tensor& input, const HardshrinkFuncOptions& options);
+Tensor glu(const Tensor& input, const GLUFuncOptions& options);
+Tensor rrelu(Tensor input, const RReLUFuncOptions& options);
+Tensor pixel_shuffle(const Tensor& input, const PixelShuffleFuncOptions& options);
+Tensor pixel_unshuffle(const Tensor& input, const PixelUnshuffleFuncOptions& options);
+Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, const PairwiseDistanceFuncOptions& options);
+
+// ---- sampling and resampling (nn/functional_image.cpp) -----------------------------------------------------------
+// y = softmax((logits + g) / tau, dim), g_i = -ln(-ln u_i), u_i ~ U(0, 1) from the default generator; hard: the
+// one-hot of argmax(y) in the forward, y's gradient in the backward (y_hard - y.detach() + y).
+Tensor gumbel_softmax(const Tensor& logits, double tau = 1.0, bool hard = false, int64_t dim = -1);
+Tensor gumbel_softmax(const Tensor& logits, const GumbelSoftmaxFuncOptions& options);
+// Resizes the spatial dims of (N, C, W) or (N, C, H, W) inputs (the upsample_* ops of tensor/ops.h, PyTorch's
+// coordinate rules there). Output size = size, or floor(in * scale_factor); a given scale_factor also sets the source
+// step (1 / scale_factor) unless recompute_scale_factor.
+Tensor interpolate(const Tensor& input, const InterpolateFuncOptions& options = {});
+// y[n, c, i, j] = input sampled at grid[n, i, j] (grid_sampler_2d of tensor/ops.h).
+Tensor grid_sample(const Tensor& input, const Tensor& grid, const GridSampleFuncOptions& options = {});
+// The sampling grid (N, H, W, 2) of the affine maps theta (N, 2, 3) for size (N, C, H, W).
+Tensor affine_grid(const Tensor& theta, IntList size, bool align_corners = false);
 
 }  // namespace reel::nn::functional

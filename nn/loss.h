@@ -65,6 +65,42 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = R
 Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
                            Reduction reduction = Reduction::Mean);
 
+// ---- more losses (nn/functional_loss_extra.cpp; options overloads take the module's options, as LibTorch's
+// F::XxxFuncOptions are those) ----
+// |d| < delta ? d^2 / 2 : delta (|d| - delta / 2), d = x - y
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                  double delta = 1.0);
+// (y != 1 ? max(0, margin - x) : 0) + (y != -1 ? x : 0), for labels y in {1, -1}
+Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double margin = 1.0,
+                            Reduction reduction = Reduction::Mean);
+// ln(1 + e^(-y x)) (written as softplus(-y x)); mean over every element
+Tensor soft_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// y = 1: 1 - cos(x1, x2); y = -1: max(0, cos(x1, x2) - margin); cos over the last dim with |x|^2 + 1e-12
+Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
+                             Reduction reduction = Reduction::Mean);
+// max(0, margin + d(a, p) - d(a, n)), d = pairwise_distance(., ., p, eps); swap: d(a, n) = min(d(a, n), d(p, n))
+Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative, double margin = 1.0,
+                           double p = 2.0, double eps = 1e-6, bool swap = false,
+                           Reduction reduction = Reduction::Mean);
+// sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C per sample; input (N, C) or (C), int64 target (N) or ()
+Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int64_t p = 1, double margin = 1.0,
+                         const Tensor& weight = {}, Reduction reduction = Reduction::Mean);
+// sum_j sum_{i not a target} max(0, 1 - (x_{y_j} - x_i)) / C over the targets y_j before the first -1
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// log_input: e^x - y x; else x - y ln(x + eps); full adds y ln y - y + ln(2 pi y) / 2 where y > 1
+Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, bool log_input = true, bool full = false,
+                        double eps = 1e-8, Reduction reduction = Reduction::Mean);
+// (ln v + (x - y)^2 / v) / 2 (+ ln(2 pi) / 2 when full), v = max(var, eps) with var's own gradient; var of the
+// input's shape, or without its last dim, or with last dim 1
+Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor& var, bool full = false,
+                         double eps = 1e-6, Reduction reduction = Reduction::Mean);
+// ctc_loss of tensor/ops.h with the Reduction enum (None / Mean / Sum)
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, IntList input_lengths, IntList target_lengths,
+                int64_t blank, Reduction reduction, bool zero_infinity = false);
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                const Tensor& target_lengths, int64_t blank, Reduction reduction, bool zero_infinity = false);
+using ::reel::ctc_loss;  // the integer-reduction forms (LibTorch's torch::ctc_loss)
+
 }  // namespace functional
 
 // ---- options ------------------------------------------------------------------------------------------------
@@ -106,6 +142,80 @@ struct MarginRankingLossOptions {
   REEL_ARG(double, margin) = 0.0;
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
+struct HuberLossOptions {
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  REEL_ARG(double, delta) = 1.0;
+};
+struct HingeEmbeddingLossOptions {
+  REEL_ARG(double, margin) = 1.0;
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct SoftMarginLossOptions {
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct CosineEmbeddingLossOptions {
+  REEL_ARG(double, margin) = 0.0;
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct TripletMarginLossOptions {
+  REEL_ARG(double, margin) = 1.0;
+  REEL_ARG(double, p) = 2.0;
+  REEL_ARG(double, eps) = 1e-6;
+  REEL_ARG(bool, swap) = false;
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct MultiMarginLossOptions {
+  REEL_ARG(int64_t, p) = 1;
+  REEL_ARG(double, margin) = 1.0;
+  REEL_ARG(Tensor, weight);
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct MultiLabelMarginLossOptions {
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct PoissonNLLLossOptions {
+  REEL_ARG(bool, log_input) = true;
+  REEL_ARG(bool, full) = false;
+  REEL_ARG(double, eps) = 1e-8;
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct GaussianNLLLossOptions {
+  REEL_ARG(bool, full) = false;
+  REEL_ARG(double, eps) = 1e-6;
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
+struct CTCLossOptions {
+  REEL_ARG(int64_t, blank) = 0;
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  REEL_ARG(bool, zero_infinity) = false;
+};
+
+namespace functional {
+using HuberLossFuncOptions = HuberLossOptions;
+using HingeEmbeddingLossFuncOptions = HingeEmbeddingLossOptions;
+using SoftMarginLossFuncOptions = SoftMarginLossOptions;
+using CosineEmbeddingLossFuncOptions = CosineEmbeddingLossOptions;
+using TripletMarginLossFuncOptions = TripletMarginLossOptions;
+using MultiMarginLossFuncOptions = MultiMarginLossOptions;
+using MultilabelMarginLossFuncOptions = MultiLabelMarginLossOptions;
+using PoissonNLLLossFuncOptions = PoissonNLLLossOptions;
+using GaussianNLLLossFuncOptions = GaussianNLLLossOptions;
+using CTCLossFuncOptions = CTCLossOptions;
+Tensor huber_loss(const Tensor& input, const Tensor& target, const HuberLossFuncOptions& options);
+Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, const HingeEmbeddingLossFuncOptions& options);
+Tensor soft_margin_loss(const Tensor& input, const Tensor& target, const SoftMarginLossFuncOptions& options);
+Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
+                             const CosineEmbeddingLossFuncOptions& options);
+Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
+                           const TripletMarginLossFuncOptions& options);
+Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiMarginLossFuncOptions& options);
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, const MultilabelMarginLossFuncOptions& options);
+Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, const PoissonNLLLossFuncOptions& options);
+Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor& var,
+                         const GaussianNLLLossFuncOptions& options);
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                const Tensor& target_lengths, const CTCLossFuncOptions& options);
+}  // namespace functional
 
 // ---- modules ------------------------------------------------------------------------------------------------
 // Each holds its options; class weights and pos_weight are registered as buffers "weight" / "pos_weight" (so
@@ -173,6 +283,51 @@ class MarginRankingLossImpl : public Module {
   MarginRankingLossOptions options;
 };
 
+// The losses of nn/functional_loss_extra.cpp (MultiMarginLoss registers a given weight as the buffer "weight").
+#define REEL_LOSS_MODULE_2(Name)                        \
+  class Name##Impl : public Module {                    \
+   public:                                              \
+    explicit Name##Impl(Name##Options options = {});    \
+    Tensor forward(const Tensor& input, const Tensor& target) const; \
+    Name##Options options;                              \
+  };
+REEL_LOSS_MODULE_2(HuberLoss)
+REEL_LOSS_MODULE_2(HingeEmbeddingLoss)
+REEL_LOSS_MODULE_2(SoftMarginLoss)
+REEL_LOSS_MODULE_2(MultiMarginLoss)
+REEL_LOSS_MODULE_2(MultiLabelMarginLoss)
+REEL_LOSS_MODULE_2(PoissonNLLLoss)
+#undef REEL_LOSS_MODULE_2
+
+class CosineEmbeddingLossImpl : public Module {
+ public:
+  explicit CosineEmbeddingLossImpl(CosineEmbeddingLossOptions options = {});
+  Tensor forward(const Tensor& input1, const Tensor& input2, const Tensor& target) const;
+  CosineEmbeddingLossOptions options;
+};
+
+class TripletMarginLossImpl : public Module {
+ public:
+  explicit TripletMarginLossImpl(TripletMarginLossOptions options = {});
+  Tensor forward(const Tensor& anchor, const Tensor& positive, const Tensor& negative) const;
+  TripletMarginLossOptions options;
+};
+
+class GaussianNLLLossImpl : public Module {
+ public:
+  explicit GaussianNLLLossImpl(GaussianNLLLossOptions options = {});
+  Tensor forward(const Tensor& input, const Tensor& target, const Tensor& var) const;
+  GaussianNLLLossOptions options;
+};
+
+class CTCLossImpl : public Module {
+ public:
+  explicit CTCLossImpl(CTCLossOptions options = {});
+  Tensor forward(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                 const Tensor& target_lengths) const;
+  CTCLossOptions options;
+};
+
 REEL_MODULE(MSELoss);
 REEL_MODULE(L1Loss);
 REEL_MODULE(SmoothL1Loss);
@@ -182,5 +337,15 @@ REEL_MODULE(BCELoss);
 REEL_MODULE(BCEWithLogitsLoss);
 REEL_MODULE(KLDivLoss);
 REEL_MODULE(MarginRankingLoss);
+REEL_MODULE(HuberLoss);
+REEL_MODULE(HingeEmbeddingLoss);
+REEL_MODULE(SoftMarginLoss);
+REEL_MODULE(CosineEmbeddingLoss);
+REEL_MODULE(TripletMarginLoss);
+REEL_MODULE(MultiMarginLoss);
+REEL_MODULE(MultiLabelMarginLoss);
+REEL_MODULE(PoissonNLLLoss);
+REEL_MODULE(GaussianNLLLoss);
+REEL_MODULE(CTCLoss);
 
 }  // namespace reel::nn

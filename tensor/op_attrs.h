@@ -226,6 +226,28 @@ struct MultinomialAttrs {
   bool replacement = false;
   PhiloxPosition philox;
 };
+// ---- resampling (tensor/ops_resample.cpp) and CTC (tensor/ops_ctc.cpp) ----
+// upsample: nearest (floor rule), linear (bilinear over two dims) or bicubic (A = -0.75) taps. scale_h / scale_w
+// are the user's scale factors (0: none given, the source step is then in / out), as PyTorch's scales_h / scales_w.
+enum class UpsampleMode : int8_t { Nearest, Linear, Bicubic };
+struct UpsampleAttrs {
+  UpsampleMode mode = UpsampleMode::Nearest;
+  bool align_corners = false;
+  double scale_h = 0;
+  double scale_w = 0;
+};
+// grid_sampler_2d: PyTorch's integer codes, interpolation 0 bilinear / 1 nearest, padding 0 zeros / 1 border /
+// 2 reflection.
+struct GridSampleAttrs {
+  int64_t interpolation_mode = 0;
+  int64_t padding_mode = 0;
+  bool align_corners = false;
+};
+// _ctc_loss: the blank class; zero_infinity turns infinite losses (impossible alignments) and their gradients to 0.
+struct CtcLossAttrs {
+  int64_t blank = 0;
+  bool zero_infinity = false;
+};
 
 using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
@@ -257,7 +279,9 @@ using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  SearchsortedAttrs,
                                  DiagonalViewAttrs,  // the diagonal view
                                  BernoulliAttrs, ExponentialAttrs, GeometricAttrs, CauchyAttrs,  // sampling
-                                 LogNormalAttrs, MultinomialAttrs>;
+                                 LogNormalAttrs, MultinomialAttrs,
+                                 UpsampleAttrs, GridSampleAttrs, CtcLossAttrs>; // resampling, CTC
+
 
 static_assert(std::is_trivially_copyable_v<FamilyAttrs> && std::is_trivially_destructible_v<FamilyAttrs>,
               "FamilyAttrs alternatives must stay trivially copyable: OpAttrs is built per op call and copied "

@@ -27,6 +27,8 @@ enum class OpFamily : int8_t {
   Composite,
   Sort,  // sorting, selection, counting (tensor/ops_sort.cpp, tensor/ops_unique_search.cpp)
   Scan,  // cumulative ops along a dim (tensor/ops_scan.cpp)
+  Resample,  // interpolation and grid sampling (tensor/ops_resample.cpp)
+  Loss,      // loss kernels (the CTC recursion, tensor/ops_ctc.cpp)
 };
 
 // Result dtype rule of an elementwise op (see ops.def).

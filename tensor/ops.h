@@ -365,6 +365,46 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, IntList input_size, IntLis
 Tensor adaptive_avg_pool2d(const Tensor& input, IntList output_size);
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, IntList input_size);
 
+// ---- resampling (tensor/ops_resample.cpp) and CTC (tensor/ops_ctc.cpp), LibTorch's torch:: spellings ------------
+// Inputs (N, C, W) for the 1-d forms and (N, C, H, W) for the 2-d ones; output_size holds the spatial sizes.
+// scales* are the user's scale factors: given, PyTorch steps the source coordinate by 1 / scale instead of in / out.
+// nearest: src = min(floor(dst * step), in - 1). linear / bicubic: src = dst * (in - 1) / (out - 1) with
+// align_corners, else (dst + 0.5) * step - 0.5 (clamped at 0 for linear); bicubic uses A = -0.75, edges replicated.
+Tensor upsample_nearest1d(const Tensor& input, IntList output_size, std::optional<double> scales = std::nullopt);
+Tensor upsample_nearest2d(const Tensor& input, IntList output_size, std::optional<double> scales_h = std::nullopt,
+                          std::optional<double> scales_w = std::nullopt);
+Tensor upsample_linear1d(const Tensor& input, IntList output_size, bool align_corners,
+                         std::optional<double> scales = std::nullopt);
+Tensor upsample_bilinear2d(const Tensor& input, IntList output_size, bool align_corners,
+                           std::optional<double> scales_h = std::nullopt, std::optional<double> scales_w = std::nullopt);
+Tensor upsample_bicubic2d(const Tensor& input, IntList output_size, bool align_corners,
+                          std::optional<double> scales_h = std::nullopt, std::optional<double> scales_w = std::nullopt);
+// y[n, c, i, j] = input[n, c] sampled at grid[n, i, j] = (x, y) in [-1, 1] (x along W); input (N, C, H, W), grid
+// (N, H_out, W_out, 2). interpolation_mode 0 bilinear, 1 nearest (ties to even); padding_mode 0 zeros, 1 border,
+// 2 reflection (PyTorch's codes).
+Tensor grid_sampler(const Tensor& input, const Tensor& grid, int64_t interpolation_mode, int64_t padding_mode,
+                    bool align_corners);
+Tensor grid_sampler_2d(const Tensor& input, const Tensor& grid, int64_t interpolation_mode, int64_t padding_mode,
+                       bool align_corners);
+// (grad_input, grad_grid) of grid_sampler_2d.
+std::tuple<Tensor, Tensor> grid_sampler_2d_backward(const Tensor& grad_output, const Tensor& input, const Tensor& grid,
+                                                    int64_t interpolation_mode, int64_t padding_mode,
+                                                    bool align_corners);
+// Connectionist temporal classification. log_probs (T, N, C) (or (T, C) unbatched) log-softmax outputs; targets
+// (N, S) padded or 1-d concatenated, without blanks; lengths per sample. (neg_log_likelihood (N), log_alpha
+// (N, T, 2 max_target_length + 1)); the CPU recursion (CUDA inputs are copied to the host and back).
+std::tuple<Tensor, Tensor> _ctc_loss(const Tensor& log_probs, const Tensor& targets, IntList input_lengths,
+                                     IntList target_lengths, int64_t blank = 0, bool zero_infinity = false);
+Tensor _ctc_loss_backward(const Tensor& grad, const Tensor& log_probs, const Tensor& targets, IntList input_lengths,
+                          IntList target_lengths, const Tensor& neg_log_likelihood, const Tensor& log_alpha,
+                          int64_t blank, bool zero_infinity = false);
+// reduction: 0 none (per sample), 1 mean (each loss divided by its target length, then the batch mean), 2 sum
+// (at::Reduction's values, which reel::nn::Reduction's None / Mean / Sum share).
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, IntList input_lengths, IntList target_lengths,
+                int64_t blank = 0, int64_t reduction = 1, bool zero_infinity = false);
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                const Tensor& target_lengths, int64_t blank = 0, int64_t reduction = 1, bool zero_infinity = false);
+
 // ---- normalization -------------------------------------------------------------------------------------
 // Batch normalization with batch statistics (training mode), fused: input (N, C, ...) with N * spatial > 1 values
 // per channel; weight and bias (C) or undefined (then 1 and 0). Returns (y, save_mean, save_invstd) with

@@ -150,6 +150,10 @@ void check_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
     REEL_CHECK(params[0] >= 0, "polygamma(n, x) does not support negative n, got n = {} (input shape {})", params[0],
                shape_str(x.sizes()));
   }
+  if (op == OpId::softshrink) {
+    REEL_CHECK(params[0] >= 0.0, "softshrink: lambda must be greater or equal to 0, but found to be {} (input shape {})",
+               params[0], shape_str(x.sizes()));
+  }
   if (op == OpId::hardtanh && x.dtype() == kUInt8) {
     REEL_CHECK(static_cast<int64_t>(params[0]) >= 0 && static_cast<int64_t>(params[1]) >= 0,
                "hardtanh: cannot do hardtanh on an unsigned type (uint8, shape {}) with negative limits (min_val {}, "

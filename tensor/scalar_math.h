@@ -204,6 +204,45 @@ struct SiluFn {
   explicit SiluFn(const double*) {}
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return static_cast<T>(x / (T(1) + std::exp(-x))); }
 };
+// no parameters: min(max(x, 0), 6) (hardtanh(x, 0, 6); NaN stays NaN)
+struct Relu6Fn {
+  explicit Relu6Fn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) return x > T(6) ? T(6) : x;
+    else {
+      const T y = x < T(0) ? T(0) : x;
+      return y > T(6) ? T(6) : y;
+    }
+  }
+};
+// no parameters: x / (1 + |x|)
+struct SoftsignFn {
+  explicit SoftsignFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return static_cast<T>(x / (T(1) + std::fabs(x))); }
+};
+// no parameters: x - tanh x
+struct TanhshrinkFn {
+  explicit TanhshrinkFn(const double*) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return static_cast<T>(x - std::tanh(x)); }
+};
+// p = (lambd): x > lambd ? x - lambd : x < -lambd ? x + lambd : 0 (NaN stays NaN)
+struct SoftshrinkFn {
+  double lambd;
+  explicit SoftshrinkFn(const double* p) : lambd(p[0]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    const T l = static_cast<T>(lambd);
+    return x > l ? static_cast<T>(x - l) : x < -l ? static_cast<T>(x + l) : (x != x ? x : T(0));
+  }
+};
+// p = (lambd): |x| > lambd ? x : 0 (NaN stays NaN)
+struct HardshrinkFn {
+  double lambd;
+  explicit HardshrinkFn(const double* p) : lambd(p[0]) {}
+  template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
+    const T l = static_cast<T>(lambd);
+    return (x >= -l && x <= l) ? T(0) : x;
+  }
+};
 
 // ---- binary --------------------------------------------------------------------------------------------
 struct AddFn { template <typename T> REEL_HOST_DEVICE T operator()(T a, T b) const { return static_cast<T>(a + b); } };

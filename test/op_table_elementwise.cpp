@@ -341,6 +341,25 @@ void add_activation_rows(std::vector<OpTestRow>& rows) {
        {-100.0, 100.0}},
       {"silu", [](const Tensor& x) { return reel::silu(x); }, [](double x) { return x / (1 + std::exp(-x)); },
        kFloatDtypes, {-6, 6}, {-100.0, 100.0}},
+      // relu6 = hardtanh(x, 0, 6), integers included (PyTorch's relu6 of an int tensor stays int)
+      {"relu6", [](const Tensor& x) { return reel::relu6(x); },
+       [](double x) { return x < 0 ? 0.0 : x > 6 ? 6.0 : x; }, kNumericDtypes, {-2, 8}, {0.0, 6.0}},
+      {"softsign", [](const Tensor& x) { return reel::softsign(x); },
+       [](double x) { return x / (1 + std::fabs(x)); }, kFloatDtypes, {-4, 4}, {0.0}},
+      {"tanhshrink", [](const Tensor& x) { return reel::tanhshrink(x); },
+       [](double x) { return x - std::tanh(x); }, kFloatDtypes, {-3, 3}, {0.0}},
+      // NaN stays NaN in both shrinks (PyTorch's kernels: softshrink's middle branch is x * 0, hardshrink's
+      // comparisons are false for NaN)
+      {"softshrink", [](const Tensor& x) { return reel::softshrink(x); },
+       [](double x) { return std::isnan(x) ? x : x > 0.5 ? x - 0.5 : x < -0.5 ? x + 0.5 : 0.0; }, kFloatDtypes, {-2, 2},
+       {-0.5, 0.5}},
+      {"softshrink", [](const Tensor& x) { return reel::softshrink(x, 1.25); },
+       [](double x) { return std::isnan(x) ? x : x > 1.25 ? x - 1.25 : x < -1.25 ? x + 1.25 : 0.0; }, kFloatDtypes, {-3, 3},
+       {-1.25, 1.25}},
+      {"hardshrink", [](const Tensor& x) { return reel::hardshrink(x); },
+       [](double x) { return std::isnan(x) || std::fabs(x) > 0.5 ? x : 0.0; }, kFloatDtypes, {-2, 2}, {-0.5, 0.5}},
+      {"hardshrink", [](const Tensor& x) { return reel::hardshrink(x, 1.5); },
+       [](double x) { return std::isnan(x) || std::fabs(x) > 1.5 ? x : 0.0; }, kFloatDtypes, {-3, 3}, {-1.5, 1.5}},
   };
   for (const ActivationSpec& spec : specs) rows.push_back(activation_row(spec));
 }

@@ -39,6 +39,8 @@ std::string family_name(OpFamily family) {
     case OpFamily::Composite: return "composite";
     case OpFamily::Sort: return "sort";
     case OpFamily::Scan: return "scan";
+    case OpFamily::Resample: return "resample";
+    case OpFamily::Loss: return "loss";
     default: return "family-" + std::to_string(static_cast<int>(family));
   }
 }
