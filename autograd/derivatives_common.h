@@ -46,6 +46,7 @@ std::span<const OpDerivative> reduce_linalg_derivatives();  // derivatives_reduc
 std::span<const OpDerivative> shape_index_derivatives();    // derivatives_shape_index.cpp
 std::span<const OpDerivative> nn_derivatives();             // derivatives_nn.cpp
 std::span<const OpDerivative> sort_scan_derivatives();      // derivatives_sort_scan.cpp
+std::span<const OpDerivative> advanced_index_derivatives();  // derivatives_advanced_index.cpp
 
 // Output j as a formula reads it: the saved value and, under create_graph (grad mode on while formulas run),
 // also its history — an alias whose grad_fn is this node — so that what the formula computes from y is

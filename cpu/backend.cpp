@@ -22,6 +22,7 @@ void register_cpu_backend() {
   cpu::register_sort_kernels();
   cpu::register_scan_kernels();
   cpu::register_unique_search_kernels();
+  cpu::register_advanced_index_kernels();
 }
 
 }  // namespace reel

@@ -25,5 +25,6 @@ void register_creation_kernels();     // creation.cpp
 void register_sort_kernels();         // sort.cpp
 void register_scan_kernels();         // scan.cpp
 void register_unique_search_kernels();  // unique_search.cpp
+void register_advanced_index_kernels();  // advanced_index.cpp
 
 }  // namespace reel::cpu

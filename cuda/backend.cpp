@@ -60,6 +60,7 @@ void register_cuda_backend() {
   cuda::register_sort_kernels();
   cuda::register_scan_kernels();
   cuda::register_unique_search_kernels();
+  cuda::register_advanced_index_kernels();
 }
 
 }  // namespace reel

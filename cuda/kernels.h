@@ -39,5 +39,6 @@ void register_creation_kernels();     // creation.cu
 void register_sort_kernels();         // sort.cu
 void register_scan_kernels();         // scan.cu
 void register_unique_search_kernels();  // unique_search.cu
+void register_advanced_index_kernels();  // advanced_index.cu
 
 }  // namespace reel::cuda
