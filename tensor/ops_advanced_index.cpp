@@ -278,8 +278,9 @@ Tensor nonzero(const Tensor& self) {
   }
   OpAttrs attrs;
   attrs.dims = DimVector(self.sizes());
+  const DimVector out_shape{count, self.dim()};
   Tensor out;
-  run_op(OpId::nonzero, &attrs, positions, {&out, {{count, self.dim()}, kInt64, self.device()}},
+  run_op(OpId::nonzero, &attrs, positions, {&out, {{out_shape, kInt64, self.device()}}},
          {.record = Record::no, .contiguous_inputs = 0b1});
   return out;
 }

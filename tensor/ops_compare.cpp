@@ -4,6 +4,7 @@
 // isclose follows PyTorch's definition: a == b, or |a - b| <= atol + rtol * |b| with |a - b| finite; NaNs are close
 // to each other only with equal_nan; bool operands compare in float32. Both operands must have one dtype.
 #include "tensor/error_format.h"
+#include "tensor/grad_mode.h"
 #include "tensor/ops.h"
 
 namespace reel {

@@ -4,6 +4,8 @@
 //
 // References are hand loops over RefTensor (element positions computed from the definitions, not through the ops
 // under test). The view ops (unfold, unflatten, view_as, movedim) are also checked to share the input's storage.
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <cmath>
 
