@@ -223,15 +223,14 @@ Tensor index_put(const Tensor& self, const std::vector<std::optional<Tensor>>& i
   self.check_defined("index_put");
   values.check_defined("index_put");
   const PreparedIndex p = prepare_indices("index_put", self, indices);
+  if (p.dims.empty()) {  // no index tensor: the whole of self is the region
+    checked_values("index_put", self, values, DimVector(self.sizes()));
+    return accumulate ? self + values : values.expand(self.sizes()).clone();
+  }
   Tensor out;
   {
     NoGradGuard no_grad;
     out = self.clone();
-  }
-  if (p.dims.empty()) {  // no index tensor: the whole of self is the region
-    NoGradGuard no_grad;
-    checked_values("index_put", self, values, DimVector(self.sizes()));
-    return accumulate ? self + values : values.expand(self.sizes()).clone();
   }
   run_index_put(out, p, values, accumulate, &self);
   return out;

@@ -297,6 +297,7 @@ OpTestRow take_along_dim_row() {
     add("broadcast index [1, 5] along dim 0 of [3, 4]", m.make({3, 4}), m.indices({5, 1}, 3), 0, false);
     add("no dim: flattened", m.make({2, 3}), m.indices({4}, 6), 0, true);
     add("transposed x", m.make({3, 4}, Domain{}, Layout::Transposed), m.indices({3, 3}, 4), -1, false);
+    add("empty index [3, 0]", m.make({3, 4}), m.indices({3, 0}, 4), 1, false);
     return out;
   };
   row.run = [](const Sample& s) {

@@ -1,6 +1,6 @@
 // reel/test/op_table_shape_extras.cpp — op-table rows of the composite shape and comparison ops of the indexing
 // family: repeat_interleave, tensor_split, split_with_sizes, unfold, movedim, moveaxis, unflatten, roll, rot90,
-// view_as, type_as, new_zeros, new_ones, new_full, new_empty, isclose, allclose and equal.
+// view_as, type_as, new_zeros, new_ones, new_full, isclose, allclose and equal.
 //
 // References are hand loops over RefTensor (element positions computed from the definitions, not through the ops
 // under test). The view ops (unfold, unflatten, view_as, movedim) are also checked to share the input's storage.
@@ -101,6 +101,7 @@ OpTestRow tensor_split_row() {
     add("indices (1, 4) along dim -1", m.make({2, 6}, Domain{}, Layout::Transposed), -1, 0, {1, 4}, false);
     add("indices (3, 1, 9) out of order and beyond", m.make({5}), 0, 0, {3, 1, 9}, true);
     add("sections as a 0-dim tensor", m.make({4, 2}), 0, 2, {}, true);
+    add("empty [0, 3] in 2 sections", m.make({0, 3}), 0, 2, {}, false);
     return out;
   };
   row.run = [](const Sample& s) {
@@ -148,6 +149,8 @@ OpTestRow split_with_sizes_row() {
     out.push_back(one_input("transposed [6, 2] as (0, 2, 4)", m.make({6, 2}, Domain{}, Layout::Transposed), dtype,
                             device, 0));
     out.back().ints = {0, 2, 4};
+    out.push_back(one_input("empty [3, 0] as (1, 2)", m.make({3, 0}), dtype, device, 0));
+    out.back().ints = {1, 2};
     return out;
   };
   row.run = [](const Sample& s) { return reel::split_with_sizes(s.inputs[0], IntList(s.ints), s.dim); };
@@ -176,6 +179,7 @@ OpTestRow unfold_row() {
     add("transposed [5, 3] dim 0 windows of 5 step 3", m.make({5, 3}, Domain{}, Layout::Transposed), 0, 5, 3);
     add("0-dim, size 1", m.make({}), 0, 1, 1);
     add("window of 0", m.make({3}), 0, 0, 1);
+    add("empty [0, 4] dim 1 windows of 2", m.make({0, 4}), 1, 2, 1);
     return out;
   };
   row.run = [](const Sample& s) { return std::vector<Tensor>{s.inputs[0].unfold(s.dim, s.index, s.step)}; };
@@ -216,6 +220,7 @@ OpTestRow movedim_row(const char* name) {
     add("[2, 3, 4] dim 0 to 2", m.make({2, 3, 4}), {0}, {2});
     add("[2, 3, 4, 5] dims (0, -1) to (-1, 1)", m.make({2, 3, 4, 5}), {0, -1}, {-1, 1});
     add("transposed [3, 4], no move", m.make({3, 4}, Domain{}, Layout::Transposed), {}, {});
+    add("empty [0, 3, 2] dim 0 to -1", m.make({0, 3, 2}), {0}, {-1});
     return out;
   };
   const bool axis = std::string(name) == "moveaxis";
@@ -262,6 +267,8 @@ OpTestRow unflatten_row() {
     out.push_back(one_input("transposed [6, 2] dim 0 into (2, 3)", m.make({6, 2}, Domain{}, Layout::Transposed), dtype,
                             device, 0));
     out.back().ints = {2, 3};
+    out.push_back(one_input("empty [0, 6] dim 1 into (2, 3)", m.make({0, 6}), dtype, device, 1));
+    out.back().ints = {2, 3};
     return out;
   };
   row.run = [](const Sample& s) { return std::vector<Tensor>{reel::unflatten(s.inputs[0], s.dim, IntList(s.ints))}; };
@@ -292,6 +299,9 @@ OpTestRow view_as_row() {
     std::vector<Sample> out;
     out.push_back(make_sample("[2, 6] as [3, 4]", {m.make({2, 6}), m.make({3, 4}, kFloat32)}, dtype, device));
     out.push_back(make_sample("[4] as an int64 [2, 2]", {m.make({4}), m.make({2, 2}, kInt64)}, dtype, device));
+    out.push_back(make_sample("step-2 slice [2, 6] as [2, 2, 3]",
+                              {m.make({2, 6}, Domain{}, Layout::Strided), m.make({2, 2, 3}, kFloat32)}, dtype, device));
+    out.push_back(make_sample("empty [0, 4] as [4, 0]", {m.make({0, 4}), m.make({4, 0}, kFloat32)}, dtype, device));
     return out;
   };
   row.run = [](const Sample& s) { return std::vector<Tensor>{s.inputs[0].view_as(s.inputs[1])}; };
@@ -384,6 +394,9 @@ OpTestRow rot90_row() {
                             dtype, device));
     out.back().index = 1;
     out.back().ints = {2, 0};
+    out.push_back(one_input("empty [0, 3] k 1", m.make({0, 3}), dtype, device));
+    out.back().index = 1;
+    out.back().ints = {0, 1};
     return out;
   };
   row.run = [](const Sample& s) { return std::vector<Tensor>{reel::rot90(s.inputs[0], s.index, IntList(s.ints))}; };
@@ -409,6 +422,7 @@ OpTestRow type_as_row() {
     out.push_back(make_sample("to float64", {m.make({2, 3}), m.make({1}, kFloat64)}, dtype, device));
     out.push_back(make_sample("to int32, transposed", {m.make({2, 3}, Domain{}, Layout::Transposed), m.make({1}, kInt32)},
                               dtype, device));
+    out.push_back(make_sample("empty to float16", {m.make({0, 2}), m.make({1}, kFloat16)}, dtype, device));
     return out;
   };
   row.run = [](const Sample& s) { return std::vector<Tensor>{s.inputs[0].type_as(s.inputs[1])}; };
@@ -418,7 +432,8 @@ OpTestRow type_as_row() {
   return row;
 }
 
-// new_zeros / new_ones / new_full / new_empty: Sample::ints = size; Sample::flag: options name int32 explicitly.
+// new_zeros / new_ones / new_full: Sample::ints = size; Sample::flag: options name int32 explicitly. (new_empty, like
+// empty, is no op-table row: it runs nothing; test_indexing_api.cpp checks it.)
 OpTestRow new_row(const std::string& name) {
   OpTestRow row;
   row.op = name;
@@ -428,9 +443,12 @@ OpTestRow new_row(const std::string& name) {
     std::vector<Sample> out;
     out.push_back(one_input("[2, 3] like a [4]", m.make({4}), dtype, device));
     out.back().ints = {2, 3};
-    out.push_back(one_input("[0] as int32", m.make({2}), dtype, device));
+    out.push_back(one_input("[0] as int32, like a transposed [2, 3]", m.make({2, 3}, Domain{}, Layout::Transposed), dtype,
+                            device));
     out.back().ints = {0};
     out.back().flag = true;
+    out.push_back(one_input("[2] like an empty [0]", m.make({0}), dtype, device));
+    out.back().ints = {2};
     return out;
   };
   row.run = [name](const Sample& s) {
@@ -438,15 +456,12 @@ OpTestRow new_row(const std::string& name) {
     const Tensor& x = s.inputs[0];
     if (name == "new_zeros") return std::vector<Tensor>{x.new_zeros(IntList(s.ints), options)};
     if (name == "new_ones") return std::vector<Tensor>{x.new_ones(IntList(s.ints), options)};
-    if (name == "new_full") return std::vector<Tensor>{x.new_full(IntList(s.ints), 1, options)};
-    return std::vector<Tensor>{x.new_empty(IntList(s.ints), options)};
+    return std::vector<Tensor>{x.new_full(IntList(s.ints), 1, options)};
   };
-  if (name != "new_empty") {
-    row.reference = [name](const Sample& s) {
-      const ScalarType type = s.flag ? kInt32 : s.inputs[0].dtype();
-      return std::vector<RefTensor>{RefTensor::filled(s.ints, name == "new_zeros" ? 0 : 1, type)};
-    };
-  }
+  row.reference = [name](const Sample& s) {
+    const ScalarType type = s.flag ? kInt32 : s.inputs[0].dtype();
+    return std::vector<RefTensor>{RefTensor::filled(s.ints, name == "new_zeros" ? 0 : 1, type)};
+  };
   row.check = [](const Sample& s, const std::vector<Tensor>& outputs) {
     CHECK(outputs[0].dtype() == (s.flag ? kInt32 : s.inputs[0].dtype()));
     CHECK(outputs[0].device() == s.inputs[0].device());
@@ -478,6 +493,9 @@ OpTestRow compare_row(const std::string& name) {
     add("identical", a, a.clone(), false);
     add("different", m.make({3, 4}), m.make({3, 4}), false);
     add("broadcast [4] against [3, 4]", m.make({4}), m.make({3, 4}), false);
+    const Tensor t = m.make({3, 4}, Domain{}, Layout::Transposed);
+    add("transposed, against itself", t, t.contiguous(), false);
+    add("empty", m.make({0, 2}), m.make({0, 2}), false);
     if (is_float(dtype)) {
       const std::vector<double> specials = {NAN, INFINITY, -INFINITY, 1.0, 1.0, 0.0};
       const std::vector<double> others = {NAN, INFINITY, INFINITY, 1.0 + 1e-7, 1.5, -0.0};
@@ -522,7 +540,7 @@ void add_shape_extras_rows(std::vector<OpTestRow>& rows) {
   rows.push_back(roll_row());
   rows.push_back(rot90_row());
   rows.push_back(type_as_row());
-  for (const char* name : {"new_zeros", "new_ones", "new_full", "new_empty"}) rows.push_back(new_row(name));
+  for (const char* name : {"new_zeros", "new_ones", "new_full"}) rows.push_back(new_row(name));
   rows.push_back(compare_row("isclose"));
   rows.push_back(compare_row("allclose"));
   rows.push_back(compare_row("equal"));

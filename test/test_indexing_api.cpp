@@ -275,7 +275,7 @@ TEST_CASE("InferenceMode: grad mode off inside, restored after, nests", "[indexi
   CHECK((w * 2).requires_grad());
 }
 
-TEST_CASE("where(condition), max / min(other), to(other), scatter with reduce", "[indexing]") {
+TEST_CASE("where(condition), max / min(other), new_empty, to(other), scatter with reduce", "[indexing]") {
   const Tensor c = mask({true, false, false, true, true, false}).reshape({2, 3});
   const std::vector<Tensor> where = reel::where(c);
   REQUIRE(where.size() == 2);
@@ -287,6 +287,10 @@ TEST_CASE("where(condition), max / min(other), to(other), scatter with reduce", 
   const std::vector<float> max = a.max(b).to_vector<float>(), min = reel::min(a, b).to_vector<float>();
   CHECK((max[0] == 3 && max[1] == 5 && std::isnan(max[2])));
   CHECK((min[0] == 1 && min[1] == 2 && std::isnan(min[2])));
+
+  const Tensor blank = reel::ones({2}, reel::kInt16).t().new_empty({3, 0, 2});
+  CHECK((blank.dtype() == reel::kInt16 && blank.sizes() == reel::IntList{3, 0, 2}));
+  CHECK(reel::ones({1}).new_empty({2}, reel::kInt64).dtype() == reel::kInt64);
 
   const Tensor target = reel::zeros({1}, reel::kFloat64);
   const Tensor moved = reel::ones({2}, reel::kInt32).to(target);
