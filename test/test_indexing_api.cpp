@@ -321,3 +321,29 @@ TEST_CASE("where(condition), max / min(other), new_empty, to(other), scatter wit
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("scatter_reduce: gradients of every reduction, with and without self", "[indexing][gradcheck]") {
+  reel::manual_seed(7);
+  const Tensor x = (reel::rand({3, 4}, reel::kFloat64) + 0.5).detach().requires_grad_();
+  const Tensor src = (reel::rand({3, 5}, reel::kFloat64) + 0.5).detach().requires_grad_();
+  const Tensor index = reel::tensor({0, 1, 0, 3, 1, 2, 2, 2, 0, 1, 3, 3, 0, 0, 1}, reel::kInt64).reshape({3, 5});
+  for (const char* reduce : {"sum", "prod", "mean", "amax", "amin"}) {
+    for (bool include_self : {true, false}) {
+      INFO(reduce << (include_self ? "" : ", without self"));
+      auto f = [&](const std::vector<Tensor>& in) {
+        return in[0].scatter_reduce(1, index, in[1], reduce, include_self);
+      };
+      CHECK(reel::autograd::gradcheck(f, {x, src}));
+      CHECK(reel::autograd::gradgradcheck(f, {x, src}));
+    }
+  }
+  // prod with zeros: a single zero of a target gets the product of the others, two zeros give nothing.
+  const Tensor zs = reel::tensor({0.0, 2.0, 0.0, 3.0}, reel::kFloat64).requires_grad_();
+  const Tensor target = reel::ones({2}, reel::kFloat64);
+  target.scatter_reduce(0, reel::tensor({0, 0, 1, 1}, reel::kInt64), zs, "prod").sum().backward();
+  CHECK(zs.grad().to_vector<double>() == std::vector<double>{2, 0, 3, 0});
+}
+
+}  // namespace
