@@ -48,6 +48,7 @@ std::span<const OpDerivative> nn_derivatives();             // derivatives_nn.cp
 std::span<const OpDerivative> sort_scan_derivatives();      // derivatives_sort_scan.cpp
 std::span<const OpDerivative> pointwise_math_derivatives(); // derivatives_pointwise_math.cpp
 std::span<const OpDerivative> resample_derivatives();       // derivatives_resample.cpp (interpolate, grid_sample, CTC)
+std::span<const OpDerivative> advanced_index_derivatives();  // derivatives_advanced_index.cpp
 
 // Output j as a formula reads it: the saved value and, under create_graph (grad mode on while formulas run),
 // also its history — an alias whose grad_fn is this node — so that what the formula computes from y is

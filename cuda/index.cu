@@ -17,6 +17,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "cuda/atomics.cuh"
 #include "cuda/kernels.h"
 #include "cuda/shape_layout.cuh"
 #include "tensor/dispatch.h"
@@ -100,62 +101,6 @@ void dispatch_index(const Tensor& index, const char* op, Fn&& fn) {
   if (index.dtype() == kInt64) fn.template operator()<int64_t>();
   else if (index.dtype() == kInt32) fn.template operator()<int32_t>();
   else throw_unsupported_dtype(op, index.dtype());
-}
-
-// ---- atomic accumulation -----------------------------------------------------------------------------------------
-
-// *target = update(*target) atomically for a 1- or 2-byte T, by compare-and-swap on the aligned 32-bit word that
-// holds it (CUDA allocations are at least 256-byte aligned, so that word is always mapped memory).
-template <typename T, typename Update>
-__device__ void atomic_update_subword(T* target, const Update& update) {
-  static_assert(sizeof(T) == 1 || sizeof(T) == 2);
-  using Bits = std::conditional_t<sizeof(T) == 1, uint8_t, uint16_t>;
-  const uintptr_t address = reinterpret_cast<uintptr_t>(target);
-  unsigned int* word = reinterpret_cast<unsigned int*>(address & ~uintptr_t{3});
-  const unsigned int shift = static_cast<unsigned int>(address & 3u) * 8u;
-  const unsigned int mask = ((1u << (8 * sizeof(T))) - 1u) << shift;
-  unsigned int old = *word, assumed;
-  do {
-    assumed = old;
-    const Bits current_bits = static_cast<Bits>((assumed & mask) >> shift);
-    T current;
-    memcpy(&current, &current_bits, sizeof(T));
-    const T next = update(current);
-    Bits next_bits;
-    memcpy(&next_bits, &next, sizeof(T));
-    old = atomicCAS(word, assumed, (assumed & ~mask) | (static_cast<unsigned int>(next_bits) << shift));
-  } while (old != assumed);
-}
-
-// *target = *target + alpha * value, atomically, in T's arithmetic (compute_t<T>; bool: t || (alpha && value)).
-// The product is rounded before the add, as on the CPU (no fused multiply-add).
-template <typename T>
-__device__ void atomic_add_scaled(T* target, T value, compute_t<T> alpha) {
-  if constexpr (std::is_same_v<T, float>) {
-    atomicAdd(target, __fmul_rn(alpha, value));
-  } else if constexpr (std::is_same_v<T, double>) {
-    atomicAdd(target, __dmul_rn(alpha, value));
-  } else if constexpr (std::is_same_v<T, int32_t>) {
-    // Wrapping multiply, done unsigned (two's complement gives the same bits).
-    atomicAdd(reinterpret_cast<unsigned int*>(target),
-              static_cast<unsigned int>(alpha) * static_cast<unsigned int>(value));
-  } else if constexpr (std::is_same_v<T, int64_t>) {
-    atomicAdd(reinterpret_cast<unsigned long long*>(target),
-              static_cast<unsigned long long>(alpha) * static_cast<unsigned long long>(value));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    if (alpha && value) *target = true;  // every writer stores the same byte
-  } else if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, int8_t> || std::is_same_v<T, int16_t>) {
-    // Wrapping arithmetic, done unsigned (two's complement gives the same bits).
-    using Unsigned = std::make_unsigned_t<T>;
-    atomic_update_subword(target, [=](T current) {
-      return static_cast<T>(static_cast<Unsigned>(static_cast<unsigned int>(static_cast<Unsigned>(current)) +
-                                                  static_cast<unsigned int>(static_cast<Unsigned>(alpha)) *
-                                                      static_cast<unsigned int>(static_cast<Unsigned>(value))));
-    });
-  } else {  // Half, BFloat16: float arithmetic, one rounding per update
-    const float scaled = __fmul_rn(alpha, static_cast<float>(value));
-    atomic_update_subword(target, [=](T current) { return T(__fadd_rn(static_cast<float>(current), scaled)); });
-  }
 }
 
 // ---- kernels -----------------------------------------------------------------------------------------------------

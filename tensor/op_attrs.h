@@ -248,6 +248,20 @@ struct CtcLossAttrs {
   int64_t blank = 0;
   bool zero_infinity = false;
 };
+// ---- advanced indexing (tensor/ops_advanced_index.cpp, ops_scatter_reduce.cpp) ----
+// index / index_put: OpAttrs::dims holds the indexed dims of self, ascending. index_put: `accumulate` adds the
+// values into self (duplicate indices add up) instead of writing them (one of the duplicates wins).
+struct IndexPutAttrs {
+  bool accumulate = false;
+};
+// scatter_reduce's kernel: how the values landing on one element of self combine; include_self: self's own value
+// takes part (otherwise an element that receives anything starts from the first value it receives). "mean" is
+// the front door's: a sum divided by the count.
+enum class ScatterReduction : uint8_t { sum, prod, amax, amin };
+struct ScatterReduceAttrs {
+  ScatterReduction reduce = ScatterReduction::sum;
+  bool include_self = true;
+};
 
 using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
@@ -280,8 +294,8 @@ using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  DiagonalViewAttrs,  // the diagonal view
                                  BernoulliAttrs, ExponentialAttrs, GeometricAttrs, CauchyAttrs,  // sampling
                                  LogNormalAttrs, MultinomialAttrs,
-                                 UpsampleAttrs, GridSampleAttrs, CtcLossAttrs>; // resampling, CTC
-
+                                 UpsampleAttrs, GridSampleAttrs, CtcLossAttrs,  // resampling, CTC
+                                 IndexPutAttrs, ScatterReduceAttrs>;            // advanced indexing, scatter_reduce
 
 static_assert(std::is_trivially_copyable_v<FamilyAttrs> && std::is_trivially_destructible_v<FamilyAttrs>,
               "FamilyAttrs alternatives must stay trivially copyable: OpAttrs is built per op call and copied "

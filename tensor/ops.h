@@ -452,6 +452,61 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn_backward(const Tensor& inpu
                                                               int64_t num_layers, bool has_biases,
                                                               bool bidirectional);
 
+// ---- advanced indexing, masks and the index ops (tensor/ops_advanced_index.cpp, ops_scatter_reduce.cpp,
+//      ops_shape_extras.cpp, ops_compare.cpp; the TensorIndex API x.index({...}) is tensor/indexing.h) -------------
+// at::index: indices[d] (when present) indexes dim d of self; bool/uint8 masks stand for their nonzero columns and
+// cover as many dims as they have; the index tensors broadcast together to B, which replaces the indexed dims when
+// they are adjacent and comes first otherwise. Negative indices count from the end.
+Tensor index(const Tensor& self, const std::vector<std::optional<Tensor>>& indices);
+// self[indices] = values (accumulate: +=, duplicates add up), values broadcast to the indexed shape, of self's dtype.
+Tensor index_put(const Tensor& self, const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                 bool accumulate = false);
+Tensor& index_put_(Tensor& self, const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                   bool accumulate = false);
+Tensor nonzero(const Tensor& self);   // [n, self.dim()] int64 coordinates of the nonzeros, row-major order
+Tensor argwhere(const Tensor& self);  // nonzero
+// torch::where(condition): the coordinates of the true elements, one int64 tensor per dim (nonzero's columns).
+std::vector<Tensor> where(const Tensor& condition);
+Tensor take(const Tensor& self, const Tensor& index);
+Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim = std::nullopt);
+Tensor masked_select(const Tensor& self, const Tensor& mask);
+Tensor masked_scatter(const Tensor& self, const Tensor& mask, const Tensor& source);
+Tensor index_fill(const Tensor& self, int64_t dim, const Tensor& index, Scalar value);
+Tensor index_fill(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& value);  // 0-dim value
+Tensor index_copy(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source);
+// scatter with reduce "add" or "multiply" (self's values take part).
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, Scalar value, std::string_view reduce);
+// reduce: "sum", "prod", "mean", "amax" or "amin"; include_self = false leaves self's value out wherever a src value
+// lands (a mean over integers rounds down, as PyTorch's).
+Tensor scatter_reduce(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                      std::string_view reduce, bool include_self = true);
+// repeats: one count per element along dim (or a single count); no dim: over the flattened input. The form with
+// only repeats gives the indices [0]*repeats[0] + [1]*repeats[1] + ....
+Tensor repeat_interleave(const Tensor& self, const Tensor& repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt);
+Tensor repeat_interleave(const Tensor& self, int64_t repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt);
+Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> output_size = std::nullopt);
+std::vector<Tensor> tensor_split(const Tensor& self, int64_t sections, int64_t dim = 0);
+std::vector<Tensor> tensor_split(const Tensor& self, IntList indices, int64_t dim = 0);
+std::vector<Tensor> tensor_split(const Tensor& self, const Tensor& tensor_indices_or_sections, int64_t dim = 0);
+std::vector<Tensor> split_with_sizes(const Tensor& self, IntList split_sizes, int64_t dim = 0);
+Tensor movedim(const Tensor& self, IntList source, IntList destination);
+Tensor movedim(const Tensor& self, int64_t source, int64_t destination);
+Tensor moveaxis(const Tensor& self, IntList source, IntList destination);
+Tensor moveaxis(const Tensor& self, int64_t source, int64_t destination);
+Tensor unflatten(const Tensor& self, int64_t dim, IntList sizes);
+Tensor roll(const Tensor& self, IntList shifts, IntList dims = {});
+Tensor rot90(const Tensor& self, int64_t k = 1, IntList dims = {0, 1});
+Tensor max(const Tensor& self, const Tensor& other);  // maximum
+Tensor min(const Tensor& self, const Tensor& other);  // minimum
+Tensor isclose(const Tensor& self, const Tensor& other, double rtol = 1e-05, double atol = 1e-08,
+               bool equal_nan = false);
+bool allclose(const Tensor& self, const Tensor& other, double rtol = 1e-05, double atol = 1e-08,
+              bool equal_nan = false);
+bool equal(const Tensor& self, const Tensor& other);
+
 // ---- operators -----------------------------------------------------------------------------------------
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }

@@ -12,9 +12,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -39,6 +41,11 @@ const char* node_name(const Node* node);  // e.g. "MulBackward"
 }  // namespace autograd
 
 struct TensorImpl;
+namespace indexing {
+class TensorIndex;  // tensor/indexing.h: one entry of x.index({...}) (Slice, None, Ellipsis, integer, bool, Tensor)
+}
+template <typename T, size_t N>
+class TensorAccessor;  // tensor/accessor.h: x.accessor<T, N>()
 namespace detail {
 // Rebuilds the history of a view whose base's history changed (autograd/record.cpp).
 void refresh_view_history(const TensorImpl& view);
@@ -407,6 +414,76 @@ class Tensor {
   Tensor mean(IntList dims, bool keepdim, std::optional<ScalarType> dtype) const;
   Tensor softmax(int64_t dim, std::optional<ScalarType> dtype) const;
   Tensor log_softmax(int64_t dim, std::optional<ScalarType> dtype) const;
+
+  // ---- indexing API, masks and the index ops (tensor/indexing.cpp, ops_advanced_index.cpp, ops_scatter_reduce.cpp,
+  //      ops_shape_extras.cpp, ops_compare.cpp; declared with their free functions in tensor/ops.h) -----------------
+  // x.index({Slice(1, None, 2), 0, Ellipsis, None, mask, idx}): PyTorch's x[1::2, 0, ..., None, mask, idx]. Slices,
+  // integers, None and Ellipsis give a view; tensors (and bools) index advanced, into a new tensor.
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  // x.index_put_({...}, v): PyTorch's x[...] = v (v broadcast to the indexed region, cast to x's dtype).
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& rhs);
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, Scalar v);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& rhs);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, Scalar v);
+  // The kernel forms (at::index / at::index_put_): one optional index tensor per leading dim.
+  Tensor index(const std::vector<std::optional<Tensor>>& indices) const;
+  Tensor index_put(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                   bool accumulate = false) const;
+  Tensor& index_put_(const std::vector<std::optional<Tensor>>& indices, const Tensor& values, bool accumulate = false);
+  // Element access on the CPU: x.accessor<float, 2>()[i][j] (tensor/accessor.h).
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() const&;
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() && = delete;
+  Tensor take(const Tensor& index) const;
+  Tensor take_along_dim(const Tensor& indices, std::optional<int64_t> dim = std::nullopt) const;
+  Tensor masked_select(const Tensor& mask) const;
+  Tensor masked_scatter(const Tensor& mask, const Tensor& source) const;
+  Tensor& masked_scatter_(const Tensor& mask, const Tensor& source);
+  Tensor nonzero() const;
+  Tensor argwhere() const;
+  Tensor index_fill(int64_t dim, const Tensor& index, Scalar value) const;
+  Tensor index_fill(int64_t dim, const Tensor& index, const Tensor& value) const;
+  Tensor& index_fill_(int64_t dim, const Tensor& index, Scalar value);
+  Tensor& index_fill_(int64_t dim, const Tensor& index, const Tensor& value);
+  Tensor index_copy(int64_t dim, const Tensor& index, const Tensor& source) const;
+  Tensor& index_copy_(int64_t dim, const Tensor& index, const Tensor& source);
+  Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce) const;
+  Tensor scatter(int64_t dim, const Tensor& index, Scalar value, std::string_view reduce) const;
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce);
+  Tensor scatter_reduce(int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce,
+                        bool include_self = true) const;
+  Tensor& scatter_reduce_(int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce,
+                          bool include_self = true);
+  Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim = std::nullopt,
+                           std::optional<int64_t> output_size = std::nullopt) const;
+  Tensor repeat_interleave(int64_t repeats, std::optional<int64_t> dim = std::nullopt,
+                           std::optional<int64_t> output_size = std::nullopt) const;
+  std::vector<Tensor> tensor_split(int64_t sections, int64_t dim = 0) const;
+  std::vector<Tensor> tensor_split(IntList indices, int64_t dim = 0) const;
+  std::vector<Tensor> tensor_split(const Tensor& tensor_indices_or_sections, int64_t dim = 0) const;
+  std::vector<Tensor> split_with_sizes(IntList split_sizes, int64_t dim = 0) const;
+  Tensor unfold(int64_t dimension, int64_t size, int64_t step) const;
+  Tensor movedim(IntList source, IntList destination) const;
+  Tensor movedim(int64_t source, int64_t destination) const;
+  Tensor moveaxis(IntList source, IntList destination) const;
+  Tensor moveaxis(int64_t source, int64_t destination) const;
+  Tensor unflatten(int64_t dim, IntList sizes) const;
+  Tensor roll(IntList shifts, IntList dims = {}) const;
+  Tensor rot90(int64_t k = 1, IntList dims = {0, 1}) const;
+  Tensor view_as(const Tensor& other) const;
+  Tensor type_as(const Tensor& other) const;
+  Tensor new_zeros(IntList size, TensorOptions options = {}) const;
+  Tensor new_ones(IntList size, TensorOptions options = {}) const;
+  Tensor new_full(IntList size, Scalar fill_value, TensorOptions options = {}) const;
+  Tensor new_empty(IntList size, TensorOptions options = {}) const;
+  Tensor to(const Tensor& other, bool non_blocking = false, bool copy = false) const;  // other's dtype and device
+  Tensor max(const Tensor& other) const;  // maximum
+  Tensor min(const Tensor& other) const;  // minimum
+  Tensor isclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
+  bool allclose(const Tensor& other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false) const;
+  bool equal(const Tensor& other) const;
 
   // ---- compound assignment --------------------------------------------------------------------------
   Tensor& operator+=(const Tensor& other) { return add_(other); }

@@ -105,6 +105,30 @@ std::vector<InPlaceOp> in_place_ops() {
                  [](const Tensor& s, const Others& o) { return reel::scatter(s, 1, o[0], o[1]); }});
   ops.push_back({"scatter_add_", column_index, [](Tensor& s, const Others& o) { s.scatter_add_(1, o[0], o[1]); },
                  [](const Tensor& s, const Others& o) { return reel::scatter_add(s, 1, o[0], o[1]); }});
+  // ---- advanced indexing (tensor/indexing.cpp, ops_advanced_index.cpp, ops_scatter_reduce.cpp) ----
+  auto rows_index = [](reel::TensorOptions o) {
+    return Others{reel::tensor({3, 0}, reel::kInt64).to(o.device()), positive({2, 2}, o, 1.1)};
+  };
+  ops.push_back({"index_put_({Tensor, Slice}, v)", rows_index,
+                 [](Tensor& s, const Others& o) { s.index_put_({o[0], reel::indexing::Slice()}, o[1]); },
+                 [](const Tensor& s, const Others& o) { return reel::index_put(s, {o[0]}, o[1]); }});
+  ops.push_back({"index_put_(accumulate)",
+                 [](reel::TensorOptions o) {
+                   return Others{reel::tensor({1, 1, 2}, reel::kInt64).to(o.device()), positive({3, 2}, o, 0.3)};
+                 },
+                 [](Tensor& s, const Others& o) { reel::index_put_(s, {o[0]}, o[1], true); },
+                 [](const Tensor& s, const Others& o) { return reel::index_put(s, {o[0]}, o[1], true); }});
+  ops.push_back({"masked_scatter_", [mask](reel::TensorOptions o) { return Others{mask(o), positive({6}, o, 0.4)}; },
+                 [](Tensor& s, const Others& o) { s.masked_scatter_(o[0], o[1]); },
+                 [](const Tensor& s, const Others& o) { return reel::masked_scatter(s, o[0], o[1]); }});
+  ops.push_back({"index_fill_", [](reel::TensorOptions o) { return Others{reel::tensor({2}, reel::kInt64).to(o.device())}; },
+                 [](Tensor& s, const Others& o) { s.index_fill_(0, o[0], 0.5); },
+                 [](const Tensor& s, const Others& o) { return reel::index_fill(s, 0, o[0], 0.5); }});
+  ops.push_back({"index_copy_", rows_index, [](Tensor& s, const Others& o) { s.index_copy_(0, o[0], o[1]); },
+                 [](const Tensor& s, const Others& o) { return reel::index_copy(s, 0, o[0], o[1]); }});
+  ops.push_back({"scatter_reduce_(amax)", column_index,
+                 [](Tensor& s, const Others& o) { s.scatter_reduce_(1, o[0], o[1], "amax"); },
+                 [](const Tensor& s, const Others& o) { return reel::scatter_reduce(s, 1, o[0], o[1], "amax"); }});
   ops.push_back({"addmm_",
                  [](reel::TensorOptions o) { return Others{positive({4, 3}, o, 0.5), positive({3, 2}, o, 1.7)}; },
                  [](Tensor& s, const Others& o) { s.addmm_(o[0], o[1], 0.5, 2.0); },
