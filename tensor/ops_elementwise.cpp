@@ -11,6 +11,7 @@
 
 #include "tensor/autograd_hook.h"
 #include "tensor/op_call.h"
+#include "tensor/scalar_math.h"
 #include "tensor/ops.h"
 #include "tensor/sparse.h"
 
@@ -129,8 +130,28 @@ Tensor unary_op(OpId op, const Tensor& x) {
 }
 
 // ---- parameterised unary (REEL_UNARY_PARAM_OP rows) -------------------------------------------------------------
+// Whether the row's functor refuses these parameter values (its optional static `refuses`, tensor/scalar_math.h).
+template <typename Functor>
+bool functor_refuses(const ElementwiseParams& params, bool unsigned_input, char* why, int size) {
+  if constexpr (requires { Functor::refuses(params.p, unsigned_input, why, size); })
+    return Functor::refuses(params.p, unsigned_input, why, size);
+  else
+    return false;
+}
+
+bool parameters_refused(OpId op, const ElementwiseParams& params, bool unsigned_input, char* why, int size) {
+  switch (op) {
+#define REEL_UNARY_PARAM_OP(name, functor, result, params_declared, args, in_place, math) \
+  case OpId::name:                                                                         \
+    return functor_refuses<functor>(params, unsigned_input, why, size);
+#include "tensor/ops.def"
+    default: return false;
+  }
+}
+
 // The input dtype and parameter checks PyTorch makes: FloatOnly rows take floating inputs only, the others (hardtanh,
-// threshold) refuse bool; celu divides by alpha; hardtanh on uint8 refuses negative (truncated) limits.
+// threshold) refuse bool; the parameter values a row's functor refuses (celu's alpha = 0, hardtanh's negative
+// limits on uint8, polygamma's negative n, softshrink's negative lambd) are declared next to its math.
 void check_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
   const char* name = op_name(op).data();
   x.check_defined(name);
@@ -142,23 +163,9 @@ void check_param_op(OpId op, const Tensor& x, const ElementwiseParams& params) {
   }
   REEL_CHECK(!(x.dtype() == kBool && rejects_bool(op)), "{}: dtype bool is not supported (shape {})", name,
              shape_str(x.sizes()));
-  if (op == OpId::celu) {
-    REEL_CHECK(params[0] != 0.0, "celu: alpha cannot be 0 (the negative part is alpha * (e^(x / alpha) - 1)), got "
-               "alpha = {} (input shape {})", params[0], shape_str(x.sizes()));
-  }
-  if (op == OpId::polygamma) {
-    REEL_CHECK(params[0] >= 0, "polygamma(n, x) does not support negative n, got n = {} (input shape {})", params[0],
-               shape_str(x.sizes()));
-  }
-  if (op == OpId::softshrink) {
-    REEL_CHECK(params[0] >= 0.0, "softshrink: lambda must be greater or equal to 0, but found to be {} (input shape {})",
-               params[0], shape_str(x.sizes()));
-  }
-  if (op == OpId::hardtanh && x.dtype() == kUInt8) {
-    REEL_CHECK(static_cast<int64_t>(params[0]) >= 0 && static_cast<int64_t>(params[1]) >= 0,
-               "hardtanh: cannot do hardtanh on an unsigned type (uint8, shape {}) with negative limits (min_val {}, "
-               "max_val {})", shape_str(x.sizes()), params[0], params[1]);
-  }
+  char why[256];
+  REEL_CHECK(!parameters_refused(op, params, x.dtype() == kUInt8, why, sizeof why), "{}: {} (input {} of shape {})",
+             name, why, dtype_name(x.dtype()), shape_str(x.sizes()));
 }
 
 }  // namespace

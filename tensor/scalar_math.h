@@ -4,11 +4,16 @@
 // They are plain structs usable on host and device, so cpu/elementwise.cpp and cuda/elementwise.cu
 // instantiate the same math. The functor names are the ones in ops.def's second column. The functors of the
 // parameterised rows (REEL_UNARY_PARAM_OP) hold the call's parameters as members and are built from the row's
-// parameter array (ElementwiseParams::p, in the row's order) by the kernel, on the host.
+// parameter array (ElementwiseParams::p, in the row's order) by the kernel, on the host. A functor whose parameters
+// PyTorch refuses for some values also declares, beside its math,
+//     static bool refuses(const double* p, bool unsigned_input, char* why, int size)
+// which writes the reason (naming the parameter and its value) and returns true; the front door
+// (tensor/ops_elementwise.cpp) calls it before anything runs and throws reel::Error with the reason.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <type_traits>
 
 #include "half.h"
@@ -107,6 +112,13 @@ inline constexpr double kSeluScale = 1.0507009873554804934193349852946;
 struct HardtanhFn {
   double min_val, max_val;
   explicit HardtanhFn(const double* p) : min_val(p[0]), max_val(p[1]) {}
+  // uint8 inputs refuse negative (truncated) limits, as PyTorch's hardtanh does.
+  static bool refuses(const double* p, bool unsigned_input, char* why, int size) {
+    if (!unsigned_input || (static_cast<int64_t>(p[0]) >= 0 && static_cast<int64_t>(p[1]) >= 0)) return false;
+    std::snprintf(why, size, "cannot do hardtanh on an unsigned type (uint8) with negative limits (min_val %g, "
+                  "max_val %g)", p[0], p[1]);
+    return true;
+  }
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
     if constexpr (std::is_floating_point_v<T>) {
       const T lo = static_cast<T>(min_val), hi = static_cast<T>(max_val);
@@ -138,6 +150,12 @@ struct EluFn {
 struct CeluFn {
   double alpha, inverse_alpha;
   explicit CeluFn(const double* p) : alpha(p[0]), inverse_alpha(1.0 / p[0]) {}
+  static bool refuses(const double* p, bool /*unsigned_input*/, char* why, int size) {
+    if (p[0] != 0.0) return false;
+    std::snprintf(why, size, "alpha cannot be 0 (the negative part is alpha * (e^(x / alpha) - 1)), got alpha = %g",
+                  p[0]);
+    return true;
+  }
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return math::elu(x, alpha, 1.0, inverse_alpha); }
 };
 // no parameters: elu with SELU's fixed alpha and scale
@@ -229,6 +247,11 @@ struct TanhshrinkFn {
 struct SoftshrinkFn {
   double lambd;
   explicit SoftshrinkFn(const double* p) : lambd(p[0]) {}
+  static bool refuses(const double* p, bool /*unsigned_input*/, char* why, int size) {
+    if (p[0] >= 0.0) return false;
+    std::snprintf(why, size, "lambda must be greater or equal to 0, but found to be %g", p[0]);
+    return true;
+  }
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const {
     const T l = static_cast<T>(lambd);
     return x > l ? static_cast<T>(x - l) : x < -l ? static_cast<T>(x + l) : (x != x ? x : T(0));

@@ -302,6 +302,11 @@ struct NanToNumFn {
 struct PolygammaFn {
   int64_t n;
   explicit PolygammaFn(const double* p) : n(static_cast<int64_t>(p[0])) {}
+  static bool refuses(const double* p, bool /*unsigned_input*/, char* why, int size) {
+    if (p[0] >= 0) return false;
+    std::snprintf(why, size, "polygamma(n, x) does not support negative n, got n = %g", p[0]);
+    return true;
+  }
   template <typename T> REEL_HOST_DEVICE T operator()(T x) const { return static_cast<T>(math::polygamma(n, x)); }
 };
 
