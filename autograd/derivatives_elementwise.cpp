@@ -212,7 +212,7 @@ constexpr OpDerivative tanhshrink_derivative{OpId::tanhshrink, tanhshrink_backwa
 // softshrink and hardshrink: dx = |x| > lambd ? g : 0 (x = +-lambd takes 0, as PyTorch)
 Tensor shrink_gradient(Ctx& c) {
   const Tensor& x = c.input_value(0);
-  const double lambd = c.attrs().params[0];
+  const double lambd = c.attrs().get<ElementwiseParams>()[0];
   return where(logical_and(ge(x, -lambd), le(x, lambd)), Scalar(0.0), c.grad());
 }
 void softshrink_backward(Ctx& c) { c.grad_inputs[0] = shrink_gradient(c); }

@@ -21,7 +21,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -88,29 +87,29 @@ double validation_loss(CharModel& model, const reel::Tensor& streams, int64_t se
 }
 
 // Samples `length` characters after `prime`: the prime runs through the model, then each step draws the next
-// character from softmax(scores / temperature) and feeds it back.
+// character from softmax(scores / temperature) with reel::multinomial on the model's device and feeds it back; the
+// draws stay on the device until the text is decoded at the end (no host round trip per character). reel's
+// generator is seeded with `seed` first, so a run's text is reproducible.
 std::string generate(CharModel& model, const reel::data::CharVocabulary& vocab, const std::string& prime,
                      int64_t length, double temperature, int64_t hidden, reel::Device device, uint64_t seed) {
   reel::NoGradGuard no_grad;
   model->eval();
-  std::mt19937_64 rng(seed);
+  reel::manual_seed(seed);
   nn::LSTMState state = zero_state(1, hidden, device);
   const reel::Tensor prime_ids = vocab.encode(prime, "--prime");
   reel::Tensor scores;
   for (int64_t i = 0; i < prime_ids.numel(); ++i)
     scores = model->forward(prime_ids.narrow(0, i, 1).view({1, 1}).to(device), state);
-  std::vector<int64_t> produced;
+  std::vector<reel::Tensor> produced;
   for (int64_t n = 0; n < length; ++n) {
-    const reel::Tensor probabilities =
-        reel::softmax(scores.view({-1}).to(reel::kCPU).to(reel::kFloat64) / temperature, 0).contiguous();
-    std::vector<double> weights(probabilities.data_ptr<double>(),
-                                probabilities.data_ptr<double>() + probabilities.numel());
-    const int64_t next = std::discrete_distribution<int64_t>(weights.begin(), weights.end())(rng);
+    const reel::Tensor probabilities = reel::softmax(scores.view({-1}).to(reel::kFloat32) / temperature, 0);
+    const reel::Tensor next = reel::multinomial(probabilities, 1);  // [1] int64 on the device
     produced.push_back(next);
-    scores = model->forward(reel::tensor(std::vector<int64_t>{next}, reel::kInt64).view({1, 1}).to(device), state);
+    scores = model->forward(next.view({1, 1}), state);
   }
   model->train();
-  return prime + vocab.decode(produced);
+  if (produced.empty()) return prime;
+  return prime + vocab.decode(reel::cat(produced, 0).to(reel::kCPU));
 }
 
 int run(int argc, char** argv) {
