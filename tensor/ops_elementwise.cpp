@@ -25,10 +25,6 @@ bool any_sparse(const Tensor& a, const Tensor& b) { return is_sparse_operand(a) 
 bool is_dense_operand(const Tensor& t) { return t.impl() != nullptr && t.impl()->sparse == nullptr; }
 
 // ---- type promotion (PyTorch's result_type) ----------------------------------------------------------------
-enum class Category { Bool = 0, Integer = 1, Floating = 2 };
-Category category(ScalarType t) {
-  return t == kBool ? Category::Bool : is_floating_point(t) ? Category::Floating : Category::Integer;
-}
 
 // c10's combine_categories: the higher-priority group wins unless the lower one is of a higher category.
 std::optional<ScalarType> combine(std::optional<ScalarType> higher, std::optional<ScalarType> lower) {

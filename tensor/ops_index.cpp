@@ -311,7 +311,7 @@ Tensor embedding(const Tensor& weight, const Tensor& index, int64_t padding_idx,
              shape_str(weight.sizes()), padding_idx);
   REEL_CHECK(!scale_grad_by_freq, "embedding: scale_grad_by_freq is not supported by reel (weight of shape {})",
              shape_str(weight.sizes()));
-  EmbeddingAttrs gradient_options{.sparse = sparse};
+  EmbeddingAttrs gradient_options{.sparse = sparse, .padding_idx = std::nullopt};
   if (padding_idx >= 0) gradient_options.padding_idx = padding_idx;
   const OpAttrs attrs = family_attrs(gradient_options);
   DimVector out_shape(index.sizes());

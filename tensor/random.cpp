@@ -119,7 +119,7 @@ void check_randint_range(int64_t low, int64_t high, ScalarType dtype, const char
 Tensor randint_impl(int64_t low, int64_t high, IntList sizes, ScalarType dtype, const TensorOptions& options,
                     const char* op) {
   check_randint_range(low, high, dtype, op);
-  RandintAttrs distribution{.low = low, .high = high};
+  RandintAttrs distribution{.low = low, .high = high, .wide_draws = false, .philox = {}};
   distribution.wide_draws = static_cast<uint64_t>(high) - static_cast<uint64_t>(low) > (uint64_t{1} << 32);
   return finish(random_tensor(OpId::randint, sizes, dtype, options.device(), distribution,
                               distribution.wide_draws ? 2 : 1, op),
@@ -164,7 +164,7 @@ void manual_seed(uint64_t seed) {
 Tensor rand(IntList sizes, TensorOptions options) {
   check_floating(options.dtype(), "rand");
   const ScalarType dtype = options.dtype();
-  return finish(random_tensor(OpId::uniform, sizes, dtype, options.device(), UniformAttrs{.low = 0.0, .high = 1.0},
+  return finish(random_tensor(OpId::uniform, sizes, dtype, options.device(), UniformAttrs{.low = 0.0, .high = 1.0, .philox = {}},
                               draws_per_element(dtype), "rand"),
                 options);
 }
@@ -173,7 +173,7 @@ Tensor rand(IntList sizes, TensorOptions options) {
 Tensor randn(IntList sizes, TensorOptions options) {
   check_floating(options.dtype(), "randn");
   const ScalarType dtype = options.dtype();
-  return finish(random_tensor(OpId::normal, sizes, dtype, options.device(), NormalAttrs{.mean = 0.0, .std = 1.0},
+  return finish(random_tensor(OpId::normal, sizes, dtype, options.device(), NormalAttrs{.mean = 0.0, .std = 1.0, .philox = {}},
                               draws_per_element(dtype), "randn"),
                 options);
 }
@@ -213,7 +213,7 @@ Tensor& uniform_(Tensor& t, double low, double high) {
   check_floating(t.dtype(), "uniform_");
   REEL_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high,
              "uniform_: expects finite low <= high, got low = {} and high = {}", low, high);
-  fill_random(OpId::uniform, t, UniformAttrs{.low = low, .high = high}, draws_per_element(t.dtype()));
+  fill_random(OpId::uniform, t, UniformAttrs{.low = low, .high = high, .philox = {}}, draws_per_element(t.dtype()));
   return t;
 }
 
@@ -223,7 +223,7 @@ Tensor& normal_(Tensor& t, double mean, double std) {
   check_floating(t.dtype(), "normal_");
   REEL_CHECK(std::isfinite(mean) && std::isfinite(std) && std >= 0.0,
              "normal_: expects a finite mean and a finite std >= 0, got mean = {} and std = {}", mean, std);
-  fill_random(OpId::normal, t, NormalAttrs{.mean = mean, .std = std}, draws_per_element(t.dtype()));
+  fill_random(OpId::normal, t, NormalAttrs{.mean = mean, .std = std, .philox = {}}, draws_per_element(t.dtype()));
   return t;
 }
 
