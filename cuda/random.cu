@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "cuda/kernels.h"
+#include "cuda/philox_blocks.cuh"
 #include "cuda/shape_layout.cuh"
 #include "tensor/dispatch.h"
 #include "tensor/philox.h"
@@ -94,29 +95,6 @@ struct RandintFill {
   }
 };
 
-// Runs fill on every Philox block of the reservation: block b covers elements [b * per_block, ...).
-template <typename Fill>
-__global__ void random_blocks(Fill fill, int64_t numel, int64_t per_block, uint64_t first_block, uint64_t key) {
-  const int64_t blocks = (numel + per_block - 1) / per_block;
-  for (int64_t b = first_element(); b < blocks; b += element_step()) {
-    const Block draws = philox::philox4x32_10(first_block + static_cast<uint64_t>(b), key);
-    const int64_t first = b * per_block;
-    fill(draws, first, numel - first < per_block ? numel - first : per_block);
-  }
-}
-
-// Launches random_blocks for an output of `numel` elements drawing `draws_per_element` draws each.
-template <typename Fill>
-void launch_fill(const Fill& fill, const PhiloxPosition& start, int64_t numel, int draws_per_element,
-                 const char* name) {
-  const int64_t per_block = philox::kDrawsPerBlock / draws_per_element;
-  const int64_t blocks = (numel + per_block - 1) / per_block;
-  const uint64_t first_block = start.offset / philox::kDrawsPerBlock;
-  random_blocks<Fill><<<blocks_for(blocks), kThreadsPerBlock, 0, current_raw_stream()>>>(fill, numel, per_block,
-                                                                                          first_block, start.seed);
-  check_launch(name);
-}
-
 // ---- kernels -------------------------------------------------------------------------------------------------------
 
 // y_i = low + (high - low) * u_i, u_i ~ U[0, 1); attrs: UniformAttrs.
@@ -129,11 +107,11 @@ void uniform_kernel(const KernelArgs& args) {
     T* y = static_cast<T*>(out.data_ptr());
     if constexpr (std::is_same_v<T, double>) {
       const double low = attrs.low;
-      launch_fill(Uniform53Fill{y, low, attrs.high - low}, attrs.philox, out.numel(), 2, "uniform (float64)");
+      launch_philox_fill(Uniform53Fill{y, low, attrs.high - low}, attrs.philox, out.numel(), 2, "uniform (float64)");
     } else {
       const float low = static_cast<float>(attrs.low);
       const float span = static_cast<float>(attrs.high - attrs.low);
-      launch_fill(UniformFill<T>{y, low, span}, attrs.philox, out.numel(), 1, "uniform");
+      launch_philox_fill(UniformFill<T>{y, low, span}, attrs.philox, out.numel(), 1, "uniform");
     }
   });
 }
@@ -147,11 +125,11 @@ void normal_kernel(const KernelArgs& args) {
   dispatch_floating(out.dtype(), "normal_", [&]<typename T>() {
     T* y = static_cast<T*>(out.data_ptr());
     if constexpr (std::is_same_v<T, double>) {
-      launch_fill(Normal53Fill{y, attrs.mean, attrs.std}, attrs.philox, out.numel(), 2, "normal (float64)");
+      launch_philox_fill(Normal53Fill{y, attrs.mean, attrs.std}, attrs.philox, out.numel(), 2, "normal (float64)");
     } else {
       const float mean = static_cast<float>(attrs.mean);
       const float stddev = static_cast<float>(attrs.std);
-      launch_fill(NormalFill<T>{y, mean, stddev}, attrs.philox, out.numel(), 1, "normal");
+      launch_philox_fill(NormalFill<T>{y, mean, stddev}, attrs.philox, out.numel(), 1, "normal");
     }
   });
 }
@@ -167,9 +145,9 @@ void randint_kernel(const KernelArgs& args) {
   dispatch_dtype(out.dtype(), "randint", [&]<typename T>() {
     T* y = static_cast<T*>(out.data_ptr());
     if (attrs.wide_draws)
-      launch_fill(RandintFill<T, true>{y, low, range}, attrs.philox, out.numel(), 2, "randint (wide)");
+      launch_philox_fill(RandintFill<T, true>{y, low, range}, attrs.philox, out.numel(), 2, "randint (wide)");
     else
-      launch_fill(RandintFill<T, false>{y, low, range}, attrs.philox, out.numel(), 1, "randint");
+      launch_philox_fill(RandintFill<T, false>{y, low, range}, attrs.philox, out.numel(), 1, "randint");
   });
 }
 

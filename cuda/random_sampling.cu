@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "cuda/kernels.h"
+#include "cuda/philox_blocks.cuh"
 #include "cuda/shape_layout.cuh"
 #include "tensor/dispatch.h"
 #include "tensor/random_sampling_math.h"
@@ -15,33 +16,12 @@ namespace {
 
 using philox::Block;
 
-// Runs fill on every Philox block of the reservation: block b serves the elements [b * per_block, ...).
-template <typename Fill>
-__global__ void sampling_blocks(Fill fill, int64_t numel, int64_t per_block, uint64_t first_block, uint64_t key) {
-  const int64_t blocks = (numel + per_block - 1) / per_block;
-  for (int64_t b = first_element(); b < blocks; b += element_step()) {
-    const Block draws = philox::philox4x32_10(first_block + static_cast<uint64_t>(b), key);
-    const int64_t first = b * per_block;
-    fill(draws, first, numel - first < per_block ? numel - first : per_block);
-  }
-}
-
-template <typename Fill>
-void launch_blocks(const Fill& fill, const PhiloxPosition& start, int64_t numel, int draws_per_element,
-                   const char* name) {
-  const int64_t per_block = philox::kDrawsPerBlock / draws_per_element;
-  const int64_t blocks = (numel + per_block - 1) / per_block;
-  sampling_blocks<Fill><<<blocks_for(blocks), kThreadsPerBlock, 0, current_raw_stream()>>>(
-      fill, numel, per_block, start.offset / philox::kDrawsPerBlock, start.seed);
-  check_launch(name);
-}
-
 // Runs Fill<T, Wide> over the output: two draws per element for float64 (Wide), one otherwise.
 template <template <typename, bool> class Fill, typename T, typename... Params>
 void fill_by_dtype(Tensor& out, const PhiloxPosition& start, const char* name, Params... params) {
   T* y = static_cast<T*>(out.data_ptr());
-  if constexpr (std::is_same_v<T, double>) launch_blocks(Fill<T, true>{y, params...}, start, out.numel(), 2, name);
-  else launch_blocks(Fill<T, false>{y, params...}, start, out.numel(), 1, name);
+  if constexpr (std::is_same_v<T, double>) launch_philox_fill(Fill<T, true>{y, params...}, start, out.numel(), 2, name);
+  else launch_philox_fill(Fill<T, false>{y, params...}, start, out.numel(), 1, name);
 }
 
 // y_i = (u_i < p_i); attrs: BernoulliAttrs, input 0 (if any): p as float64, the output's numel.
@@ -51,7 +31,7 @@ void bernoulli_kernel(const KernelArgs& args) {
   const BernoulliAttrs& attrs = args.attrs->get<BernoulliAttrs>();
   const double* p = args.num_inputs > 0 ? static_cast<const double*>(args.inputs[0].data_ptr()) : nullptr;
   dispatch_dtype(out.dtype(), "bernoulli", [&]<typename T>() {
-    launch_blocks(sampling::BernoulliFill<T>{static_cast<T*>(out.data_ptr()), p, attrs.p}, attrs.philox,
+    launch_philox_fill(sampling::BernoulliFill<T>{static_cast<T*>(out.data_ptr()), p, attrs.p}, attrs.philox,
                   out.numel(), 2, "bernoulli");
   });
 }
