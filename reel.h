@@ -18,6 +18,7 @@
 #include "autograd/autograd.h"
 #include "autograd/function.h"
 #include "autograd/gradcheck.h"
+#include "nn/enum.h"
 #include "nn/module.h"
 #include "nn/container.h"
 #include "nn/linear.h"

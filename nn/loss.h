@@ -20,11 +20,10 @@
 
 #include "../tensor/ops.h"
 #include "arg.h"
+#include "enum.h"
 #include "module.h"
 
 namespace reel::nn {
-
-enum class Reduction { None, Mean, Sum, BatchMean };
 
 // "none", "mean", "sum", "batchmean" (PyTorch's spelling).
 const char* reduction_name(Reduction reduction);
