@@ -1,10 +1,14 @@
 // reel/reel.h — the one header users include: `#include <reel/reel.h>`.
 #pragma once
 
+// What LibTorch's <torch/torch.h> brings in that ported programs rely on (std::isnan, std::sqrt, ...).
+#include <cmath>
+
 #include "tensor/dtype.h"
 #include "tensor/device.h"
 #include "tensor/cuda.h"
 #include "tensor/error.h"
+#include "tensor/libtorch_compat.h"
 #include "tensor/memory.h"
 #include "tensor/ops.h"
 #include "tensor/parallel.h"

@@ -3,8 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
+
 #include "tensor/cuda.h"
 #include "tensor/dispatch.h"
+#include "tensor/libtorch_compat.h"
 #include "tensor/ops.h"
 #include "tensor/pool.h"
 #include "tensor/sparse.h"
@@ -13,6 +16,10 @@ namespace reel {
 
 // ---- errors ----------------------------------------------------------------------------------------------
 void throw_error(std::string message) { throw Error(message); }
+
+namespace detail {
+void print_warning(const std::string& message) { std::cerr << "Warning: " << message << '\n'; }
+}  // namespace detail
 
 void throw_unsupported_dtype(std::string_view op, ScalarType t) {
   throw Error(fmt::format("{}: dtype {} is not supported", op, dtype_name(t)));
