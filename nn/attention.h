@@ -22,7 +22,7 @@ namespace reel::nn {
 
 // y = concat_h(softmax(Q_h K_h^T / sqrt(head_dim) + mask) V_h) W_o^T + b_o, with Q = q W_q^T + b_q (K, V alike)
 // and W_q, W_k, W_v the three row blocks of in_proj_weight [3E, E].
-class MultiheadAttentionImpl : public Module {
+class MultiheadAttentionImpl : public Cloneable<MultiheadAttentionImpl> {
  public:
   MultiheadAttentionImpl(int64_t embed_dim, int64_t num_heads, double dropout = 0.0, bool bias = true,
                          bool batch_first = false);
@@ -45,7 +45,7 @@ REEL_MODULE(MultiheadAttention);
 // Post-norm (default): x = norm1(x + sa(x)); x = norm2(x + ff(x)). Pre-norm (norm_first):
 // x = x + sa(norm1(x)); x = x + ff(norm2(x)). sa(x) = dropout1(self_attn(x, x, x)), ff(x) =
 // dropout2(linear2(dropout(activation(linear1(x))))).
-class TransformerEncoderLayerImpl : public Module {
+class TransformerEncoderLayerImpl : public Cloneable<TransformerEncoderLayerImpl> {
  public:
   TransformerEncoderLayerImpl(int64_t d_model, int64_t nhead, int64_t dim_feedforward = 2048, double dropout = 0.1,
                               std::string activation = "relu", double layer_norm_eps = 1e-5,
