@@ -195,7 +195,8 @@ std::tuple<Tensor, Tensor> MultiheadAttentionImpl::forward(const Tensor& query, 
 // ---- TransformerActivation --------------------------------------------------------------------------------------
 
 TransformerActivation::TransformerActivation(std::string name) : name_(std::move(name)) {
-  REEL_CHECK(name_ == "relu" || name_ == "gelu", "Transformer: activation should be relu/gelu, not {}", name_);
+  REEL_CHECK(name_ == "relu" || name_ == "gelu",
+             "TransformerEncoderLayer / TransformerDecoderLayer: activation should be relu/gelu, not {}", name_);
 }
 
 // relu(x), gelu(x) or f(x)

@@ -75,7 +75,7 @@ const AnyModule& SequentialImpl::first_module(const char* what) const {
 }
 
 // y = m_n(...m_0(x))
-Tensor SequentialImpl::forward(const Tensor& input) {
+Tensor SequentialImpl::forward_tensor(const Tensor& input) {
   if (all_unary_) {
     Tensor x = input;
     for (const AnyModule& module : modules_) x = module.forward_tensor(x);

@@ -157,20 +157,23 @@ class SequentialImpl : public Cloneable<SequentialImpl> {
   void extend(const SequentialImpl& other);
 
   // x through every child in order (the input itself when empty, as PyTorch).
-  Tensor forward(const Tensor& input);
+  Tensor forward(const Tensor& input) { return forward_tensor(input); }
   // Any inputs to the first module, each result to the next; the last result as a ReturnType (reel::Error
   // naming both types when it is another). forward<AnyValue>(...) returns the AnyValue itself.
   template <typename ReturnType = Tensor, typename... InputTypes>
-    requires(sizeof...(InputTypes) > 0 &&
-             !(std::is_same_v<ReturnType, Tensor> && sizeof...(InputTypes) == 1 &&
-               (std::is_same_v<std::remove_cvref_t<InputTypes>, Tensor> && ...)))
+    requires(sizeof...(InputTypes) > 0)
   ReturnType forward(InputTypes&&... inputs) {
-    AnyValue result = first_module("forward").any_forward(std::forward<InputTypes>(inputs)...);
-    for (size_t i = 1; i < modules_.size(); ++i) result = modules_[i].any_forward(std::move(result));
-    if constexpr (std::is_same_v<ReturnType, AnyValue>) {
-      return result;
+    if constexpr (std::is_same_v<ReturnType, Tensor> && sizeof...(InputTypes) == 1 &&
+                  (std::is_same_v<std::remove_cvref_t<InputTypes>, Tensor> && ...)) {
+      return forward_tensor(inputs...);
     } else {
-      return result.template get<ReturnType>();
+      AnyValue result = first_module("forward").any_forward(std::forward<InputTypes>(inputs)...);
+      for (size_t i = 1; i < modules_.size(); ++i) result = modules_[i].any_forward(std::move(result));
+      if constexpr (std::is_same_v<ReturnType, AnyValue>) {
+        return result;
+      } else {
+        return result.template get<ReturnType>();
+      }
     }
   }
 
@@ -197,6 +200,7 @@ class SequentialImpl : public Cloneable<SequentialImpl> {
   auto end() const { return entries_.end(); }
 
  private:
+  Tensor forward_tensor(const Tensor& input);
   const AnyModule& first_module(const char* what) const;
 
   std::vector<std::shared_ptr<Module>> entries_;
