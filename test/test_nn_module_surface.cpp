@@ -152,6 +152,10 @@ TEST_CASE("clone of ModuleList, ModuleDict, Functional, attention and a direct I
   REQUIRE(list_copy != nullptr);
   check_deep_copy(*list, *list_copy);
   CHECK(list_copy->size() == 2);
+  // clone(device): the copy's tensors on that device (the CPU here; the GPU tests move whole models)
+  auto on_cpu = list->clone(reel::Device(reel::kCPU));
+  check_deep_copy(*list, *on_cpu);
+  for (const Tensor& p : on_cpu->parameters()) CHECK(p.device() == reel::Device(reel::kCPU));
 
   nn::ModuleDict dict({{"a", nn::Linear(2, 2)}, {"b", nn::GELU()}});
   auto dict_copy = std::dynamic_pointer_cast<nn::ModuleDictImpl>(dict->clone());
