@@ -12,7 +12,7 @@
 namespace reel::nn {
 
 // y = max(x, 0)
-class ReLUImpl : public Module {
+class ReLUImpl : public Cloneable<ReLUImpl> {
  public:
   ReLUImpl() = default;
   Tensor forward(const Tensor& input);
@@ -20,7 +20,7 @@ class ReLUImpl : public Module {
 REEL_MODULE(ReLU);
 
 // y = x > 0 ? x : negative_slope x
-class LeakyReLUImpl : public Module {
+class LeakyReLUImpl : public Cloneable<LeakyReLUImpl> {
  public:
   explicit LeakyReLUImpl(double negative_slope = 0.01) : negative_slope(negative_slope) {}
   Tensor forward(const Tensor& input);
@@ -31,7 +31,7 @@ class LeakyReLUImpl : public Module {
 REEL_MODULE(LeakyReLU);
 
 // y = x > 0 ? x : alpha (e^x - 1)
-class ELUImpl : public Module {
+class ELUImpl : public Cloneable<ELUImpl> {
  public:
   explicit ELUImpl(double alpha = 1.0) : alpha(alpha) {}
   Tensor forward(const Tensor& input);
@@ -42,7 +42,7 @@ class ELUImpl : public Module {
 REEL_MODULE(ELU);
 
 // y = min(max(x, min_val), max_val); max_val must exceed min_val
-class HardtanhImpl : public Module {
+class HardtanhImpl : public Cloneable<HardtanhImpl> {
  public:
   explicit HardtanhImpl(double min_val = -1.0, double max_val = 1.0);
   Tensor forward(const Tensor& input);
@@ -54,7 +54,7 @@ class HardtanhImpl : public Module {
 REEL_MODULE(Hardtanh);
 
 // y = x > 0 ? x : alpha (e^(x / alpha) - 1)
-class CELUImpl : public Module {
+class CELUImpl : public Cloneable<CELUImpl> {
  public:
   explicit CELUImpl(double alpha = 1.0) : alpha(alpha) {}
   Tensor forward(const Tensor& input);
@@ -65,7 +65,7 @@ class CELUImpl : public Module {
 REEL_MODULE(CELU);
 
 // y = 1.0507 (x > 0 ? x : 1.6733 (e^x - 1))
-class SELUImpl : public Module {
+class SELUImpl : public Cloneable<SELUImpl> {
  public:
   SELUImpl() = default;
   Tensor forward(const Tensor& input);
@@ -73,7 +73,7 @@ class SELUImpl : public Module {
 REEL_MODULE(SELU);
 
 // y = beta x > threshold ? x : ln(1 + e^(beta x)) / beta
-class SoftplusImpl : public Module {
+class SoftplusImpl : public Cloneable<SoftplusImpl> {
  public:
   explicit SoftplusImpl(double beta = 1.0, double threshold = 20.0) : beta(beta), threshold(threshold) {}
   Tensor forward(const Tensor& input);
@@ -85,7 +85,7 @@ class SoftplusImpl : public Module {
 REEL_MODULE(Softplus);
 
 // y = x > threshold ? x : value
-class ThresholdImpl : public Module {
+class ThresholdImpl : public Cloneable<ThresholdImpl> {
  public:
   ThresholdImpl(double threshold, double value) : threshold(threshold), value(value) {}
   Tensor forward(const Tensor& input);
@@ -97,7 +97,7 @@ class ThresholdImpl : public Module {
 REEL_MODULE(Threshold);
 
 // y = ln sigmoid(x)
-class LogSigmoidImpl : public Module {
+class LogSigmoidImpl : public Cloneable<LogSigmoidImpl> {
  public:
   LogSigmoidImpl() = default;
   Tensor forward(const Tensor& input);
@@ -105,7 +105,7 @@ class LogSigmoidImpl : public Module {
 REEL_MODULE(LogSigmoid);
 
 // y = min(max(x + 3, 0), 6) / 6
-class HardsigmoidImpl : public Module {
+class HardsigmoidImpl : public Cloneable<HardsigmoidImpl> {
  public:
   HardsigmoidImpl() = default;
   Tensor forward(const Tensor& input);
@@ -113,7 +113,7 @@ class HardsigmoidImpl : public Module {
 REEL_MODULE(Hardsigmoid);
 
 // y = x min(max(x + 3, 0), 6) / 6
-class HardswishImpl : public Module {
+class HardswishImpl : public Cloneable<HardswishImpl> {
  public:
   HardswishImpl() = default;
   Tensor forward(const Tensor& input);
@@ -121,7 +121,7 @@ class HardswishImpl : public Module {
 REEL_MODULE(Hardswish);
 
 // y = x tanh(ln(1 + e^x))
-class MishImpl : public Module {
+class MishImpl : public Cloneable<MishImpl> {
  public:
   MishImpl() = default;
   Tensor forward(const Tensor& input);
@@ -129,7 +129,7 @@ class MishImpl : public Module {
 REEL_MODULE(Mish);
 
 // y = x Phi(x) ("none", exact with erf) or its tanh approximation ("tanh")
-class GELUImpl : public Module {
+class GELUImpl : public Cloneable<GELUImpl> {
  public:
   explicit GELUImpl(std::string approximate = "none");
   Tensor forward(const Tensor& input);
@@ -140,7 +140,7 @@ class GELUImpl : public Module {
 REEL_MODULE(GELU);
 
 // y = x sigmoid(x)
-class SiLUImpl : public Module {
+class SiLUImpl : public Cloneable<SiLUImpl> {
  public:
   SiLUImpl() = default;
   Tensor forward(const Tensor& input);
@@ -148,7 +148,7 @@ class SiLUImpl : public Module {
 REEL_MODULE(SiLU);
 
 // y = tanh x
-class TanhImpl : public Module {
+class TanhImpl : public Cloneable<TanhImpl> {
  public:
   TanhImpl() = default;
   Tensor forward(const Tensor& input);
@@ -156,7 +156,7 @@ class TanhImpl : public Module {
 REEL_MODULE(Tanh);
 
 // y = 1 / (1 + e^-x)
-class SigmoidImpl : public Module {
+class SigmoidImpl : public Cloneable<SigmoidImpl> {
  public:
   SigmoidImpl() = default;
   Tensor forward(const Tensor& input);
@@ -164,7 +164,7 @@ class SigmoidImpl : public Module {
 REEL_MODULE(Sigmoid);
 
 // y_i = e^x_i / sum_j e^x_j along dim
-class SoftmaxImpl : public Module {
+class SoftmaxImpl : public Cloneable<SoftmaxImpl> {
  public:
   explicit SoftmaxImpl(int64_t dim) : dim(dim) {}
   Tensor forward(const Tensor& input);
@@ -175,7 +175,7 @@ class SoftmaxImpl : public Module {
 REEL_MODULE(Softmax);
 
 // y_i = x_i - ln sum_j e^x_j along dim
-class LogSoftmaxImpl : public Module {
+class LogSoftmaxImpl : public Cloneable<LogSoftmaxImpl> {
  public:
   explicit LogSoftmaxImpl(int64_t dim) : dim(dim) {}
   Tensor forward(const Tensor& input);
@@ -187,7 +187,7 @@ REEL_MODULE(LogSoftmax);
 
 // ---- issue 16's activations (nn/layers_extra.cpp) ----
 // y = min(max(x, 0), 6)
-class ReLU6Impl : public Module {
+class ReLU6Impl : public Cloneable<ReLU6Impl> {
  public:
   ReLU6Impl() = default;
   Tensor forward(const Tensor& input);
@@ -195,7 +195,7 @@ class ReLU6Impl : public Module {
 REEL_MODULE(ReLU6);
 
 // y = x / (1 + |x|)
-class SoftsignImpl : public Module {
+class SoftsignImpl : public Cloneable<SoftsignImpl> {
  public:
   SoftsignImpl() = default;
   Tensor forward(const Tensor& input);
@@ -203,7 +203,7 @@ class SoftsignImpl : public Module {
 REEL_MODULE(Softsign);
 
 // y = x - tanh x
-class TanhshrinkImpl : public Module {
+class TanhshrinkImpl : public Cloneable<TanhshrinkImpl> {
  public:
   TanhshrinkImpl() = default;
   Tensor forward(const Tensor& input);
@@ -211,7 +211,7 @@ class TanhshrinkImpl : public Module {
 REEL_MODULE(Tanhshrink);
 
 // y = x > lambda ? x - lambda : x < -lambda ? x + lambda : 0
-class SoftshrinkImpl : public Module {
+class SoftshrinkImpl : public Cloneable<SoftshrinkImpl> {
  public:
   explicit SoftshrinkImpl(double lambda = 0.5);
   Tensor forward(const Tensor& input);
@@ -222,7 +222,7 @@ class SoftshrinkImpl : public Module {
 REEL_MODULE(Softshrink);
 
 // y = |x| > lambda ? x : 0
-class HardshrinkImpl : public Module {
+class HardshrinkImpl : public Cloneable<HardshrinkImpl> {
  public:
   explicit HardshrinkImpl(double lambda = 0.5) : lambda(lambda) {}
   Tensor forward(const Tensor& input);
@@ -233,7 +233,7 @@ class HardshrinkImpl : public Module {
 REEL_MODULE(Hardshrink);
 
 // y = a sigmoid(b), the halves of the input along dim
-class GLUImpl : public Module {
+class GLUImpl : public Cloneable<GLUImpl> {
  public:
   explicit GLUImpl(int64_t dim = -1) : dim(dim) {}
   Tensor forward(const Tensor& input);
@@ -244,7 +244,7 @@ class GLUImpl : public Module {
 REEL_MODULE(GLU);
 
 // y = x > 0 ? x : w x with a learnt weight of num_parameters values (1, or one per channel), all starting at init
-class PReLUImpl : public Module {
+class PReLUImpl : public Cloneable<PReLUImpl> {
  public:
   explicit PReLUImpl(int64_t num_parameters = 1, double init = 0.25);
   void reset_parameters();
@@ -258,7 +258,7 @@ class PReLUImpl : public Module {
 REEL_MODULE(PReLU);
 
 // training: random negative slopes in [lower, upper]; eval: the mean slope (is_training() decides)
-class RReLUImpl : public Module {
+class RReLUImpl : public Cloneable<RReLUImpl> {
  public:
   explicit RReLUImpl(double lower = 1.0 / 8.0, double upper = 1.0 / 3.0);
   Tensor forward(const Tensor& input);

@@ -1,5 +1,6 @@
 // reel/nn/container.cpp — Sequential, ModuleList and ModuleDict: registration of children under their
-// positions or keys, lookups with clear errors, and Sequential's chained forward.
+// positions or keys, lookups with clear errors, Sequential's chained forward, the containers' clone(),
+// nn::Functional, and AnyModule's error messages.
 #include "nn/container.h"
 
 #include "tensor/error_format.h"
@@ -23,6 +24,22 @@ std::shared_ptr<Module> child_at(const std::vector<std::shared_ptr<Module>>& chi
   return children[static_cast<size_t>(index < 0 ? index + size : index)];
 }
 
+std::string demangle_type_name(const std::type_info& type) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : type.name();
+  std::free(demangled);
+  return name;
+}
+
+void throw_any_value_type(const std::type_info& held, const std::type_info& wanted) {
+  throw Error(fmt::format("AnyValue: the value is a {}, not a {}", demangle_type_name(held), demangle_type_name(wanted)));
+}
+
+void throw_any_forward(const std::string& module, const std::string& problem) {
+  throw Error(fmt::format("AnyModule: cannot call forward of {}: {}", module, problem));
+}
+
 void throw_wrong_module_type(const char* container, const std::string& key, const Module& module, const char* wanted) {
   int status = 0;
   char* demangled = abi::__cxa_demangle(wanted, nullptr, nullptr, &status);
@@ -35,22 +52,56 @@ void throw_wrong_module_type(const char* container, const std::string& key, cons
 
 // ---- Sequential -------------------------------------------------------------------------------------------------
 
-SequentialImpl::SequentialImpl(std::vector<NamedUnaryModule> modules) {
-  for (NamedUnaryModule& entry : modules) push_back(std::move(entry));
+SequentialImpl::SequentialImpl(std::vector<NamedAnyModule> modules) {
+  for (NamedAnyModule& entry : modules) push_back(std::move(entry));
 }
 
-void SequentialImpl::push_back(NamedUnaryModule entry) {
-  register_module(entry.name, entry.module);
-  entries_.push_back(std::move(entry.module));
-  forwards_.push_back(std::move(entry.forward));
+void SequentialImpl::push_back(std::string name, AnyModule module) {
+  REEL_CHECK(!module.is_empty(), "Sequential: the module '{}' is empty", name);
+  register_module(std::move(name), module.ptr());
+  entries_.push_back(module.ptr());
+  all_unary_ = all_unary_ && module.is_unary_tensor();
+  modules_.push_back(std::move(module));
+}
+
+void SequentialImpl::extend(const SequentialImpl& other) {
+  const std::vector<AnyModule> others = other.modules_;  // a copy: `other` may be this Sequential
+  for (const AnyModule& module : others) push_back(module);
+}
+
+const AnyModule& SequentialImpl::first_module(const char* what) const {
+  REEL_CHECK(!modules_.empty(), "Sequential: cannot call {}() on an empty Sequential with these inputs", what);
+  return modules_.front();
 }
 
 // y = m_n(...m_0(x))
-Tensor SequentialImpl::forward(const Tensor& input) {
-  Tensor x = input;
-  for (const auto& forward_one : forwards_) x = forward_one(x);
-  return x;
+Tensor SequentialImpl::forward_tensor(const Tensor& input) {
+  if (all_unary_) {
+    Tensor x = input;
+    for (const AnyModule& module : modules_) x = module.forward_tensor(x);
+    return x;
+  }
+  AnyValue x(input);
+  for (const AnyModule& module : modules_) x = module.any_forward(std::move(x));
+  return x.get<Tensor>();
 }
+
+std::shared_ptr<Module> SequentialImpl::clone(const std::optional<Device>& device) const {
+  auto copy = std::make_shared<SequentialImpl>();
+  const auto names = named_children();
+  for (size_t i = 0; i < modules_.size(); ++i) copy->push_back(names[i].key(), modules_[i].clone(device));
+  detail::ModuleCloning::set_training(*copy, is_training());
+  return copy;
+}
+
+// ---- Functional -------------------------------------------------------------------------------------------------
+
+FunctionalImpl::FunctionalImpl(Function function, int) : Cloneable("Functional"), function_(std::move(function)) {
+  REEL_CHECK(static_cast<bool>(function_), "Functional: the function is empty");
+}
+
+// y = f(x)
+Tensor FunctionalImpl::forward(Tensor input) { return function_(std::move(input)); }
 
 // ---- ModuleList -------------------------------------------------------------------------------------------------
 
@@ -62,6 +113,13 @@ void ModuleListImpl::push_back(std::shared_ptr<Module> module) {
 void ModuleListImpl::extend(const ModuleListImpl& other) {
   const std::vector<std::shared_ptr<Module>> others = other.entries_;  // a copy: `other` may be this list
   for (const auto& module : others) push_back(module);
+}
+
+std::shared_ptr<Module> ModuleListImpl::clone(const std::optional<Device>& device) const {
+  auto copy = std::make_shared<ModuleListImpl>();
+  for (const auto& module : entries_) copy->push_back(module->clone(device));
+  detail::ModuleCloning::set_training(*copy, is_training());
+  return copy;
 }
 
 // ---- ModuleDict -------------------------------------------------------------------------------------------------
@@ -82,6 +140,13 @@ void ModuleDictImpl::insert(const std::string& key, std::shared_ptr<Module> modu
 
 void ModuleDictImpl::update(const std::vector<NamedModule>& modules) {
   for (const NamedModule& entry : modules) insert(entry.name, entry.module);
+}
+
+std::shared_ptr<Module> ModuleDictImpl::clone(const std::optional<Device>& device) const {
+  auto copy = std::make_shared<ModuleDictImpl>();
+  for (const auto& [key, module] : items_) copy->insert(key, module->clone(device));
+  detail::ModuleCloning::set_training(*copy, is_training());
+  return copy;
 }
 
 bool ModuleDictImpl::contains(const std::string& key) const {

@@ -23,7 +23,7 @@
 namespace reel::nn {
 
 // The shared body of Conv1d and Conv2d: weight [out, in / groups, *kernel_size], bias [out].
-class ConvImplBase : public Module {
+class ConvImplBase : public Cloneable<ConvImplBase> {
  public:
   ConvImplBase(const char* layer, int64_t in_channels, int64_t out_channels, std::vector<int64_t> kernel_size,
                std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation,
@@ -65,7 +65,7 @@ class Conv2d : public ModuleHolder<Conv2dImpl> {
 };
 
 // y[n, c, i, j] = max of x[n, c] over the dilated window at (i s - pad, j s - pad); stride defaults to kernel_size
-class MaxPool2dImpl : public Module {
+class MaxPool2dImpl : public Cloneable<MaxPool2dImpl> {
  public:
   explicit MaxPool2dImpl(IntList kernel_size, IntList stride = {}, IntList padding = 0, IntList dilation = 1,
                          bool ceil_mode = false);
@@ -88,7 +88,7 @@ class MaxPool2d : public ModuleHolder<MaxPool2dImpl> {
 };
 
 // y[n, c, i, j] = mean of x[n, c] over the window (padding counted when count_include_pad)
-class AvgPool2dImpl : public Module {
+class AvgPool2dImpl : public Cloneable<AvgPool2dImpl> {
  public:
   explicit AvgPool2dImpl(IntList kernel_size, IntList stride = {}, IntList padding = 0, bool ceil_mode = false,
                          bool count_include_pad = true);
@@ -111,7 +111,7 @@ class AvgPool2d : public ModuleHolder<AvgPool2dImpl> {
 };
 
 // y[n, c, i, j] = mean of x[n, c] over the i-th of output_size nearly equal row bands and the j-th column band
-class AdaptiveAvgPool2dImpl : public Module {
+class AdaptiveAvgPool2dImpl : public Cloneable<AdaptiveAvgPool2dImpl> {
  public:
   explicit AdaptiveAvgPool2dImpl(IntList output_size);
   Tensor forward(const Tensor& input);
@@ -128,7 +128,7 @@ class AdaptiveAvgPool2d : public ModuleHolder<AdaptiveAvgPool2dImpl> {
 
 // ---- image and distance layers (issue 16; nn/layers_extra.cpp) ----
 // (*, C r^2, H, W) -> (*, C, H r, W r)
-class PixelShuffleImpl : public Module {
+class PixelShuffleImpl : public Cloneable<PixelShuffleImpl> {
  public:
   explicit PixelShuffleImpl(int64_t upscale_factor) : upscale_factor(upscale_factor) {}
   Tensor forward(const Tensor& input);
@@ -139,7 +139,7 @@ class PixelShuffleImpl : public Module {
 REEL_MODULE(PixelShuffle);
 
 // (*, C, H r, W r) -> (*, C r^2, H, W)
-class PixelUnshuffleImpl : public Module {
+class PixelUnshuffleImpl : public Cloneable<PixelUnshuffleImpl> {
  public:
   explicit PixelUnshuffleImpl(int64_t downscale_factor) : downscale_factor(downscale_factor) {}
   Tensor forward(const Tensor& input);
@@ -158,7 +158,7 @@ struct UpsampleOptions {
   REEL_ARG(std::optional<bool>, align_corners) = std::nullopt;
 };
 // F::interpolate with the options
-class UpsampleImpl : public Module {
+class UpsampleImpl : public Cloneable<UpsampleImpl> {
  public:
   explicit UpsampleImpl(UpsampleOptions options = {});
   Tensor forward(const Tensor& input);
@@ -174,7 +174,7 @@ struct PairwiseDistanceOptions {
   REEL_ARG(double, eps) = 1e-6;
   REEL_ARG(bool, keepdim) = false;
 };
-class PairwiseDistanceImpl : public Module {
+class PairwiseDistanceImpl : public Cloneable<PairwiseDistanceImpl> {
  public:
   explicit PairwiseDistanceImpl(PairwiseDistanceOptions options = {});
   Tensor forward(const Tensor& input1, const Tensor& input2);

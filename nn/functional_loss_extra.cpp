@@ -282,49 +282,49 @@ Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& in
 // ---- modules -----------------------------------------------------------------------------------------------------
 namespace F = functional;
 
-HuberLossImpl::HuberLossImpl(HuberLossOptions o) : Module("HuberLoss"), options(std::move(o)) {}
+HuberLossImpl::HuberLossImpl(HuberLossOptions o) : Cloneable("HuberLoss"), options(std::move(o)) {}
 Tensor HuberLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return F::huber_loss(input, target, options);
 }
 HingeEmbeddingLossImpl::HingeEmbeddingLossImpl(HingeEmbeddingLossOptions o)
-    : Module("HingeEmbeddingLoss"), options(std::move(o)) {}
+    : Cloneable("HingeEmbeddingLoss"), options(std::move(o)) {}
 Tensor HingeEmbeddingLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return F::hinge_embedding_loss(input, target, options);
 }
-SoftMarginLossImpl::SoftMarginLossImpl(SoftMarginLossOptions o) : Module("SoftMarginLoss"), options(std::move(o)) {}
+SoftMarginLossImpl::SoftMarginLossImpl(SoftMarginLossOptions o) : Cloneable("SoftMarginLoss"), options(std::move(o)) {}
 Tensor SoftMarginLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return F::soft_margin_loss(input, target, options);
 }
-MultiMarginLossImpl::MultiMarginLossImpl(MultiMarginLossOptions o) : Module("MultiMarginLoss"), options(std::move(o)) {
+MultiMarginLossImpl::MultiMarginLossImpl(MultiMarginLossOptions o) : Cloneable("MultiMarginLoss"), options(std::move(o)) {
   if (options.weight().defined()) register_buffer("weight", options.weight());
 }
 Tensor MultiMarginLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return F::multi_margin_loss(input, target, options);
 }
 MultiLabelMarginLossImpl::MultiLabelMarginLossImpl(MultiLabelMarginLossOptions o)
-    : Module("MultiLabelMarginLoss"), options(std::move(o)) {}
+    : Cloneable("MultiLabelMarginLoss"), options(std::move(o)) {}
 Tensor MultiLabelMarginLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return F::multilabel_margin_loss(input, target, options);
 }
-PoissonNLLLossImpl::PoissonNLLLossImpl(PoissonNLLLossOptions o) : Module("PoissonNLLLoss"), options(std::move(o)) {}
+PoissonNLLLossImpl::PoissonNLLLossImpl(PoissonNLLLossOptions o) : Cloneable("PoissonNLLLoss"), options(std::move(o)) {}
 Tensor PoissonNLLLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return F::poisson_nll_loss(input, target, options);
 }
 CosineEmbeddingLossImpl::CosineEmbeddingLossImpl(CosineEmbeddingLossOptions o)
-    : Module("CosineEmbeddingLoss"), options(std::move(o)) {}
+    : Cloneable("CosineEmbeddingLoss"), options(std::move(o)) {}
 Tensor CosineEmbeddingLossImpl::forward(const Tensor& input1, const Tensor& input2, const Tensor& target) const {
   return F::cosine_embedding_loss(input1, input2, target, options);
 }
 TripletMarginLossImpl::TripletMarginLossImpl(TripletMarginLossOptions o)
-    : Module("TripletMarginLoss"), options(std::move(o)) {}
+    : Cloneable("TripletMarginLoss"), options(std::move(o)) {}
 Tensor TripletMarginLossImpl::forward(const Tensor& anchor, const Tensor& positive, const Tensor& negative) const {
   return F::triplet_margin_loss(anchor, positive, negative, options);
 }
-GaussianNLLLossImpl::GaussianNLLLossImpl(GaussianNLLLossOptions o) : Module("GaussianNLLLoss"), options(std::move(o)) {}
+GaussianNLLLossImpl::GaussianNLLLossImpl(GaussianNLLLossOptions o) : Cloneable("GaussianNLLLoss"), options(std::move(o)) {}
 Tensor GaussianNLLLossImpl::forward(const Tensor& input, const Tensor& target, const Tensor& var) const {
   return F::gaussian_nll_loss(input, target, var, options);
 }
-CTCLossImpl::CTCLossImpl(CTCLossOptions o) : Module("CTCLoss"), options(std::move(o)) {}
+CTCLossImpl::CTCLossImpl(CTCLossOptions o) : Cloneable("CTCLoss"), options(std::move(o)) {}
 Tensor CTCLossImpl::forward(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
                             const Tensor& target_lengths) const {
   return F::ctc_loss(log_probs, targets, input_lengths, target_lengths, options);

@@ -32,7 +32,7 @@ Tensor GLUImpl::forward(const Tensor& input) { return F::glu(input, dim); }
 std::string GLUImpl::extra_repr() const { return fmt::format("dim={}", dim); }
 
 PReLUImpl::PReLUImpl(int64_t num_parameters_, double init_)
-    : Module("PReLU"), num_parameters(num_parameters_), init(init_) {
+    : Cloneable("PReLU"), num_parameters(num_parameters_), init(init_) {
   REEL_CHECK(num_parameters > 0, "PReLU: num_parameters must be positive, got {}", num_parameters);
   weight = register_parameter("weight", empty({num_parameters}));
   reset_parameters();
@@ -60,7 +60,7 @@ std::string PixelShuffleImpl::extra_repr() const { return fmt::format("upscale_f
 Tensor PixelUnshuffleImpl::forward(const Tensor& input) { return F::pixel_unshuffle(input, downscale_factor); }
 std::string PixelUnshuffleImpl::extra_repr() const { return fmt::format("downscale_factor={}", downscale_factor); }
 
-UpsampleImpl::UpsampleImpl(UpsampleOptions upsample_options) : Module("Upsample"), options(std::move(upsample_options)) {}
+UpsampleImpl::UpsampleImpl(UpsampleOptions upsample_options) : Cloneable("Upsample"), options(std::move(upsample_options)) {}
 Tensor UpsampleImpl::forward(const Tensor& input) {
   return F::interpolate(input, F::InterpolateFuncOptions()
                                    .size(options.size())
@@ -82,7 +82,7 @@ std::string UpsampleImpl::extra_repr() const {
 }
 
 PairwiseDistanceImpl::PairwiseDistanceImpl(PairwiseDistanceOptions distance_options)
-    : Module("PairwiseDistance"), options(std::move(distance_options)) {}
+    : Cloneable("PairwiseDistance"), options(std::move(distance_options)) {}
 Tensor PairwiseDistanceImpl::forward(const Tensor& input1, const Tensor& input2) {
   return F::pairwise_distance(input1, input2, options.p(), options.eps(), options.keepdim());
 }

@@ -18,7 +18,7 @@
 namespace reel::nn {
 
 // y = x
-class IdentityImpl : public Module {
+class IdentityImpl : public Cloneable<IdentityImpl> {
  public:
   IdentityImpl() = default;
   Tensor forward(const Tensor& input);
@@ -26,7 +26,7 @@ class IdentityImpl : public Module {
 REEL_MODULE(Identity);
 
 // y = x W^T + b; weight [out_features, in_features], bias [out_features]
-class LinearImpl : public Module {
+class LinearImpl : public Cloneable<LinearImpl> {
  public:
   LinearImpl(int64_t in_features, int64_t out_features, bool bias = true);
   // weight ~ kaiming_uniform_(a = sqrt 5), i.e. U(+-1/sqrt(in_features)); bias ~ U(+-1/sqrt(in_features))
@@ -40,7 +40,7 @@ class LinearImpl : public Module {
 REEL_MODULE(Linear);
 
 // y = x1^T A x2 + b; weight [out_features, in1_features, in2_features], bias [out_features]
-class BilinearImpl : public Module {
+class BilinearImpl : public Cloneable<BilinearImpl> {
  public:
   BilinearImpl(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias = true);
   // weight and bias ~ U(+-1/sqrt(in1_features))
@@ -54,7 +54,7 @@ class BilinearImpl : public Module {
 REEL_MODULE(Bilinear);
 
 // y = x with dims start_dim..end_dim merged into one
-class FlattenImpl : public Module {
+class FlattenImpl : public Cloneable<FlattenImpl> {
  public:
   explicit FlattenImpl(int64_t start_dim = 1, int64_t end_dim = -1);
   Tensor forward(const Tensor& input);
@@ -81,7 +81,7 @@ struct EmbeddingOptions {
 // y[..., :] = weight[index[...], :]; weight [num_embeddings, embedding_dim] ~ N(0, 1). The padding_idx row
 // (negative counts from the end) starts at zero and receives no gradient. With sparse, weight's gradient is
 // sparse (EmbeddingOptions::sparse).
-class EmbeddingImpl : public Module {
+class EmbeddingImpl : public Cloneable<EmbeddingImpl> {
  public:
   EmbeddingImpl(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt,
                 bool sparse = false);
@@ -98,7 +98,7 @@ class EmbeddingImpl : public Module {
 REEL_MODULE(Embedding);
 
 // Training: zeroes each element with probability p and scales the rest by 1 / (1 - p); evaluation: y = x.
-class DropoutImpl : public Module {
+class DropoutImpl : public Cloneable<DropoutImpl> {
  public:
   explicit DropoutImpl(double p = 0.5);
   Tensor forward(const Tensor& input);

@@ -295,23 +295,23 @@ void register_if_defined(Module& module, const char* name, const Tensor& tensor)
 }
 }  // namespace
 
-MSELossImpl::MSELossImpl(MSELossOptions loss_options) : Module("MSELoss"), options(std::move(loss_options)) {}
+MSELossImpl::MSELossImpl(MSELossOptions loss_options) : Cloneable("MSELoss"), options(std::move(loss_options)) {}
 Tensor MSELossImpl::forward(const Tensor& input, const Tensor& target) const {
   return functional::mse_loss(input, target, options.reduction());
 }
 
-L1LossImpl::L1LossImpl(L1LossOptions loss_options) : Module("L1Loss"), options(std::move(loss_options)) {}
+L1LossImpl::L1LossImpl(L1LossOptions loss_options) : Cloneable("L1Loss"), options(std::move(loss_options)) {}
 Tensor L1LossImpl::forward(const Tensor& input, const Tensor& target) const {
   return functional::l1_loss(input, target, options.reduction());
 }
 
 SmoothL1LossImpl::SmoothL1LossImpl(SmoothL1LossOptions loss_options)
-    : Module("SmoothL1Loss"), options(std::move(loss_options)) {}
+    : Cloneable("SmoothL1Loss"), options(std::move(loss_options)) {}
 Tensor SmoothL1LossImpl::forward(const Tensor& input, const Tensor& target) const {
   return functional::smooth_l1_loss(input, target, options.reduction(), options.beta());
 }
 
-NLLLossImpl::NLLLossImpl(NLLLossOptions loss_options) : Module("NLLLoss"), options(std::move(loss_options)) {
+NLLLossImpl::NLLLossImpl(NLLLossOptions loss_options) : Cloneable("NLLLoss"), options(std::move(loss_options)) {
   register_if_defined(*this, "weight", options.weight());
 }
 Tensor NLLLossImpl::forward(const Tensor& input, const Tensor& target) const {
@@ -319,7 +319,7 @@ Tensor NLLLossImpl::forward(const Tensor& input, const Tensor& target) const {
 }
 
 CrossEntropyLossImpl::CrossEntropyLossImpl(CrossEntropyLossOptions loss_options)
-    : Module("CrossEntropyLoss"), options(std::move(loss_options)) {
+    : Cloneable("CrossEntropyLoss"), options(std::move(loss_options)) {
   register_if_defined(*this, "weight", options.weight());
 }
 Tensor CrossEntropyLossImpl::forward(const Tensor& input, const Tensor& target) const {
@@ -327,7 +327,7 @@ Tensor CrossEntropyLossImpl::forward(const Tensor& input, const Tensor& target) 
                                    options.label_smoothing());
 }
 
-BCELossImpl::BCELossImpl(BCELossOptions loss_options) : Module("BCELoss"), options(std::move(loss_options)) {
+BCELossImpl::BCELossImpl(BCELossOptions loss_options) : Cloneable("BCELoss"), options(std::move(loss_options)) {
   register_if_defined(*this, "weight", options.weight());
 }
 Tensor BCELossImpl::forward(const Tensor& input, const Tensor& target) const {
@@ -335,7 +335,7 @@ Tensor BCELossImpl::forward(const Tensor& input, const Tensor& target) const {
 }
 
 BCEWithLogitsLossImpl::BCEWithLogitsLossImpl(BCEWithLogitsLossOptions loss_options)
-    : Module("BCEWithLogitsLoss"), options(std::move(loss_options)) {
+    : Cloneable("BCEWithLogitsLoss"), options(std::move(loss_options)) {
   register_if_defined(*this, "weight", options.weight());
   register_if_defined(*this, "pos_weight", options.pos_weight());
 }
@@ -344,13 +344,13 @@ Tensor BCEWithLogitsLossImpl::forward(const Tensor& input, const Tensor& target)
                                                       options.pos_weight());
 }
 
-KLDivLossImpl::KLDivLossImpl(KLDivLossOptions loss_options) : Module("KLDivLoss"), options(std::move(loss_options)) {}
+KLDivLossImpl::KLDivLossImpl(KLDivLossOptions loss_options) : Cloneable("KLDivLoss"), options(std::move(loss_options)) {}
 Tensor KLDivLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return functional::kl_div(input, target, options.reduction(), options.log_target());
 }
 
 MarginRankingLossImpl::MarginRankingLossImpl(MarginRankingLossOptions loss_options)
-    : Module("MarginRankingLoss"), options(std::move(loss_options)) {}
+    : Cloneable("MarginRankingLoss"), options(std::move(loss_options)) {}
 Tensor MarginRankingLossImpl::forward(const Tensor& input1, const Tensor& input2, const Tensor& target) const {
   return functional::margin_ranking_loss(input1, input2, target, options.margin(), options.reduction());
 }

@@ -219,63 +219,63 @@ Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& in
 // ---- modules ------------------------------------------------------------------------------------------------
 // Each holds its options; class weights and pos_weight are registered as buffers "weight" / "pos_weight" (so
 // they follow `to(device)` and appear in state_dict, as in PyTorch) when given.
-class MSELossImpl : public Module {
+class MSELossImpl : public Cloneable<MSELossImpl> {
  public:
   explicit MSELossImpl(MSELossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   MSELossOptions options;
 };
 
-class L1LossImpl : public Module {
+class L1LossImpl : public Cloneable<L1LossImpl> {
  public:
   explicit L1LossImpl(L1LossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   L1LossOptions options;
 };
 
-class SmoothL1LossImpl : public Module {
+class SmoothL1LossImpl : public Cloneable<SmoothL1LossImpl> {
  public:
   explicit SmoothL1LossImpl(SmoothL1LossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   SmoothL1LossOptions options;
 };
 
-class NLLLossImpl : public Module {
+class NLLLossImpl : public Cloneable<NLLLossImpl> {
  public:
   explicit NLLLossImpl(NLLLossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   NLLLossOptions options;
 };
 
-class CrossEntropyLossImpl : public Module {
+class CrossEntropyLossImpl : public Cloneable<CrossEntropyLossImpl> {
  public:
   explicit CrossEntropyLossImpl(CrossEntropyLossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   CrossEntropyLossOptions options;
 };
 
-class BCELossImpl : public Module {
+class BCELossImpl : public Cloneable<BCELossImpl> {
  public:
   explicit BCELossImpl(BCELossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   BCELossOptions options;
 };
 
-class BCEWithLogitsLossImpl : public Module {
+class BCEWithLogitsLossImpl : public Cloneable<BCEWithLogitsLossImpl> {
  public:
   explicit BCEWithLogitsLossImpl(BCEWithLogitsLossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   BCEWithLogitsLossOptions options;
 };
 
-class KLDivLossImpl : public Module {
+class KLDivLossImpl : public Cloneable<KLDivLossImpl> {
  public:
   explicit KLDivLossImpl(KLDivLossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target) const;
   KLDivLossOptions options;
 };
 
-class MarginRankingLossImpl : public Module {
+class MarginRankingLossImpl : public Cloneable<MarginRankingLossImpl> {
  public:
   explicit MarginRankingLossImpl(MarginRankingLossOptions options = {});
   Tensor forward(const Tensor& input1, const Tensor& input2, const Tensor& target) const;
@@ -284,7 +284,7 @@ class MarginRankingLossImpl : public Module {
 
 // The losses of nn/functional_loss_extra.cpp (MultiMarginLoss registers a given weight as the buffer "weight").
 #define REEL_LOSS_MODULE_2(Name)                        \
-  class Name##Impl : public Module {                    \
+  class Name##Impl : public Cloneable<Name##Impl> {     \
    public:                                              \
     explicit Name##Impl(Name##Options options = {});    \
     Tensor forward(const Tensor& input, const Tensor& target) const; \
@@ -298,28 +298,28 @@ REEL_LOSS_MODULE_2(MultiLabelMarginLoss)
 REEL_LOSS_MODULE_2(PoissonNLLLoss)
 #undef REEL_LOSS_MODULE_2
 
-class CosineEmbeddingLossImpl : public Module {
+class CosineEmbeddingLossImpl : public Cloneable<CosineEmbeddingLossImpl> {
  public:
   explicit CosineEmbeddingLossImpl(CosineEmbeddingLossOptions options = {});
   Tensor forward(const Tensor& input1, const Tensor& input2, const Tensor& target) const;
   CosineEmbeddingLossOptions options;
 };
 
-class TripletMarginLossImpl : public Module {
+class TripletMarginLossImpl : public Cloneable<TripletMarginLossImpl> {
  public:
   explicit TripletMarginLossImpl(TripletMarginLossOptions options = {});
   Tensor forward(const Tensor& anchor, const Tensor& positive, const Tensor& negative) const;
   TripletMarginLossOptions options;
 };
 
-class GaussianNLLLossImpl : public Module {
+class GaussianNLLLossImpl : public Cloneable<GaussianNLLLossImpl> {
  public:
   explicit GaussianNLLLossImpl(GaussianNLLLossOptions options = {});
   Tensor forward(const Tensor& input, const Tensor& target, const Tensor& var) const;
   GaussianNLLLossOptions options;
 };
 
-class CTCLossImpl : public Module {
+class CTCLossImpl : public Cloneable<CTCLossImpl> {
  public:
   explicit CTCLossImpl(CTCLossOptions options = {});
   Tensor forward(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,

@@ -1,4 +1,5 @@
-// reel/nn/module.cpp — Module: registration, traversal, train/eval, device/dtype moves, state dicts, printing.
+// reel/nn/module.cpp — Module: registration, traversal, train/eval, device/dtype moves, state dicts, printing,
+// and the deep copy behind clone() (nn/cloneable.h).
 #include "nn/module.h"
 
 #include <cxxabi.h>
@@ -6,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <typeinfo>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -64,27 +66,48 @@ void Module::collect(NamedTensors& out, const std::string& prefix, bool paramete
   for (const auto& [name, child] : children_) child->collect(out, prefix + name + ".", parameters, true);
 }
 
-NamedTensors Module::named_parameters(bool recurse) const {
+namespace {
+
+// The entries of a module tree, whose names are unique by construction, as an OrderedDict (without the
+// per-insert duplicate scan).
+template <typename Value>
+OrderedDict<std::string, Value> to_dict(std::vector<std::pair<std::string, Value>> entries,
+                                        const char* key_description) {
+  OrderedDict<std::string, Value> out(key_description);
+  out.reserve(entries.size());
+  for (auto& [name, value] : entries) out.append_unique(std::move(name), std::move(value));
+  return out;
+}
+
+}  // namespace
+
+OrderedDict<std::string, Tensor> Module::named_parameters(bool recurse) const {
   NamedTensors out;
   collect(out, "", true, recurse);
-  return out;
+  return to_dict(std::move(out), "Parameter");
 }
 
 std::vector<Tensor> Module::parameters(bool recurse) const {
+  NamedTensors named;
+  collect(named, "", true, recurse);
   std::vector<Tensor> out;
-  for (auto& entry : named_parameters(recurse)) out.push_back(entry.second);
+  out.reserve(named.size());
+  for (auto& entry : named) out.push_back(std::move(entry.second));
   return out;
 }
 
-NamedTensors Module::named_buffers(bool recurse) const {
+OrderedDict<std::string, Tensor> Module::named_buffers(bool recurse) const {
   NamedTensors out;
   collect(out, "", false, recurse);
-  return out;
+  return to_dict(std::move(out), "Buffer");
 }
 
 std::vector<Tensor> Module::buffers(bool recurse) const {
+  NamedTensors named;
+  collect(named, "", false, recurse);
   std::vector<Tensor> out;
-  for (auto& entry : named_buffers(recurse)) out.push_back(entry.second);
+  out.reserve(named.size());
+  for (auto& entry : named) out.push_back(std::move(entry.second));
   return out;
 }
 
@@ -94,21 +117,29 @@ std::vector<std::shared_ptr<Module>> Module::children() const {
   return out;
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const { return children_; }
+OrderedDict<std::string, std::shared_ptr<Module>> Module::named_children() const {
+  return to_dict(children_, "Module");
+}
 
-std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules(bool include_self) {
+OrderedDict<std::string, std::shared_ptr<Module>> Module::named_modules(const std::string& name_prefix,
+                                                                        bool include_self) {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
-  if (include_self) out.emplace_back("", shared_from_this());
-  for (const auto& [name, child] : children_) {
-    for (auto& [sub_name, sub] : child->named_modules(true))
-      out.emplace_back(sub_name.empty() ? name : name + "." + sub_name, sub);
-  }
-  return out;
+  // depth-first, each module before its children; `prefix` is this module's dotted path
+  auto walk = [&out](auto& self, Module& module, const std::string& prefix) -> void {
+    for (const auto& [name, child] : module.children_) {
+      const std::string path = prefix.empty() ? name : prefix + "." + name;
+      out.emplace_back(path, child);
+      self(self, *child, path);
+    }
+  };
+  if (include_self) out.emplace_back(name_prefix, shared_from_this());
+  walk(walk, *this, name_prefix);
+  return to_dict(std::move(out), "Module");
 }
 
 std::vector<std::shared_ptr<Module>> Module::modules(bool include_self) {
   std::vector<std::shared_ptr<Module>> out;
-  for (auto& entry : named_modules(include_self)) out.push_back(entry.second);
+  for (auto& entry : named_modules(std::string(), include_self)) out.push_back(entry.second);
   return out;
 }
 
@@ -239,7 +270,102 @@ std::string Module::str() const {
 
 std::ostream& operator<<(std::ostream& os, const Module& module) { return os << module.str(); }
 
+// ---- clone ------------------------------------------------------------------------------------------------------
+
+std::shared_ptr<Module> Module::clone(const std::optional<Device>&) const {
+  throw Error(fmt::format(
+      "{}: clone() is not implemented for this module: derive its Impl from reel::nn::Cloneable<{}Impl> (nn/cloneable.h) "
+      "instead of reel::nn::Module, as LibTorch's torch::nn::Cloneable",
+      type_name(), type_name()));
+}
+
 namespace detail {
+
+void ModuleCloning::clear_registrations(Module& module) {
+  module.parameters_.clear();
+  module.buffers_.clear();
+  module.children_.clear();
+}
+
+namespace {
+
+// "weight, bias" for error messages
+template <typename List>
+std::string names_of(const List& list) {
+  std::vector<std::string> names;
+  for (const auto& entry : list) names.push_back(entry.first);
+  return fmt::format("[{}]", fmt::join(names, ", "));
+}
+
+// target := a copy of source's data (fresh storage), with source's requires_grad
+void copy_tensor(Tensor& target, const Tensor& source, const std::string& what) {
+  if (!source.defined() && !target.defined()) return;
+  REEL_CHECK(source.defined() && target.defined(), "clone: {} is defined in only one of the original and the copy",
+             what);
+  target.set_data(source.detach().clone());
+  if (target.requires_grad() != source.requires_grad()) target.requires_grad_(source.requires_grad());
+}
+
+void collect_tree(const Module& module, std::set<const void*>& tensors, std::set<const void*>& modules) {
+  modules.insert(&module);
+  for (const auto& [name, t] : module.state_dict())
+    if (t.defined()) tensors.insert(t.impl());
+  for (const auto& child : module.children()) collect_tree(*child, tensors, modules);
+}
+
+}  // namespace
+
+void ModuleCloning::copy_state(Module& target, const Module& source) {
+  REEL_CHECK(typeid(target) == typeid(source), "clone: the copy of a {} was built as a {}", source.type_name(),
+             target.type_name());
+  auto same_names = [](const auto& a, const auto& b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) { return x.first == y.first; });
+  };
+  REEL_CHECK(same_names(target.parameters_, source.parameters_) && same_names(target.buffers_, source.buffers_) &&
+                 same_names(target.children_, source.children_),
+             "clone: {} was changed after construction (parameters {}, buffers {}, submodules {}; a freshly built one "
+             "has {}, {}, {}): give it a reset() that registers everything, as LibTorch's Cloneable requires",
+             source.type_name(), names_of(source.parameters_), names_of(source.buffers_), names_of(source.children_),
+             names_of(target.parameters_), names_of(target.buffers_), names_of(target.children_));
+  NoGradGuard no_grad;
+  for (size_t i = 0; i < source.parameters_.size(); ++i)
+    copy_tensor(target.parameters_[i].second, source.parameters_[i].second,
+                source.type_name() + " parameter '" + source.parameters_[i].first + "'");
+  for (size_t i = 0; i < source.buffers_.size(); ++i)
+    copy_tensor(target.buffers_[i].second, source.buffers_[i].second,
+                source.type_name() + " buffer '" + source.buffers_[i].first + "'");
+  target.training_ = source.training_;
+  for (size_t i = 0; i < source.children_.size(); ++i)
+    copy_state(*target.children_[i].second, *source.children_[i].second);
+}
+
+std::shared_ptr<Module> ModuleCloning::clone_by_rebuild(const Module& source, const std::optional<Device>& device) {
+  REEL_CHECK(static_cast<bool>(source.rebuild_),
+             "{}: clone() needs the module to be built through its holder ({}(...), REEL_MODULE) from copyable "
+             "arguments, or a reset() override that registers its parameters, buffers and submodules (LibTorch's "
+             "Cloneable)",
+             source.type_name(), source.type_name());
+  std::shared_ptr<Module> copy = source.rebuild_();
+  copy->rebuild_ = source.rebuild_;
+  copy_state(*copy, source);
+  finish(*copy, source, device);
+  return copy;
+}
+
+void ModuleCloning::finish(Module& copy, const Module& source, const std::optional<Device>& device) {
+  std::set<const void*> source_tensors, source_modules, copy_tensors, copy_modules;
+  collect_tree(source, source_tensors, source_modules);
+  collect_tree(copy, copy_tensors, copy_modules);
+  for (const void* t : copy_tensors)
+    REEL_CHECK(!source_tensors.count(t), "clone: the copy of {} shares a parameter or buffer with the original",
+               source.type_name());
+  for (const void* m : copy_modules)
+    REEL_CHECK(!source_modules.count(m), "clone: the copy of {} shares a submodule with the original",
+               source.type_name());
+  if (device) copy.to(*device);
+}
+
 void throw_empty_holder(const char* impl_type_name) {
   throw_error(fmt::format("{}: accessing an empty module holder (constructed with nullptr)", impl_type_name));
 }

@@ -17,7 +17,7 @@
 namespace reel::nn {
 
 // y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the trailing normalized_shape dims
-class LayerNormImpl : public Module {
+class LayerNormImpl : public Cloneable<LayerNormImpl> {
  public:
   explicit LayerNormImpl(std::vector<int64_t> normalized_shape, double eps = 1e-5, bool elementwise_affine = true,
                          bool bias = true);
@@ -36,7 +36,7 @@ class LayerNormImpl : public Module {
 REEL_MODULE(LayerNorm);
 
 // The shared body of BatchNorm1d and BatchNorm2d; they differ in the input ranks they accept.
-class BatchNormImplBase : public Module {
+class BatchNormImplBase : public Cloneable<BatchNormImplBase> {
  public:
   BatchNormImplBase(int64_t num_features, double eps, std::optional<double> momentum, bool affine,
                     bool track_running_stats);

@@ -193,7 +193,7 @@ int64_t gate_count(RNNBaseImpl::Mode mode) {
 }  // namespace
 
 RNNBaseImpl::RNNBaseImpl(Mode mode_, RNNOptions options_, std::string type_name)
-    : Module(std::move(type_name)), options(std::move(options_)), mode(mode_) {
+    : Cloneable(std::move(type_name)), options(std::move(options_)), mode(mode_) {
   const std::string name = this->type_name();
   check_sizes(name.c_str(), options.input_size(), options.hidden_size());
   REEL_CHECK(options.num_layers() > 0, "{}: num_layers must be greater than zero, got {}", name,

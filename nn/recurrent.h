@@ -27,7 +27,7 @@ using LSTMState = std::tuple<Tensor, Tensor>;
 // ---- cells ------------------------------------------------------------------------------------------------------
 
 // h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act = tanh or relu. x (N, input_size) or (input_size).
-class RNNCellImpl : public Module {
+class RNNCellImpl : public Cloneable<RNNCellImpl> {
  public:
   RNNCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true, std::string nonlinearity = "tanh");
   // every parameter ~ U(+-1/sqrt(hidden_size))
@@ -44,7 +44,7 @@ REEL_MODULE(RNNCell);
 
 // gates = x W_ih^T + b_ih + h W_hh^T + b_hh split as i, f, g, o;
 // c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c').
-class LSTMCellImpl : public Module {
+class LSTMCellImpl : public Cloneable<LSTMCellImpl> {
  public:
   LSTMCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true);
   void reset_parameters();
@@ -59,7 +59,7 @@ REEL_MODULE(LSTMCell);
 
 // r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
 // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 - z) ⊙ n + z ⊙ h.
-class GRUCellImpl : public Module {
+class GRUCellImpl : public Cloneable<GRUCellImpl> {
  public:
   GRUCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true);
   void reset_parameters();
@@ -105,7 +105,7 @@ using LSTMOptions = RNNOptions;
 using GRUOptions = RNNOptions;
 
 // The shared machinery of RNN, LSTM and GRU: parameters per layer and direction, the time loop.
-class RNNBaseImpl : public Module {
+class RNNBaseImpl : public Cloneable<RNNBaseImpl> {
  public:
   enum class Mode { RNN_TANH, RNN_RELU, LSTM, GRU };
   RNNBaseImpl(Mode mode, RNNOptions options, std::string type_name);

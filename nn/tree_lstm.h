@@ -26,7 +26,7 @@ namespace reel::nn {
 //   c = i ⊙ u + Σ_k f_k ⊙ c_k,  h = o ⊙ tanh(c)
 // weight_ih [4 hidden, input] stacks W_i, W_o, W_u, W_f; weight_hh [3 hidden, hidden] stacks U_i, U_o, U_u;
 // weight_fh [hidden, hidden] is U_f; bias [4 hidden] stacks b_i, b_o, b_u, b_f.
-class ChildSumTreeLSTMCellImpl : public Module {
+class ChildSumTreeLSTMCellImpl : public Cloneable<ChildSumTreeLSTMCellImpl> {
  public:
   ChildSumTreeLSTMCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true);
   // every parameter ~ U(+-1/sqrt(hidden_size))
@@ -49,7 +49,7 @@ REEL_MODULE(ChildSumTreeLSTMCell);
 // constituency tree have no x: pass an undefined tensor and the W x terms drop out.
 // weight_ih [4 hidden, input] stacks W_i, W_f, W_o, W_u; bias [4 hidden] stacks b_i, b_f, b_o, b_u;
 // weight_hh_l and weight_hh_r [5 hidden, hidden] stack U_i, U_{f,l}, U_{f,r}, U_o, U_u for the left / right child.
-class BinaryTreeLSTMCellImpl : public Module {
+class BinaryTreeLSTMCellImpl : public Cloneable<BinaryTreeLSTMCellImpl> {
  public:
   BinaryTreeLSTMCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true);
   void reset_parameters();

@@ -269,4 +269,11 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str
 std::ostream& operator<<(std::ostream& os, ScalarType t) { return os << dtype_name(t); }
 std::ostream& operator<<(std::ostream& os, const Device& d) { return os << d.str(); }
 
+// [a, b, ...]
+std::ostream& operator<<(std::ostream& os, IntList sizes) {
+  os << '[';
+  for (size_t i = 0; i < sizes.size(); ++i) os << (i == 0 ? "" : ", ") << sizes[i];
+  return os << ']';
+}
+
 }  // namespace reel
