@@ -14,6 +14,9 @@
 //   };
 //   reel::Tensor y = Cube::apply(x);
 //
+// ctx->saved_data holds anything else backward needs as IValues (LibTorch's c10::IValue accessors):
+//   ctx->saved_data["constant"] = constant;   ...   double c = ctx->saved_data["constant"].toDouble();
+// The recorded node reports the bare class name from grad_fn()->name() ("Cube"), as LibTorch's CppNode does.
 // forward runs with grad mode off; apply() then records one node whose backward calls T::backward.
 // backward returns one gradient per forward argument (an undefined Tensor for non-tensor arguments or
 // inputs without a gradient). Written with reel ops, backward is itself differentiable (create_graph).
@@ -21,21 +24,84 @@
 // apply() hands T::backward to the library as a plain function pointer (autograd/function.cpp).
 #pragma once
 
-#include <any>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
+#include <variant>
 #include <vector>
 
 #include "../tensor/grad_mode.h"
 #include "../tensor/sorted_map.h"
 #include "../tensor/tensor.h"
 
+namespace reel {
+
+// A value of one of a few kinds, with LibTorch's c10::IValue accessors: None, Tensor, double (from any floating
+// number), int (int64_t, from any integer), bool, string, and lists of ints, doubles and tensors. A toX() of
+// another kind throws reel::Error naming both kinds (LibTorch does not convert either: toDouble() of an int throws).
+class IValue {
+ public:
+  IValue() = default;
+  IValue(Tensor value) : value_(std::move(value)) {}  // NOLINT: implicit, as c10::IValue
+  IValue(bool value) : value_(value) {}               // NOLINT
+  template <typename T>
+    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+  IValue(T value) : value_(static_cast<int64_t>(value)) {}  // NOLINT
+  template <typename T>
+    requires std::is_floating_point_v<T>
+  IValue(T value) : value_(static_cast<double>(value)) {}  // NOLINT
+  IValue(std::string value) : value_(std::move(value)) {}  // NOLINT
+  IValue(const char* value) : value_(std::string(value)) {}  // NOLINT
+  IValue(std::vector<int64_t> value) : value_(std::move(value)) {}  // NOLINT
+  IValue(IntList value) : value_(std::vector<int64_t>(value.begin(), value.end())) {}  // NOLINT
+  IValue(std::vector<double> value) : value_(std::move(value)) {}  // NOLINT
+  IValue(std::vector<Tensor> value) : value_(std::move(value)) {}  // NOLINT
+
+  bool isNone() const { return value_.index() == 0; }
+  bool isTensor() const { return std::holds_alternative<Tensor>(value_); }
+  bool isDouble() const { return std::holds_alternative<double>(value_); }
+  bool isInt() const { return std::holds_alternative<int64_t>(value_); }
+  bool isBool() const { return std::holds_alternative<bool>(value_); }
+  bool isString() const { return std::holds_alternative<std::string>(value_); }
+  bool isIntList() const { return std::holds_alternative<std::vector<int64_t>>(value_); }
+  bool isDoubleList() const { return std::holds_alternative<std::vector<double>>(value_); }
+  bool isTensorList() const { return std::holds_alternative<std::vector<Tensor>>(value_); }
+
+  const Tensor& toTensor() const { return get<Tensor>("Tensor"); }
+  double toDouble() const { return get<double>("Double"); }
+  int64_t toInt() const { return get<int64_t>("Int"); }
+  bool toBool() const { return get<bool>("Bool"); }
+  const std::string& toStringRef() const { return get<std::string>("String"); }
+  std::string toString() const { return get<std::string>("String"); }
+  const std::vector<int64_t>& toIntVector() const { return get<std::vector<int64_t>>("IntList"); }
+  const std::vector<double>& toDoubleVector() const { return get<std::vector<double>>("DoubleList"); }
+  const std::vector<Tensor>& toTensorVector() const { return get<std::vector<Tensor>>("TensorList"); }
+  // "None", "Tensor", "Double", "Int", "Bool", "String", "IntList", "DoubleList", "TensorList" (c10's tagKind).
+  std::string tagKind() const;
+
+ private:
+  template <typename T>
+  const T& get(const char* wanted) const {
+    if (const T* value = std::get_if<T>(&value_)) return *value;
+    throw_wrong_kind(wanted);
+  }
+  [[noreturn]] void throw_wrong_kind(const char* wanted) const;
+
+  std::variant<std::monostate, Tensor, double, int64_t, bool, std::string, std::vector<int64_t>, std::vector<double>,
+               std::vector<Tensor>>
+      value_;
+};
+
+}  // namespace reel
+
 namespace reel::autograd {
 
 using tensor_list = std::vector<Tensor>;
+using variable_list = std::vector<Tensor>;  // LibTorch's autograd::variable_list
+using reel::IValue;
 
 class AutogradContext {
  public:
@@ -52,7 +118,7 @@ class AutogradContext {
   // Whether input `index` (counting every forward argument after ctx) needs a gradient.
   bool needs_input_grad(size_t index) const { return index < needs_input_grad_.size() && needs_input_grad_[index]; }
   // Anything else backward needs (sizes, flags, numbers).
-  SortedMap<std::string, std::any> saved_data;
+  SortedMap<std::string, IValue> saved_data;
 
   // ---- used by Function<T>::apply and the recorded node (autograd/function.cpp) ----
   void set_needs_input_grad(std::vector<bool> needs) { needs_input_grad_ = std::move(needs); }

@@ -20,9 +20,15 @@ unsigned next_hook_handle() {
   return ++counter;
 }
 
-std::string grad_fn_name(const Tensor& t) { return t.defined() && t.grad_fn() ? t.grad_fn()->name : ""; }
+std::string grad_fn_name(const Tensor& t) { return t.defined() && t.grad_fn() ? t.grad_fn()->op_name : ""; }
 
 }  // namespace autograd
+
+namespace detail {
+void name_composite_node(const Tensor& out, const char* name) {
+  if (out.defined() && out.grad_fn() != nullptr) out.grad_fn()->op_name = name;
+}
+}  // namespace detail
 
 namespace {
 const Tensor& undefined_tensor() {

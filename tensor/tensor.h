@@ -145,6 +145,8 @@ class Tensor {
   const Storage& storage() const { return storage_meta("storage").storage; }
   TensorOptions options() const { return TensorOptions(dtype()).device(device()); }
   uint32_t version() const { return storage_meta("version").storage->version; }
+  // LibTorch's spelling of version(): the storage's in-place write counter.
+  int64_t _version() const { return static_cast<int64_t>(version()); }
   void bump_version() const { ++storage_meta("bump_version").storage->version; }
   bool is_same(const Tensor& other) const { return impl_.get() == other.impl_.get(); }
   int32_t use_count() const { return impl_.use_count(); }
