@@ -150,6 +150,16 @@ int pytorch_overload(const Node& node) {
 }
 }  // namespace
 
+std::string GradFn::name() const {
+  REEL_CHECK(node_ != nullptr, "grad_fn()->name(): the tensor has no grad_fn (a leaf, or made without grad)");
+  return node_->name();
+}
+
+const OpAttrs& GradFn::attrs() const {
+  REEL_CHECK(node_ != nullptr, "grad_fn()->attrs(): the tensor has no grad_fn (a leaf, or made without grad)");
+  return node_->attrs();
+}
+
 std::string Node::name() const {
   if (extra != nullptr) {
     if (const char* custom = extra->display_name()) return custom;
