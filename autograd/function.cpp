@@ -10,14 +10,18 @@
 
 namespace reel {
 
-std::string IValue::tagKind() const {
+namespace {
+const char* tag_name(IValue::Tag tag) {
   static constexpr const char* kKinds[] = {"None",   "Tensor",  "Double",     "Int",       "Bool",
                                            "String", "IntList", "DoubleList", "TensorList"};
-  return kKinds[value_.index()];
+  return kKinds[static_cast<int>(tag)];
 }
+}  // namespace
 
-void IValue::throw_wrong_kind(const char* wanted) const {
-  throw_error(fmt::format("IValue: expected {} but got {}", wanted, tagKind()));
+std::string IValue::tagKind() const { return tag_name(tag_); }
+
+void IValue::throw_wrong_kind(Tag wanted) const {
+  throw_error(fmt::format("IValue: expected {} but got {}", tag_name(wanted), tagKind()));
 }
 
 }  // namespace reel

@@ -30,7 +30,6 @@
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
-#include <variant>
 #include <vector>
 
 #include "../tensor/grad_mode.h"
@@ -44,55 +43,61 @@ namespace reel {
 // another kind throws reel::Error naming both kinds (LibTorch does not convert either: toDouble() of an int throws).
 class IValue {
  public:
+  enum class Tag { None, Tensor, Double, Int, Bool, String, IntList, DoubleList, TensorList };
+
   IValue() = default;
-  IValue(Tensor value) : value_(std::move(value)) {}  // NOLINT: implicit, as c10::IValue
-  IValue(bool value) : value_(value) {}               // NOLINT
+  IValue(Tensor value) : tag_(Tag::Tensor), tensor_(std::move(value)) {}  // NOLINT: implicit, as c10::IValue
+  IValue(bool value) : tag_(Tag::Bool), int_(value) {}                     // NOLINT
   template <typename T>
     requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  IValue(T value) : value_(static_cast<int64_t>(value)) {}  // NOLINT
+  IValue(T value) : tag_(Tag::Int), int_(static_cast<int64_t>(value)) {}  // NOLINT
   template <typename T>
     requires std::is_floating_point_v<T>
-  IValue(T value) : value_(static_cast<double>(value)) {}  // NOLINT
-  IValue(std::string value) : value_(std::move(value)) {}  // NOLINT
-  IValue(const char* value) : value_(std::string(value)) {}  // NOLINT
-  IValue(std::vector<int64_t> value) : value_(std::move(value)) {}  // NOLINT
-  IValue(IntList value) : value_(std::vector<int64_t>(value.begin(), value.end())) {}  // NOLINT
-  IValue(std::vector<double> value) : value_(std::move(value)) {}  // NOLINT
-  IValue(std::vector<Tensor> value) : value_(std::move(value)) {}  // NOLINT
+  IValue(T value) : tag_(Tag::Double), double_(static_cast<double>(value)) {}  // NOLINT
+  IValue(std::string value) : tag_(Tag::String), string_(std::move(value)) {}  // NOLINT
+  IValue(const char* value) : tag_(Tag::String), string_(value) {}             // NOLINT
+  IValue(std::vector<int64_t> value) : tag_(Tag::IntList), ints_(std::move(value)) {}  // NOLINT
+  IValue(IntList value) : tag_(Tag::IntList), ints_(value.begin(), value.end()) {}     // NOLINT
+  IValue(std::vector<double> value) : tag_(Tag::DoubleList), doubles_(std::move(value)) {}  // NOLINT
+  IValue(std::vector<Tensor> value) : tag_(Tag::TensorList), tensors_(std::move(value)) {}  // NOLINT
 
-  bool isNone() const { return value_.index() == 0; }
-  bool isTensor() const { return std::holds_alternative<Tensor>(value_); }
-  bool isDouble() const { return std::holds_alternative<double>(value_); }
-  bool isInt() const { return std::holds_alternative<int64_t>(value_); }
-  bool isBool() const { return std::holds_alternative<bool>(value_); }
-  bool isString() const { return std::holds_alternative<std::string>(value_); }
-  bool isIntList() const { return std::holds_alternative<std::vector<int64_t>>(value_); }
-  bool isDoubleList() const { return std::holds_alternative<std::vector<double>>(value_); }
-  bool isTensorList() const { return std::holds_alternative<std::vector<Tensor>>(value_); }
+  bool isNone() const { return tag_ == Tag::None; }
+  bool isTensor() const { return tag_ == Tag::Tensor; }
+  bool isDouble() const { return tag_ == Tag::Double; }
+  bool isInt() const { return tag_ == Tag::Int; }
+  bool isBool() const { return tag_ == Tag::Bool; }
+  bool isString() const { return tag_ == Tag::String; }
+  bool isIntList() const { return tag_ == Tag::IntList; }
+  bool isDoubleList() const { return tag_ == Tag::DoubleList; }
+  bool isTensorList() const { return tag_ == Tag::TensorList; }
 
-  const Tensor& toTensor() const { return get<Tensor>("Tensor"); }
-  double toDouble() const { return get<double>("Double"); }
-  int64_t toInt() const { return get<int64_t>("Int"); }
-  bool toBool() const { return get<bool>("Bool"); }
-  const std::string& toStringRef() const { return get<std::string>("String"); }
-  std::string toString() const { return get<std::string>("String"); }
-  const std::vector<int64_t>& toIntVector() const { return get<std::vector<int64_t>>("IntList"); }
-  const std::vector<double>& toDoubleVector() const { return get<std::vector<double>>("DoubleList"); }
-  const std::vector<Tensor>& toTensorVector() const { return get<std::vector<Tensor>>("TensorList"); }
+  const Tensor& toTensor() const { return expect(Tag::Tensor), tensor_; }
+  double toDouble() const { return expect(Tag::Double), double_; }
+  int64_t toInt() const { return expect(Tag::Int), int_; }
+  bool toBool() const { return expect(Tag::Bool), int_ != 0; }
+  const std::string& toStringRef() const { return expect(Tag::String), string_; }
+  std::string toString() const { return toStringRef(); }
+  const std::vector<int64_t>& toIntVector() const { return expect(Tag::IntList), ints_; }
+  const std::vector<double>& toDoubleVector() const { return expect(Tag::DoubleList), doubles_; }
+  const std::vector<Tensor>& toTensorVector() const { return expect(Tag::TensorList), tensors_; }
   // "None", "Tensor", "Double", "Int", "Bool", "String", "IntList", "DoubleList", "TensorList" (c10's tagKind).
   std::string tagKind() const;
 
  private:
-  template <typename T>
-  const T& get(const char* wanted) const {
-    if (const T* value = std::get_if<T>(&value_)) return *value;
-    throw_wrong_kind(wanted);
+  // Throws reel::Error naming both kinds unless this value is a `wanted`.
+  void expect(Tag wanted) const {
+    if (tag_ != wanted) throw_wrong_kind(wanted);
   }
-  [[noreturn]] void throw_wrong_kind(const char* wanted) const;
+  [[noreturn]] void throw_wrong_kind(Tag wanted) const;
 
-  std::variant<std::monostate, Tensor, double, int64_t, bool, std::string, std::vector<int64_t>, std::vector<double>,
-               std::vector<Tensor>>
-      value_;
+  Tag tag_ = Tag::None;
+  int64_t int_ = 0;  // Int, and Bool as 0 / 1
+  double double_ = 0.0;
+  Tensor tensor_;
+  std::string string_;
+  std::vector<int64_t> ints_;
+  std::vector<double> doubles_;
+  std::vector<Tensor> tensors_;
 };
 
 }  // namespace reel

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <sstream>
 
 #include "../tensor/error_format.h"
 #include "serialize.h"
@@ -167,5 +168,13 @@ void save(const optim::LRScheduler& scheduler, const std::string& path) { save_s
 void load(optim::LRScheduler& scheduler, const std::string& path) { load_scheduler(scheduler, path); }
 void save(const optim::ReduceLROnPlateau& scheduler, const std::string& path) { save_scheduler(scheduler, path); }
 void load(optim::ReduceLROnPlateau& scheduler, const std::string& path) { load_scheduler(scheduler, path); }
+
+// ---- c10::str ---------------------------------------------------------------------------------------------------
+namespace detail {
+StrStream::StrStream() : out_(std::make_unique<std::ostringstream>()) {}
+StrStream::~StrStream() = default;
+std::ostream& StrStream::stream() { return *out_; }
+std::string StrStream::str() const { return out_->str(); }
+}  // namespace detail
 
 }  // namespace reel

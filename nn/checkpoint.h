@@ -22,7 +22,7 @@
 
 #include <memory>
 #include <optional>
-#include <sstream>
+#include <ostream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -80,10 +80,26 @@ void load(optim::ReduceLROnPlateau& scheduler, const std::string& path);
 
 // ---- c10::str ---------------------------------------------------------------------------------------------------
 // The arguments written one after another with operator<<: reel::str("epoch-", 3, ".pt") == "epoch-3.pt".
+namespace detail {
+// The stream reel::str writes into: a std::ostringstream behind a pointer, so this header needs only <ostream>.
+class StrStream {
+ public:
+  StrStream();
+  ~StrStream();
+  StrStream(const StrStream&) = delete;
+  StrStream& operator=(const StrStream&) = delete;
+  std::ostream& stream();
+  std::string str() const;
+
+ private:
+  std::unique_ptr<std::ostringstream> out_;
+};
+}  // namespace detail
+
 template <typename... Args>
 std::string str(const Args&... args) {
-  std::ostringstream out;
-  (out << ... << args);
+  detail::StrStream out;
+  (out.stream() << ... << args);
   return out.str();
 }
 

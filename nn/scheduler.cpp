@@ -11,7 +11,6 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
-#include <type_traits>
 
 namespace reel::optim {
 
@@ -19,18 +18,13 @@ namespace {
 // The fields as named tensors: numbers and flags 0-dim (float64, int64, bool as int64 0 / 1), lists 1-D.
 NamedTensors fields_to_state_dict(const std::vector<SchedulerField>& fields) {
   NamedTensors out;
-  for (const SchedulerField& field : fields) {
-    Tensor value = std::visit(
-        [](auto* ptr) -> Tensor {
-          using T = std::remove_pointer_t<decltype(ptr)>;
-          if constexpr (std::is_same_v<T, double>) return scalar_tensor(*ptr, kFloat64);
-          else if constexpr (std::is_same_v<T, int64_t>) return scalar_tensor(*ptr, kInt64);
-          else if constexpr (std::is_same_v<T, bool>) return scalar_tensor(static_cast<int64_t>(*ptr), kInt64);
-          else if constexpr (std::is_same_v<T, std::vector<double>>) return tensor(*ptr, kFloat64);
-          else return tensor(*ptr, kInt64);
-        },
-        field.value);
-    out.emplace_back(field.name, std::move(value));
+  for (const SchedulerField& f : fields) {
+    Tensor value = f.number     ? scalar_tensor(*f.number, kFloat64)
+                   : f.integer  ? scalar_tensor(*f.integer, kInt64)
+                   : f.flag     ? scalar_tensor(static_cast<int64_t>(*f.flag), kInt64)
+                   : f.numbers  ? tensor(*f.numbers, kFloat64)
+                                : tensor(*f.integers, kInt64);
+    out.emplace_back(f.name, std::move(value));
   }
   return out;
 }
@@ -44,8 +38,7 @@ void load_fields(const std::string& who, const std::vector<SchedulerField>& fiel
     auto field = std::find_if(fields.begin(), fields.end(), [&key = key](const SchedulerField& f) { return f.name == key; });
     REEL_CHECK(field != fields.end(), "{}.load_state_dict: unexpected key '{}'", who, key);
     REEL_CHECK(value.defined(), "{}.load_state_dict: '{}' is an undefined tensor", who, key);
-    const bool is_list = std::holds_alternative<std::vector<double>*>(field->value) ||
-                         std::holds_alternative<std::vector<int64_t>*>(field->value);
+    const bool is_list = field->is_list();
     REEL_CHECK(value.dim() == (is_list ? 1 : 0), "{}.load_state_dict: '{}' has shape {}, expected a {}", who, key,
                shape_str(value.sizes()), is_list ? "1-D list" : "0-dim number");
     if (std::find(per_group.begin(), per_group.end(), key) != per_group.end()) {
@@ -58,17 +51,13 @@ void load_fields(const std::string& who, const std::vector<SchedulerField>& fiel
   for (size_t i = 0; i < fields.size(); ++i)
     REEL_CHECK(values[i] != nullptr, "{}.load_state_dict: missing key '{}'", who, fields[i].name);
   for (size_t i = 0; i < fields.size(); ++i) {
+    const SchedulerField& f = fields[i];
     const Tensor value = values[i]->to(Device(kCPU));
-    std::visit(
-        [&value](auto* ptr) {
-          using T = std::remove_pointer_t<decltype(ptr)>;
-          if constexpr (std::is_same_v<T, double>) *ptr = value.item<double>();
-          else if constexpr (std::is_same_v<T, int64_t>) *ptr = value.to(kInt64).item<int64_t>();
-          else if constexpr (std::is_same_v<T, bool>) *ptr = value.to(kInt64).item<int64_t>() != 0;
-          else if constexpr (std::is_same_v<T, std::vector<double>>) *ptr = value.to(kFloat64).to_vector<double>();
-          else *ptr = value.to(kInt64).to_vector<int64_t>();
-        },
-        fields[i].value);
+    if (f.number) *f.number = value.to(kFloat64).item<double>();
+    else if (f.integer) *f.integer = value.to(kInt64).item<int64_t>();
+    else if (f.flag) *f.flag = value.to(kInt64).item<int64_t>() != 0;
+    else if (f.numbers) *f.numbers = value.to(kFloat64).to_vector<double>();
+    else *f.integers = value.to(kInt64).to_vector<int64_t>();
   }
 }
 }  // namespace

@@ -33,7 +33,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "arg.h"
@@ -44,8 +43,20 @@ namespace reel::optim {
 // One entry of a scheduler's state dict: PyTorch's key and the field that holds it (0-dim tensors for numbers
 // and flags, 1-D for lists).
 struct SchedulerField {
+  SchedulerField(std::string name, double* value) : name(std::move(name)), number(value) {}
+  SchedulerField(std::string name, int64_t* value) : name(std::move(name)), integer(value) {}
+  SchedulerField(std::string name, bool* value) : name(std::move(name)), flag(value) {}
+  SchedulerField(std::string name, std::vector<double>* value) : name(std::move(name)), numbers(value) {}
+  SchedulerField(std::string name, std::vector<int64_t>* value) : name(std::move(name)), integers(value) {}
+  bool is_list() const { return numbers != nullptr || integers != nullptr; }
+
   std::string name;
-  std::variant<double*, int64_t*, bool*, std::vector<double>*, std::vector<int64_t>*> value;
+  // exactly one is set
+  double* number = nullptr;
+  int64_t* integer = nullptr;
+  bool* flag = nullptr;
+  std::vector<double>* numbers = nullptr;
+  std::vector<int64_t>* integers = nullptr;
 };
 
 class LRScheduler {

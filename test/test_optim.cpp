@@ -852,5 +852,5 @@ TEST_CASE("optimizers take a bare learning rate and LibTorch's option casts", "[
   // the step uses the lr set through the cast: p - 0.05 g
   p.mutable_grad() = reel::tensor(Values{1.0, -2.0}, reel::kFloat64);
   sgd.step();
-  check_values(p, {0.95, 2.1}, 0);
+  check_values(p, {0.95, 2.1}, 1e-15);
 }
