@@ -35,7 +35,8 @@ void load_fields(const std::string& who, const std::vector<SchedulerField>& fiel
                  size_t groups, const std::vector<std::string>& per_group) {
   std::vector<const Tensor*> values(fields.size(), nullptr);
   for (const auto& [key, value] : state_dict) {
-    auto field = std::find_if(fields.begin(), fields.end(), [&key = key](const SchedulerField& f) { return f.name == key; });
+    auto field =
+        std::find_if(fields.begin(), fields.end(), [&key = key](const SchedulerField& f) { return f.name == key; });
     REEL_CHECK(field != fields.end(), "{}.load_state_dict: unexpected key '{}'", who, key);
     REEL_CHECK(value.defined(), "{}.load_state_dict: '{}' is an undefined tensor", who, key);
     const bool is_list = field->is_list();
@@ -240,7 +241,10 @@ std::vector<double> CosineAnnealingLR::get_lr() {
 // ---- LinearLR -------------------------------------------------------------------------------------------------
 LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor, int64_t total_iters,
                    int64_t last_epoch)
-    : LRScheduler(optimizer, last_epoch), start_factor_(start_factor), end_factor_(end_factor), total_iters_(total_iters) {
+    : LRScheduler(optimizer, last_epoch),
+      start_factor_(start_factor),
+      end_factor_(end_factor),
+      total_iters_(total_iters) {
   REEL_CHECK(start_factor > 0 && start_factor <= 1,
              "LinearLR: start_factor must be greater than 0 and at most 1, got {}", start_factor);
   REEL_CHECK(end_factor >= 0 && end_factor <= 1, "LinearLR: end_factor must lie in [0, 1], got {}", end_factor);

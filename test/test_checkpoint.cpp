@@ -221,7 +221,7 @@ TEST_CASE("reel::str concatenates with operator<<", "[checkpoint]") {
   CHECK(reel::str(1.5, ' ', reel::Device(reel::kCPU)) == "1.5 cpu");
 }
 
-// ---- the resume recipe (docs/checkpoints.md) -------------------------------------------------------------------------
+// ---- the resume recipe (docs/checkpoints.md) ----------------------------------------------------------------------
 namespace {
 
 // make_data_loader returns the loader itself today and a std::unique_ptr in LibTorch: either works here.
@@ -287,7 +287,8 @@ TEST_CASE("an interrupted run resumed from checkpoints continues bit for bit", "
   for (int64_t epoch = saved_epoch.item<int64_t>(); epoch < kEpochs; ++epoch) train_epoch(resumed, loader, epoch);
 
   CHECK(resumed.scheduler.last_epoch() == kEpochs);
-  CHECK(resumed.optimizer.param_groups()[0].options().get_lr() == straight.optimizer.param_groups()[0].options().get_lr());
+  CHECK(resumed.optimizer.param_groups()[0].options().get_lr() ==
+        straight.optimizer.param_groups()[0].options().get_lr());
   CHECK(identical(resumed.model->state_dict(), straight.model->state_dict()));
   CHECK(identical(resumed.optimizer.state_dict(), straight.optimizer.state_dict()));
 

@@ -663,7 +663,7 @@ TEST_CASE("optimizer errors are clear", "[optim]") {
   REQUIRE_THROWS_WITH(optim::CosineAnnealingLR(sgd, 0), Contains("T_max"));
 }
 
-// ---- scheduler state dicts, last_epoch and the resume checks ---------------------------------------------------------
+// ---- scheduler state dicts, last_epoch and the resume checks ----------------------------------------------------
 namespace {
 using MakeScheduler = std::function<std::unique_ptr<optim::LRScheduler>(optim::Optimizer&, int64_t last_epoch)>;
 
@@ -678,9 +678,12 @@ std::vector<SchedulerCase> scheduler_cases() {
       {"StepLR", [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::StepLR>(o, 3, 0.5, e); },
        {"step_size", "gamma"}},
       {"MultiStepLR",
-       [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::MultiStepLR>(o, std::vector<int64_t>{2, 6, 6}, 0.5, e); },
+       [](optim::Optimizer& o, int64_t e) {
+         return std::make_unique<optim::MultiStepLR>(o, std::vector<int64_t>{2, 6, 6}, 0.5, e);
+       },
        {"milestones", "gamma"}},
-      {"ExponentialLR", [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::ExponentialLR>(o, 0.8, e); },
+      {"ExponentialLR",
+       [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::ExponentialLR>(o, 0.8, e); },
        {"gamma"}},
       {"CosineAnnealingLR",
        [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::CosineAnnealingLR>(o, 4, 0.01, e); },
@@ -768,7 +771,8 @@ TEST_CASE("scheduler state dicts hold PyTorch's keys and resume a run exactly", 
   }
 }
 
-TEST_CASE("StepLR resumed the old way would run 8x too slow; reel refuses it, the recipe is exact", "[optim][checkpoint]") {
+TEST_CASE("StepLR resumed the old way would run 8x too slow; reel refuses it, the recipe is exact",
+          "[optim][checkpoint]") {
   Tensor p = param64({1.0});
   optim::SGD sgd({p}, 0.1);
   optim::StepLR scheduler(sgd, 10, 0.5);
@@ -802,14 +806,16 @@ TEST_CASE("scheduler load_state_dict and last_epoch errors", "[optim][checkpoint
   auto state = step.state_dict();
   auto extra = state;
   extra.emplace_back("bogus", reel::scalar_tensor(1.0, reel::kFloat64));
-  CHECK_THROWS_WITH(step.load_state_dict(extra), Catch::Matchers::Contains("StepLR.load_state_dict: unexpected key 'bogus'"));
+  CHECK_THROWS_WITH(step.load_state_dict(extra),
+                    Catch::Matchers::Contains("StepLR.load_state_dict: unexpected key 'bogus'"));
   auto missing = state;
   missing.erase(missing.begin());
   CHECK_THROWS_WITH(step.load_state_dict(missing), Catch::Matchers::Contains("missing key 'step_size'"));
   auto wrong_groups = state;
   for (auto& [key, value] : wrong_groups)
     if (key == "base_lrs") value = reel::tensor(Values{0.1, 0.2}, reel::kFloat64);
-  CHECK_THROWS_WITH(step.load_state_dict(wrong_groups), Catch::Matchers::Contains("'base_lrs' has 2 values but the optimizer has 1"));
+  CHECK_THROWS_WITH(step.load_state_dict(wrong_groups),
+                    Catch::Matchers::Contains("'base_lrs' has 2 values but the optimizer has 1"));
   CHECK(step.last_epoch() == 0);  // nothing changed by the failed loads
 }
 
