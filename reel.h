@@ -37,6 +37,7 @@
 #include "nn/functional.h"
 #include "nn/init.h"
 #include "nn/serialize.h"
+#include "nn/checkpoint.h"
 #include "nn/loss.h"
 #include "nn/optim.h"
 #include "nn/scheduler.h"

@@ -50,7 +50,8 @@ void rsqrt_backward(Ctx& c) {
 constexpr OpDerivative rsqrt_derivative{OpId::rsqrt, rsqrt_backward, "RsqrtBackward", {}, kIn0};
 // y = x^2: dx = 2 g x
 void square_backward(Ctx& c) { c.grad_inputs[0] = c.grad() * c.input_value(0) * 2; }
-constexpr OpDerivative square_derivative{OpId::square, square_backward, "SquareBackward", {kIn0}};
+// PyTorch records square as pow(x, 2): its node is PowBackward0
+constexpr OpDerivative square_derivative{OpId::square, square_backward, "PowBackward", {kIn0}};
 // y = 1/x: dx = -g y^2
 void reciprocal_backward(Ctx& c) {
   const Tensor y = result(c);

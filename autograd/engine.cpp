@@ -44,9 +44,9 @@ Tensor sum_to(const Tensor& grad, IntList sizes) {
 Tensor fit_to_input(Tensor g, const InputMeta& meta, const Node& node, size_t input) {
   if (!(g.sizes() == IntList(meta.sizes))) {
     // Only broadcasting may make them differ; anything else is a bug in a formula.
-    DimVector check = broadcast_shapes(g.sizes(), meta.sizes, node.name);
+    DimVector check = broadcast_shapes(g.sizes(), meta.sizes, node.op_name);
     REEL_CHECK(check == DimVector(g.sizes()), "{}: gradient of shape {} for input {} of shape {} cannot be reduced",
-               node.name, shape_str(g.sizes()), input, shape_str(meta.sizes));
+               node.op_name, shape_str(g.sizes()), input, shape_str(meta.sizes));
     g = sum_to(g, meta.sizes);
   }
   if (g.dtype() != meta.dtype) g = g.to(meta.dtype);
@@ -470,7 +470,7 @@ class GraphTask final : public DeferredGradients {
     REEL_CHECK(!(node.saved_released && node.had_saved),
                "{}: trying to backward through the graph a second time (or to use saved tensors after they were "
                "freed). Pass retain_graph=true to the first backward() if you need to backward twice.",
-               node.name);
+               node.op_name);
     run_output_hooks(node, grads);
     capture_node_grads(node, grads);
     uint64_t zero_filled = 0;
@@ -519,7 +519,7 @@ class GraphTask final : public DeferredGradients {
       REEL_CHECK(s.tensor.version() == s.version,
                  "{}: one of the tensors needed for gradient computation has been modified by an in-place "
                  "operation: saved {} {} of shape {} is at version {}; expected version {}",
-                 node.name, s.is_output ? "output" : "input", i, shape_str(s.tensor.sizes()), s.tensor.version(),
+                 node.op_name, s.is_output ? "output" : "input", i, shape_str(s.tensor.sizes()), s.tensor.version(),
                  s.version);
     }
   }

@@ -6,6 +6,25 @@
 #include <cstdlib>
 
 #include "autograd/node.h"
+#include "tensor/error_format.h"
+
+namespace reel {
+
+namespace {
+const char* tag_name(IValue::Tag tag) {
+  static constexpr const char* kKinds[] = {"None",   "Tensor",  "Double",     "Int",       "Bool",
+                                           "String", "IntList", "DoubleList", "TensorList"};
+  return kKinds[static_cast<int>(tag)];
+}
+}  // namespace
+
+std::string IValue::tagKind() const { return tag_name(tag_); }
+
+void IValue::throw_wrong_kind(Tag wanted) const {
+  throw_error(fmt::format("IValue: expected {} but got {}", tag_name(wanted), tagKind()));
+}
+
+}  // namespace reel
 
 namespace reel::autograd {
 
@@ -101,7 +120,9 @@ namespace {
 struct CustomFunctionState : NodeExtra {
   std::unique_ptr<AutogradContext> ctx;
   CustomBackward backward = nullptr;
+  std::string class_name;  // LibTorch's CppNode<T>::name(): the demangled type name
   void release_saved() override { ctx->release_saved(); }
+  const char* display_name() const override { return class_name.c_str(); }
 };
 
 // The BackwardFn of every custom function's node: T::backward through the node's state, one gradient per forward
@@ -110,7 +131,7 @@ void run_custom_backward(BackwardContext& c) {
   auto* state = static_cast<CustomFunctionState*>(c.node.extra.get());
   tensor_list grads = state->backward(state->ctx.get(), tensor_list(c.grad_outputs.begin(), c.grad_outputs.end()));
   REEL_CHECK(grads.size() >= c.grad_inputs.size(),
-             "{}: backward returned {} gradients but forward took {} arguments", c.node.name, grads.size(),
+             "{}: backward returned {} gradients but forward took {} arguments", c.node.op_name, grads.size(),
              c.grad_inputs.size());
   for (size_t i = 0; i < c.grad_inputs.size(); ++i)
     if (c.needs_input_grad(i)) c.grad_inputs[i] = grads[i];
@@ -142,9 +163,10 @@ void attach_custom_node(const char* name, CustomBackward backward, const std::ve
   auto state = std::make_unique<CustomFunctionState>();
   state->ctx = std::move(ctx);
   state->backward = backward;
+  state->class_name = context->name().substr(0, context->name().size() - (sizeof("Backward") - 1));
   node->extra = std::move(state);
   context->set_node(node);
-  node->name = context->name().c_str();
+  node->op_name = context->name().c_str();
   node->had_saved = true;  // the context holds saved state for the lifetime of the graph
   for (Tensor& out : outputs)
     if (context->is_non_differentiable(out)) out.detach_();

@@ -14,6 +14,9 @@
 //   };
 //   reel::Tensor y = Cube::apply(x);
 //
+// ctx->saved_data holds anything else backward needs as IValues (LibTorch's c10::IValue accessors):
+//   ctx->saved_data["constant"] = constant;   ...   double c = ctx->saved_data["constant"].toDouble();
+// The recorded node reports the bare class name from grad_fn()->name() ("Cube"), as LibTorch's CppNode does.
 // forward runs with grad mode off; apply() then records one node whose backward calls T::backward.
 // backward returns one gradient per forward argument (an undefined Tensor for non-tensor arguments or
 // inputs without a gradient). Written with reel ops, backward is itself differentiable (create_graph).
@@ -21,7 +24,7 @@
 // apply() hands T::backward to the library as a plain function pointer (autograd/function.cpp).
 #pragma once
 
-#include <any>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -33,9 +36,77 @@
 #include "../tensor/sorted_map.h"
 #include "../tensor/tensor.h"
 
+namespace reel {
+
+// A value of one of a few kinds, with LibTorch's c10::IValue accessors: None, Tensor, double (from any floating
+// number), int (int64_t, from any integer), bool, string, and lists of ints, doubles and tensors. A toX() of
+// another kind throws reel::Error naming both kinds (LibTorch does not convert either: toDouble() of an int throws).
+class IValue {
+ public:
+  enum class Tag { None, Tensor, Double, Int, Bool, String, IntList, DoubleList, TensorList };
+
+  IValue() = default;
+  IValue(Tensor value) : tag_(Tag::Tensor), tensor_(std::move(value)) {}  // NOLINT: implicit, as c10::IValue
+  IValue(bool value) : tag_(Tag::Bool), int_(value) {}                     // NOLINT
+  template <typename T>
+    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+  IValue(T value) : tag_(Tag::Int), int_(static_cast<int64_t>(value)) {}  // NOLINT
+  template <typename T>
+    requires std::is_floating_point_v<T>
+  IValue(T value) : tag_(Tag::Double), double_(static_cast<double>(value)) {}  // NOLINT
+  IValue(std::string value) : tag_(Tag::String), string_(std::move(value)) {}  // NOLINT
+  IValue(const char* value) : tag_(Tag::String), string_(value) {}             // NOLINT
+  IValue(std::vector<int64_t> value) : tag_(Tag::IntList), ints_(std::move(value)) {}  // NOLINT
+  IValue(IntList value) : tag_(Tag::IntList), ints_(value.begin(), value.end()) {}     // NOLINT
+  IValue(std::vector<double> value) : tag_(Tag::DoubleList), doubles_(std::move(value)) {}  // NOLINT
+  IValue(std::vector<Tensor> value) : tag_(Tag::TensorList), tensors_(std::move(value)) {}  // NOLINT
+
+  bool isNone() const { return tag_ == Tag::None; }
+  bool isTensor() const { return tag_ == Tag::Tensor; }
+  bool isDouble() const { return tag_ == Tag::Double; }
+  bool isInt() const { return tag_ == Tag::Int; }
+  bool isBool() const { return tag_ == Tag::Bool; }
+  bool isString() const { return tag_ == Tag::String; }
+  bool isIntList() const { return tag_ == Tag::IntList; }
+  bool isDoubleList() const { return tag_ == Tag::DoubleList; }
+  bool isTensorList() const { return tag_ == Tag::TensorList; }
+
+  const Tensor& toTensor() const { return expect(Tag::Tensor), tensor_; }
+  double toDouble() const { return expect(Tag::Double), double_; }
+  int64_t toInt() const { return expect(Tag::Int), int_; }
+  bool toBool() const { return expect(Tag::Bool), int_ != 0; }
+  const std::string& toStringRef() const { return expect(Tag::String), string_; }
+  std::string toString() const { return toStringRef(); }
+  const std::vector<int64_t>& toIntVector() const { return expect(Tag::IntList), ints_; }
+  const std::vector<double>& toDoubleVector() const { return expect(Tag::DoubleList), doubles_; }
+  const std::vector<Tensor>& toTensorVector() const { return expect(Tag::TensorList), tensors_; }
+  // "None", "Tensor", "Double", "Int", "Bool", "String", "IntList", "DoubleList", "TensorList" (c10's tagKind).
+  std::string tagKind() const;
+
+ private:
+  // Throws reel::Error naming both kinds unless this value is a `wanted`.
+  void expect(Tag wanted) const {
+    if (tag_ != wanted) throw_wrong_kind(wanted);
+  }
+  [[noreturn]] void throw_wrong_kind(Tag wanted) const;
+
+  Tag tag_ = Tag::None;
+  int64_t int_ = 0;  // Int, and Bool as 0 / 1
+  double double_ = 0.0;
+  Tensor tensor_;
+  std::string string_;
+  std::vector<int64_t> ints_;
+  std::vector<double> doubles_;
+  std::vector<Tensor> tensors_;
+};
+
+}  // namespace reel
+
 namespace reel::autograd {
 
 using tensor_list = std::vector<Tensor>;
+using variable_list = std::vector<Tensor>;  // LibTorch's autograd::variable_list
+using reel::IValue;
 
 class AutogradContext {
  public:
@@ -52,7 +123,7 @@ class AutogradContext {
   // Whether input `index` (counting every forward argument after ctx) needs a gradient.
   bool needs_input_grad(size_t index) const { return index < needs_input_grad_.size() && needs_input_grad_[index]; }
   // Anything else backward needs (sizes, flags, numbers).
-  SortedMap<std::string, std::any> saved_data;
+  SortedMap<std::string, IValue> saved_data;
 
   // ---- used by Function<T>::apply and the recorded node (autograd/function.cpp) ----
   void set_needs_input_grad(std::vector<bool> needs) { needs_input_grad_ = std::move(needs); }

@@ -23,7 +23,8 @@ struct GradcheckResult {
   bool ok = true;
   std::string message;     // on failure: which output/input/element, analytic vs numeric
   double max_error = 0.0;  // largest |analytic - numeric| seen
-  explicit operator bool() const { return ok; }
+  // Usable where a bool is expected (`bool ok = gradcheck(...)`), as Python's gradcheck returns a bool.
+  operator bool() const { return ok; }  // NOLINT: implicit on purpose
 };
 
 // Compares the Jacobian of fn at `inputs` computed by backward() with central finite differences.

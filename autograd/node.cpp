@@ -4,8 +4,9 @@
 // overflow the stack after some 10^5 nodes, so deletion goes through a per-thread work list.
 #include "autograd/node.h"
 
+#include <cstring>
+#include <string>
 #include <vector>
-
 
 namespace reel::autograd {
 
@@ -94,7 +95,7 @@ void Node::clear() {
   refcount.store(0, std::memory_order_relaxed);
   sequence_nr = 0;
   op = OpId::NumOps;
-  name = "";
+  op_name = "";
   backward = nullptr;
   num_outputs = 1;
   saved_released = false;
@@ -121,7 +122,54 @@ void release_node(Node* node) {
   queue.draining = false;
 }
 
-const char* node_name(const Node* node) { return node->name; }
+const char* node_name(const Node* node) { return node->op_name; }
+
+namespace {
+// PyTorch numbers the overloads of one derivatives.yaml name in file order: sum() is SumBackward0,
+// sum(dims) SumBackward1; pow(Tensor, Scalar) PowBackward0, (Tensor, Tensor) 1, (Scalar, Tensor) 2; clamp with
+// tensor bounds ClampBackward0, with scalars ClampBackward1. Everything else reel records is overload 0.
+int pytorch_overload(const Node& node) {
+  const bool scalar_input[2] = {
+      node.input_meta.size() > 0 && node.input_meta[0].sizes.empty() && !node.next_edges[0].is_valid(),
+      node.input_meta.size() > 1 && node.input_meta[1].sizes.empty() && !node.next_edges[1].is_valid()};
+  switch (node.op) {
+    case OpId::sum: {
+      // a full reduction without keepdim (sum()) is overload 0; over chosen dims, 1
+      const size_t rank = node.input_meta.empty() ? 0 : node.input_meta[0].sizes.size();
+      const OpAttrs& attrs = node.attrs();
+      const bool full = attrs.dims.size() == rank && !attrs.keepdim;
+      return full ? 0 : 1;
+    }
+    case OpId::pow:
+      if (node.input_meta.size() == 2 && scalar_input[1]) return 0;
+      if (node.input_meta.size() == 2 && scalar_input[0]) return 2;
+      return node.input_meta.size() == 2 ? 1 : 0;
+    case OpId::clamp: return 1;
+    default: return 0;
+  }
+}
+}  // namespace
+
+std::string GradFn::name() const {
+  REEL_CHECK(node_ != nullptr, "grad_fn()->name(): the tensor has no grad_fn (a leaf, or made without grad)");
+  return node_->name();
+}
+
+const OpAttrs& GradFn::attrs() const {
+  REEL_CHECK(node_ != nullptr, "grad_fn()->attrs(): the tensor has no grad_fn (a leaf, or made without grad)");
+  return node_->attrs();
+}
+
+std::string Node::name() const {
+  if (extra != nullptr) {
+    if (const char* custom = extra->display_name()) return custom;
+  }
+  const size_t length = std::strlen(op_name);
+  constexpr size_t kSuffix = sizeof("Backward") - 1;
+  const bool numbered = length > kSuffix && std::strcmp(op_name + length - kSuffix, "Backward") == 0;
+  if (!numbered) return op_name;  // CopySlices, names recorded with their number already ("MeanBackward1")
+  return std::string(op_name) + std::to_string(pytorch_overload(*this));
+}
 
 int64_t live_node_count() { return g_live_nodes.load(std::memory_order_relaxed); }
 

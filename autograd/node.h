@@ -53,6 +53,8 @@ struct InputMeta {
 struct NodeExtra {
   virtual ~NodeExtra() = default;
   virtual void release_saved() {}  // called when the engine frees the node's saved tensors
+  // The name Node::name() reports instead of the op's (a custom function's bare class name); null: the op's.
+  virtual const char* display_name() const { return nullptr; }
 };
 
 // A hook on one output's gradient (register_hook / retain_grad on a non-leaf).
@@ -69,7 +71,7 @@ struct Node {
   std::atomic<int32_t> refcount{0};
   uint64_t sequence_nr = 0;
   OpId op = OpId::NumOps;          // built-in op, or NumOps for custom functions
-  const char* name = "";           // e.g. "MulBackward"
+  const char* op_name = "";        // reel's name of the formula, e.g. "MulBackward" (error messages, node_name)
   BackwardFn backward = nullptr;
   uint32_t num_outputs = 1;
   bool saved_released = false;     // saved tensors were freed by a backward without retain_graph
@@ -108,7 +110,12 @@ struct Node {
 
  public:
 
-  std::string debug_name() const { return name; }
+  std::string debug_name() const { return op_name; }
+  // PyTorch's name for the node (LibTorch's Node::name()): the formula's name with PyTorch's overload number
+  // ("MulBackward0", "SumBackward1" for a sum over given dims, "PowBackward1" for a tensor exponent), a custom
+  // function's bare class name ("LinearFunction"), or the name as recorded where PyTorch has no number
+  // ("CopySlices").
+  std::string name() const;
 };
 
 // Gradient contributions a formula may hand to the engine instead of computing them itself, when they go to a

@@ -25,7 +25,7 @@ Node* create_node(const char* name, BackwardFn backward, const Tensor* const* in
   for (int j = 0; j < num_outputs; ++j) any_floating_output |= outputs[j]->is_floating_point();
   if (!any_floating_output) return nullptr;
   Node* node = Node::acquire();
-  node->name = name;
+  node->op_name = name;
   node->backward = backward;
   node->num_outputs = static_cast<uint32_t>(num_outputs);
   node->next_edges.resize(static_cast<size_t>(num_inputs));

@@ -20,9 +20,15 @@ unsigned next_hook_handle() {
   return ++counter;
 }
 
-std::string grad_fn_name(const Tensor& t) { return t.defined() && t.grad_fn() ? t.grad_fn()->name : ""; }
+std::string grad_fn_name(const Tensor& t) { return t.defined() && t.grad_fn() ? t.grad_fn().get()->op_name : ""; }
 
 }  // namespace autograd
+
+namespace detail {
+void name_composite_node(const Tensor& out, const char* name) {
+  if (out.defined() && out.grad_fn() != nullptr) out.grad_fn().get()->op_name = name;
+}
+}  // namespace detail
 
 namespace {
 const Tensor& undefined_tensor() {
@@ -122,8 +128,8 @@ void Tensor::remove_hook(unsigned handle) const {
     }
     return;
   }
-  if (grad_fn()->hooks) {
-    std::erase_if(*grad_fn()->hooks, [&](const autograd::OutputHook& h) { return h.fn && h.handle == handle; });
+  if (grad_fn().get()->hooks) {
+    std::erase_if(*grad_fn().get()->hooks, [&](const autograd::OutputHook& h) { return h.fn && h.handle == handle; });
   }
 }
 

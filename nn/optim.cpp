@@ -159,13 +159,15 @@ void SparseAdamOptions::validate(const std::string& optimizer) const {
 OptimizerParamGroup::OptimizerParamGroup(const OptimizerParamGroup& other)
     : params_(other.params_),
       options_(other.options_ ? other.options_->clone() : nullptr),
-      initial_lr_(other.initial_lr_) {}
+      initial_lr_(other.initial_lr_),
+      lr_restored_(other.lr_restored_) {}
 
 OptimizerParamGroup& OptimizerParamGroup::operator=(const OptimizerParamGroup& other) {
   if (this != &other) {
     params_ = other.params_;
     options_ = other.options_ ? other.options_->clone() : nullptr;
     initial_lr_ = other.initial_lr_;
+    lr_restored_ = other.lr_restored_;
   }
   return *this;
 }
@@ -393,10 +395,15 @@ void Optimizer::load_state_dict(const NamedTensors& state_dict) {
       }
     }
   }
+  bool restored_scheduled_lr = false;
   for (size_t g = 0; g < param_groups_.size(); ++g) {
     param_groups_[g].set_options(std::move(new_options[g]));
     param_groups_[g].initial_lr() = new_initial_lrs[g];
+    // a group that has an initial_lr carries an lr a scheduler set: schedulers check how they continue from it
+    param_groups_[g].lr_restored() = new_initial_lrs[g].has_value();
+    restored_scheduled_lr |= new_initial_lrs[g].has_value();
   }
+  if (restored_scheduled_lr) ++lr_restores_;
 }
 
 // ---- update rules -------------------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@
 // Adam for them, Adam / AdamW / RMSprop refuse them.
 //
 //   reel::optim::SGD optimizer(model->parameters(), reel::optim::SGDOptions(0.1).momentum(0.9));
+//   reel::optim::Adam adam(model->parameters(), 1e-3);   // a bare lr converts to the options, as in LibTorch
+//   reel::optim::Adam gan(params, reel::optim::AdamOptions(2e-4).betas(std::make_tuple(0.5, 0.5)));
+//   static_cast<reel::optim::SGDOptions&>(optimizer.param_groups()[0].options()).lr(0.01);  // LibTorch's cast
 //   for (...) { optimizer.zero_grad(); loss_fn(model(x), y).backward(); optimizer.step(); }
 //
 // Two groups with different learning rates:
@@ -94,11 +97,16 @@ class OptimizerParamGroup {
   // The learning rate a scheduler started from (PyTorch's group["initial_lr"]); set by the first scheduler.
   std::optional<double>& initial_lr() { return initial_lr_; }
   const std::optional<double>& initial_lr() const { return initial_lr_; }
+  // Set by the optimizer's load_state_dict when the loaded group had an initial_lr (its lr is a scheduler's),
+  // cleared when a scheduler takes the group over (nn/scheduler.h: the resume checks).
+  bool& lr_restored() { return lr_restored_; }
+  bool lr_restored() const { return lr_restored_; }
 
  private:
   std::vector<Tensor> params_;
   std::unique_ptr<OptimizerOptions> options_;
   std::optional<double> initial_lr_;
+  bool lr_restored_ = false;
 };
 
 // Adam's (beta1, beta2).
@@ -141,6 +149,8 @@ class Optimizer {
   // The flattened optimizer (scheme in the header comment).
   NamedTensors state_dict() const;
   void load_state_dict(const NamedTensors& state_dict);
+  // How many load_state_dict calls restored learning rates a scheduler had set (groups with initial_lr).
+  uint64_t lr_restores() const { return lr_restores_; }
 
  protected:
   // One update of the group's parameters; runs under NoGradGuard.
@@ -152,13 +162,14 @@ class Optimizer {
   std::string name_;
   std::vector<OptimizerParamGroup> param_groups_;
   std::unique_ptr<OptimizerOptions> defaults_;
+  uint64_t lr_restores_ = 0;
   struct States;  // parameter -> its ParamState (nn/optim.cpp)
   std::unique_ptr<States> states_;
 };
 
 // ---- SGD ----------------------------------------------------------------------------------------------------
 struct SGDOptions : OptimizerOptions {
-  explicit SGDOptions(double lr = 1e-3) : lr_(lr) {}
+  SGDOptions(double lr = 1e-3) : lr_(lr) {}
   REEL_ARG(double, lr);
   REEL_ARG(double, momentum) = 0.0;
   REEL_ARG(double, dampening) = 0.0;
@@ -182,7 +193,7 @@ class SGD : public Optimizer {
 
 // ---- Adam and AdamW -------------------------------------------------------------------------------------------
 struct AdamOptions : OptimizerOptions {
-  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
+  AdamOptions(double lr = 1e-3) : lr_(lr) {}
   REEL_ARG(double, lr);
   REEL_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
   REEL_ARG(double, eps) = 1e-8;
@@ -205,7 +216,7 @@ class Adam : public Optimizer {
 };
 
 struct AdamWOptions : OptimizerOptions {
-  explicit AdamWOptions(double lr = 1e-3) : lr_(lr) {}
+  AdamWOptions(double lr = 1e-3) : lr_(lr) {}
   REEL_ARG(double, lr);
   REEL_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
   REEL_ARG(double, eps) = 1e-8;
@@ -229,7 +240,7 @@ class AdamW : public Optimizer {
 
 // ---- Adagrad --------------------------------------------------------------------------------------------------
 struct AdagradOptions : OptimizerOptions {
-  explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
+  AdagradOptions(double lr = 1e-2) : lr_(lr) {}
   REEL_ARG(double, lr);
   REEL_ARG(double, lr_decay) = 0.0;
   REEL_ARG(double, weight_decay) = 0.0;
@@ -253,7 +264,7 @@ class Adagrad : public Optimizer {
 
 // ---- RMSprop --------------------------------------------------------------------------------------------------
 struct RMSpropOptions : OptimizerOptions {
-  explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
+  RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
   REEL_ARG(double, lr);
   REEL_ARG(double, alpha) = 0.99;
   REEL_ARG(double, eps) = 1e-8;
@@ -280,7 +291,7 @@ class RMSprop : public Optimizer {
 // Adam for sparse gradients (PyTorch's SparseAdam): only the moments and values of the rows present change; a
 // dense gradient is refused. Parameters with dense gradients belong to another optimizer (e.g. Adam).
 struct SparseAdamOptions : OptimizerOptions {
-  explicit SparseAdamOptions(double lr = 1e-3) : lr_(lr) {}
+  SparseAdamOptions(double lr = 1e-3) : lr_(lr) {}
   REEL_ARG(double, lr);
   REEL_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
   REEL_ARG(double, eps) = 1e-8;

@@ -6,25 +6,58 @@
 // OneCycleLR change the lr right away); each `step()` then advances one epoch and writes the new lrs into the
 // optimizer's groups. Call it after `optimizer.step()`:
 //
-//   reel::optim::SGD optimizer(params, reel::optim::SGDOptions(0.1));
+//   reel::optim::SGD optimizer(params, 0.1);
 //   reel::optim::StepLR scheduler(optimizer, /*step_size=*/30, /*gamma=*/0.1);
 //   for (int epoch = 0; epoch < 100; ++epoch) { train(optimizer); scheduler.step(); }
 //
 // The epoch-wise schedulers use PyTorch's chainable (recursive) forms — each new lr is computed from the group's
 // current lr — so they compose with each other and with manual lr changes exactly as in PyTorch; alone, they
-// give the closed forms their documentation states (checked in test/test_optim.cpp). Not provided: the
-// `last_epoch` resume argument (restore an optimizer's state dict and step the scheduler instead) and scheduler
-// state dicts.
+// give the closed forms their documentation states (checked in test/test_optim.cpp).
+//
+// Resuming (docs/checkpoints.md). Because the forms are chainable, a scheduler must continue from the epoch its
+// optimizer's restored lrs belong to: construct model, optimizer and scheduler as the first run did, then load
+// all three (`reel::load(optimizer, ...)`, `reel::load(scheduler, ...)`, or the state_dict() / load_state_dict()
+// pairs), in either order. `state_dict()` holds PyTorch's keys (last_epoch, base_lrs, _step_count, _last_lr and
+// the scheduler's own fields). Or, as in PyTorch, pass `last_epoch` = (epochs done - 1) to a scheduler built
+// after the optimizer was loaded. What must not be done — build a fresh scheduler on a restored optimizer and
+// step it to the saved epoch — would apply the schedule twice (a StepLR with gamma 0.5 resumed after 3 decays
+// runs 8x too slow): reel refuses it with a reel::Error, both when the fresh scheduler is built after the
+// optimizer's state was loaded and when the optimizer's state is loaded under a scheduler whose own state was
+// not. To start a new schedule from restored lrs on purpose, reset each group's initial_lr() first.
+//
+// One deliberate difference from PyTorch 2.x: a StepLR / MultiStepLR resumed with last_epoch on a decay epoch
+// does not decay a second time in its constructor (PyTorch's ExponentialLR and CosineAnnealingLR already skip the
+// constructor's update; its StepLR and MultiStepLR do not, halving the lr of such a resume).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "arg.h"
 #include "optim.h"
 
 namespace reel::optim {
+
+// One entry of a scheduler's state dict: PyTorch's key and the field that holds it (0-dim tensors for numbers
+// and flags, 1-D for lists).
+struct SchedulerField {
+  SchedulerField(std::string name, double* value) : name(std::move(name)), number(value) {}
+  SchedulerField(std::string name, int64_t* value) : name(std::move(name)), integer(value) {}
+  SchedulerField(std::string name, bool* value) : name(std::move(name)), flag(value) {}
+  SchedulerField(std::string name, std::vector<double>* value) : name(std::move(name)), numbers(value) {}
+  SchedulerField(std::string name, std::vector<int64_t>* value) : name(std::move(name)), integers(value) {}
+  bool is_list() const { return numbers != nullptr || integers != nullptr; }
+
+  std::string name;
+  // exactly one is set
+  double* number = nullptr;
+  int64_t* integer = nullptr;
+  bool* flag = nullptr;
+  std::vector<double>* numbers = nullptr;
+  std::vector<int64_t>* integers = nullptr;
+};
 
 class LRScheduler {
  public:
@@ -36,17 +69,33 @@ class LRScheduler {
   void step();
   // The learning rates the last step() (or the constructor) set, one per group.
   const std::vector<double>& get_last_lr() const { return last_lrs_; }
-  // The epoch count: 0 after construction, +1 per step().
+  // The epoch count: 0 after construction (last_epoch + 1 when constructed with last_epoch), +1 per step().
   int64_t last_epoch() const { return last_epoch_; }
   const std::vector<double>& base_lrs() const { return base_lrs_; }
+  // The class name ("StepLR"), recorded in checkpoint files.
+  virtual const char* name() const = 0;
+
+  // PyTorch's keys as named tensors (float64 / int64; bools as 0 / 1): last_epoch, _step_count, base_lrs, _last_lr
+  // and the scheduler's own fields (StepLR: step_size, gamma; ...).
+  NamedTensors state_dict() const;
+  // Restores every field (hyperparameters too, as PyTorch's __dict__ update does); every key must be present
+  // and known, lists must have one value per group. The optimizer's lrs are not touched: they come from its
+  // own state dict.
+  void load_state_dict(const NamedTensors& state_dict);
 
  protected:
-  // initial_lrs, when given, replace each group's initial_lr first (OneCycleLR starts from max_lr / div_factor).
-  explicit LRScheduler(Optimizer& optimizer, std::optional<std::vector<double>> initial_lrs = std::nullopt);
+  // last_epoch = -1 starts a schedule (each group's initial_lr is set from its lr unless already set); a value
+  // >= 0 resumes one after an optimizer's load_state_dict and requires every group's initial_lr. initial_lrs,
+  // when given, replace each group's initial_lr first (OneCycleLR starts from max_lr / div_factor).
+  LRScheduler(Optimizer& optimizer, int64_t last_epoch,
+              std::optional<std::vector<double>> initial_lrs = std::nullopt);
   // The learning rates for last_epoch_, one per group; may read the groups' current lrs.
   virtual std::vector<double> get_lr() = 0;
-  // Runs step 0; each derived constructor calls it last (virtual get_lr is not callable from this constructor).
-  void initial_step() { step(); }
+  // The scheduler's own state dict entries beside the base's.
+  virtual std::vector<SchedulerField> own_fields() { return {}; }
+  // Runs the constructor's step (is_initial_ set); each derived constructor calls it last (virtual get_lr is not
+  // callable from this constructor).
+  void initial_step();
   // Each group's current lr.
   std::vector<double> current_lrs() const;
 
@@ -54,18 +103,25 @@ class LRScheduler {
   std::vector<double> base_lrs_;
   int64_t last_epoch_ = -1;
   int64_t step_count_ = 0;
+  bool is_initial_ = false;  // inside the constructor's step: the chainable forms keep the current lrs
 
  private:
+  std::vector<SchedulerField> fields();
+
   std::vector<double> last_lrs_;
+  uint64_t seen_restores_ = 0;  // optimizer_.lr_restores() when this scheduler was made
+  bool resumed_ = false;        // made with last_epoch >= 0, or its state was loaded
 };
 
 // lr = base_lr * gamma^floor(epoch / step_size)
 class StepLR : public LRScheduler {
  public:
-  StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
+  StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1, int64_t last_epoch = -1);
+  const char* name() const override { return "StepLR"; }
 
  protected:
   std::vector<double> get_lr() override;
+  std::vector<SchedulerField> own_fields() override;
 
  private:
   int64_t step_size_;
@@ -75,10 +131,12 @@ class StepLR : public LRScheduler {
 // lr = base_lr * gamma^(number of milestones <= epoch); a milestone listed twice counts twice
 class MultiStepLR : public LRScheduler {
  public:
-  MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma = 0.1);
+  MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma = 0.1, int64_t last_epoch = -1);
+  const char* name() const override { return "MultiStepLR"; }
 
  protected:
   std::vector<double> get_lr() override;
+  std::vector<SchedulerField> own_fields() override;
 
  private:
   std::vector<int64_t> milestones_;
@@ -88,10 +146,12 @@ class MultiStepLR : public LRScheduler {
 // lr = base_lr * gamma^epoch
 class ExponentialLR : public LRScheduler {
  public:
-  ExponentialLR(Optimizer& optimizer, double gamma);
+  ExponentialLR(Optimizer& optimizer, double gamma, int64_t last_epoch = -1);
+  const char* name() const override { return "ExponentialLR"; }
 
  protected:
   std::vector<double> get_lr() override;
+  std::vector<SchedulerField> own_fields() override;
 
  private:
   double gamma_;
@@ -100,10 +160,12 @@ class ExponentialLR : public LRScheduler {
 // lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2, continuing as a cosine past T_max
 class CosineAnnealingLR : public LRScheduler {
  public:
-  CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min = 0.0);
+  CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min = 0.0, int64_t last_epoch = -1);
+  const char* name() const override { return "CosineAnnealingLR"; }
 
  protected:
   std::vector<double> get_lr() override;
+  std::vector<SchedulerField> own_fields() override;
 
  private:
   int64_t t_max_;
@@ -113,10 +175,13 @@ class CosineAnnealingLR : public LRScheduler {
 // lr = base_lr * (start + (end - start) min(epoch, total_iters) / total_iters)
 class LinearLR : public LRScheduler {
  public:
-  LinearLR(Optimizer& optimizer, double start_factor = 1.0 / 3.0, double end_factor = 1.0, int64_t total_iters = 5);
+  LinearLR(Optimizer& optimizer, double start_factor = 1.0 / 3.0, double end_factor = 1.0, int64_t total_iters = 5,
+           int64_t last_epoch = -1);
+  const char* name() const override { return "LinearLR"; }
 
  protected:
   std::vector<double> get_lr() override;
+  std::vector<SchedulerField> own_fields() override;
 
  private:
   double start_factor_;
@@ -143,6 +208,8 @@ struct OneCycleLROptions {
   REEL_ARG(double, div_factor) = 25.0;
   REEL_ARG(double, final_div_factor) = 1e4;
   REEL_ARG(bool, three_phase) = false;
+  // The index of the last batch done, when resuming (-1: a new cycle).
+  REEL_ARG(int64_t, last_epoch) = -1;
 };
 
 // The 1cycle policy (Smith & Topin): lr rises from max_lr / div_factor to max_lr over pct_start of total_steps,
@@ -151,9 +218,11 @@ struct OneCycleLROptions {
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, const OneCycleLROptions& options);
+  const char* name() const override { return "OneCycleLR"; }
 
  protected:
   std::vector<double> get_lr() override;
+  std::vector<SchedulerField> own_fields() override;
 
  private:
   enum class LrPoint { Initial, Max, Min };
@@ -202,9 +271,15 @@ class ReduceLROnPlateau {
   double best() const { return best_; }
   int64_t num_bad_epochs() const { return num_bad_epochs_; }
   bool in_cooldown() const { return cooldown_counter_ > 0; }
+  const char* name() const { return "ReduceLROnPlateau"; }
+  // PyTorch's keys: factor, min_lrs, patience, cooldown, eps, last_epoch, _last_lr, mode (0 min, 1 max),
+  // threshold, threshold_mode (0 rel, 1 abs), best, cooldown_counter, num_bad_epochs.
+  NamedTensors state_dict() const;
+  void load_state_dict(const NamedTensors& state_dict);
 
  private:
   bool is_better(double metric) const;
+  std::vector<SchedulerField> fields();
 
   Optimizer& optimizer_;
   ReduceLROnPlateauOptions options_;

@@ -15,7 +15,8 @@
 // is removed. Loading validates every size and offset against the file before allocating or reading, and
 // throws reel::Error naming the operation, the file and the problem (truncated file, header that lies about
 // sizes or offsets, overlapping data, unknown dtype, malformed JSON, names that are not UTF-8, ...).
-// Loaded tensors are on the CPU. Module state dicts are built on top of these functions (issue 4).
+// Loaded tensors are on the CPU. reel::save / reel::load (nn/checkpoint.h) write modules, tensors, optimizers and
+// schedulers with save_safetensors, their kind in the metadata.
 #pragma once
 
 #include <string>

@@ -21,6 +21,9 @@ void record_op(OpId op, const Tensor* const* inputs, int num_inputs, Tensor* con
 Tensor alias_with_history(const Tensor& t);
 // Makes `self` the output of `from`'s node (after an in-place op wrote `from`'s values into self).
 void take_history(Tensor& self, const Tensor& from);
+// Names the node that made `out` (a composite's last op) as PyTorch names the composite's single node, e.g.
+// "MeanBackward0" (autograd/tensor_autograd.cpp); nothing when out has no node.
+void name_composite_node(const Tensor& out, const char* name);
 
 // Every in-place write calls this before it touches `target`'s memory: refuses a target in which several
 // elements share one memory location (PyTorch's internal-overlap check), then bumps the storage's version.

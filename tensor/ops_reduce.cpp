@@ -152,7 +152,9 @@ Tensor mean(const Tensor& x, IntList dims, bool keepdim) {
              dtype_name(x.dtype()), shape_str(x.sizes()));
   const ReducePlan plan = plan_reduction("mean", x, dims, keepdim);
   if (is_reduced_precision(x.dtype())) return mean(x.to(kFloat32), dims, keepdim).to(x.dtype());
-  return div(sum(x, dims, keepdim), static_cast<double>(plan.reduced_numel));
+  Tensor out = div(sum(x, dims, keepdim), static_cast<double>(plan.reduced_numel));
+  detail::name_composite_node(out, dims.empty() ? "MeanBackward0" : "MeanBackward1");  // one node in PyTorch
+  return out;
 }
 
 // y = prod_i x_i

@@ -260,7 +260,7 @@ std::string Tensor::str() const {
   if (!is_cpu()) suffixes.push_back(fmt::format("device='{}'", device().str()));
   const std::string contents = contents_of(*this, indent, suffixes);
   // As PyTorch: an op's output names its backward node; a leaf that requires grad says so.
-  if (grad_fn() != nullptr) suffixes.push_back(fmt::format("grad_fn=<{}>", autograd::node_name(grad_fn())));
+  if (grad_fn() != nullptr) suffixes.push_back(fmt::format("grad_fn=<{}>", grad_fn().name()));  // PyTorch's name
   else if (requires_grad()) suffixes.push_back("requires_grad=True");
   return add_suffixes(prefix + contents, suffixes, indent);
 }

@@ -32,12 +32,33 @@
 
 namespace reel {
 
+struct OpAttrs;  // an op call's attributes (tensor/op_attrs.h)
+
 namespace autograd {
 struct Node;
 // Releases one reference to a node (autograd/node.cpp). tensor/ holds nodes only through this.
 void release_node(Node* node);
 void retain_node(Node* node);
 const char* node_name(const Node* node);  // e.g. "MulBackward"
+
+// What Tensor::grad_fn() returns: the node pointer (it converts to autograd::Node* for the library), with LibTorch's
+// `grad_fn()->name()`: the node stays internal (autograd/node.h), so `->` reaches this handle, which forwards.
+class GradFn {
+ public:
+  GradFn(Node* node = nullptr) : node_(node) {}  // NOLINT: implicit, a pointer
+  operator Node*() const { return node_; }       // NOLINT: implicit, a pointer
+  Node* get() const { return node_; }
+  const GradFn* operator->() const { return this; }
+  // PyTorch's name of the node ("MulBackward0", a custom function's class name); see autograd/node.h.
+  std::string name() const;
+  // The op's attributes (autograd/node.h: Node::attrs).
+  const OpAttrs& attrs() const;
+  friend bool operator==(const GradFn& a, std::nullptr_t) { return a.node_ == nullptr; }
+  friend bool operator==(const GradFn& a, const Node* b) { return a.node_ == b; }
+
+ private:
+  Node* node_;
+};
 }  // namespace autograd
 
 struct TensorImpl;
@@ -145,6 +166,8 @@ class Tensor {
   const Storage& storage() const { return storage_meta("storage").storage; }
   TensorOptions options() const { return TensorOptions(dtype()).device(device()); }
   uint32_t version() const { return storage_meta("version").storage->version; }
+  // LibTorch's spelling of version(): the storage's in-place write counter.
+  int64_t _version() const { return static_cast<int64_t>(version()); }
   void bump_version() const { ++storage_meta("bump_version").storage->version; }
   bool is_same(const Tensor& other) const { return impl_.get() == other.impl_.get(); }
   int32_t use_count() const { return impl_.use_count(); }
@@ -176,7 +199,7 @@ class Tensor {
   const Tensor& grad() const;
   Tensor& mutable_grad();
   bool is_leaf() const { return fresh_meta("is_leaf").grad_fn == nullptr; }
-  autograd::Node* grad_fn() const { return fresh_meta("grad_fn").grad_fn; }
+  autograd::GradFn grad_fn() const { return fresh_meta("grad_fn").grad_fn; }
   uint32_t output_nr() const { return impl_->output_nr; }
   // Backpropagates from this tensor; `gradient` defaults to ones for a one-element tensor.
   void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,

@@ -239,7 +239,7 @@ struct Cube : ag::Function<Cube> {
   }
   static ag::tensor_list backward(ag::AutogradContext* ctx, ag::tensor_list grads) {
     Tensor x = ctx->get_saved_variables()[0];
-    double scale = std::any_cast<double>(ctx->saved_data["scale"]);
+    double scale = ctx->saved_data["scale"].toDouble();
     return {grads[0] * x * x * (3 * scale), Tensor()};
   }
 };

@@ -662,3 +662,201 @@ TEST_CASE("optimizer errors are clear", "[optim]") {
   REQUIRE_THROWS_WITH(optim::LinearLR(sgd, 0.0), Contains("start_factor"));
   REQUIRE_THROWS_WITH(optim::CosineAnnealingLR(sgd, 0), Contains("T_max"));
 }
+
+// ---- scheduler state dicts, last_epoch and the resume checks ----------------------------------------------------
+namespace {
+using MakeScheduler = std::function<std::unique_ptr<optim::LRScheduler>(optim::Optimizer&, int64_t last_epoch)>;
+
+struct SchedulerCase {
+  const char* name;
+  MakeScheduler make;
+  std::vector<std::string> own_keys;  // PyTorch's names of the scheduler's own fields
+};
+
+std::vector<SchedulerCase> scheduler_cases() {
+  return {
+      {"StepLR", [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::StepLR>(o, 3, 0.5, e); },
+       {"step_size", "gamma"}},
+      {"MultiStepLR",
+       [](optim::Optimizer& o, int64_t e) {
+         return std::make_unique<optim::MultiStepLR>(o, std::vector<int64_t>{2, 6, 6}, 0.5, e);
+       },
+       {"milestones", "gamma"}},
+      {"ExponentialLR",
+       [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::ExponentialLR>(o, 0.8, e); },
+       {"gamma"}},
+      {"CosineAnnealingLR",
+       [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::CosineAnnealingLR>(o, 4, 0.01, e); },
+       {"T_max", "eta_min"}},
+      {"LinearLR", [](optim::Optimizer& o, int64_t e) { return std::make_unique<optim::LinearLR>(o, 0.25, 1.0, 8, e); },
+       {"start_factor", "end_factor", "total_iters"}},
+      {"OneCycleLR",
+       [](optim::Optimizer& o, int64_t e) {
+         return std::make_unique<optim::OneCycleLR>(o, optim::OneCycleLROptions(1.0, 20).last_epoch(e));
+       },
+       {"total_steps", "initial_lr", "max_lr", "min_lr", "cycle_momentum", "use_beta1", "base_momentum",
+        "max_momentum"}},
+  };
+}
+
+// The lrs of a run of `epochs` steps from construction: lr before each epoch's training.
+std::vector<double> run_lrs(optim::Optimizer& optimizer, optim::LRScheduler& scheduler, int epochs) {
+  std::vector<double> lrs;
+  for (int e = 0; e < epochs; ++e) {
+    lrs.push_back(optimizer.param_groups()[0].options().get_lr());
+    scheduler.step();
+  }
+  return lrs;
+}
+}  // namespace
+
+TEST_CASE("scheduler state dicts hold PyTorch's keys and resume a run exactly", "[optim][checkpoint]") {
+  constexpr int kHalf = 6;  // a StepLR / MultiStepLR decay epoch
+  for (const SchedulerCase& c : scheduler_cases()) {
+    INFO(c.name);
+    Tensor p = param64({1.0});
+    optim::SGD straight({p}, optim::SGDOptions(0.1).momentum(0.9));
+    auto straight_scheduler = c.make(straight, -1);
+    CHECK(std::string(straight_scheduler->name()) == c.name);
+    const std::vector<double> expected = run_lrs(straight, *straight_scheduler, 2 * kHalf);
+
+    optim::SGD first({p}, optim::SGDOptions(0.1).momentum(0.9));
+    auto first_scheduler = c.make(first, -1);
+    run_lrs(first, *first_scheduler, kHalf);
+    const auto optimizer_state = first.state_dict();
+    const auto scheduler_state = first_scheduler->state_dict();
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : scheduler_state) keys.push_back(key);
+    std::vector<std::string> expected_keys = c.own_keys;
+    for (const char* key : {"base_lrs", "last_epoch", "_step_count", "_last_lr"}) expected_keys.push_back(key);
+    CHECK(keys == expected_keys);
+    for (const auto& [key, value] : scheduler_state) {
+      if (key == "last_epoch") CHECK(value.item<int64_t>() == kHalf);
+      if (key == "_step_count") CHECK(value.item<int64_t>() == kHalf + 1);  // the constructor's step counts
+    }
+
+    SECTION(std::string("load_state_dict, either order: ") + c.name) {
+      for (bool optimizer_first : {true, false}) {
+        optim::SGD resumed({p}, optim::SGDOptions(0.1).momentum(0.9));
+        auto resumed_scheduler = c.make(resumed, -1);
+        if (optimizer_first) resumed.load_state_dict(optimizer_state);
+        resumed_scheduler->load_state_dict(scheduler_state);
+        if (!optimizer_first) resumed.load_state_dict(optimizer_state);
+        CHECK(resumed_scheduler->last_epoch() == kHalf);
+        const std::vector<double> rest = run_lrs(resumed, *resumed_scheduler, kHalf);
+        CHECK(rest == std::vector<double>(expected.begin() + kHalf, expected.end()));
+      }
+    }
+    SECTION(std::string("last_epoch = epochs done - 1 after the optimizer's load: ") + c.name) {
+      optim::SGD resumed({p}, optim::SGDOptions(0.1).momentum(0.9));
+      resumed.load_state_dict(optimizer_state);
+      auto resumed_scheduler = c.make(resumed, kHalf - 1);
+      CHECK(resumed_scheduler->last_epoch() == kHalf);
+      const std::vector<double> rest = run_lrs(resumed, *resumed_scheduler, kHalf);
+      for (int e = 0; e < kHalf; ++e) CHECK(rest[e] == Approx(expected[kHalf + e]).epsilon(1e-14));
+    }
+    SECTION(std::string("a fresh scheduler on a restored optimizer is refused: ") + c.name) {
+      // The trap the old header described: load the optimizer, make a new scheduler, step it to the saved epoch.
+      optim::SGD resumed({p}, optim::SGDOptions(0.1).momentum(0.9));
+      resumed.load_state_dict(optimizer_state);
+      if (resumed.param_groups()[0].options().get_lr() != *resumed.param_groups()[0].initial_lr()) {
+        CHECK_THROWS_WITH(c.make(resumed, -1), Catch::Matchers::Contains("would apply its schedule twice"));
+      }
+      // made before the optimizer's load, stepped without loading its own state
+      optim::SGD other({p}, optim::SGDOptions(0.1).momentum(0.9));
+      auto unloaded = c.make(other, -1);
+      other.load_state_dict(optimizer_state);
+      CHECK_THROWS_WITH(unloaded->step(), Catch::Matchers::Contains("the scheduler's state was not"));
+    }
+  }
+}
+
+TEST_CASE("StepLR resumed the old way would run 8x too slow; reel refuses it, the recipe is exact",
+          "[optim][checkpoint]") {
+  Tensor p = param64({1.0});
+  optim::SGD sgd({p}, 0.1);
+  optim::StepLR scheduler(sgd, 10, 0.5);
+  for (int e = 0; e < 30; ++e) scheduler.step();
+  CHECK(sgd.param_groups()[0].options().get_lr() == Approx(0.1 / 8));
+  const auto saved = sgd.state_dict();
+
+  optim::SGD restored({p}, 0.1);
+  restored.load_state_dict(saved);
+  CHECK_THROWS_WITH(optim::StepLR(restored, 10, 0.5),
+                    Catch::Matchers::Contains("group 0 of SGD was restored by load_state_dict with lr 0.0125"));
+  // a new schedule from the restored lr, on purpose
+  restored.param_groups()[0].initial_lr().reset();
+  optim::StepLR fresh(restored, 10, 0.5);
+  CHECK(fresh.base_lrs()[0] == Approx(0.0125));
+
+  optim::SGD resumed({p}, 0.1);
+  optim::StepLR resumed_scheduler(resumed, 10, 0.5);
+  resumed.load_state_dict(saved);
+  resumed_scheduler.load_state_dict(scheduler.state_dict());
+  for (int e = 30; e < 40; ++e) resumed_scheduler.step();
+  CHECK(resumed.param_groups()[0].options().get_lr() == Approx(0.1 / 16));
+}
+
+TEST_CASE("scheduler load_state_dict and last_epoch errors", "[optim][checkpoint]") {
+  Tensor p = param64({1.0});
+  optim::SGD sgd({p}, 0.1);
+  CHECK_THROWS_WITH(optim::StepLR(sgd, 3, 0.5, 4), Catch::Matchers::Contains("needs parameter group 0's initial_lr"));
+  CHECK_THROWS_WITH(optim::StepLR(sgd, 3, 0.5, -2), Catch::Matchers::Contains("last_epoch must be -1"));
+  optim::StepLR step(sgd, 3, 0.5);
+  auto state = step.state_dict();
+  auto extra = state;
+  extra.emplace_back("bogus", reel::scalar_tensor(1.0, reel::kFloat64));
+  CHECK_THROWS_WITH(step.load_state_dict(extra),
+                    Catch::Matchers::Contains("StepLR.load_state_dict: unexpected key 'bogus'"));
+  auto missing = state;
+  missing.erase(missing.begin());
+  CHECK_THROWS_WITH(step.load_state_dict(missing), Catch::Matchers::Contains("missing key 'step_size'"));
+  auto wrong_groups = state;
+  for (auto& [key, value] : wrong_groups)
+    if (key == "base_lrs") value = reel::tensor(Values{0.1, 0.2}, reel::kFloat64);
+  CHECK_THROWS_WITH(step.load_state_dict(wrong_groups),
+                    Catch::Matchers::Contains("'base_lrs' has 2 values but the optimizer has 1"));
+  CHECK(step.last_epoch() == 0);  // nothing changed by the failed loads
+}
+
+TEST_CASE("ReduceLROnPlateau state dict round trip", "[optim][checkpoint]") {
+  Tensor p = param64({1.0});
+  optim::SGD sgd({p}, 1.0);
+  optim::ReduceLROnPlateau plateau(sgd, optim::ReduceLROnPlateauOptions().patience(1).mode(optim::PlateauMode::Max));
+  for (double metric : {1.0, 2.0, 1.5, 1.4}) plateau.step(metric);
+  optim::SGD other({p}, 1.0);
+  optim::ReduceLROnPlateau restored(other);
+  restored.load_state_dict(plateau.state_dict());
+  other.load_state_dict(sgd.state_dict());
+  CHECK(restored.best() == 2.0);
+  CHECK(restored.last_epoch() == 4);
+  for (double metric : {1.3, 1.2, 2.5, 2.4}) {
+    plateau.step(metric);
+    restored.step(metric);
+    CHECK(other.param_groups()[0].options().get_lr() == sgd.param_groups()[0].options().get_lr());
+    CHECK(restored.num_bad_epochs() == plateau.num_bad_epochs());
+  }
+  CHECK(sgd.param_groups()[0].options().get_lr() < 1.0);
+}
+
+TEST_CASE("optimizers take a bare learning rate and LibTorch's option casts", "[optim][spellings]") {
+  Tensor p = param64({1.0, 2.0});
+  optim::SGD sgd({p}, 0.1);
+  optim::Adam adam({p}, 1e-3);
+  optim::AdamW adamw({p}, 2e-3);
+  optim::Adagrad adagrad({p}, 0.5);
+  optim::RMSprop rmsprop({p}, 0.25);
+  CHECK(sgd.param_groups()[0].options().get_lr() == 0.1);
+  CHECK(adam.param_groups()[0].options().get_lr() == 1e-3);
+  CHECK(adamw.param_groups()[0].options().get_lr() == 2e-3);
+  CHECK(adagrad.param_groups()[0].options().get_lr() == 0.5);
+  CHECK(rmsprop.param_groups()[0].options().get_lr() == 0.25);
+  optim::Adam gan({p}, optim::AdamOptions(2e-4).betas(std::make_tuple(0.5, 0.5)));
+  CHECK(std::get<0>(static_cast<optim::AdamOptions&>(gan.param_groups()[0].options()).betas()) == 0.5);
+  for (auto& group : sgd.param_groups()) static_cast<optim::SGDOptions&>(group.options()).lr(0.05);
+  CHECK(static_cast<const optim::SGDOptions&>(sgd.param_groups()[0].options()).lr() == 0.05);
+  // the step uses the lr set through the cast: p - 0.05 g
+  p.mutable_grad() = reel::tensor(Values{1.0, -2.0}, reel::kFloat64);
+  sgd.step();
+  check_values(p, {0.95, 2.1}, 1e-15);
+}
