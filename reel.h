@@ -32,6 +32,7 @@
 #include "nn/init.h"
 #include "nn/serialize.h"
 #include "nn/loss.h"
+#include "nn/toplevel.h"
 #include "nn/optim.h"
 #include "nn/scheduler.h"
 #include "data/dataset.h"

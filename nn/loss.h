@@ -103,14 +103,21 @@ using ::reel::ctc_loss;  // the integer-reduction forms (LibTorch's torch::ctc_l
 }  // namespace functional
 
 // ---- options ------------------------------------------------------------------------------------------------
+// LibTorch's names and defaults. `reduction` takes reel::kNone / kMean / kSum (kl_div also kBatchMean) or
+// nn::Reduction; the options LibTorch constructs from a reduction (MSELossOptions(reel::kSum), L1, SmoothL1, Huber,
+// KLDiv, SoftMargin, MultiLabelMargin) take one here too. F::XxxFuncOptions are these structs under LibTorch's
+// functional names (F::CrossEntropyFuncOptions, F::BinaryCrossEntropyFuncOptions, F::KLDivFuncOptions, ...).
 struct MSELossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  MSELossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(Reduction, reduction);
 };
 struct L1LossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  L1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(Reduction, reduction);
 };
 struct SmoothL1LossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  SmoothL1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(Reduction, reduction);
   REEL_ARG(double, beta) = 1.0;
 };
 struct NLLLossOptions {
@@ -134,7 +141,8 @@ struct BCEWithLogitsLossOptions {
   REEL_ARG(Tensor, pos_weight);
 };
 struct KLDivLossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  KLDivLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(Reduction, reduction);
   REEL_ARG(bool, log_target) = false;
 };
 struct MarginRankingLossOptions {
@@ -142,7 +150,8 @@ struct MarginRankingLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct HuberLossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  HuberLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(Reduction, reduction);
   REEL_ARG(double, delta) = 1.0;
 };
 struct HingeEmbeddingLossOptions {
@@ -150,7 +159,8 @@ struct HingeEmbeddingLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct SoftMarginLossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  SoftMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(Reduction, reduction);
 };
 struct CosineEmbeddingLossOptions {
   REEL_ARG(double, margin) = 0.0;
@@ -170,7 +180,8 @@ struct MultiMarginLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct MultiLabelMarginLossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  MultiLabelMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  REEL_ARG(Reduction, reduction);
 };
 struct PoissonNLLLossOptions {
   REEL_ARG(bool, log_input) = true;
@@ -190,6 +201,27 @@ struct CTCLossOptions {
 };
 
 namespace functional {
+using MSELossFuncOptions = MSELossOptions;
+using L1LossFuncOptions = L1LossOptions;
+using SmoothL1LossFuncOptions = SmoothL1LossOptions;
+using NLLLossFuncOptions = NLLLossOptions;
+using CrossEntropyFuncOptions = CrossEntropyLossOptions;
+using BinaryCrossEntropyFuncOptions = BCELossOptions;
+using BinaryCrossEntropyWithLogitsFuncOptions = BCEWithLogitsLossOptions;
+using KLDivFuncOptions = KLDivLossOptions;
+using MarginRankingLossFuncOptions = MarginRankingLossOptions;
+// The option forms have no default argument: F::mse_loss(x, y) stays the positional call (same result).
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options);
+Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossFuncOptions& options);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1LossFuncOptions& options);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyFuncOptions& options);
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BinaryCrossEntropyFuncOptions& options);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const BinaryCrossEntropyWithLogitsFuncOptions& options);
+Tensor kl_div(const Tensor& input, const Tensor& target, const KLDivFuncOptions& options);
+Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
+                           const MarginRankingLossFuncOptions& options);
 using HuberLossFuncOptions = HuberLossOptions;
 using HingeEmbeddingLossFuncOptions = HingeEmbeddingLossOptions;
 using SoftMarginLossFuncOptions = SoftMarginLossOptions;
@@ -222,6 +254,7 @@ Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& in
 class MSELossImpl : public Module {
  public:
   explicit MSELossImpl(MSELossOptions options = {});
+  explicit MSELossImpl(Reduction reduction) : MSELossImpl(MSELossOptions(reduction)) {}  // MSELoss(reel::kSum)
   Tensor forward(const Tensor& input, const Tensor& target) const;
   MSELossOptions options;
 };
@@ -229,6 +262,7 @@ class MSELossImpl : public Module {
 class L1LossImpl : public Module {
  public:
   explicit L1LossImpl(L1LossOptions options = {});
+  explicit L1LossImpl(Reduction reduction) : L1LossImpl(L1LossOptions(reduction)) {}  // L1Loss(reel::kSum)
   Tensor forward(const Tensor& input, const Tensor& target) const;
   L1LossOptions options;
 };
@@ -236,6 +270,7 @@ class L1LossImpl : public Module {
 class SmoothL1LossImpl : public Module {
  public:
   explicit SmoothL1LossImpl(SmoothL1LossOptions options = {});
+  explicit SmoothL1LossImpl(Reduction reduction) : SmoothL1LossImpl(SmoothL1LossOptions(reduction)) {}  // SmoothL1Loss(reel::kSum)
   Tensor forward(const Tensor& input, const Tensor& target) const;
   SmoothL1LossOptions options;
 };
@@ -271,6 +306,7 @@ class BCEWithLogitsLossImpl : public Module {
 class KLDivLossImpl : public Module {
  public:
   explicit KLDivLossImpl(KLDivLossOptions options = {});
+  explicit KLDivLossImpl(Reduction reduction) : KLDivLossImpl(KLDivLossOptions(reduction)) {}  // KLDivLoss(reel::kSum)
   Tensor forward(const Tensor& input, const Tensor& target) const;
   KLDivLossOptions options;
 };
