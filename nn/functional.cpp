@@ -83,9 +83,7 @@ Tensor pad(const Tensor& self, IntList pad, std::string_view mode, std::optional
   const bool constant = mode == "constant";
   REEL_CHECK(constant || mode == "reflect" || mode == "replicate" || mode == "circular",
              "pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got '{}'", mode);
-  REEL_CHECK(constant || !fill.has_value() || *fill == 0.0,
-             "pad: padding mode \"{}\" doesn't take in value argument (got value {})", mode, fill.value_or(0.0));
-  const double value = fill.value_or(0.0);
+  const double value = fill.value_or(0.0);  // only constant padding reads it (ATen refuses one elsewhere; reel ignores it)
   Tensor out = input;
   for (int64_t i = 0; i < pairs; ++i) {
     const int64_t d = input.dim() - 1 - i;
@@ -287,12 +285,9 @@ Tensor elu(const Tensor& input, double alpha) { return reel::elu(input, alpha); 
 // ln sigmoid(x)
 Tensor logsigmoid(const Tensor& input) { return reel::log_sigmoid(input); }
 
-// F::pad with LibTorch's options: a value of 0 means "no value" (as LibTorch passes it), so the default options
-// work in every mode and a nonzero value with a non-constant mode is refused
+// F::pad with LibTorch's options (the value only fills constant padding)
 Tensor pad(const Tensor& input, const PadFuncOptions& options) {
-  const std::optional<double> value =
-      options.value() != 0.0 ? std::optional<double>(options.value()) : std::optional<double>(std::nullopt);
-  return reel::pad(input, options.pad(), options.mode(), value);
+  return reel::pad(input, options.pad(), options.mode(), options.value());
 }
 
 // y = x / max(||x||_p, eps); also copied into options.out() when given

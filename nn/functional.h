@@ -44,7 +44,7 @@ Tensor gelu(const Tensor& self, std::string_view approximate = "none");
 Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, double eps = 1e-8);
 // Pads the trailing dims: pad = {last_left, last_right, second_last_left, ...} as in PyTorch (negative values crop
 // in constant mode). mode: "constant" (value, unset: 0), "reflect" (mirror without the edge), "replicate" (edge
-// value), "circular" (wrap around); the other modes take no value (unset or 0), as ATen's pad.
+// value), "circular" (wrap around); the other modes ignore value (ATen refuses a nonzero one there).
 Tensor pad(const Tensor& self, IntList pad, std::string_view mode = "constant",
            std::optional<double> value = std::nullopt);
 // y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the trailing dims `normalized_shape` (biased Var);

@@ -323,6 +323,14 @@ TEST_CASE("group_norm against a float64 reference, gradcheck and errors", "[topl
   const Tensor xl = x.detach().requires_grad_(), wl = weight.detach().requires_grad_(), bl = bias.detach().requires_grad_();
   REQUIRE_GRADCHECK([](const std::vector<Tensor>& in) { return reel::group_norm(in[0], 2, in[1], in[2]); },
                     (std::vector<Tensor>{xl, wl, bl}));
+  // float32, a non-contiguous input and an empty batch
+  require_close(reel::group_norm(x.to(reel::kFloat32), groups, weight.to(reel::kFloat32), bias.to(reel::kFloat32))
+                    .to(reel::kFloat64),
+                make(expected, {2, 6, 3}), 1e-5);
+  const Tensor transposed = x.transpose(0, 2).contiguous().transpose(0, 2);
+  REQUIRE(!transposed.is_contiguous());
+  require_close(reel::group_norm(transposed, groups, weight, bias), make(expected, {2, 6, 3}), 1e-12);
+  CHECK(reel::group_norm(reel::zeros({0, 6, 3}, reel::kFloat64), groups).sizes() == x.narrow(0, 0, 0).sizes());
   CHECK_THAT(error_of([&] { reel::group_norm(x, 4); }),
              Catch::StartsWith("group_norm: Expected number of channels in input to be divisible by num_groups"));
   CHECK_THAT(error_of([&] { reel::group_norm(x, 3, reel::ones({5}, reel::kFloat64)); }),
@@ -385,6 +393,8 @@ TEST_CASE("pdist: the upper triangle of cdist, row-major", "[toplevel][distance]
     require_close(reel::pdist(x, p), make(expected, {6}), 1e-12);
   }
   CHECK(reel::pdist(x.narrow(0, 0, 1)).numel() == 0);
+  require_close(reel::pdist(x.t().contiguous().t()), reel::pdist(x), 0);
+  require_close(reel::pdist(x.to(reel::kFloat32)).to(reel::kFloat64), reel::pdist(x), 1e-5);
   const Tensor leaf = x.detach().requires_grad_();
   REQUIRE_GRADCHECK([](const std::vector<Tensor>& in) { return reel::pdist(in[0]); }, (std::vector<Tensor>{leaf}));
   CHECK_THAT(error_of([&] { reel::pdist(x.unsqueeze(0)); }), Catch::StartsWith("pdist: pdist only supports 2D tensors"));
