@@ -74,6 +74,9 @@ Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double ma
                             Reduction reduction = Reduction::Mean);
 // ln(1 + e^(-y x)) (written as softplus(-y x)); mean over every element
 Tensor soft_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// -(y log_sigmoid(x) + (1 - y) log_sigmoid(-x)) w_c averaged over the C classes of the last dim: one loss per sample
+Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                                   Reduction reduction = Reduction::Mean);
 // y = 1: 1 - cos(x1, x2); y = -1: max(0, cos(x1, x2) - margin); cos over the last dim with |x|^2 + 1e-12
 Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
                              Reduction reduction = Reduction::Mean);
@@ -183,6 +186,10 @@ struct MultiLabelMarginLossOptions {
   MultiLabelMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
   REEL_ARG(Reduction, reduction);
 };
+struct MultiLabelSoftMarginLossOptions {
+  REEL_ARG(Tensor, weight);
+  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+};
 struct PoissonNLLLossOptions {
   REEL_ARG(bool, log_input) = true;
   REEL_ARG(bool, full) = false;
@@ -229,6 +236,7 @@ using CosineEmbeddingLossFuncOptions = CosineEmbeddingLossOptions;
 using TripletMarginLossFuncOptions = TripletMarginLossOptions;
 using MultiMarginLossFuncOptions = MultiMarginLossOptions;
 using MultilabelMarginLossFuncOptions = MultiLabelMarginLossOptions;
+using MultilabelSoftMarginLossFuncOptions = MultiLabelSoftMarginLossOptions;
 using PoissonNLLLossFuncOptions = PoissonNLLLossOptions;
 using GaussianNLLLossFuncOptions = GaussianNLLLossOptions;
 using CTCLossFuncOptions = CTCLossOptions;
@@ -241,6 +249,8 @@ Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const T
                            const TripletMarginLossFuncOptions& options);
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiMarginLossFuncOptions& options);
 Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, const MultilabelMarginLossFuncOptions& options);
+Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target,
+                                   const MultilabelSoftMarginLossFuncOptions& options);
 Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, const PoissonNLLLossFuncOptions& options);
 Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor& var,
                          const GaussianNLLLossFuncOptions& options);
@@ -318,7 +328,8 @@ class MarginRankingLossImpl : public Module {
   MarginRankingLossOptions options;
 };
 
-// The losses of nn/functional_loss_extra.cpp (MultiMarginLoss registers a given weight as the buffer "weight").
+// The losses of nn/functional_loss_extra.cpp (MultiMarginLoss and MultiLabelSoftMarginLoss register a given weight
+// as the buffer "weight").
 #define REEL_LOSS_MODULE_2(Name)                        \
   class Name##Impl : public Module {                    \
    public:                                              \
@@ -331,6 +342,7 @@ REEL_LOSS_MODULE_2(HingeEmbeddingLoss)
 REEL_LOSS_MODULE_2(SoftMarginLoss)
 REEL_LOSS_MODULE_2(MultiMarginLoss)
 REEL_LOSS_MODULE_2(MultiLabelMarginLoss)
+REEL_LOSS_MODULE_2(MultiLabelSoftMarginLoss)
 REEL_LOSS_MODULE_2(PoissonNLLLoss)
 #undef REEL_LOSS_MODULE_2
 
@@ -379,6 +391,7 @@ REEL_MODULE(CosineEmbeddingLoss);
 REEL_MODULE(TripletMarginLoss);
 REEL_MODULE(MultiMarginLoss);
 REEL_MODULE(MultiLabelMarginLoss);
+REEL_MODULE(MultiLabelSoftMarginLoss);
 REEL_MODULE(PoissonNLLLoss);
 REEL_MODULE(GaussianNLLLoss);
 REEL_MODULE(CTCLoss);

@@ -305,3 +305,38 @@ TEST_CASE("loss FuncOptions are the loss options under LibTorch's functional nam
                 0);
   CHECK_THROWS_AS(F::mse_loss(x, y, F::MSELossFuncOptions(reel::kBatchMean)), reel::Error);
 }
+
+TEST_CASE("multilabel_soft_margin_loss: float64 loop, PyTorch's values, options and module", "[nn][options][loss]") {
+  const Tensor x = reel::tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}}, reel::kFloat64);
+  const Tensor y = reel::tensor({{1.0, 0.0, 1.0}, {0.0, 0.0, 1.0}}, reel::kFloat64);
+  const Tensor w = reel::tensor({1.0, 2.0, 0.5}, reel::kFloat64);
+  // per sample: mean over classes of -w_c (y ln s(x) + (1 - y) ln(1 - s(x)))
+  const std::vector<double> xv = values(x), yv = values(y), wv = values(w);
+  std::vector<double> plain, weighted;
+  for (int n = 0; n < 2; ++n) {
+    double a = 0, b = 0;
+    for (int c = 0; c < 3; ++c) {
+      const double v = xv[size_t(n * 3 + c)], t = yv[size_t(n * 3 + c)], s = 1 / (1 + std::exp(-v));
+      const double term = -(t * std::log(s) + (1 - t) * std::log(1 - s));
+      a += term / 3;
+      b += wv[size_t(c)] * term / 3;
+    }
+    plain.push_back(a);
+    weighted.push_back(b);
+  }
+  require_close(F::multilabel_soft_margin_loss(x, y, {}, nn::Reduction::None), reel::tensor(plain, reel::kFloat64), 1e-14);
+  // PyTorch 2.15: F.multilabel_soft_margin_loss(x, y, reduction='none') and with weight=w (mean, sum)
+  require_close(F::multilabel_soft_margin_loss(x, y, {}, nn::Reduction::None),
+                reel::tensor({0.3047555609137673, 1.1179691306109572}, reel::kFloat64), 1e-14);
+  CHECK(F::multilabel_soft_margin_loss(x, y, w).item<double>() == Approx(0.8148221672863731).epsilon(1e-13));
+  CHECK(F::multilabel_soft_margin_loss(x, y, F::MultilabelSoftMarginLossFuncOptions().weight(w).reduction(reel::kSum))
+            .item<double>() == Approx(weighted[0] + weighted[1]).epsilon(1e-13));
+  nn::MultiLabelSoftMarginLoss module(nn::MultiLabelSoftMarginLossOptions().weight(w));
+  require_close(module(x, y), F::multilabel_soft_margin_loss(x, y, w), 0);
+  CHECK(module->named_buffers().size() == 1);
+  const Tensor leaf = x.detach().requires_grad_();
+  REQUIRE_GRADCHECK([&](const std::vector<Tensor>& in) { return F::multilabel_soft_margin_loss(in[0], y, w); },
+                    (std::vector<Tensor>{leaf}));
+  CHECK_THAT(error_of([&] { F::multilabel_soft_margin_loss(x, y.narrow(1, 0, 2)); }),
+             Catch::StartsWith("multilabel_soft_margin_loss: target shape"));
+}

@@ -25,6 +25,8 @@
 //   instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled)
 //   pad(self, pad, mode="constant", value=nullopt); gelu(self, approximate="none")
 //   cosine_similarity(x1, x2, dim=1, eps=1e-8); pdist(self, p=2)
+//   and the existing cdist, pairwise_distance, pixel_shuffle, glu, prelu, rrelu, embedding, elu, selu, celu,
+//   leaky_relu, hardtanh, softplus, log_sigmoid, upsample_nearest2d, upsample_bilinear2d
 #include <cmath>
 #include <type_traits>
 #include <vector>
@@ -86,6 +88,16 @@ REQUIRE_SIGNATURE(glu, Tensor (*)(T, int64_t));
 REQUIRE_SIGNATURE(prelu, Tensor (*)(T, T));
 REQUIRE_SIGNATURE(rrelu, Tensor (*)(T, double, double, bool));
 REQUIRE_SIGNATURE(embedding, Tensor (*)(T, T, int64_t, bool, bool));
+// the activations of the op table (tensor/ops.def), with ATen's Scalars as double
+REQUIRE_SIGNATURE(elu, Tensor (*)(T, double, double, double));
+REQUIRE_SIGNATURE(selu, Tensor (*)(T));
+REQUIRE_SIGNATURE(celu, Tensor (*)(T, double));
+REQUIRE_SIGNATURE(leaky_relu, Tensor (*)(T, double));
+REQUIRE_SIGNATURE(hardtanh, Tensor (*)(T, double, double));
+REQUIRE_SIGNATURE(softplus, Tensor (*)(T, double, double));
+REQUIRE_SIGNATURE(log_sigmoid, Tensor (*)(T));
+REQUIRE_SIGNATURE(upsample_bilinear2d, Tensor (*)(T, IntList, bool, std::optional<double>, std::optional<double>));
+REQUIRE_SIGNATURE(upsample_nearest2d, Tensor (*)(T, IntList, std::optional<double>, std::optional<double>));
 #undef REQUIRE_SIGNATURE
 
 Tensor sample(uint64_t seed, reel::IntList shape) {
