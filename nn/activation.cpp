@@ -129,8 +129,9 @@ std::string SoftminImpl::extra_repr() const { return fmt::format("dim={}", optio
 // y = softmax(x, -3) for (C, H, W) or (N, C, H, W)
 Tensor Softmax2dImpl::forward(const Tensor& input) {
   input.check_defined("Softmax2d");
-  REEL_CHECK(input.dim() == 3 || input.dim() == 4, "Softmax2d: expected input to be 3D or 4D, got {}D instead (shape {})",
-             input.dim(), shape_str(input.sizes()));
+  REEL_CHECK(input.dim() == 3 || input.dim() == 4,
+             "Softmax2d: expected input to be 3D or 4D, got {}D instead (shape {})", input.dim(),
+             shape_str(input.sizes()));
   return reel::softmax(input, -3);
 }
 

@@ -83,7 +83,8 @@ Tensor pad(const Tensor& self, IntList pad, std::string_view mode, std::optional
   const bool constant = mode == "constant";
   REEL_CHECK(constant || mode == "reflect" || mode == "replicate" || mode == "circular",
              "pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got '{}'", mode);
-  const double value = fill.value_or(0.0);  // only constant padding reads it (ATen refuses one elsewhere; reel ignores it)
+  // only constant padding reads the value (ATen refuses one with the other modes; reel ignores it there)
+  const double value = fill.value_or(0.0);
   Tensor out = input;
   for (int64_t i = 0; i < pairs; ++i) {
     const int64_t d = input.dim() - 1 - i;

@@ -126,7 +126,8 @@ Tensor elu(const Tensor& input, double alpha = 1.0);
 Tensor logsigmoid(const Tensor& input);
 
 // ---- padding -----------------------------------------------------------------------------------------------------
-// F::pad(x, {1, 1}, "reflect") is reel::pad (above); the options form: F::pad(x, F::PadFuncOptions({1, 1}).mode(kReflect))
+// F::pad(x, {1, 1}, "reflect") is reel::pad (above);
+// the options form: F::pad(x, F::PadFuncOptions({1, 1}).mode(reel::kReflect))
 using ::reel::pad;
 Tensor pad(const Tensor& input, const PadFuncOptions& options);
 

@@ -1,6 +1,7 @@
 // reel/nn/functional_activation.cpp — the activations written with other reel ops (glu, prelu, rrelu,
-// gumbel_softmax, softmin) and the LibTorch option-struct overloads of F::'s activations (inplace ones included). Autograd differentiates them
-// through the ops they call; the elementwise activations (relu6, softshrink, ...) are kernel ops of tensor/ops.def.
+// gumbel_softmax, softmin) and the LibTorch option-struct overloads of F::'s activations (inplace ones included).
+// Autograd differentiates them through the ops they call; the elementwise activations (relu6, softshrink, ...) are
+// kernel ops of tensor/ops.def.
 #include <cmath>
 #include <limits>
 

@@ -111,15 +111,18 @@ using ::reel::ctc_loss;  // the integer-reduction forms (LibTorch's torch::ctc_l
 // KLDiv, SoftMargin, MultiLabelMargin) take one here too. F::XxxFuncOptions are these structs under LibTorch's
 // functional names (F::CrossEntropyFuncOptions, F::BinaryCrossEntropyFuncOptions, F::KLDivFuncOptions, ...).
 struct MSELossOptions {
-  MSELossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  MSELossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
   REEL_ARG(Reduction, reduction);
 };
 struct L1LossOptions {
-  L1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  L1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
   REEL_ARG(Reduction, reduction);
 };
 struct SmoothL1LossOptions {
-  SmoothL1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  SmoothL1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
   REEL_ARG(Reduction, reduction);
   REEL_ARG(double, beta) = 1.0;
 };
@@ -144,7 +147,8 @@ struct BCEWithLogitsLossOptions {
   REEL_ARG(Tensor, pos_weight);
 };
 struct KLDivLossOptions {
-  KLDivLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  KLDivLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
   REEL_ARG(Reduction, reduction);
   REEL_ARG(bool, log_target) = false;
 };
@@ -153,7 +157,8 @@ struct MarginRankingLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct HuberLossOptions {
-  HuberLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  HuberLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
   REEL_ARG(Reduction, reduction);
   REEL_ARG(double, delta) = 1.0;
 };
@@ -162,7 +167,8 @@ struct HingeEmbeddingLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct SoftMarginLossOptions {
-  SoftMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  SoftMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
   REEL_ARG(Reduction, reduction);
 };
 struct CosineEmbeddingLossOptions {
@@ -183,7 +189,8 @@ struct MultiMarginLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct MultiLabelMarginLossOptions {
-  MultiLabelMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}  // NOLINT: implicit, as LibTorch's
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  MultiLabelMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
   REEL_ARG(Reduction, reduction);
 };
 struct MultiLabelSoftMarginLossOptions {
@@ -264,7 +271,8 @@ Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& in
 class MSELossImpl : public Module {
  public:
   explicit MSELossImpl(MSELossOptions options = {});
-  explicit MSELossImpl(Reduction reduction) : MSELossImpl(MSELossOptions(reduction)) {}  // MSELoss(reel::kSum)
+  // MSELoss(reel::kSum)
+  explicit MSELossImpl(Reduction reduction) : MSELossImpl(MSELossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   MSELossOptions options;
 };
@@ -272,7 +280,8 @@ class MSELossImpl : public Module {
 class L1LossImpl : public Module {
  public:
   explicit L1LossImpl(L1LossOptions options = {});
-  explicit L1LossImpl(Reduction reduction) : L1LossImpl(L1LossOptions(reduction)) {}  // L1Loss(reel::kSum)
+  // L1Loss(reel::kSum)
+  explicit L1LossImpl(Reduction reduction) : L1LossImpl(L1LossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   L1LossOptions options;
 };
@@ -280,7 +289,8 @@ class L1LossImpl : public Module {
 class SmoothL1LossImpl : public Module {
  public:
   explicit SmoothL1LossImpl(SmoothL1LossOptions options = {});
-  explicit SmoothL1LossImpl(Reduction reduction) : SmoothL1LossImpl(SmoothL1LossOptions(reduction)) {}  // SmoothL1Loss(reel::kSum)
+  // SmoothL1Loss(reel::kSum)
+  explicit SmoothL1LossImpl(Reduction reduction) : SmoothL1LossImpl(SmoothL1LossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   SmoothL1LossOptions options;
 };
@@ -316,7 +326,8 @@ class BCEWithLogitsLossImpl : public Module {
 class KLDivLossImpl : public Module {
  public:
   explicit KLDivLossImpl(KLDivLossOptions options = {});
-  explicit KLDivLossImpl(Reduction reduction) : KLDivLossImpl(KLDivLossOptions(reduction)) {}  // KLDivLoss(reel::kSum)
+  // KLDivLoss(reel::kSum)
+  explicit KLDivLossImpl(Reduction reduction) : KLDivLossImpl(KLDivLossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   KLDivLossOptions options;
 };

@@ -22,8 +22,8 @@ namespace reel {
 
 // ---- losses (reduction: at::Reduction's integer code) ---------------------------------------------------------------
 // -w[y] x[n, y] of log-probabilities (N, C), (N, C, d1, ...) or (C); targets equal to ignore_index contribute 0
-Tensor nll_loss(const Tensor& self, const Tensor& target, const Tensor& weight = {}, int64_t reduction = Reduction::Mean,
-                int64_t ignore_index = -100);
+Tensor nll_loss(const Tensor& self, const Tensor& target, const Tensor& weight = {},
+                int64_t reduction = Reduction::Mean, int64_t ignore_index = -100);
 // nll_loss of a 4-D input (N, C, H, W) with 3-D targets (N, H, W)
 Tensor nll_loss2d(const Tensor& self, const Tensor& target, const Tensor& weight = {},
                   int64_t reduction = Reduction::Mean, int64_t ignore_index = -100);

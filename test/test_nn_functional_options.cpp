@@ -161,7 +161,8 @@ TEST_CASE("activation modules print their options as PyTorch does", "[nn][option
   CHECK(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true))->str() ==
         "LeakyReLU(negative_slope=0.2, inplace=True)");
   CHECK(nn::ELU(nn::ELUOptions().inplace(true))->str() == "ELU(alpha=1.0, inplace=True)");
-  CHECK(nn::Hardtanh(nn::HardtanhOptions().inplace(true))->str() == "Hardtanh(min_val=-1.0, max_val=1.0, inplace=True)");
+  CHECK(nn::Hardtanh(nn::HardtanhOptions().inplace(true))->str() ==
+        "Hardtanh(min_val=-1.0, max_val=1.0, inplace=True)");
   CHECK(nn::CELU(nn::CELUOptions().inplace(true))->str() == "CELU(alpha=1.0, inplace=True)");
   CHECK(nn::SELU(true)->str() == "SELU(inplace=True)");
   CHECK(nn::ReLU6(true)->str() == "ReLU6(inplace=True)");
@@ -233,7 +234,8 @@ TEST_CASE("F::normalize, cosine_similarity, pad, interpolate, grid_sample take L
         std::vector<double>{9, 0, 1, 2, 3});
   CHECK(values(F::pad(seq, F::PadFuncOptions({1, 0}))) == std::vector<double>{0, 0, 1, 2, 3});
   // a value only fills constant padding (ATen refuses a nonzero one with other modes; reel ignores it)
-  require_close(F::pad(seq, F::PadFuncOptions({1, 1}).mode(reel::kReflect).value(1)), F::pad(seq, {1, 1}, "reflect"), 0);
+  require_close(F::pad(seq, F::PadFuncOptions({1, 1}).mode(reel::kReflect).value(1)), F::pad(seq, {1, 1}, "reflect"),
+                0);
   require_close(reel::pad(seq, {1, 1}, "reflect", 0.0), F::pad(seq, {1, 1}, "reflect"), 0);
 
   // interpolate and grid_sample: tags for modes
@@ -285,8 +287,8 @@ TEST_CASE("loss FuncOptions are the loss options under LibTorch's functional nam
   require_close(F::binary_cross_entropy(probs, targets, F::BinaryCrossEntropyFuncOptions().reduction(reel::kSum)),
                 F::binary_cross_entropy(probs, targets, {}, R::Sum), 0);
   const Tensor pos_weight = reel::tensor({1.0, 2.0, 3.0, 4.0}, reel::kFloat64);
-  require_close(F::binary_cross_entropy_with_logits(
-                    x, targets, F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(pos_weight).reduction(reel::kSum)),
+  const auto logits_options = F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(pos_weight).reduction(reel::kSum);
+  require_close(F::binary_cross_entropy_with_logits(x, targets, logits_options),
                 F::binary_cross_entropy_with_logits(x, targets, {}, R::Sum, pos_weight), 0);
   const Tensor target_probs = reel::softmax(y, 1);
   require_close(F::kl_div(log_probs, target_probs, F::KLDivFuncOptions(reel::kBatchMean)),
@@ -301,8 +303,8 @@ TEST_CASE("loss FuncOptions are the loss options under LibTorch's functional nam
   // modules built from a reduction tag, as LibTorch's MSELoss(torch::kSum)
   require_close(nn::MSELoss(reel::kSum)(x, y), F::mse_loss(x, y, R::Sum), 0);
   require_close(nn::L1Loss(reel::kNone)(x, y), F::l1_loss(x, y, R::None), 0);
-  require_close(nn::KLDivLoss(reel::kBatchMean)(log_probs, target_probs), F::kl_div(log_probs, target_probs, R::BatchMean),
-                0);
+  require_close(nn::KLDivLoss(reel::kBatchMean)(log_probs, target_probs),
+                F::kl_div(log_probs, target_probs, R::BatchMean), 0);
   CHECK_THROWS_AS(F::mse_loss(x, y, F::MSELossFuncOptions(reel::kBatchMean)), reel::Error);
 }
 
@@ -324,7 +326,8 @@ TEST_CASE("multilabel_soft_margin_loss: float64 loop, PyTorch's values, options 
     plain.push_back(a);
     weighted.push_back(b);
   }
-  require_close(F::multilabel_soft_margin_loss(x, y, {}, nn::Reduction::None), reel::tensor(plain, reel::kFloat64), 1e-14);
+  require_close(F::multilabel_soft_margin_loss(x, y, {}, nn::Reduction::None), reel::tensor(plain, reel::kFloat64),
+                1e-14);
   // PyTorch 2.15: F.multilabel_soft_margin_loss(x, y, reduction='none') and with weight=w (mean, sum)
   require_close(F::multilabel_soft_margin_loss(x, y, {}, nn::Reduction::None),
                 reel::tensor({0.3047555609137673, 1.1179691306109572}, reel::kFloat64), 1e-14);

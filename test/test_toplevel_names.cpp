@@ -125,18 +125,23 @@ TEST_CASE("top-level losses compute the F:: losses with ATen's reduction codes",
                                          {reel::Reduction::Sum, R::Sum}};
   for (const auto& [code, reduction] : codes) {
     INFO("reduction code " << code);
-    require_close(reel::nll_loss(log_probs, labels, weight, code), F::nll_loss(log_probs, labels, weight, -100, reduction), 0);
+    require_close(reel::nll_loss(log_probs, labels, weight, code),
+                  F::nll_loss(log_probs, labels, weight, -100, reduction), 0);
     require_close(reel::cross_entropy_loss(x, labels, {}, code, -100, 0.2),
                   F::cross_entropy(x, labels, {}, -100, reduction, 0.2), 0);
-    require_close(reel::binary_cross_entropy(probs, binary, {}, code), F::binary_cross_entropy(probs, binary, {}, reduction), 0);
+    require_close(reel::binary_cross_entropy(probs, binary, {}, code),
+                  F::binary_cross_entropy(probs, binary, {}, reduction), 0);
     require_close(reel::mse_loss(x, y, code), F::mse_loss(x, y, reduction), 0);
     require_close(reel::l1_loss(x, y, code), F::l1_loss(x, y, reduction), 0);
     require_close(reel::huber_loss(x, y, code, 0.7), F::huber_loss(x, y, reduction, 0.7), 0);
-    require_close(reel::kl_div(log_probs, reel::softmax(y, 1), code), F::kl_div(log_probs, reel::softmax(y, 1), reduction), 0);
+    require_close(reel::kl_div(log_probs, reel::softmax(y, 1), code),
+                  F::kl_div(log_probs, reel::softmax(y, 1), reduction), 0);
     require_close(reel::kl_div(log_probs, reel::log_softmax(y, 1), code, true),
                   F::kl_div(log_probs, reel::log_softmax(y, 1), reduction, true), 0);
-    require_close(reel::margin_ranking_loss(x, y, signs, 0.3, code), F::margin_ranking_loss(x, y, signs, 0.3, reduction), 0);
-    require_close(reel::hinge_embedding_loss(x, signs, 0.8, code), F::hinge_embedding_loss(x, signs, 0.8, reduction), 0);
+    require_close(reel::margin_ranking_loss(x, y, signs, 0.3, code),
+                  F::margin_ranking_loss(x, y, signs, 0.3, reduction), 0);
+    require_close(reel::hinge_embedding_loss(x, signs, 0.8, code),
+                  F::hinge_embedding_loss(x, signs, 0.8, reduction), 0);
     require_close(reel::soft_margin_loss(x, signs, code), F::soft_margin_loss(x, signs, reduction), 0);
     const Tensor pair_labels = reel::tensor({1.0, -1.0, 1.0}, reel::kFloat64);
     require_close(reel::cosine_embedding_loss(x, y, pair_labels, 0.1, code),
@@ -147,7 +152,8 @@ TEST_CASE("top-level losses compute the F:: losses with ATen's reduction codes",
     require_close(reel::multi_margin_loss(x, labels, 2, 0.5, weight, code),
                   F::multi_margin_loss(x, labels, 2, 0.5, weight, reduction), 0);
     const Tensor multilabels = reel::tensor({{3, 0, -1, 1}, {1, -1, 0, 0}, {0, 1, 2, 3}}, reel::kInt64);
-    require_close(reel::multilabel_margin_loss(x, multilabels, code), F::multilabel_margin_loss(x, multilabels, reduction), 0);
+    require_close(reel::multilabel_margin_loss(x, multilabels, code),
+                  F::multilabel_margin_loss(x, multilabels, reduction), 0);
     const Tensor counts = reel::abs(y);
     require_close(reel::poisson_nll_loss(x, counts, true, true, 1e-8, code),
                   F::poisson_nll_loss(x, counts, true, true, 1e-8, reduction), 0);
@@ -192,7 +198,8 @@ TEST_CASE("top-level losses: ATen's argument order against float64 references", 
   for (int n = 0; n < 3; ++n)
     for (int c = 0; c < 4; ++c) {
       const double v = xv[size_t(n * 4 + c)], target = tv[size_t(n * 4 + c)], s = 1 / (1 + std::exp(-v));
-      bce.push_back(-values(bce_weight)[size_t(n)] * (pw[size_t(c)] * target * std::log(s) + (1 - target) * std::log(1 - s)));
+      const double w_n = values(bce_weight)[size_t(n)];
+      bce.push_back(-w_n * (pw[size_t(c)] * target * std::log(s) + (1 - target) * std::log(1 - s)));
     }
   require_close(reel::binary_cross_entropy_with_logits(x, t, bce_weight, reel::tensor(pw, reel::kFloat64),
                                                        reel::Reduction::None),
@@ -299,7 +306,8 @@ TEST_CASE("dropout family: ATen's shortcuts, masks per element or per channel, a
   }
 
   // the in-place forms overwrite the input with the numbers of the out-of-place ones
-  for (auto [fn, fn_] : {std::pair{&reel::dropout, &reel::dropout_}, std::pair{&reel::feature_dropout, &reel::feature_dropout_},
+  for (auto [fn, fn_] : {std::pair{&reel::dropout, &reel::dropout_},
+                         std::pair{&reel::feature_dropout, &reel::feature_dropout_},
                          std::pair{&reel::alpha_dropout, &reel::alpha_dropout_},
                          std::pair{&reel::feature_alpha_dropout, &reel::feature_alpha_dropout_}}) {
     reel::manual_seed(14);
@@ -326,13 +334,15 @@ TEST_CASE("group_norm against a float64 reference, gradcheck and errors", "[topl
       for (int k = 0; k < per_group; ++k) var += std::pow(xv[start + size_t(k)] - mu, 2) / per_group;
       for (int k = 0; k < per_group; ++k) {
         const int channel = g * 2 + k / 3;
-        expected[start + size_t(k)] = (xv[start + size_t(k)] - mu) / std::sqrt(var + 1e-5) * wv[size_t(channel)] + bv[size_t(channel)];
+        const double normalized = (xv[start + size_t(k)] - mu) / std::sqrt(var + 1e-5);
+        expected[start + size_t(k)] = normalized * wv[size_t(channel)] + bv[size_t(channel)];
       }
     }
   require_close(reel::group_norm(x, groups, weight, bias), make(expected, {2, 6, 3}), 1e-12);
   // num_groups = C is instance norm without running stats; 1 group is layer norm over (C, *)
   require_close(reel::group_norm(x, 1), reel::layer_norm(x, {6, 3}), 1e-12);
-  const Tensor xl = x.detach().requires_grad_(), wl = weight.detach().requires_grad_(), bl = bias.detach().requires_grad_();
+  const Tensor xl = x.detach().requires_grad_(), wl = weight.detach().requires_grad_();
+  const Tensor bl = bias.detach().requires_grad_();
   REQUIRE_GRADCHECK([](const std::vector<Tensor>& in) { return reel::group_norm(in[0], 2, in[1], in[2]); },
                     (std::vector<Tensor>{xl, wl, bl}));
   // float32, a non-contiguous input and an empty batch
@@ -370,14 +380,16 @@ TEST_CASE("batch_norm and instance_norm in ATen's argument order", "[toplevel][n
       for (int k = 0; k < 4; ++k) mu += xv[start + size_t(k)] / 4;
       for (int k = 0; k < 4; ++k) var += std::pow(xv[start + size_t(k)] - mu, 2) / 4;
       for (int k = 0; k < 4; ++k)
-        expected[start + size_t(k)] = (xv[start + size_t(k)] - mu) / std::sqrt(var + 1e-5) * wv[size_t(c)] + bv[size_t(c)];
+        expected[start + size_t(k)] =
+            (xv[start + size_t(k)] - mu) / std::sqrt(var + 1e-5) * wv[size_t(c)] + bv[size_t(c)];
       mean_sum[size_t(c)] += mu;
       var_sum[size_t(c)] += var * 4 / 3;  // the running variance takes the unbiased estimate
     }
   Tensor running_mean = make({0.5, -0.5}, {2}), running_var = make({2.0, 1.0}, {2});
   require_close(reel::instance_norm(x, weight, bias, running_mean, running_var, true, 0.1, 1e-5, true),
                 make(expected, {3, 2, 4}), 1e-12);
-  require_close(running_mean, make({0.9 * 0.5 + 0.1 * mean_sum[0] / 3, 0.9 * -0.5 + 0.1 * mean_sum[1] / 3}, {2}), 1e-12);
+  require_close(running_mean, make({0.9 * 0.5 + 0.1 * mean_sum[0] / 3, 0.9 * -0.5 + 0.1 * mean_sum[1] / 3}, {2}),
+                1e-12);
   require_close(running_var, make({0.9 * 2.0 + 0.1 * var_sum[0] / 3, 0.9 * 1.0 + 0.1 * var_sum[1] / 3}, {2}), 1e-12);
   // without input stats the running stats normalize
   const Tensor eval = reel::instance_norm(x, {}, {}, running_mean, running_var, false, 0.1, 1e-5, true);
@@ -385,7 +397,9 @@ TEST_CASE("batch_norm and instance_norm in ATen's argument order", "[toplevel][n
   // no running stats at all
   const Tensor xl = x.detach().requires_grad_(), wl = weight.detach().requires_grad_();
   REQUIRE_GRADCHECK(
-      [](const std::vector<Tensor>& in) { return reel::instance_norm(in[0], in[1], {}, {}, {}, true, 0.1, 1e-5, true); },
+      [](const std::vector<Tensor>& in) {
+        return reel::instance_norm(in[0], in[1], {}, {}, {}, true, 0.1, 1e-5, true);
+      },
       (std::vector<Tensor>{xl, wl}));
   CHECK_THAT(error_of([&] { reel::instance_norm(x, {}, {}, {}, {}, false, 0.1, 1e-5, true); }),
              Catch::StartsWith("instance_norm: Expected running_mean and running_var to be defined"));
@@ -409,7 +423,8 @@ TEST_CASE("pdist: the upper triangle of cdist, row-major", "[toplevel][distance]
   require_close(reel::pdist(x.to(reel::kFloat32)).to(reel::kFloat64), reel::pdist(x), 1e-5);
   const Tensor leaf = x.detach().requires_grad_();
   REQUIRE_GRADCHECK([](const std::vector<Tensor>& in) { return reel::pdist(in[0]); }, (std::vector<Tensor>{leaf}));
-  CHECK_THAT(error_of([&] { reel::pdist(x.unsqueeze(0)); }), Catch::StartsWith("pdist: pdist only supports 2D tensors"));
+  CHECK_THAT(error_of([&] { reel::pdist(x.unsqueeze(0)); }),
+             Catch::StartsWith("pdist: pdist only supports 2D tensors"));
 }
 
 TEST_CASE("gelu, pad, layer_norm, cosine_similarity at the top level are F's functions", "[toplevel]") {
@@ -421,5 +436,6 @@ TEST_CASE("gelu, pad, layer_norm, cosine_similarity at the top level are F's fun
   require_close(reel::pad(x, {1, 2}, "reflect"), F::pad(x, F::PadFuncOptions({1, 2}).mode(reel::kReflect)), 0);
   require_close(reel::pad(x, {1, 1}, "constant", 2.5), F::pad(x, F::PadFuncOptions({1, 1}).value(2.5)), 0);
   require_close(reel::layer_norm(x, {4}, {}, {}, 1e-5, false), F::layer_norm(x, {4}), 0);
-  require_close(reel::cosine_similarity(x, x.flip({2}), 2), F::cosine_similarity(x, x.flip({2}), F::CosineSimilarityFuncOptions().dim(2)), 0);
+  require_close(reel::cosine_similarity(x, x.flip({2}), 2),
+                F::cosine_similarity(x, x.flip({2}), F::CosineSimilarityFuncOptions().dim(2)), 0);
 }
