@@ -39,6 +39,7 @@
 #include "nn/serialize.h"
 #include "nn/checkpoint.h"
 #include "nn/loss.h"
+#include "nn/toplevel.h"
 #include "nn/optim.h"
 #include "nn/scheduler.h"
 #include "data/dataset.h"

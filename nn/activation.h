@@ -1,12 +1,18 @@
 // reel/nn/activation.h — activation layers: ReLU, Hardtanh, LeakyReLU, ELU, CELU, SELU, GELU, SiLU, Mish,
-// Softplus, Threshold, LogSigmoid, Hardsigmoid, Hardswish, Tanh, Sigmoid, Softmax and LogSoftmax. They hold no
-// parameters; each forwards to the function of the same name in reel::nn::functional (or reel::), takes LibTorch's
-// constructor arguments in order as plain values, and prints its options as PyTorch does
-// ("LeakyReLU(negative_slope=0.01)").
+// Softplus, Threshold, LogSigmoid, Hardsigmoid, Hardswish, Tanh, Sigmoid, Softmax, Softmin, Softmax2d, LogSoftmax
+// and issue 16's ReLU6, Softsign, Tanhshrink, Softshrink, Hardshrink, GLU, PReLU, RReLU. They hold no parameters
+// (PReLU holds its weight); each forwards to the function of the same name in reel::nn::functional (or reel::),
+// and prints its options as PyTorch does ("LeakyReLU(negative_slope=0.01, inplace=True)").
+//
+// Each takes LibTorch's options struct (nn/functional_options.h), kept as the public member `options` as in
+// LibTorch, and also reel's earlier positional arguments:
+//   nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2).inplace(true))    nn::LeakyReLU(0.2)
+// inplace(true) overwrites the input with the result (the op's in-place form) and returns it.
 #pragma once
 
 #include <string>
 
+#include "functional_options.h"
 #include "module.h"
 
 namespace reel::nn {
@@ -14,85 +20,95 @@ namespace reel::nn {
 // y = max(x, 0)
 class ReLUImpl : public Cloneable<ReLUImpl> {
  public:
-  ReLUImpl() = default;
+  explicit ReLUImpl(const ReLUOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  ReLUOptions options;
 };
 REEL_MODULE(ReLU);
 
 // y = x > 0 ? x : negative_slope x
 class LeakyReLUImpl : public Cloneable<LeakyReLUImpl> {
  public:
-  explicit LeakyReLUImpl(double negative_slope = 0.01) : negative_slope(negative_slope) {}
+  explicit LeakyReLUImpl(double negative_slope) : options(LeakyReLUOptions().negative_slope(negative_slope)) {}
+  explicit LeakyReLUImpl(const LeakyReLUOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double negative_slope;
+  LeakyReLUOptions options;
 };
 REEL_MODULE(LeakyReLU);
 
 // y = x > 0 ? x : alpha (e^x - 1)
 class ELUImpl : public Cloneable<ELUImpl> {
  public:
-  explicit ELUImpl(double alpha = 1.0) : alpha(alpha) {}
+  explicit ELUImpl(double alpha) : options(ELUOptions().alpha(alpha)) {}
+  explicit ELUImpl(const ELUOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double alpha;
+  ELUOptions options;
 };
 REEL_MODULE(ELU);
 
 // y = min(max(x, min_val), max_val); max_val must exceed min_val
 class HardtanhImpl : public Cloneable<HardtanhImpl> {
  public:
-  explicit HardtanhImpl(double min_val = -1.0, double max_val = 1.0);
+  explicit HardtanhImpl(double min_val, double max_val = 1.0);
+  explicit HardtanhImpl(const HardtanhOptions& options_ = {});
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double min_val;
-  double max_val;
+  HardtanhOptions options;
 };
 REEL_MODULE(Hardtanh);
 
 // y = x > 0 ? x : alpha (e^(x / alpha) - 1)
 class CELUImpl : public Cloneable<CELUImpl> {
  public:
-  explicit CELUImpl(double alpha = 1.0) : alpha(alpha) {}
+  explicit CELUImpl(double alpha) : options(CELUOptions().alpha(alpha)) {}
+  explicit CELUImpl(const CELUOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double alpha;
+  CELUOptions options;
 };
 REEL_MODULE(CELU);
 
 // y = 1.0507 (x > 0 ? x : 1.6733 (e^x - 1))
 class SELUImpl : public Cloneable<SELUImpl> {
  public:
-  SELUImpl() = default;
+  explicit SELUImpl(const SELUOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  SELUOptions options;
 };
 REEL_MODULE(SELU);
 
 // y = beta x > threshold ? x : ln(1 + e^(beta x)) / beta
 class SoftplusImpl : public Cloneable<SoftplusImpl> {
  public:
-  explicit SoftplusImpl(double beta = 1.0, double threshold = 20.0) : beta(beta), threshold(threshold) {}
+  explicit SoftplusImpl(double beta, double threshold = 20.0)
+      : options(SoftplusOptions().beta(beta).threshold(threshold)) {}
+  explicit SoftplusImpl(const SoftplusOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double beta;
-  double threshold;
+  SoftplusOptions options;
 };
 REEL_MODULE(Softplus);
 
 // y = x > threshold ? x : value
 class ThresholdImpl : public Cloneable<ThresholdImpl> {
  public:
-  ThresholdImpl(double threshold, double value) : threshold(threshold), value(value) {}
+  ThresholdImpl(double threshold, double value) : options(threshold, value) {}
+  explicit ThresholdImpl(const ThresholdOptions& options_) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double threshold;
-  double value;
+  ThresholdOptions options;
 };
 REEL_MODULE(Threshold);
 
@@ -131,11 +147,12 @@ REEL_MODULE(Mish);
 // y = x Phi(x) ("none", exact with erf) or its tanh approximation ("tanh")
 class GELUImpl : public Cloneable<GELUImpl> {
  public:
-  explicit GELUImpl(std::string approximate = "none");
+  explicit GELUImpl(std::string approximate);
+  explicit GELUImpl(GELUOptions options_ = {});
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  std::string approximate;
+  GELUOptions options;
 };
 REEL_MODULE(GELU);
 
@@ -163,34 +180,56 @@ class SigmoidImpl : public Cloneable<SigmoidImpl> {
 };
 REEL_MODULE(Sigmoid);
 
-// y_i = e^x_i / sum_j e^x_j along dim
+// y_i = e^x_i / sum_j e^x_j along dim (Softmax(1) and Softmax(SoftmaxOptions(1)) alike)
 class SoftmaxImpl : public Cloneable<SoftmaxImpl> {
  public:
-  explicit SoftmaxImpl(int64_t dim) : dim(dim) {}
+  explicit SoftmaxImpl(const SoftmaxOptions& options_) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  int64_t dim;
+  SoftmaxOptions options;
 };
 REEL_MODULE(Softmax);
+
+// y_i = e^-x_i / sum_j e^-x_j along dim
+class SoftminImpl : public Cloneable<SoftminImpl> {
+ public:
+  explicit SoftminImpl(const SoftminOptions& options_) : options(options_) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  SoftminOptions options;
+};
+REEL_MODULE(Softmin);
+
+// softmax over the channels (dim -3) of a (C, H, W) or (N, C, H, W) input
+class Softmax2dImpl : public Cloneable<Softmax2dImpl> {
+ public:
+  Softmax2dImpl() = default;
+  Tensor forward(const Tensor& input);
+};
+REEL_MODULE(Softmax2d);
 
 // y_i = x_i - ln sum_j e^x_j along dim
 class LogSoftmaxImpl : public Cloneable<LogSoftmaxImpl> {
  public:
-  explicit LogSoftmaxImpl(int64_t dim) : dim(dim) {}
+  explicit LogSoftmaxImpl(const LogSoftmaxOptions& options_) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  int64_t dim;
+  LogSoftmaxOptions options;
 };
 REEL_MODULE(LogSoftmax);
 
-// ---- issue 16's activations (nn/layers_extra.cpp) ----
+// ---- issue 16's activations ----
 // y = min(max(x, 0), 6)
 class ReLU6Impl : public Cloneable<ReLU6Impl> {
  public:
-  ReLU6Impl() = default;
+  explicit ReLU6Impl(const ReLU6Options& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;
+
+  ReLU6Options options;
 };
 REEL_MODULE(ReLU6);
 
@@ -210,49 +249,49 @@ class TanhshrinkImpl : public Cloneable<TanhshrinkImpl> {
 };
 REEL_MODULE(Tanhshrink);
 
-// y = x > lambda ? x - lambda : x < -lambda ? x + lambda : 0
+// y = x > lambda ? x - lambda : x < -lambda ? x + lambda : 0 (Softshrink(0.3) and Softshrink(SoftshrinkOptions(0.3)))
 class SoftshrinkImpl : public Cloneable<SoftshrinkImpl> {
  public:
-  explicit SoftshrinkImpl(double lambda = 0.5);
+  explicit SoftshrinkImpl(const SoftshrinkOptions& options_ = {});
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double lambda;
+  SoftshrinkOptions options;
 };
 REEL_MODULE(Softshrink);
 
 // y = |x| > lambda ? x : 0
 class HardshrinkImpl : public Cloneable<HardshrinkImpl> {
  public:
-  explicit HardshrinkImpl(double lambda = 0.5) : lambda(lambda) {}
+  explicit HardshrinkImpl(const HardshrinkOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double lambda;
+  HardshrinkOptions options;
 };
 REEL_MODULE(Hardshrink);
 
 // y = a sigmoid(b), the halves of the input along dim
 class GLUImpl : public Cloneable<GLUImpl> {
  public:
-  explicit GLUImpl(int64_t dim = -1) : dim(dim) {}
+  explicit GLUImpl(const GLUOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  int64_t dim;
+  GLUOptions options;
 };
 REEL_MODULE(GLU);
 
 // y = x > 0 ? x : w x with a learnt weight of num_parameters values (1, or one per channel), all starting at init
 class PReLUImpl : public Cloneable<PReLUImpl> {
  public:
-  explicit PReLUImpl(int64_t num_parameters = 1, double init = 0.25);
+  explicit PReLUImpl(int64_t num_parameters, double init = 0.25);
+  explicit PReLUImpl(const PReLUOptions& options_ = {});
   void reset_parameters();
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  int64_t num_parameters;
-  double init;
+  PReLUOptions options;
   Tensor weight;
 };
 REEL_MODULE(PReLU);
@@ -260,11 +299,12 @@ REEL_MODULE(PReLU);
 // training: random negative slopes in [lower, upper]; eval: the mean slope (is_training() decides)
 class RReLUImpl : public Cloneable<RReLUImpl> {
  public:
-  explicit RReLUImpl(double lower = 1.0 / 8.0, double upper = 1.0 / 3.0);
+  explicit RReLUImpl(double lower, double upper = 1.0 / 3.0);
+  explicit RReLUImpl(const RReLUOptions& options_ = {});
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  double lower, upper;
+  RReLUOptions options;
 };
 REEL_MODULE(RReLU);
 

@@ -12,7 +12,7 @@
 #include "tensor/error_format.h"
 #include "tensor/grad_mode.h"
 
-namespace reel::nn::functional {
+namespace reel {
 
 namespace {
 
@@ -21,6 +21,119 @@ Tensor clamp_min_keeping_gradient(const Tensor& t, double floor) {
   const Tensor value = t.detach();
   return where(lt(value, floor), t - value + floor, t);
 }
+
+}  // namespace
+
+// y = (x - mean) / sqrt(var + eps) * w + b over the trailing normalized_shape dims
+Tensor layer_norm(const Tensor& input, IntList normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps, bool /*cudnn_enable: ATen's flag, no effect*/) {
+  input.check_defined("layer_norm");
+  const int64_t k = static_cast<int64_t>(normalized_shape.size());
+  REEL_CHECK(k >= 1, "layer_norm: normalized_shape must not be empty");
+  const bool trailing_match =
+      input.dim() >= k && std::equal(normalized_shape.begin(), normalized_shape.end(), input.sizes().end() - k);
+  REEL_CHECK(trailing_match, "layer_norm: given normalized_shape={}, expected input with shape [*, {}], but got input "
+             "of size {}", shape_str(normalized_shape), fmt::join(normalized_shape, ", "), shape_str(input.sizes()));
+  for (const Tensor* affine : {&weight, &bias}) {
+    if (!affine->defined()) continue;
+    REEL_CHECK(affine->sizes() == normalized_shape, "layer_norm: {} of shape {} must have normalized_shape {}",
+               affine == &weight ? "weight" : "bias", shape_str(affine->sizes()), shape_str(normalized_shape));
+  }
+  std::vector<int64_t> dims;
+  for (int64_t d = input.dim() - k; d < input.dim(); ++d) dims.push_back(d);
+  const Tensor mu = mean(input, dims, true);
+  const Tensor variance = var(input, dims, /*unbiased=*/false, /*keepdim=*/true);
+  Tensor out = (input - mu) * rsqrt(variance + eps);
+  if (weight.defined()) out = out * weight;
+  if (bias.defined()) out = out + bias;
+  return out;
+}
+
+// cos = sum_dim x1/max(||x1||, eps) * x2/max(||x2||, eps), inputs broadcast first
+Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double eps) {
+  x1.check_defined("cosine_similarity");
+  x2.check_defined("cosine_similarity");
+  const DimVector shape = broadcast_shapes(x1.sizes(), x2.sizes(), "cosine_similarity");
+  const int64_t wrapped = wrap_dim(dim, static_cast<int64_t>(shape.size()), "cosine_similarity");
+  const Tensor a = x1.expand(shape), b = x2.expand(shape);
+  const Tensor a_norm = clamp_min_keeping_gradient(norm(a, 2, {wrapped}, true), eps);
+  const Tensor b_norm = clamp_min_keeping_gradient(norm(b, 2, {wrapped}, true), eps);
+  return ((a / a_norm) * (b / b_norm)).sum({wrapped});
+}
+
+// y = x/2 (1 + erf(x / sqrt 2)), or the tanh approximation
+Tensor gelu(const Tensor& self, std::string_view approximate) {
+  const Tensor& input = self;
+  input.check_defined("gelu");
+  if (approximate == "none") return input * 0.5 * (erf(input * M_SQRT1_2) + 1.0);
+  REEL_CHECK(approximate == "tanh", "gelu: approximate must be 'none' or 'tanh', got '{}'", approximate);
+  const double sqrt_2_over_pi = std::sqrt(2.0 / M_PI);
+  const Tensor inner = (input + input * input * input * 0.044715) * sqrt_2_over_pi;
+  return input * 0.5 * (tanh(inner) + 1.0);
+}
+
+// Trailing dims padded (or cropped) one at a time, last dim first, by concatenating the border pieces
+Tensor pad(const Tensor& self, IntList pad, std::string_view mode, std::optional<double> fill) {
+  const Tensor& input = self;
+  input.check_defined("pad");
+  const int64_t pairs = static_cast<int64_t>(pad.size()) / 2;
+  REEL_CHECK(pad.size() % 2 == 0, "pad: padding length must be divisible by 2, got {} values", pad.size());
+  REEL_CHECK(pairs <= input.dim(), "pad: padding length {} is too large for an input of shape {} (at most 2 per dim)",
+             pad.size(), shape_str(input.sizes()));
+  const bool constant = mode == "constant";
+  REEL_CHECK(constant || mode == "reflect" || mode == "replicate" || mode == "circular",
+             "pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got '{}'", mode);
+  // only constant padding reads the value (ATen refuses one with the other modes; reel ignores it there)
+  const double value = fill.value_or(0.0);
+  Tensor out = input;
+  for (int64_t i = 0; i < pairs; ++i) {
+    const int64_t d = input.dim() - 1 - i;
+    int64_t left = pad[2 * i], right = pad[2 * i + 1];
+    int64_t size = out.size(d);
+    if (constant) {  // negative amounts crop
+      REEL_CHECK(size + std::min<int64_t>(left, 0) + std::min<int64_t>(right, 0) >= 0,
+                 "pad: padding ({}, {}) would leave a negative size at dim {} of input {}", left, right, d,
+                 shape_str(input.sizes()));
+      if (left < 0) out = out.narrow(d, -left, size + left), size += left, left = 0;
+      if (right < 0) out = out.narrow(d, 0, size + right), size += right, right = 0;
+    } else {
+      REEL_CHECK(left >= 0 && right >= 0, "pad: negative padding ({}, {}) is only supported in constant mode", left,
+                 right);
+      if (mode == "replicate") {
+        REEL_CHECK(size > 0 || left + right == 0, "pad: replicate padding of an empty dim {} of input {}", d,
+                   shape_str(input.sizes()));
+      } else {
+        const bool reflect = mode == "reflect";
+        const int64_t limit = reflect ? size - 1 : size;
+        REEL_CHECK(left <= limit && right <= limit,
+                   "pad: {} padding ({}, {}) at dim {} does not fit an input of shape {} (at most {} per side)", mode,
+                   left, right, d, shape_str(input.sizes()), reflect ? "size - 1" : "size");
+      }
+    }
+    if (left == 0 && right == 0) continue;
+    auto border = [&](int64_t amount, bool at_start) -> Tensor {
+      DimVector piece_shape(out.sizes());
+      piece_shape[static_cast<size_t>(d)] = amount;
+      if (constant) return full(piece_shape, value, out.options());
+      if (mode == "reflect")
+        return (at_start ? out.narrow(d, 1, amount) : out.narrow(d, size - 1 - amount, amount)).flip({d});
+      if (mode == "replicate") return out.narrow(d, at_start ? 0 : size - 1, 1).expand(piece_shape);
+      return at_start ? out.narrow(d, size - amount, amount) : out.narrow(d, 0, amount);  // circular
+    };
+    std::vector<Tensor> pieces;
+    if (left > 0) pieces.push_back(border(left, true));
+    pieces.push_back(out);
+    if (right > 0) pieces.push_back(border(right, false));
+    out = cat(pieces, d);
+  }
+  return out;
+}
+
+}  // namespace reel
+
+namespace reel::nn::functional {
+
+namespace {
 
 // (1, C, 1, ..., 1) of rank `rank`: how a per-channel vector broadcasts against an (N, C, ...) input.
 DimVector channel_shape(int64_t channels, int64_t rank) {
@@ -105,31 +218,6 @@ Tensor dropout(const Tensor& input, double p, bool training) {
   return input * (keep.to(input.dtype()) * (1.0 / (1.0 - p)));
 }
 
-// y = (x - mean) / sqrt(var + eps) * w + b over the trailing normalized_shape dims
-Tensor layer_norm(const Tensor& input, IntList normalized_shape, const Tensor& weight, const Tensor& bias,
-                  double eps) {
-  input.check_defined("layer_norm");
-  const int64_t k = static_cast<int64_t>(normalized_shape.size());
-  REEL_CHECK(k >= 1, "layer_norm: normalized_shape must not be empty");
-  const bool trailing_match =
-      input.dim() >= k && std::equal(normalized_shape.begin(), normalized_shape.end(), input.sizes().end() - k);
-  REEL_CHECK(trailing_match, "layer_norm: given normalized_shape={}, expected input with shape [*, {}], but got input "
-             "of size {}", shape_str(normalized_shape), fmt::join(normalized_shape, ", "), shape_str(input.sizes()));
-  for (const Tensor* affine : {&weight, &bias}) {
-    if (!affine->defined()) continue;
-    REEL_CHECK(affine->sizes() == normalized_shape, "layer_norm: {} of shape {} must have normalized_shape {}",
-               affine == &weight ? "weight" : "bias", shape_str(affine->sizes()), shape_str(normalized_shape));
-  }
-  std::vector<int64_t> dims;
-  for (int64_t d = input.dim() - k; d < input.dim(); ++d) dims.push_back(d);
-  const Tensor mu = mean(input, dims, true);
-  const Tensor variance = var(input, dims, /*unbiased=*/false, /*keepdim=*/true);
-  Tensor out = (input - mu) * rsqrt(variance + eps);
-  if (weight.defined()) out = out * weight;
-  if (bias.defined()) out = out + bias;
-  return out;
-}
-
 // y = (x - mu) / sqrt(var + eps) * w + b per channel; training updates the running stats in place
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
@@ -192,86 +280,28 @@ Tensor normalize(const Tensor& input, double p, int64_t dim, double eps) {
   return input / clamp(norm(input, p, {wrapped}, true), eps);
 }
 
-// cos = sum_dim x1/max(||x1||, eps) * x2/max(||x2||, eps), inputs broadcast first
-Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double eps) {
-  x1.check_defined("cosine_similarity");
-  x2.check_defined("cosine_similarity");
-  const DimVector shape = broadcast_shapes(x1.sizes(), x2.sizes(), "cosine_similarity");
-  const int64_t wrapped = wrap_dim(dim, static_cast<int64_t>(shape.size()), "cosine_similarity");
-  const Tensor a = x1.expand(shape), b = x2.expand(shape);
-  const Tensor a_norm = clamp_min_keeping_gradient(norm(a, 2, {wrapped}, true), eps);
-  const Tensor b_norm = clamp_min_keeping_gradient(norm(b, 2, {wrapped}, true), eps);
-  return ((a / a_norm) * (b / b_norm)).sum({wrapped});
-}
-
 // y = x > 0 ? x : alpha (e^x - 1): torch::elu with scale = input_scale = 1
 Tensor elu(const Tensor& input, double alpha) { return reel::elu(input, alpha); }
 
 // ln sigmoid(x)
 Tensor logsigmoid(const Tensor& input) { return reel::log_sigmoid(input); }
 
-// y = x/2 (1 + erf(x / sqrt 2)), or the tanh approximation
-Tensor gelu(const Tensor& input, std::string_view approximate) {
-  input.check_defined("gelu");
-  if (approximate == "none") return input * 0.5 * (erf(input * M_SQRT1_2) + 1.0);
-  REEL_CHECK(approximate == "tanh", "gelu: approximate must be 'none' or 'tanh', got '{}'", approximate);
-  const double sqrt_2_over_pi = std::sqrt(2.0 / M_PI);
-  const Tensor inner = (input + input * input * input * 0.044715) * sqrt_2_over_pi;
-  return input * 0.5 * (tanh(inner) + 1.0);
+// F::pad with LibTorch's options (the value only fills constant padding)
+Tensor pad(const Tensor& input, const PadFuncOptions& options) {
+  return reel::pad(input, options.pad(), options.mode(), options.value());
 }
 
-// Trailing dims padded (or cropped) one at a time, last dim first, by concatenating the border pieces
-Tensor pad(const Tensor& input, IntList pad, std::string_view mode, double value) {
-  input.check_defined("pad");
-  const int64_t pairs = static_cast<int64_t>(pad.size()) / 2;
-  REEL_CHECK(pad.size() % 2 == 0, "pad: padding length must be divisible by 2, got {} values", pad.size());
-  REEL_CHECK(pairs <= input.dim(), "pad: padding length {} is too large for an input of shape {} (at most 2 per dim)",
-             pad.size(), shape_str(input.sizes()));
-  const bool constant = mode == "constant";
-  REEL_CHECK(constant || mode == "reflect" || mode == "replicate" || mode == "circular",
-             "pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got '{}'", mode);
-  Tensor out = input;
-  for (int64_t i = 0; i < pairs; ++i) {
-    const int64_t d = input.dim() - 1 - i;
-    int64_t left = pad[2 * i], right = pad[2 * i + 1];
-    int64_t size = out.size(d);
-    if (constant) {  // negative amounts crop
-      REEL_CHECK(size + std::min<int64_t>(left, 0) + std::min<int64_t>(right, 0) >= 0,
-                 "pad: padding ({}, {}) would leave a negative size at dim {} of input {}", left, right, d,
-                 shape_str(input.sizes()));
-      if (left < 0) out = out.narrow(d, -left, size + left), size += left, left = 0;
-      if (right < 0) out = out.narrow(d, 0, size + right), size += right, right = 0;
-    } else {
-      REEL_CHECK(left >= 0 && right >= 0, "pad: negative padding ({}, {}) is only supported in constant mode", left,
-                 right);
-      if (mode == "replicate") {
-        REEL_CHECK(size > 0 || left + right == 0, "pad: replicate padding of an empty dim {} of input {}", d,
-                   shape_str(input.sizes()));
-      } else {
-        const bool reflect = mode == "reflect";
-        const int64_t limit = reflect ? size - 1 : size;
-        REEL_CHECK(left <= limit && right <= limit,
-                   "pad: {} padding ({}, {}) at dim {} does not fit an input of shape {} (at most {} per side)", mode,
-                   left, right, d, shape_str(input.sizes()), reflect ? "size - 1" : "size");
-      }
-    }
-    if (left == 0 && right == 0) continue;
-    auto border = [&](int64_t amount, bool at_start) -> Tensor {
-      DimVector piece_shape(out.sizes());
-      piece_shape[static_cast<size_t>(d)] = amount;
-      if (constant) return full(piece_shape, value, out.options());
-      if (mode == "reflect")
-        return (at_start ? out.narrow(d, 1, amount) : out.narrow(d, size - 1 - amount, amount)).flip({d});
-      if (mode == "replicate") return out.narrow(d, at_start ? 0 : size - 1, 1).expand(piece_shape);
-      return at_start ? out.narrow(d, size - amount, amount) : out.narrow(d, 0, amount);  // circular
-    };
-    std::vector<Tensor> pieces;
-    if (left > 0) pieces.push_back(border(left, true));
-    pieces.push_back(out);
-    if (right > 0) pieces.push_back(border(right, false));
-    out = cat(pieces, d);
-  }
+// y = x / max(||x||_p, eps); also copied into options.out() when given
+Tensor normalize(const Tensor& input, NormalizeFuncOptions options) {
+  Tensor y = normalize(input, options.p(), options.dim(), options.eps());
+  if (!options.out().has_value()) return y;
+  Tensor out = *options.out();
+  out.copy_(y);
   return out;
+}
+
+Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, const CosineSimilarityFuncOptions& options) {
+  return reel::cosine_similarity(x1, x2, options.dim(), options.eps());
 }
 
 }  // namespace reel::nn::functional

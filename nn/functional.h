@@ -17,6 +17,7 @@
 
 #include "../tensor/ops.h"
 #include "arg.h"
+#include "functional_options.h"
 
 namespace reel {
 
@@ -37,6 +38,19 @@ Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p = 2.0, dou
 // grid[n, h, w] = theta[n] (x_w, y_h, 1) for size (N, C, H, W); x_w, y_h span [-1, 1] (pixel centres unless
 // align_corners: corners)
 Tensor affine_grid_generator(const Tensor& theta, IntList size, bool align_corners);
+// "none": y = x/2 (1 + erf(x / sqrt 2)); "tanh": y = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+Tensor gelu(const Tensor& self, std::string_view approximate = "none");
+// y = sum_dim (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)); x1 and x2 broadcast.
+Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, double eps = 1e-8);
+// Pads the trailing dims: pad = {last_left, last_right, second_last_left, ...} as in PyTorch (negative values crop
+// in constant mode). mode: "constant" (value, unset: 0), "reflect" (mirror without the edge), "replicate" (edge
+// value), "circular" (wrap around); the other modes ignore value (ATen refuses a nonzero one there).
+Tensor pad(const Tensor& self, IntList pad, std::string_view mode = "constant",
+           std::optional<double> value = std::nullopt);
+// y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the trailing dims `normalized_shape` (biased Var);
+// cudnn_enable is ATen's flag and changes nothing.
+Tensor layer_norm(const Tensor& input, IntList normalized_shape, const Tensor& weight = {}, const Tensor& bias = {},
+                  double eps = 1e-5, bool cudnn_enable = true);
 
 }  // namespace reel
 
@@ -77,6 +91,9 @@ using ::reel::rrelu;        // (input, lower = 1/8, upper = 1/3, training = fals
 using ::reel::pixel_shuffle;      // (input, upscale_factor)
 using ::reel::pixel_unshuffle;    // (input, downscale_factor)
 using ::reel::pairwise_distance;  // (x1, x2, p = 2, eps = 1e-6, keepdim = false)
+using ::reel::gelu;               // (input, approximate = "none")
+using ::reel::cosine_similarity;  // (x1, x2, dim = 1, eps = 1e-8)
+using ::reel::layer_norm;         // (input, normalized_shape, weight = {}, bias = {}, eps = 1e-5)
 
 // ---- linear layers ---------------------------------------------------------------------------------------------
 // y = x W^T + b; x (..., in), weight (out, in), bias (out) or undefined.
@@ -93,9 +110,6 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_
 Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
 
 // ---- normalisation ---------------------------------------------------------------------------------------------
-// y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the trailing dims `normalized_shape` (biased Var).
-Tensor layer_norm(const Tensor& input, IntList normalized_shape, const Tensor& weight = {}, const Tensor& bias = {},
-                  double eps = 1e-5);
 // y = (x - mu) / sqrt(var + eps) * weight[c] + bias[c] per channel c = dim 1 of (N, C, ...). training: mu and
 // var (biased) are the batch statistics, and defined running stats become (1 - momentum) r + momentum s with the
 // unbiased batch variance; otherwise mu and var are the running stats.
@@ -104,76 +118,39 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
                   double eps = 1e-5);
 // y = x / max(||x||_p, eps) along dim.
 Tensor normalize(const Tensor& input, double p = 2.0, int64_t dim = 1, double eps = 1e-12);
-// y = sum_dim (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)); x1 and x2 broadcast.
-Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, double eps = 1e-8);
 
 // ---- activations (besides the forwarded ones above) -----------------------------------------------------------
 // y = x > 0 ? x : alpha * (e^x - 1): the kernel op reel::elu with scale = input_scale = 1 (F.elu takes alpha only)
 Tensor elu(const Tensor& input, double alpha = 1.0);
 // y = ln sigmoid(x) = min(x, 0) - ln(1 + e^-|x|): the kernel op reel::log_sigmoid under F's name
 Tensor logsigmoid(const Tensor& input);
-// "none": y = x/2 (1 + erf(x / sqrt 2)); "tanh": y = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-Tensor gelu(const Tensor& input, std::string_view approximate = "none");
 
 // ---- padding -----------------------------------------------------------------------------------------------------
-// Pads the trailing dims: pad = {last_left, last_right, second_last_left, ...} as in PyTorch (negative values crop
-// in constant mode). mode: "constant" (value), "reflect" (mirror without the edge), "replicate" (edge value),
-// "circular" (wrap around).
-Tensor pad(const Tensor& input, IntList pad, std::string_view mode = "constant", double value = 0.0);
+// F::pad(x, {1, 1}, "reflect") is reel::pad (above);
+// the options form: F::pad(x, F::PadFuncOptions({1, 1}).mode(reel::kReflect))
+using ::reel::pad;
+Tensor pad(const Tensor& input, const PadFuncOptions& options);
 
-// ---- LibTorch's option structs for the functions above (F::softshrink(x, F::SoftshrinkFuncOptions(0.3))) ---------
-struct SoftshrinkFuncOptions {
-  SoftshrinkFuncOptions(double lambda = 0.5) : lambda_(lambda) {}  // NOLINT: implicit, as LibTorch's
-  REEL_ARG(double, lambda);
-};
-struct HardshrinkFuncOptions {
-  HardshrinkFuncOptions(double lambda = 0.5) : lambda_(lambda) {}  // NOLINT: implicit, as LibTorch's
-  REEL_ARG(double, lambda);
-};
-struct GLUFuncOptions {
-  GLUFuncOptions(int64_t dim = -1) : dim_(dim) {}  // NOLINT: implicit, as LibTorch's
-  REEL_ARG(int64_t, dim);
-};
-struct RReLUFuncOptions {
-  REEL_ARG(double, lower) = 1.0 / 8.0;
-  REEL_ARG(double, upper) = 1.0 / 3.0;
-  REEL_ARG(bool, training) = false;
-  REEL_ARG(bool, inplace) = false;  // the result is written back into the input (x.copy_(y))
-};
-struct PixelShuffleFuncOptions {
-  PixelShuffleFuncOptions(int64_t upscale_factor) : upscale_factor_(upscale_factor) {}  // NOLINT
-  REEL_ARG(int64_t, upscale_factor);
-};
-struct PixelUnshuffleFuncOptions {
-  PixelUnshuffleFuncOptions(int64_t downscale_factor) : downscale_factor_(downscale_factor) {}  // NOLINT
-  REEL_ARG(int64_t, downscale_factor);
-};
-struct PairwiseDistanceFuncOptions {
-  REEL_ARG(double, p) = 2.0;
-  REEL_ARG(double, eps) = 1e-6;
-  REEL_ARG(bool, keepdim) = false;
-};
-struct GumbelSoftmaxFuncOptions {
-  REEL_ARG(double, tau) = 1.0;
-  REEL_ARG(bool, hard) = false;
-  REEL_ARG(int64_t, dim) = -1;
-};
-// size or scale_factor (one value per spatial dim, or one for all); mode "nearest", "linear" (3-D input),
-// "bilinear" or "bicubic" (4-D input); align_corners only for the interpolating modes (unset: false).
-struct InterpolateFuncOptions {
-  REEL_ARG(std::optional<std::vector<int64_t>>, size) = std::nullopt;
-  REEL_ARG(std::optional<std::vector<double>>, scale_factor) = std::nullopt;
-  REEL_ARG(std::string, mode) = "nearest";
-  REEL_ARG(std::optional<bool>, align_corners) = std::nullopt;
-  REEL_ARG(std::optional<bool>, recompute_scale_factor) = std::nullopt;
-};
-// mode "bilinear" or "nearest"; padding_mode "zeros", "border" or "reflection"
-struct GridSampleFuncOptions {
-  REEL_ARG(std::string, mode) = "bilinear";
-  REEL_ARG(std::string, padding_mode) = "zeros";
-  REEL_ARG(std::optional<bool>, align_corners) = std::nullopt;
-};
-
+// ---- LibTorch's option-struct overloads (options in nn/functional_options.h). They have no default argument where
+// a positional form of the same name exists, so F::relu(x) and F::softmax(x, 1) stay the positional calls;
+// inplace(true) runs the in-place op on the input and returns it. -------------------------------------------------
+Tensor elu(Tensor input, const ELUFuncOptions& options);
+Tensor selu(Tensor input, const SELUFuncOptions& options);
+Tensor celu(Tensor input, const CELUFuncOptions& options);
+Tensor relu(Tensor input, const ReLUFuncOptions& options);
+Tensor relu6(Tensor input, const ReLU6FuncOptions& options);
+Tensor hardtanh(Tensor input, const HardtanhFuncOptions& options);
+Tensor leaky_relu(Tensor input, const LeakyReLUFuncOptions& options);
+Tensor threshold(Tensor input, const ThresholdFuncOptions& options);
+Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options);
+Tensor gelu(const Tensor& input, const GELUFuncOptions& options);
+// softmax / log_softmax of the input cast to options.dtype() when given
+Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options);
+Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options);
+// y = softmax(-x, dim)
+Tensor softmin(const Tensor& input, const SoftminFuncOptions& options);
+Tensor normalize(const Tensor& input, NormalizeFuncOptions options);
+Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, const CosineSimilarityFuncOptions& options);
 Tensor softshrink(const Tensor& input, const SoftshrinkFuncOptions& options);
 Tensor hardshrink(const Tensor& input, const HardshrinkFuncOptions& options);
 Tensor glu(const Tensor& input, const GLUFuncOptions& options);

@@ -1,6 +1,7 @@
 // reel/nn/functional_activation.cpp — the activations written with other reel ops (glu, prelu, rrelu,
-// gumbel_softmax) and the LibTorch option-struct overloads of F::'s activations. Autograd differentiates them
-// through the ops they call; the elementwise activations (relu6, softshrink, ...) are kernel ops of tensor/ops.def.
+// gumbel_softmax, softmin) and the LibTorch option-struct overloads of F::'s activations (inplace ones included).
+// Autograd differentiates them through the ops they call; the elementwise activations (relu6, softshrink, ...) are
+// kernel ops of tensor/ops.def.
 #include <cmath>
 #include <limits>
 
@@ -91,6 +92,52 @@ Tensor pixel_unshuffle(const Tensor& input, const PixelUnshuffleFuncOptions& opt
 }
 Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, const PairwiseDistanceFuncOptions& options) {
   return ::reel::pairwise_distance(x1, x2, options.p(), options.eps(), options.keepdim());
+}
+
+// ---- LibTorch's option forms: inplace(true) runs the op's in-place form on the caller's tensor and returns it ----
+Tensor elu(Tensor input, const ELUFuncOptions& options) {
+  return options.inplace() ? ::reel::elu_(input, options.alpha()) : ::reel::elu(input, options.alpha());
+}
+Tensor selu(Tensor input, const SELUFuncOptions& options) {
+  return options.inplace() ? ::reel::selu_(input) : ::reel::selu(input);
+}
+Tensor celu(Tensor input, const CELUFuncOptions& options) {
+  return options.inplace() ? ::reel::celu_(input, options.alpha()) : ::reel::celu(input, options.alpha());
+}
+Tensor relu(Tensor input, const ReLUFuncOptions& options) {
+  return options.inplace() ? input.relu_() : ::reel::relu(input);
+}
+Tensor relu6(Tensor input, const ReLU6FuncOptions& options) {
+  return options.inplace() ? ::reel::relu6_(input) : ::reel::relu6(input);
+}
+Tensor hardtanh(Tensor input, const HardtanhFuncOptions& options) {
+  return options.inplace() ? ::reel::hardtanh_(input, options.min_val(), options.max_val())
+                           : ::reel::hardtanh(input, options.min_val(), options.max_val());
+}
+Tensor leaky_relu(Tensor input, const LeakyReLUFuncOptions& options) {
+  return options.inplace() ? ::reel::leaky_relu_(input, options.negative_slope())
+                           : ::reel::leaky_relu(input, options.negative_slope());
+}
+Tensor threshold(Tensor input, const ThresholdFuncOptions& options) {
+  return options.inplace() ? ::reel::threshold_(input, options.threshold(), options.value())
+                           : ::reel::threshold(input, options.threshold(), options.value());
+}
+Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options) {
+  return ::reel::softplus(input, options.beta(), options.threshold());
+}
+Tensor gelu(const Tensor& input, const GELUFuncOptions& options) { return ::reel::gelu(input, options.approximate()); }
+
+Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options) {
+  return ::reel::softmax(input, options.dim(), options.dtype());
+}
+Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options) {
+  return ::reel::log_softmax(input, options.dim(), options.dtype());
+}
+// y = softmax(-x, dim), the input cast to dtype first when given
+Tensor softmin(const Tensor& input, const SoftminFuncOptions& options) {
+  input.check_defined("softmin");
+  const Tensor x = options.dtype().has_value() ? input.to(*options.dtype()) : input;
+  return ::reel::softmax(-x, options.dim());
 }
 
 // y = softmax((logits + g) / tau), g = -ln(-ln u); hard: one_hot(argmax y) - y.detach() + y

@@ -112,6 +112,9 @@ Tensor interpolate(const Tensor& input, const InterpolateFuncOptions& options) {
              "interpolate: mode must be \"nearest\", \"linear\", \"bilinear\" or \"bicubic\", got \"{}\" (area, "
              "trilinear and nearest-exact are not in reel)",
              mode);
+  REEL_CHECK(!options.antialias(),
+             "interpolate: antialias=true is not implemented in reel (mode \"{}\", input shape {})", mode,
+             shape_str(input.sizes()));
   REEL_CHECK(!(mode == "nearest" && options.align_corners().has_value()),
              "interpolate: align_corners option can only be set with the interpolating modes: linear | bilinear | "
              "bicubic | trilinear");

@@ -1,6 +1,6 @@
 // reel/nn/functional_loss_extra.cpp — the losses LibTorch has beyond nn/loss.cpp's: huber, hinge_embedding,
-// soft_margin, cosine_embedding, triplet_margin, multi_margin, multilabel_margin, poisson_nll, gaussian_nll and the
-// Reduction-enum forms of ctc_loss, with their option overloads and modules.
+// soft_margin, multilabel_soft_margin, cosine_embedding, triplet_margin, multi_margin, multilabel_margin, poisson_nll,
+// gaussian_nll and the Reduction-enum forms of ctc_loss, with their option overloads and modules.
 //
 // Each is a composite of reel ops following PyTorch's formula (aten/src/ATen/native/Loss.cpp and
 // torch/nn/functional.py, restated next to each function), so autograd differentiates it with no formula of its
@@ -73,6 +73,24 @@ Tensor soft_margin_loss(const Tensor& input, const Tensor& target, Reduction red
   check_floating(loss, input, "input");
   check_same_shape(loss, input, target, "target");
   return reduce(loss, softplus(-input * target), reduction);
+}
+
+// -(y log_sigmoid(x) + (1 - y) log_sigmoid(-x)) w, summed over the class dim (the last) and divided by C
+Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                   Reduction reduction) {
+  const char* loss = "multilabel_soft_margin_loss";
+  check_floating(loss, input, "input");
+  check_same_shape(loss, input, target, "target");
+  REEL_CHECK(input.dim() >= 1, "{}: input must have a class dim, got a 0-dim tensor", loss);
+  const int64_t class_dim = input.dim() - 1;
+  if (weight.defined()) {
+    REEL_CHECK(weight.is_floating_point() && weight.dim() == 1 && weight.size(0) == input.size(class_dim),
+               "{}: weight must be a floating 1-D tensor of {} class weights, got {} of shape {}", loss,
+               input.size(class_dim), dtype_name(weight.dtype()), shape_str(weight.sizes()));
+  }
+  Tensor terms = -(target * log_sigmoid(input) + (1.0 - target) * log_sigmoid(-input));
+  if (weight.defined()) terms = terms * weight;
+  return reduce(loss, terms.sum({class_dim}) / static_cast<double>(input.size(class_dim)), reduction);
 }
 
 // y = 1: 1 - cos; y = -1: max(0, cos - margin); cos = <x1, x2> / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))
@@ -265,6 +283,10 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiM
 Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, const MultilabelMarginLossFuncOptions& o) {
   return multilabel_margin_loss(input, target, o.reduction());
 }
+Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target,
+                                   const MultilabelSoftMarginLossFuncOptions& o) {
+  return multilabel_soft_margin_loss(input, target, o.weight(), o.reduction());
+}
 Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, const PoissonNLLLossFuncOptions& o) {
   return poisson_nll_loss(input, target, o.log_input(), o.full(), o.eps(), o.reduction());
 }
@@ -305,6 +327,13 @@ MultiLabelMarginLossImpl::MultiLabelMarginLossImpl(MultiLabelMarginLossOptions o
     : Cloneable("MultiLabelMarginLoss"), options(std::move(o)) {}
 Tensor MultiLabelMarginLossImpl::forward(const Tensor& input, const Tensor& target) const {
   return F::multilabel_margin_loss(input, target, options);
+}
+MultiLabelSoftMarginLossImpl::MultiLabelSoftMarginLossImpl(MultiLabelSoftMarginLossOptions o)
+    : Cloneable("MultiLabelSoftMarginLoss"), options(std::move(o)) {
+  if (options.weight().defined()) register_buffer("weight", options.weight());
+}
+Tensor MultiLabelSoftMarginLossImpl::forward(const Tensor& input, const Tensor& target) const {
+  return functional::multilabel_soft_margin_loss(input, target, options.weight(), options.reduction());
 }
 PoissonNLLLossImpl::PoissonNLLLossImpl(PoissonNLLLossOptions o) : Cloneable("PoissonNLLLoss"), options(std::move(o)) {}
 Tensor PoissonNLLLossImpl::forward(const Tensor& input, const Tensor& target) const {

@@ -1,6 +1,6 @@
-// reel/nn/layers_extra.cpp — the modules of issue 16: ReLU6, Softsign, Tanhshrink, Softshrink, Hardshrink, GLU,
-// PReLU, RReLU (nn/activation.h) and PixelShuffle, PixelUnshuffle, Upsample, PairwiseDistance (nn/conv.h). Each
-// forwards to its reel::nn::functional function and prints its options as PyTorch does.
+// reel/nn/layers_extra.cpp — the modules of issue 16 declared in nn/conv.h: PixelShuffle, PixelUnshuffle, Upsample,
+// PairwiseDistance (issue 16's activations live in nn/activation.cpp). Each forwards to its reel::nn::functional
+// function and prints its options as PyTorch does.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -14,45 +14,6 @@
 namespace reel::nn {
 
 namespace F = functional;
-
-Tensor ReLU6Impl::forward(const Tensor& input) { return F::relu6(input); }
-Tensor SoftsignImpl::forward(const Tensor& input) { return F::softsign(input); }
-Tensor TanhshrinkImpl::forward(const Tensor& input) { return F::tanhshrink(input); }
-
-SoftshrinkImpl::SoftshrinkImpl(double lambda_) : lambda(lambda_) {
-  REEL_CHECK(lambda >= 0, "Softshrink: lambda must be greater or equal to 0, but found to be {}", lambda);
-}
-Tensor SoftshrinkImpl::forward(const Tensor& input) { return F::softshrink(input, lambda); }
-std::string SoftshrinkImpl::extra_repr() const { return repr::py_float(lambda); }
-
-Tensor HardshrinkImpl::forward(const Tensor& input) { return F::hardshrink(input, lambda); }
-std::string HardshrinkImpl::extra_repr() const { return repr::py_float(lambda); }
-
-Tensor GLUImpl::forward(const Tensor& input) { return F::glu(input, dim); }
-std::string GLUImpl::extra_repr() const { return fmt::format("dim={}", dim); }
-
-PReLUImpl::PReLUImpl(int64_t num_parameters_, double init_)
-    : Cloneable("PReLU"), num_parameters(num_parameters_), init(init_) {
-  REEL_CHECK(num_parameters > 0, "PReLU: num_parameters must be positive, got {}", num_parameters);
-  weight = register_parameter("weight", empty({num_parameters}));
-  reset_parameters();
-}
-// weight = init everywhere
-void PReLUImpl::reset_parameters() {
-  NoGradGuard no_grad;
-  weight.fill_(init);
-}
-Tensor PReLUImpl::forward(const Tensor& input) { return F::prelu(input, weight); }
-std::string PReLUImpl::extra_repr() const { return fmt::format("num_parameters={}", num_parameters); }
-
-RReLUImpl::RReLUImpl(double lower_, double upper_) : lower(lower_), upper(upper_) {
-  REEL_CHECK(lower <= upper, "RReLU: lower bound should be less than or equal to the upper bound, got lower = {} and "
-             "upper = {}", lower, upper);
-}
-Tensor RReLUImpl::forward(const Tensor& input) { return F::rrelu(input, lower, upper, is_training()); }
-std::string RReLUImpl::extra_repr() const {
-  return fmt::format("lower={}, upper={}", repr::py_float(lower), repr::py_float(upper));
-}
 
 Tensor PixelShuffleImpl::forward(const Tensor& input) { return F::pixel_shuffle(input, upscale_factor); }
 std::string PixelShuffleImpl::extra_repr() const { return fmt::format("upscale_factor={}", upscale_factor); }

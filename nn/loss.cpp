@@ -286,6 +286,38 @@ Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Ten
   return reduce(loss, clamp(neg(target) * (input1 - input2) + margin, 0), reduction);
 }
 
+// ---- LibTorch's option forms ----
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options) {
+  return mse_loss(input, target, options.reduction());
+}
+Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossFuncOptions& options) {
+  return l1_loss(input, target, options.reduction());
+}
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1LossFuncOptions& options) {
+  return smooth_l1_loss(input, target, options.reduction(), options.beta());
+}
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options) {
+  return nll_loss(input, target, options.weight(), options.ignore_index(), options.reduction());
+}
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyFuncOptions& options) {
+  return cross_entropy(input, target, options.weight(), options.ignore_index(), options.reduction(),
+                       options.label_smoothing());
+}
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BinaryCrossEntropyFuncOptions& options) {
+  return binary_cross_entropy(input, target, options.weight(), options.reduction());
+}
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const BinaryCrossEntropyWithLogitsFuncOptions& options) {
+  return binary_cross_entropy_with_logits(input, target, options.weight(), options.reduction(), options.pos_weight());
+}
+Tensor kl_div(const Tensor& input, const Tensor& target, const KLDivFuncOptions& options) {
+  return kl_div(input, target, options.reduction(), options.log_target());
+}
+Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
+                           const MarginRankingLossFuncOptions& options) {
+  return margin_ranking_loss(input1, input2, target, options.margin(), options.reduction());
+}
+
 }  // namespace functional
 
 // ---- modules ------------------------------------------------------------------------------------------------

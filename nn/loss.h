@@ -74,6 +74,9 @@ Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double ma
                             Reduction reduction = Reduction::Mean);
 // ln(1 + e^(-y x)) (written as softplus(-y x)); mean over every element
 Tensor soft_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// -(y log_sigmoid(x) + (1 - y) log_sigmoid(-x)) w_c averaged over the C classes of the last dim: one loss per sample
+Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                                   Reduction reduction = Reduction::Mean);
 // y = 1: 1 - cos(x1, x2); y = -1: max(0, cos(x1, x2) - margin); cos over the last dim with |x|^2 + 1e-12
 Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
                              Reduction reduction = Reduction::Mean);
@@ -103,14 +106,24 @@ using ::reel::ctc_loss;  // the integer-reduction forms (LibTorch's torch::ctc_l
 }  // namespace functional
 
 // ---- options ------------------------------------------------------------------------------------------------
+// LibTorch's names and defaults. `reduction` takes reel::kNone / kMean / kSum (kl_div also kBatchMean) or
+// nn::Reduction; the options LibTorch constructs from a reduction (MSELossOptions(reel::kSum), L1, SmoothL1, Huber,
+// KLDiv, SoftMargin, MultiLabelMargin) take one here too. F::XxxFuncOptions are these structs under LibTorch's
+// functional names (F::CrossEntropyFuncOptions, F::BinaryCrossEntropyFuncOptions, F::KLDivFuncOptions, ...).
 struct MSELossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  MSELossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  REEL_ARG(Reduction, reduction);
 };
 struct L1LossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  L1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  REEL_ARG(Reduction, reduction);
 };
 struct SmoothL1LossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  SmoothL1LossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  REEL_ARG(Reduction, reduction);
   REEL_ARG(double, beta) = 1.0;
 };
 struct NLLLossOptions {
@@ -134,7 +147,9 @@ struct BCEWithLogitsLossOptions {
   REEL_ARG(Tensor, pos_weight);
 };
 struct KLDivLossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  KLDivLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  REEL_ARG(Reduction, reduction);
   REEL_ARG(bool, log_target) = false;
 };
 struct MarginRankingLossOptions {
@@ -142,7 +157,9 @@ struct MarginRankingLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct HuberLossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  HuberLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  REEL_ARG(Reduction, reduction);
   REEL_ARG(double, delta) = 1.0;
 };
 struct HingeEmbeddingLossOptions {
@@ -150,7 +167,9 @@ struct HingeEmbeddingLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct SoftMarginLossOptions {
-  REEL_ARG(Reduction, reduction) = Reduction::Mean;
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  SoftMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  REEL_ARG(Reduction, reduction);
 };
 struct CosineEmbeddingLossOptions {
   REEL_ARG(double, margin) = 0.0;
@@ -170,6 +189,12 @@ struct MultiMarginLossOptions {
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct MultiLabelMarginLossOptions {
+  // NOLINTNEXTLINE: implicit, as LibTorch's
+  MultiLabelMarginLossOptions(Reduction reduction = Reduction::Mean) : reduction_(reduction) {}
+  REEL_ARG(Reduction, reduction);
+};
+struct MultiLabelSoftMarginLossOptions {
+  REEL_ARG(Tensor, weight);
   REEL_ARG(Reduction, reduction) = Reduction::Mean;
 };
 struct PoissonNLLLossOptions {
@@ -190,6 +215,27 @@ struct CTCLossOptions {
 };
 
 namespace functional {
+using MSELossFuncOptions = MSELossOptions;
+using L1LossFuncOptions = L1LossOptions;
+using SmoothL1LossFuncOptions = SmoothL1LossOptions;
+using NLLLossFuncOptions = NLLLossOptions;
+using CrossEntropyFuncOptions = CrossEntropyLossOptions;
+using BinaryCrossEntropyFuncOptions = BCELossOptions;
+using BinaryCrossEntropyWithLogitsFuncOptions = BCEWithLogitsLossOptions;
+using KLDivFuncOptions = KLDivLossOptions;
+using MarginRankingLossFuncOptions = MarginRankingLossOptions;
+// The option forms have no default argument: F::mse_loss(x, y) stays the positional call (same result).
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options);
+Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossFuncOptions& options);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1LossFuncOptions& options);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyFuncOptions& options);
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BinaryCrossEntropyFuncOptions& options);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const BinaryCrossEntropyWithLogitsFuncOptions& options);
+Tensor kl_div(const Tensor& input, const Tensor& target, const KLDivFuncOptions& options);
+Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
+                           const MarginRankingLossFuncOptions& options);
 using HuberLossFuncOptions = HuberLossOptions;
 using HingeEmbeddingLossFuncOptions = HingeEmbeddingLossOptions;
 using SoftMarginLossFuncOptions = SoftMarginLossOptions;
@@ -197,6 +243,7 @@ using CosineEmbeddingLossFuncOptions = CosineEmbeddingLossOptions;
 using TripletMarginLossFuncOptions = TripletMarginLossOptions;
 using MultiMarginLossFuncOptions = MultiMarginLossOptions;
 using MultilabelMarginLossFuncOptions = MultiLabelMarginLossOptions;
+using MultilabelSoftMarginLossFuncOptions = MultiLabelSoftMarginLossOptions;
 using PoissonNLLLossFuncOptions = PoissonNLLLossOptions;
 using GaussianNLLLossFuncOptions = GaussianNLLLossOptions;
 using CTCLossFuncOptions = CTCLossOptions;
@@ -209,6 +256,8 @@ Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const T
                            const TripletMarginLossFuncOptions& options);
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiMarginLossFuncOptions& options);
 Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, const MultilabelMarginLossFuncOptions& options);
+Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target,
+                                   const MultilabelSoftMarginLossFuncOptions& options);
 Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, const PoissonNLLLossFuncOptions& options);
 Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor& var,
                          const GaussianNLLLossFuncOptions& options);
@@ -222,6 +271,8 @@ Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& in
 class MSELossImpl : public Cloneable<MSELossImpl> {
  public:
   explicit MSELossImpl(MSELossOptions options = {});
+  // MSELoss(reel::kSum)
+  explicit MSELossImpl(Reduction reduction) : MSELossImpl(MSELossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   MSELossOptions options;
 };
@@ -229,6 +280,8 @@ class MSELossImpl : public Cloneable<MSELossImpl> {
 class L1LossImpl : public Cloneable<L1LossImpl> {
  public:
   explicit L1LossImpl(L1LossOptions options = {});
+  // L1Loss(reel::kSum)
+  explicit L1LossImpl(Reduction reduction) : L1LossImpl(L1LossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   L1LossOptions options;
 };
@@ -236,6 +289,8 @@ class L1LossImpl : public Cloneable<L1LossImpl> {
 class SmoothL1LossImpl : public Cloneable<SmoothL1LossImpl> {
  public:
   explicit SmoothL1LossImpl(SmoothL1LossOptions options = {});
+  // SmoothL1Loss(reel::kSum)
+  explicit SmoothL1LossImpl(Reduction reduction) : SmoothL1LossImpl(SmoothL1LossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   SmoothL1LossOptions options;
 };
@@ -271,6 +326,8 @@ class BCEWithLogitsLossImpl : public Cloneable<BCEWithLogitsLossImpl> {
 class KLDivLossImpl : public Cloneable<KLDivLossImpl> {
  public:
   explicit KLDivLossImpl(KLDivLossOptions options = {});
+  // KLDivLoss(reel::kSum)
+  explicit KLDivLossImpl(Reduction reduction) : KLDivLossImpl(KLDivLossOptions(reduction)) {}
   Tensor forward(const Tensor& input, const Tensor& target) const;
   KLDivLossOptions options;
 };
@@ -282,7 +339,8 @@ class MarginRankingLossImpl : public Cloneable<MarginRankingLossImpl> {
   MarginRankingLossOptions options;
 };
 
-// The losses of nn/functional_loss_extra.cpp (MultiMarginLoss registers a given weight as the buffer "weight").
+// The losses of nn/functional_loss_extra.cpp (MultiMarginLoss and MultiLabelSoftMarginLoss register a given weight
+// as the buffer "weight").
 #define REEL_LOSS_MODULE_2(Name)                        \
   class Name##Impl : public Cloneable<Name##Impl> {     \
    public:                                              \
@@ -295,6 +353,7 @@ REEL_LOSS_MODULE_2(HingeEmbeddingLoss)
 REEL_LOSS_MODULE_2(SoftMarginLoss)
 REEL_LOSS_MODULE_2(MultiMarginLoss)
 REEL_LOSS_MODULE_2(MultiLabelMarginLoss)
+REEL_LOSS_MODULE_2(MultiLabelSoftMarginLoss)
 REEL_LOSS_MODULE_2(PoissonNLLLoss)
 #undef REEL_LOSS_MODULE_2
 
@@ -343,6 +402,7 @@ REEL_MODULE(CosineEmbeddingLoss);
 REEL_MODULE(TripletMarginLoss);
 REEL_MODULE(MultiMarginLoss);
 REEL_MODULE(MultiLabelMarginLoss);
+REEL_MODULE(MultiLabelSoftMarginLoss);
 REEL_MODULE(PoissonNLLLoss);
 REEL_MODULE(GaussianNLLLoss);
 REEL_MODULE(CTCLoss);
