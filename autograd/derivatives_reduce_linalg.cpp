@@ -174,10 +174,10 @@ constexpr OpDerivative linear_derivative{OpId::linear, linear_backward, "LinearB
 // skew(X) = X - X^T, E_ij = S_j^2 - S_i^2 (i != j), E_ii = 1 (PyTorch's svd_backward: distinct singular values; only
 // gS: dA = U diag(gS) Vh, which needs no division). Written with differentiable ops, so it differentiates again.
 void svd_backward(Ctx& c) {
-  const Tensor& s = c.output_value(1);
   REEL_CHECK(c.output_value(0).defined(), "linalg_svd: the backward needs U and Vh, which were not computed");
+  const Tensor s = result(c, 1);  // with their history under create_graph: the formula differentiates again
   const int64_t k = s.size(-1);
-  const Tensor u = c.output_value(0).narrow(-1, 0, k), vh = c.output_value(2).narrow(-2, 0, k);
+  const Tensor u = result(c, 0).narrow(-1, 0, k), vh = result(c, 2).narrow(-2, 0, k);
   const bool g_u = c.grad_arrived(0), g_vh = c.grad_arrived(2);
   const Tensor g_s = c.grad_outputs[1];
   if (!g_u && !g_vh) {

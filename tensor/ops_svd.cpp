@@ -52,7 +52,7 @@ std::tuple<Tensor, Tensor, Tensor> svd_op(const Tensor& A, bool full_matrices, b
           {compute_uv ? OutputMeta(u_sizes, A.dtype(), A.device()) : OutputMeta::absent(),
            OutputMeta(s_sizes, A.dtype(), A.device()),
            compute_uv ? OutputMeta(vh_sizes, A.dtype(), A.device()) : OutputMeta::absent()}},
-         {.contiguous_inputs = 1});
+         {.contiguous_inputs = 1, .device = A.device()});
   return {out[0], out[1], out[2]};
 }
 

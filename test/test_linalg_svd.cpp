@@ -45,7 +45,7 @@ TEST_CASE("svd: known decompositions: diagonal, rotation times scaling, rank one
   const Tensor x = matrix({1, 2, 2}, 3, 1), y = matrix({3, 4}, 1, 2);
   auto [u1, s1, vh1] = linalg::svd(matmul(x, y));
   CHECK(s1.to_vector<double>()[0] == Approx(15).epsilon(1e-14));
-  CHECK(std::fabs(s1.to_vector<double>()[1]) < 1e-14);
+  CHECK(std::fabs(s1.to_vector<double>()[1]) < 1e-12);
   CHECK(u1.sizes() == IntList({3, 3}));
   check_decomposition(matmul(x, y), u1, s1, vh1, 1e-13);
   // zeros: all singular values 0, U and Vh still orthonormal
