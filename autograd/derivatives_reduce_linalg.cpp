@@ -168,10 +168,54 @@ void linear_backward(Ctx& c) {
 }
 constexpr OpDerivative linear_derivative{OpId::linear, linear_backward, "LinearBackward", {kIn1, kIn0, kNone}};
 
+// (U, S, Vh) = linalg_svd(A), k = min(m, n), U and Vh narrowed to their first k columns / rows when full:
+// dA = U [(skew(U^T gU) / E) diag(S) + diag(S) (skew(Vh gVh^T) / E) + diag(gS)] Vh
+//      + (I - U U^T) gU diag(1 / S) Vh  (m > k)  + U diag(1 / S) gVh (I - Vh^T Vh)  (n > k),
+// skew(X) = X - X^T, E_ij = S_j^2 - S_i^2 (i != j), E_ii = 1 (PyTorch's svd_backward: distinct singular values; only
+// gS: dA = U diag(gS) Vh, which needs no division). Written with differentiable ops, so it differentiates again.
+void svd_backward(Ctx& c) {
+  REEL_CHECK(c.output_value(0).defined(), "linalg_svd: the backward needs U and Vh, which were not computed");
+  const Tensor s = result(c, 1);  // with their history under create_graph: the formula differentiates again
+  const int64_t k = s.size(-1);
+  const Tensor u = result(c, 0).narrow(-1, 0, k), vh = result(c, 2).narrow(-2, 0, k);
+  const bool g_u = c.grad_arrived(0), g_vh = c.grad_arrived(2);
+  const Tensor g_s = c.grad_outputs[1];
+  if (!g_u && !g_vh) {
+    c.grad_inputs[0] = matmul(u * g_s.unsqueeze(-2), vh);
+    return;
+  }
+  const int64_t m = u.size(-2), n = vh.size(-1);
+  const Tensor s2 = s * s;
+  const Tensor e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye(k, TensorOptions(s.dtype()).device(s.device()));
+  auto skew = [](const Tensor& x) { return x - x.transpose(-2, -1); };
+  Tensor inner = diag_embed(g_s);
+  Tensor ut_gu, vt_gv;
+  if (g_u) {
+    const Tensor gu = c.grad_outputs[0].narrow(-1, 0, k);
+    ut_gu = matmul(u.transpose(-2, -1), gu);
+    inner = inner + skew(ut_gu) / e * s.unsqueeze(-2);
+  }
+  if (g_vh) {
+    const Tensor gvh = c.grad_outputs[2].narrow(-2, 0, k);
+    vt_gv = matmul(vh, gvh.transpose(-2, -1));
+    inner = inner + s.unsqueeze(-1) * (skew(vt_gv) / e);
+  }
+  Tensor ga = matmul(matmul(u, inner), vh);
+  if (g_u && m > k) {
+    const Tensor gu = c.grad_outputs[0].narrow(-1, 0, k);
+    ga = ga + matmul((gu - matmul(u, ut_gu)) / s.unsqueeze(-2), vh);
+  }
+  if (g_vh && n > k) {
+    const Tensor gvh = c.grad_outputs[2].narrow(-2, 0, k);
+    ga = ga + matmul(u, (gvh - matmul(vt_gv.transpose(-2, -1), vh)) / s.unsqueeze(-1));
+  }
+  c.grad_inputs[0] = ga;
+}
+constexpr OpDerivative svd_derivative{OpId::linalg_svd, svd_backward, "LinalgSvdBackward", {kNone}, kIn0};
 
 constexpr OpDerivative kReduceLinalgDerivatives[] = {
     sum_derivative, prod_derivative, amax_derivative, amin_derivative, max_derivative, min_derivative, var_derivative,
-    norm_derivative, mm_derivative, bmm_derivative, addmm_derivative, linear_derivative,
+    norm_derivative, mm_derivative, bmm_derivative, addmm_derivative, linear_derivative, svd_derivative,
 };
 
 }  // namespace

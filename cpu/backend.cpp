@@ -25,6 +25,7 @@ void register_cpu_backend() {
   cpu::register_unique_search_kernels();
   cpu::register_resample_kernels();
   cpu::register_ctc_kernels();
+  cpu::register_svd_kernels();
   cpu::register_advanced_index_kernels();
 }
 

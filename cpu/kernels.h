@@ -28,6 +28,7 @@ void register_scan_kernels();         // scan.cpp
 void register_unique_search_kernels();  // unique_search.cpp
 void register_resample_kernels();     // resample.cpp (interpolate, grid_sample)
 void register_ctc_kernels();          // ctc.cpp
+void register_svd_kernels();          // svd.cpp (one-sided Jacobi)
 void register_advanced_index_kernels();  // advanced_index.cpp
 
 }  // namespace reel::cpu

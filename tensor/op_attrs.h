@@ -263,6 +263,13 @@ struct ScatterReduceAttrs {
   bool include_self = true;
 };
 
+// linalg_svd: full_matrices gives square U (m, m) and Vh (n, n), otherwise (m, k) and (k, n) with k = min(m, n);
+// without compute_uv only S is computed (U and Vh come back empty).
+struct SvdAttrs {
+  bool full_matrices = true;
+  bool compute_uv = true;
+};
+
 using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  ElementwiseParams,  // parameterised elementwise rows (REEL_UNARY_PARAM_OP)
                                  ClampAttrs,          // clamp
@@ -295,7 +302,8 @@ using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  BernoulliAttrs, ExponentialAttrs, GeometricAttrs, CauchyAttrs,  // sampling
                                  LogNormalAttrs, MultinomialAttrs,
                                  UpsampleAttrs, GridSampleAttrs, CtcLossAttrs,  // resampling, CTC
-                                 IndexPutAttrs, ScatterReduceAttrs>;            // advanced indexing, scatter_reduce
+                                 IndexPutAttrs, ScatterReduceAttrs,             // advanced indexing, scatter_reduce
+                                 SvdAttrs>;                                     // linalg_svd
 
 static_assert(std::is_trivially_copyable_v<FamilyAttrs> && std::is_trivially_destructible_v<FamilyAttrs>,
               "FamilyAttrs alternatives must stay trivially copyable: OpAttrs is built per op call and copied "

@@ -203,8 +203,11 @@ Tensor addmv(const Tensor& self, const Tensor& mat, const Tensor& vec, Scalar be
 Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, Scalar beta = 1, Scalar alpha = 1);
 Tensor addbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2, Scalar beta = 1, Scalar alpha = 1);
 // Einstein summation: "ij,jk->ik", implicit output (the labels seen once, in ASCII order), "..." broadcast dims,
-// a label repeated within one operand takes its diagonal. Contracted pairwise, left to right, each pair one bmm.
-Tensor einsum(std::string_view equation, const std::vector<Tensor>& tensors);
+// a label repeated within one operand takes its diagonal. Contracted pairwise, each pair one bmm: left to right, or
+// in the order `path` gives (opt_einsum's contraction path, flattened as PyTorch takes it: pairs of positions in the
+// list of operands still to contract, each pair's result appended at its end).
+Tensor einsum(std::string_view equation, const std::vector<Tensor>& tensors,
+              std::optional<IntList> path = std::nullopt);
 Tensor tensordot(const Tensor& self, const Tensor& other, IntList dims_self, IntList dims_other);
 Tensor kron(const Tensor& self, const Tensor& other);
 Tensor trace(const Tensor& self);
@@ -222,8 +225,8 @@ Tensor cross(const Tensor& self, const Tensor& other, int64_t dim = -1);
 // ||x||_ord over `dim` (nullopt: every dim); ord 0 counts nonzeros, +-inf is max/min |x|. dtype: computed in it.
 Tensor vector_norm(const Tensor& self, Scalar ord = 2, std::optional<IntList> dim = std::nullopt, bool keepdim = false,
                    std::optional<ScalarType> dtype = std::nullopt);
-// Matrix norms over the two dims `dim`: ord "fro", 1 / -1 (max / min column sum of |x|), inf / -inf (rows).
-// "nuc" and +-2 need singular values, which reel does not compute: they throw.
+// Matrix norms over the two dims `dim`: ord "fro", 1 / -1 (max / min column sum of |x|), inf / -inf (rows),
+// "nuc" (sum of the singular values), 2 / -2 (the largest / smallest singular value).
 Tensor matrix_norm(const Tensor& self, Scalar ord, IntList dim = {-2, -1}, bool keepdim = false,
                    std::optional<ScalarType> dtype = std::nullopt);
 Tensor matrix_norm(const Tensor& self, std::string_view ord = "fro", IntList dim = {-2, -1}, bool keepdim = false,
@@ -242,7 +245,18 @@ inline Tensor norm(const Tensor& self, const char* ord, std::optional<IntList> d
                    std::optional<ScalarType> dtype = std::nullopt) {
   return norm(self, std::string_view(ord), dim, keepdim, dtype);
 }
+// Singular value decomposition A = U diag(S) Vh of each matrix of a floating (*, m, n) A, k = min(m, n): S (*, k)
+// descending (real, the dtype of A); full_matrices: U (*, m, m) and Vh (*, n, n), else (*, m, k) and (*, k, n).
+// Signs of the singular vectors are one valid choice (as in PyTorch, any is). `driver` (cuSOLVER's choice in
+// LibTorch) is accepted and ignored. Gradients assume distinct singular values (PyTorch's formula).
+std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& A, bool full_matrices = true,
+                                       std::optional<std::string_view> driver = std::nullopt);
+// The singular values of svd(A), descending; gradient U diag(g) Vh.
+Tensor svdvals(const Tensor& A, std::optional<std::string_view> driver = std::nullopt);
 }  // namespace linalg
+// torch::svd (PyTorch's older spelling): (U, S, V) with V = Vh^T; some = reduced U and V; without compute_uv, U and
+// V are zero matrices of the full shapes (as in PyTorch).
+std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& self, bool some = true, bool compute_uv = true);
 
 // ---- shape ops that move data --------------------------------------------------------------------------
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
@@ -304,15 +318,21 @@ inline std::tuple<Tensor, Tensor, Tensor> _unique2(const Tensor& self, bool sort
                                                    bool return_counts = false) {
   return unique(self, sorted, return_inverse, return_counts);
 }
-// Over the flattened input (LibTorch's optional `dim` argument is not supported).
+// No dim: runs of equal neighbours of the flattened input. With dim: runs of equal slices along dim (values keeps one
+// slice per run; inverse has size(dim) entries, counts one per run).
 std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self, bool return_inverse = false,
-                                                      bool return_counts = false);
+                                                      bool return_counts = false,
+                                                      std::optional<int64_t> dim = std::nullopt);
 // 1-D non-negative integers; int64 counts, or sums of `weights` (float32 weights: float32, others float64).
 Tensor bincount(const Tensor& self, const Tensor& weights = Tensor(), int64_t minlength = 0);
 // Floating input; min == max means the data's own range.
 Tensor histc(const Tensor& self, int64_t bins = 100, Scalar min = 0, Scalar max = 0);
-// sorted_sequence 1-D, or with the leading dims of `self`; the inputs are promoted to a common dtype.
-Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& self, bool out_int32 = false, bool right = false);
+// sorted_sequence 1-D, or with the leading dims of `self`; the inputs are promoted to a common dtype. side "left" /
+// "right" says the same as `right` (they must not disagree); sorter (int64, sorted_sequence's shape) gives the
+// ascending order of an unsorted sequence along its last dim: the result indexes that order.
+Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& self, bool out_int32 = false, bool right = false,
+                    std::optional<std::string_view> side = std::nullopt,
+                    const std::optional<Tensor>& sorter = std::nullopt);
 Tensor bucketize(const Tensor& self, const Tensor& boundaries, bool out_int32 = false, bool right = false);
 // cumsum / cumprod: bool and integer inputs give int64 unless `dtype` says otherwise (the input is cast first).
 Tensor cumsum(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype = std::nullopt);

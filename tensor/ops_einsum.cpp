@@ -1,4 +1,4 @@
-// reel/tensor/ops_einsum.cpp — einsum(equation, tensors): Einstein summation, PyTorch's semantics.
+// reel/tensor/ops_einsum.cpp — einsum(equation, tensors, path): Einstein summation, PyTorch's semantics.
 //
 // Subscripts are the letters a-z, A-Z and at most one "..." per operand (broadcast dims, aligned from the right
 // across operands). A label repeated within one operand takes that operand's diagonal (a diagonal view). Without
@@ -8,10 +8,11 @@
 //
 // How: every operand is brought to one aligned layout — its repeated labels replaced by diagonals, its dims
 // permuted into a global label order and size-1 dims inserted for the labels it lacks (views only). Operands are
-// then contracted left to right, each pair with one bmm: dims both sides have and that are still needed become the
-// batch, dims needed later that only one side has become that side's rows or columns, dims no longer needed that
-// both sides have become the inner (summed) dim, and a dim only one side has and nobody needs later is summed on
-// that side first. A composite of views, sum and bmm, so it differentiates through them.
+// then contracted pairwise, each pair with one bmm, left to right or in the order of a given contraction path
+// (opt_einsum's: each pair names two positions in the list of operands left, whose product goes to its end):
+// dims both sides have and that are still needed become the batch, dims needed later that only one side has become
+// that side's rows or columns, dims no longer needed that both sides have become the inner (summed) dim, and a dim
+// only one side has and nobody needs later is summed on that side first. A composite of views, sum and bmm, so it differentiates through them.
 #include <algorithm>
 #include <array>
 #include <string>
@@ -135,7 +136,7 @@ Tensor contract_pair(Tensor a, Tensor b, const std::vector<bool>& keep) {
 }  // namespace
 
 // Einstein summation over `tensors` as `equation` says (see the file comment).
-Tensor einsum(std::string_view equation, const std::vector<Tensor>& tensors) {
+Tensor einsum(std::string_view equation, const std::vector<Tensor>& tensors, std::optional<IntList> path) {
   REEL_CHECK(!tensors.empty(), "einsum(): must provide at least one operand (equation \"{}\")", equation);
   for (const Tensor& t : tensors) t.check_defined("einsum");
   const size_t arrow = equation.find("->");
@@ -271,17 +272,46 @@ Tensor einsum(std::string_view equation, const std::vector<Tensor>& tensors) {
     present.push_back(std::move(has));
   }
 
-  // ---- contract left to right ---------------------------------------------------------------------------
+  // ---- contract: each step takes two operands of the list (the first two, or the path's pair) and keeps the
+  // dims the output or another operand still needs ---------------------------------------------------------
   const DimVector out_dims = term_dims(output, ellipsis_rank);
   std::vector<bool> in_output(static_cast<size_t>(rank), false);
   for (int64_t g : out_dims) in_output[static_cast<size_t>(g)] = true;
-  Tensor result = aligned[0];
-  for (size_t i = 1; i < aligned.size(); ++i) {
-    std::vector<bool> keep = in_output;
-    for (size_t j = i + 1; j < aligned.size(); ++j)
-      for (int64_t g = 0; g < rank; ++g) keep[static_cast<size_t>(g)] = keep[static_cast<size_t>(g)] || present[j][static_cast<size_t>(g)];
-    result = contract_pair(result, aligned[i], keep);
+  const size_t steps = aligned.size() - 1;
+  if (path) {
+    REEL_CHECK(path->size() == 2 * steps, "einsum(): the contraction path must hold {} positions ({} pairs) for {} "
+               "operands, got {} (equation \"{}\")", 2 * steps, steps, aligned.size(), path->size(), equation);
   }
+  for (size_t step = 0; step < steps; ++step) {
+    int64_t i = 0, j = 1;
+    if (path) {
+      i = (*path)[2 * step], j = (*path)[2 * step + 1];
+      const auto live = static_cast<int64_t>(aligned.size());
+      REEL_CHECK(i >= 0 && j >= 0 && i < live && j < live && i != j, "einsum(): contraction path pair {} is ({}, {}), "
+                 "but it must name two different operands of the {} left (positions 0 to {}; equation \"{}\")", step,
+                 i, j, live, live - 1, equation);
+      if (j < i) std::swap(i, j);
+    }
+    std::vector<bool> keep = in_output;
+    for (size_t k = 0; k < aligned.size(); ++k) {
+      if (static_cast<int64_t>(k) == i || static_cast<int64_t>(k) == j) continue;
+      for (int64_t g = 0; g < rank; ++g) keep[static_cast<size_t>(g)] = keep[static_cast<size_t>(g)] || present[k][static_cast<size_t>(g)];
+    }
+    Tensor product = contract_pair(aligned[static_cast<size_t>(i)], aligned[static_cast<size_t>(j)], keep);
+    std::vector<bool> has(static_cast<size_t>(rank), false);
+    for (int64_t g = 0; g < rank; ++g)
+      has[static_cast<size_t>(g)] = keep[static_cast<size_t>(g)] && (present[static_cast<size_t>(i)][static_cast<size_t>(g)] ||
+                                                                     present[static_cast<size_t>(j)][static_cast<size_t>(g)]);
+    for (int64_t k : {j, i}) {  // j > i: erase the later one first
+      aligned.erase(aligned.begin() + k);
+      present.erase(present.begin() + k);
+    }
+    // left to right: the running product stays first; a path's product goes to the end, as opt_einsum's
+    const size_t at = path ? aligned.size() : 0;
+    aligned.insert(aligned.begin() + static_cast<std::ptrdiff_t>(at), std::move(product));
+    present.insert(present.begin() + static_cast<std::ptrdiff_t>(at), std::move(has));
+  }
+  Tensor result = aligned[0];
   DimVector summed;
   for (int64_t g = 0; g < rank; ++g)
     if (!in_output[static_cast<size_t>(g)] && result.size(g) != 1) summed.push_back(g);

@@ -3,8 +3,8 @@
 //
 // Composites: vector_norm is the norm reduction (tensor/ops_reduce.cpp, with its own backward) after an optional cast
 // to `dtype`; matrix_norm's "fro" is vector_norm over the two dims, its 1 / -1 / inf / -inf are a sum of |x| over one
-// dim and an amax / amin over the other. The norms that need singular values ("nuc", 2, -2) are refused: reel has no
-// SVD. Like PyTorch, the inputs must be floating (integer tensors are refused rather than converted), and an order
+// dim and an amax / amin over the other; "nuc", 2 and -2 are the sum, largest and smallest of linalg::svdvals over
+// the two dims (tensor/ops_svd.cpp), which differentiates as U diag(g) Vh. Like PyTorch, the inputs must be floating (integer tensors are refused rather than converted), and an order
 // without identity (negative or infinite) refuses an empty reduction.
 #include <cmath>
 #include <string>
@@ -34,6 +34,16 @@ std::pair<int64_t, int64_t> matrix_dims(const char* op, const Tensor& x, IntList
   const int64_t d0 = wrap_dim(dim[0], x.sizes(), op), d1 = wrap_dim(dim[1], x.sizes(), op);
   REEL_CHECK(d0 != d1, "{}: dims must be different. Got ({}, {})", op, dim[0], dim[1]);
   return {d0, d1};
+}
+
+// "nuc" / 2 / -2: the sum / largest / smallest singular value of each matrix over dims (d0, d1)
+Tensor singular_value_norm(const Tensor& x, int64_t d0, int64_t d1, int kind, bool keepdim) {
+  const Tensor s = svdvals(movedim(x, IntList{d0, d1}, IntList{-2, -1}));  // (rest..., k)
+  REEL_CHECK(kind == 0 || s.size(-1) > 0, "linalg.matrix_norm: the {} norm of an empty matrix has no value (input "
+             "shape {})", kind > 0 ? 2 : -2, shape_str(x.sizes()));
+  Tensor y = kind == 0 ? s.sum({-1}) : kind > 0 ? s.amax({-1}) : s.amin({-1});
+  if (keepdim) y = y.unsqueeze(std::min(d0, d1)).unsqueeze(std::max(d0, d1));
+  return y;
 }
 
 // Drops the two (size-1) reduced dims of a keepdim result unless keepdim.
@@ -66,10 +76,9 @@ Tensor matrix_norm(const Tensor& self, Scalar ord, IntList dim, bool keepdim, st
   const Tensor x = norm_input("linalg.matrix_norm", self, dtype);
   const auto [d0, d1] = matrix_dims("linalg.matrix_norm", x, dim);
   const double order = ord.to_double();
-  REEL_CHECK(std::fabs(order) != 2, "linalg.matrix_norm: ord {} is the largest / smallest singular value, which needs "
-             "an SVD; reel has none (input shape {})", order, shape_str(x.sizes()));
+  if (std::fabs(order) == 2) return singular_value_norm(x, d0, d1, order > 0 ? 1 : -1, keepdim);
   REEL_CHECK(std::fabs(order) == 1 || std::isinf(order), "linalg.matrix_norm: Order {} not supported (supported: "
-             "'fro', 1, -1, inf, -inf)", order);
+             "'fro', 'nuc', 1, -1, 2, -2, inf, -inf)", order);
   const bool columns = std::fabs(order) == 1;  // sum down each column, then the extreme over the columns
   const int64_t summed = columns ? d0 : d1, extreme = columns ? d1 : d0;
   const Tensor sums = abs(x).sum({summed}, true);
@@ -79,14 +88,14 @@ Tensor matrix_norm(const Tensor& self, Scalar ord, IntList dim, bool keepdim, st
   return drop_matrix_dims(y, d0, d1, keepdim);
 }
 
-// ord "fro": sqrt(sum |x_ij|^2) over the two dims; "nuc" needs an SVD and is refused
+// ord "fro": sqrt(sum |x_ij|^2) over the two dims; "nuc": the sum of the singular values
 Tensor matrix_norm(const Tensor& self, std::string_view ord, IntList dim, bool keepdim,
                    std::optional<ScalarType> dtype) {
   const Tensor x = norm_input("linalg.matrix_norm", self, dtype);
   const auto [d0, d1] = matrix_dims("linalg.matrix_norm", x, dim);
-  REEL_CHECK(ord != "nuc", "linalg.matrix_norm: ord 'nuc' is the sum of the singular values, which needs an SVD; reel "
-             "has none (input shape {})", shape_str(x.sizes()));
-  REEL_CHECK(ord == "fro", "linalg.matrix_norm: Order {} not supported (supported: 'fro', 1, -1, inf, -inf)", ord);
+  if (ord == "nuc") return singular_value_norm(x, d0, d1, 0, keepdim);
+  REEL_CHECK(ord == "fro", "linalg.matrix_norm: Order {} not supported (supported: 'fro', 'nuc', 1, -1, 2, -2, inf, "
+             "-inf)", ord);
   return vector_norm(x, 2, IntList{d0, d1}, keepdim);
 }
 

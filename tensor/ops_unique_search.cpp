@@ -5,14 +5,16 @@
 // Semantics follow PyTorch:
 //   unique       over the flattened input: (sorted distinct values, inverse of the input's shape, counts);
 //                inverse and counts are empty ([0]) unless asked for; each NaN is a value of its own.
-//   unique_consecutive  the same with runs of equal neighbours collapsed instead of sorting.
+//   unique_consecutive  the same with runs of equal neighbours collapsed instead of sorting; with dim, runs of equal
+//                slices along dim (a composite of other ops).
 //   bincount     1-D non-negative integers; length max(max x + 1, minlength); int64 counts, or sums of the
 //                weights (float32 weights give float32, any other dtype float64).
 //   histc        floating input; min == max (the default 0, 0) takes the data's min and max, and a range that
 //                is still one point widens to [min - 1, max + 1]; values outside are ignored, x = max falls in
 //                the last bin; the counts have the input's dtype.
 //   searchsorted sorted_sequence 1-D or with the input's leading dims; both are promoted to a common dtype (bool
-//                refused); int64 indices, int32 with out_int32; `right` gives #{s_j <= v} instead of #{s_j < v}.
+//                refused); int64 indices, int32 with out_int32; `right` (or side "right") gives #{s_j <= v} instead of
+//                #{s_j < v}; a sorter gathers the sequence into ascending order first.
 //   bucketize    searchsorted with a 1-D boundaries tensor, arguments in the other order.
 // unique's output sizes depend on the data: its kernel makes its outputs (Alloc::none). bincount and histc find
 // their length / range with amax / amin here, so their kernels get outputs of a known size.
@@ -37,6 +39,33 @@ std::tuple<Tensor, Tensor, Tensor> unique_op(OpId op, const Tensor& self, bool s
   return {outputs[0], outputs[1], outputs[2]};
 }
 
+// unique_consecutive along dim: slice i starts a run when it differs anywhere from slice i - 1 (NaN differs from
+// itself); inverse = the run of each slice (a cumsum of the starts), counts = the gaps between the run starts.
+// Written with other ops, all on the input's device; like PyTorch's, it returns inverse and counts either way.
+std::tuple<Tensor, Tensor, Tensor> unique_consecutive_dim(const Tensor& self, bool, bool, int64_t dim) {
+  self.check_defined("unique_consecutive");
+  REEL_CHECK(self.dim() > 0, "unique_consecutive: dimension specified as {} but tensor has no dimensions", dim);
+  REEL_CHECK(dim >= -self.dim() && dim < self.dim(), "unique_consecutive: dim {} is out of range for an input of "
+             "shape {}", dim, shape_str(self.sizes()));
+  const int64_t d = dim < 0 ? dim + self.dim() : dim;
+  const int64_t n = self.size(d);
+  bool other_empty = false;
+  for (int64_t k = 0; k < self.dim(); ++k) other_empty = other_empty || (k != d && self.size(k) == 0);
+  REEL_CHECK(!other_empty, "unique_consecutive: there are 0 sized dimensions, and they aren't selected, so unique "
+             "cannot be applied (input shape {}, dim {})", shape_str(self.sizes()), dim);
+  const TensorOptions index_options = TensorOptions(kInt64).device(self.device());
+  if (n == 0) return {self.clone(), empty({0}, index_options), empty({0}, index_options)};
+  const Tensor rows = movedim(self, d, 0).reshape({n, self.numel() / n});
+  std::vector<Tensor> parts = {ones({1}, TensorOptions(kBool).device(self.device()))};
+  if (n > 1) parts.push_back(any(ne(rows.narrow(0, 1, n - 1), rows.narrow(0, 0, n - 1)), 1));
+  const Tensor starts = cat(parts, 0);             // [n] bool
+  const Tensor inverse = cumsum(starts, 0) - 1;    // [n] int64
+  const Tensor first = nonzero(starts).view({-1});  // [runs] int64
+  const int64_t runs = first.size(0);
+  const Tensor ends = cat({first.narrow(0, 1, runs - 1), full({1}, n, index_options)}, 0);
+  return {self.index_select(d, first), inverse, ends - first};
+}
+
 }  // namespace
 
 // (u, inverse, counts): u = sorted distinct values, x = u[inverse], counts_j = #{i: x_i = u_j}
@@ -45,8 +74,10 @@ std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& self, bool sorted, bool 
 }
 
 // (u, inverse, counts) of the runs of equal neighbours in the flattened input
-std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self, bool return_inverse, bool return_counts) {
-  return unique_op(OpId::unique_consecutive, self, true, return_inverse, return_counts);
+std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self, bool return_inverse, bool return_counts,
+                                                      std::optional<int64_t> dim) {
+  if (!dim) return unique_op(OpId::unique_consecutive, self, true, return_inverse, return_counts);
+  return unique_consecutive_dim(self, return_inverse, return_counts, *dim);
 }
 
 // y_v = sum_{i: x_i = v} w_i (w = 1 without weights)
@@ -110,9 +141,34 @@ Tensor histc(const Tensor& self, int64_t bins, Scalar min, Scalar max) {
 }
 
 // k = #{j: s_j < v} (right: #{j: s_j <= v}) within the matching innermost row of sorted_sequence
-Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& self, bool out_int32, bool right) {
+Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& self, bool out_int32, bool right,
+                    std::optional<std::string_view> side, const std::optional<Tensor>& sorter) {
   sorted_sequence.check_defined("searchsorted");
   self.check_defined("searchsorted");
+  if (side) {
+    REEL_CHECK(*side == "left" || *side == "right", "searchsorted: side can only be 'left' or 'right' but got '{}'",
+               *side);
+    REEL_CHECK(!right || *side == "right", "searchsorted: side and right can't be set to opposites, got side of left "
+               "while right was True");
+    right = *side == "right";
+  }
+  if (sorter && sorter->defined()) {
+    REEL_CHECK(sorter->dtype() == kInt64, "searchsorted: sorter must be a tensor of long dtype but got {}",
+               dtype_name(sorter->dtype()));
+    REEL_CHECK(sorter->sizes() == sorted_sequence.sizes(), "searchsorted: boundary and sorter must have the same size, "
+               "but got boundary tensor {} and got sorter tensor {}", shape_str(sorted_sequence.sizes()),
+               shape_str(sorter->sizes()));
+    REEL_CHECK(sorter->device() == sorted_sequence.device(), "searchsorted: sorter on {} but sorted_sequence on {}",
+               sorter->device().str(), sorted_sequence.device().str());
+    const int64_t n = sorted_sequence.dim() > 0 ? sorted_sequence.size(-1) : 0;
+    if (sorter->numel() > 0) {
+      const int64_t lo = amin(*sorter).item<int64_t>(), hi = amax(*sorter).item<int64_t>();
+      REEL_CHECK(lo >= 0 && hi < n, "searchsorted: sorter index out of range: values in [{}, {}] for a last dim of "
+                 "size {}", lo, hi, n);
+    }
+    // the sequence in the order the sorter gives, then an ordinary search
+    return searchsorted(sorted_sequence.gather(-1, *sorter), self, out_int32, right);
+  }
   REEL_CHECK(sorted_sequence.device() == self.device(),
              "searchsorted: sorted_sequence on {} but input on {}", sorted_sequence.device().str(),
              self.device().str());
@@ -151,8 +207,9 @@ Tensor bucketize(const Tensor& self, const Tensor& boundaries, bool out_int32, b
 }
 
 // ---- Tensor methods ---------------------------------------------------------------------------------------------
-std::tuple<Tensor, Tensor, Tensor> Tensor::unique_consecutive(bool return_inverse, bool return_counts) const {
-  return reel::unique_consecutive(*this, return_inverse, return_counts);
+std::tuple<Tensor, Tensor, Tensor> Tensor::unique_consecutive(bool return_inverse, bool return_counts,
+                                                              std::optional<int64_t> dim) const {
+  return reel::unique_consecutive(*this, return_inverse, return_counts, dim);
 }
 Tensor Tensor::bincount(const Tensor& weights, int64_t minlength) const {
   return reel::bincount(*this, weights, minlength);

@@ -354,17 +354,27 @@ OpTestRow search_row(bool bucketize) {
     if (!bucketize) {
       add("one row per leading index", m.values({2, 3}, {0, 2, 4, 1, 1, 6}), m.values({2, 2}, {2, 5, 1, 0}), false, false);
       add("rows, right", m.values({2, 3}, {0, 2, 4, 1, 1, 6}), m.values({2, 2}, {2, 5, 1, 0}), true, true);
+      // a third input: the sorter of unsorted rows; the run passes side "right" / "left" instead of `right`
+      for (bool right : {false, true}) {
+        add(std::string("unsorted rows with a sorter, side ") + (right ? "right" : "left"),
+            m.values({2, 3}, {4, 0, 2, 6, 1, 1}), m.values({2, 2}, {2, 5, 1, 0}), right, false);
+        out.back().inputs.push_back(m.values({2, 3}, {1, 2, 0, 1, 2, 0}, kInt64));
+      }
     }
     return out;
   };
   row.run = [bucketize](const Sample& s) {
     const Tensor& seq = s.inputs[0];
     const Tensor& values = s.inputs[1];
+    if (s.inputs.size() == 3)
+      return std::vector<Tensor>{reel::searchsorted(seq, values, s.keepdim, false, s.flag ? "right" : "left", s.inputs[2])};
     return std::vector<Tensor>{bucketize ? reel::bucketize(values, seq, s.keepdim, s.flag)
                                          : reel::searchsorted(seq, values, s.keepdim, s.flag)};
   };
   row.reference = [](const Sample& s) {
-    const RefTensor seq = RefTensor::of(s.inputs[0]);
+    // with a sorter, each row of the sequence read in the sorter's order
+    const RefTensor seq = s.inputs.size() == 3 ? ref_gather(RefTensor::of(s.inputs[0]), 1, RefTensor::of(s.inputs[2]))
+                                               : RefTensor::of(s.inputs[0]);
     const RefTensor values = RefTensor::of(s.inputs[1]);
     const int64_t n = seq.shape.back();
     std::vector<double> out;

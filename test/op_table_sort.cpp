@@ -291,12 +291,37 @@ OpTestRow pick_row(const std::string& name, Pick which, std::vector<ScalarType> 
   return row;
 }
 
-// ---- unique / unique_consecutive: Sample::flag = return_inverse, keepdim = return_counts ----------------------------
+// unique_consecutive(x, ..., dim): slice i of dim starts a run when it differs anywhere from slice i - 1 (NaN
+// differs from itself); (the run starts' slices, the run of each slice, the run lengths).
+std::vector<RefTensor> ref_unique_consecutive_dim(const RefTensor& x, int64_t dim) {
+  const int64_t d = wrap(dim, x.dim()), n = x.shape[static_cast<size_t>(d)];
+  std::vector<double> starts, inverse, counts;
+  auto slice_differs = [&](int64_t i) {
+    const RefTensor a = ref_select(x, d, i), b = ref_select(x, d, i - 1);
+    for (size_t e = 0; e < a.values.size(); ++e)
+      if (!(a.values[e] == b.values[e])) return true;
+    return false;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    if (i == 0 || slice_differs(i)) {
+      starts.push_back(static_cast<double>(i));
+      counts.push_back(0);
+    }
+    counts.back() += 1;
+    inverse.push_back(static_cast<double>(starts.size() - 1));
+  }
+  const int64_t runs = static_cast<int64_t>(starts.size());
+  return {ref_index_select(x, d, RefTensor({runs}, starts, kInt64)), RefTensor({n}, inverse, kInt64),
+          RefTensor({runs}, counts, kInt64)};
+}
+
+// ---- unique / unique_consecutive: Sample::flag = return_inverse, keepdim = return_counts; unique_consecutive's
+// samples with index = 1 pass dim = Sample::dim ------------------------------------------------------------------------
 OpTestRow unique_row(bool consecutive) {
   OpTestRow row;
   row.op = consecutive ? "unique_consecutive" : "unique";
   row.dtypes = kAllDtypes;
-  row.samples = [](ScalarType dtype, Device device) {
+  row.samples = [consecutive](ScalarType dtype, Device device) {
     InputMaker m(dtype, device);
     std::vector<Sample> out;
     const std::vector<double> repeats = {2, 0, 0, 1, 2, 2, 1, 0, 3, 3, 1, 2};
@@ -313,15 +338,30 @@ OpTestRow unique_row(bool consecutive) {
     add("0-dim, inverse and counts", m.make({}), true, true);
     add("random [5, 6]", m.make({5, 6}, Domain{-3, 3}), true, true);
     if (is_float(dtype)) add("NaNs are each their own value", m.values({5}, {1, kNaN, 1, kNaN, 0}), true, true);
+    if (consecutive) {
+      const std::vector<double> rows = {1, 0, 1, 1, 0, 1, 2, 2, 2, 2, 2, 2, 1, 0, 1};
+      auto add_dim = [&](std::string description, Tensor x, int64_t dim) {
+        add(std::move(description), std::move(x), true, true);
+        out.back().index = 1;
+        out.back().dim = dim;
+      };
+      add_dim("dim 0: runs of equal rows of [5, 3]", m.values({5, 3}, rows), 0);
+      add_dim("dim -1 of a transposed [3, 5]", m.values({3, 5}, rows, std::nullopt, Layout::Transposed), -1);
+      add_dim("dim 1 of a step-2 [2, 4]", m.values({2, 4}, {1, 1, 0, 0, 1, 1, 2, 2}, std::nullopt, Layout::Strided), 1);
+      add_dim("dim 0 of size 0", m.make({0, 3}), 0);
+    }
     return out;
   };
   row.run = [consecutive](const Sample& s) {
-    auto [values, inverse, counts] = consecutive ? reel::unique_consecutive(s.inputs[0], s.flag, s.keepdim)
-                                                 : reel::unique(s.inputs[0], true, s.flag, s.keepdim);
+    auto [values, inverse, counts] =
+        consecutive ? reel::unique_consecutive(s.inputs[0], s.flag, s.keepdim,
+                                               s.index == 1 ? std::optional<int64_t>(s.dim) : std::nullopt)
+                    : reel::unique(s.inputs[0], true, s.flag, s.keepdim);
     return std::vector<Tensor>{values, inverse, counts};
   };
   row.reference = [consecutive](const Sample& s) {
     const RefTensor x = RefTensor::of(s.inputs[0]);
+    if (s.index == 1) return ref_unique_consecutive_dim(x, s.dim);
     std::vector<int64_t> order(x.values.size());
     std::iota(order.begin(), order.end(), int64_t{0});
     if (!consecutive) {

@@ -99,6 +99,65 @@ TEST_CASE("gradients: nansum is 0 at NaN, selections route through the picked in
   CHECK(std::string(autograd::node_name(std::get<0>(reel::sort(z)).grad_fn())) == "SortBackward");
 }
 
+// Values from PyTorch 2.x (torch.unique_consecutive(x, True, True, dim)).
+TEST_CASE("unique_consecutive with dim collapses runs of equal slices", "[sort]") {
+  const Tensor x = values({1, 1, 2, 2, 1, 1, 3, 3, 1, 1, 3, 3}, {3, 4}, kInt64);
+  auto [rows, row_inverse, row_counts] = unique_consecutive(x, true, true, 0);
+  CHECK(rows.sizes() == IntList({2, 4}));
+  CHECK(rows.to_vector<int64_t>() == std::vector<int64_t>{1, 1, 2, 2, 1, 1, 3, 3});
+  CHECK(row_inverse.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 1});
+  CHECK(row_counts.to_vector<int64_t>() == std::vector<int64_t>{1, 2});
+  auto [cols, col_inverse, col_counts] = x.unique_consecutive(true, true, -1);
+  CHECK(cols.sizes() == IntList({3, 2}));
+  CHECK(cols.to_vector<int64_t>() == std::vector<int64_t>{1, 2, 1, 3, 1, 3});
+  CHECK(col_inverse.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 1, 1});
+  CHECK(col_counts.to_vector<int64_t>() == std::vector<int64_t>{2, 2});
+  // a run that comes back later is a new run (not unique's sorting); NaN slices never equal each other
+  auto [v, inverse, counts] = unique_consecutive(values({1, 2, 2, 1, kNaN, kNaN}, {6}), false, false, 0);
+  CHECK(v.numel() == 5);
+  CHECK(inverse.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 1, 2, 3, 4});
+  CHECK(counts.to_vector<int64_t>() == std::vector<int64_t>{1, 2, 1, 1, 1});
+  // a transposed float input and an empty selected dim
+  const Tensor t = values({0, 0, 5, 5, 0, 0}, {3, 2}).t();  // [[0, 5, 0], [0, 5, 0]]
+  CHECK(std::get<0>(unique_consecutive(t, false, false, 1)).sizes() == IntList({2, 3}));
+  CHECK(std::get<0>(unique_consecutive(t, false, false, 0)).sizes() == IntList({1, 3}));
+  auto [e, e_inverse, e_counts] = unique_consecutive(zeros({0, 3}), true, true, 0);
+  CHECK(e.sizes() == IntList({0, 3}));
+  CHECK(e_counts.numel() == 0);
+  CHECK_THAT(error_of([&] { unique_consecutive(zeros({2, 0}), true, true, 0); }),
+             Catch::Contains("0 sized dimensions, and they aren't selected"));
+  CHECK_THAT(error_of([&] { unique_consecutive(values({1}, {}), false, false, 0); }),
+             Catch::Contains("tensor has no dimensions"));
+  CHECK_THAT(error_of([&] { unique_consecutive(x, false, false, 2); }), Catch::Contains("dim 2 is out of range"));
+}
+
+// Values from PyTorch 2.x: searchsorted([3, 1, 2], [2, 0, 5], sorter = [1, 2, 0]) is [1, 0, 3], side "right" [2, 0, 3].
+TEST_CASE("searchsorted: side agrees with right, sorter orders an unsorted sequence", "[sort]") {
+  const Tensor seq = values({3, 1, 2}, {3}), v = values({2, 0, 5}, {3});
+  const Tensor sorter = values({1, 2, 0}, {3}, kInt64);
+  CHECK(searchsorted(seq, v, false, false, std::nullopt, sorter).to_vector<int64_t>() == std::vector<int64_t>{1, 0, 3});
+  CHECK(searchsorted(seq, v, false, false, "right", sorter).to_vector<int64_t>() == std::vector<int64_t>{2, 0, 3});
+  CHECK(searchsorted(seq, v, true, true, "right", sorter).dtype() == kInt32);
+  const Tensor sorted = values({1, 2, 2, 3}, {4});
+  CHECK(searchsorted(sorted, values({2}, {1}), false, false, "right").to_vector<int64_t>() == std::vector<int64_t>{3});
+  CHECK(searchsorted(sorted, values({2}, {1}), false, false, "left").to_vector<int64_t>() == std::vector<int64_t>{1});
+  // a 2-D sequence with a sorter per row
+  const Tensor rows = values({5, 1, 3, 2, 9, 4}, {2, 3});
+  const Tensor row_sorter = values({1, 2, 0, 0, 2, 1}, {2, 3}, kInt64);
+  CHECK(searchsorted(rows, values({4, 4}, {2, 1}), false, false, std::nullopt, row_sorter).to_vector<int64_t>() ==
+        std::vector<int64_t>{2, 1});
+  CHECK_THAT(error_of([&] { searchsorted(sorted, sorted, false, true, "left"); }),
+             Catch::Contains("side and right can't be set to opposites"));
+  CHECK_THAT(error_of([&] { searchsorted(sorted, sorted, false, false, "middle"); }),
+             Catch::Contains("side can only be 'left' or 'right'"));
+  CHECK_THAT(error_of([&] { searchsorted(seq, v, false, false, std::nullopt, values({1, 2, 0}, {3}, kInt32)); }),
+             Catch::Contains("sorter must be a tensor of long dtype"));
+  CHECK_THAT(error_of([&] { searchsorted(seq, v, false, false, std::nullopt, values({1, 0}, {2}, kInt64)); }),
+             Catch::Contains("boundary and sorter must have the same size"));
+  CHECK_THAT(error_of([&] { searchsorted(seq, v, false, false, std::nullopt, values({1, 3, 0}, {3}, kInt64)); }),
+             Catch::Contains("sorter index out of range"));
+}
+
 TEST_CASE("sort, selection, counting and scans refuse bad input as PyTorch does", "[sort][scan][errors]") {
   const Tensor x = values({1, 2, 3, 4, 5, 6}, {2, 3});
   CHECK_THAT(error_of([&] { reel::topk(x, 4, 1); }), Catch::Contains("topk: selected index k = 4 out of range"));
