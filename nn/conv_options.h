@@ -16,7 +16,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "../tensor/ops.h"
 #include "arg.h"
@@ -33,6 +35,7 @@ class ConvPadding {
   ConvPadding(std::initializer_list<int64_t> list) : values_(list) {}              // NOLINT
   ConvPadding(const ExpandingArray<D>& values) : values_(values) {}                // NOLINT
   ConvPadding(IntList values) : values_(values) {}                                 // NOLINT
+  ConvPadding(const std::vector<int64_t>& values) : values_(values) {}             // NOLINT
   ConvPadding(enumtype::kSame) : values_(0), kind_(Kind::Same) {}                  // NOLINT
   ConvPadding(enumtype::kValid) : values_(0), kind_(Kind::Valid) {}                // NOLINT
 

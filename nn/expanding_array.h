@@ -27,7 +27,14 @@ class ExpandingArray {
   }
   ExpandingArray(std::initializer_list<int64_t> list) { assign(list.begin(), list.size()); }
   ExpandingArray(const std::vector<int64_t>& list) { assign(list.data(), list.size()); }  // NOLINT
-  ExpandingArray(IntList list) { assign(list.data(), list.size()); }                       // NOLINT
+  // One value (expanded, as a single number) or D values; reel's positional layer arguments arrive this way.
+  ExpandingArray(IntList list) {  // NOLINT
+    if (list.size() == 1) {
+      *this = ExpandingArray(list[0]);
+      return;
+    }
+    assign(list.data(), list.size());
+  }
 
   operator IntList() const { return IntList(values_, D); }  // NOLINT: implicit, as LibTorch's IntArrayRef
   int64_t operator[](size_t i) const { return values_[i]; }

@@ -327,6 +327,11 @@ Tensor conv3d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
                op, padded, kernel, shape_str(x), shape_str(w), shape_str(pad), shape_str(d));
   }
   check_bias(op, input, bias, w[0], w);
+  // float16 / bfloat16: the taps are summed in float32 and rounded once, as conv2d's kernels do
+  if (input.dtype() == kFloat16 || input.dtype() == kBFloat16)
+    return conv3d(input.to(kFloat32), weight.to(kFloat32), bias.defined() ? bias.to(kFloat32) : Tensor(), stride,
+                  padding, dilation, groups)
+        .to(input.dtype());
   const int64_t batch = x[0], channels = x[1], out_channels = w[0];
   const int64_t out_d = (x[2] + 2 * pad[0] - d[0] * (w[2] - 1) - 1) / s[0] + 1;
   const Tensor padded = zero_extend(input, 2, pad[0], pad[0]);

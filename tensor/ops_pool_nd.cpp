@@ -209,13 +209,14 @@ Tensor max_unpool2d(const Tensor& input, const Tensor& indices, IntList output_s
              "{}: output_size must have two non-negative elements (height, width), got {}", op, shape_str(output_size));
   if (input.dim() == 3) return max_unpool2d(input.unsqueeze(0), indices.unsqueeze(0), output_size).squeeze(0);
   const int64_t n = input.size(0), c = input.size(1), plane = output_size[0] * output_size[1];
-  const Tensor flat_index = indices.reshape({n, c, -1});
+  const int64_t in_plane = input.size(2) * input.size(3);
+  const Tensor flat_index = indices.reshape({n, c, in_plane});
   if (flat_index.numel() > 0) {
     const int64_t low = flat_index.min().item<int64_t>(), high = flat_index.max().item<int64_t>();
     REEL_CHECK(low >= 0 && high < plane, "{}: Found an invalid max index: {} (output volumes are of size {}x{})", op,
                low < 0 ? low : high, output_size[0], output_size[1]);
   }
-  const Tensor out = zeros({n, c, plane}, input.options()).scatter(2, flat_index, input.reshape({n, c, -1}));
+  const Tensor out = zeros({n, c, plane}, input.options()).scatter(2, flat_index, input.reshape({n, c, in_plane}));
   return out.reshape({n, c, output_size[0], output_size[1]});
 }
 
