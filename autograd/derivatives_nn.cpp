@@ -78,6 +78,12 @@ void max_pool2d_backward_formula(Ctx& c) {
 }
 constexpr OpDerivative max_pool2d_derivative{
     OpId::max_pool2d, max_pool2d_backward_formula, "MaxPool2DWithIndicesBackward", {}, kIn0};
+// (y, k) = adaptive_max_pool2d(x): dx = max_pool2d_backward(g, k), the same scatter as max_pool2d's
+void adaptive_max_pool2d_backward_formula(Ctx& c) {
+  c.grad_inputs[0] = max_pool2d_backward(c.grad(), c.output_value(1), c.input(0).sizes);
+}
+constexpr OpDerivative adaptive_max_pool2d_derivative{
+    OpId::adaptive_max_pool2d, adaptive_max_pool2d_backward_formula, "AdaptiveMaxPool2DBackward", {}, kIn0};
 // z = max_pool2d_backward(g, k): dg = G at k within each plane (0 where a window was empty, k = -1)
 void max_pool2d_backward_backward(Ctx& c) {
   const Tensor& k = c.input_value(1);
@@ -233,7 +239,7 @@ constexpr OpDerivative kNnDerivatives[] = {
     softmax_derivative, log_softmax_derivative, conv2d_derivative, conv2d_backward_input_derivative,
     conv2d_backward_weight_derivative, max_pool2d_derivative, max_pool2d_backward_derivative, avg_pool2d_derivative,
     avg_pool2d_backward_derivative, adaptive_avg_pool2d_derivative, adaptive_avg_pool2d_backward_derivative,
-    native_batch_norm_derivative, fused_rnn_derivative,
+    adaptive_max_pool2d_derivative, native_batch_norm_derivative, fused_rnn_derivative,
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // reel/cpu/pool.cpp — CPU kernels of the 2-D pooling ops and their backward primitives: max_pool2d (values and
-// flat indices), avg_pool2d, adaptive_avg_pool2d.
+// flat indices), avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d (values and flat indices; its backward is
+// max_pool2d_backward's scatter).
 //
 // Direct loops over each output's window, with PyTorch's window rules:
 //   max      window rows h = i s - pad + p d (p < kH) clipped to the input, likewise columns; the first maximum
@@ -7,7 +8,8 @@
 //            that holds no input position (possible only with a large dilation) gives -inf and index -1.
 //   avg      window [i s - pad, i s - pad + kH) clipped to the padded input for the divisor when padding counts,
 //            then to the input for the sum; divisor = that padded size or the clipped size.
-//   adaptive window [floor(i H / oH), ceil((i + 1) H / oH)), likewise columns; divisor = its size.
+//   adaptive window [floor(i H / oH), ceil((i + 1) H / oH)), likewise columns; divisor = its size (average), or
+//            the first maximum, a NaN winning, index h * W + w (max).
 // Every (n, c) plane is independent, so the kernels run in parallel over planes, and the backward kernels add
 // each output gradient into its own plane of dx without races. Sums are in double, max compares in the element
 // type (float for float16 and bfloat16, which read and write their own storage). Inputs of any layout are made
@@ -216,6 +218,29 @@ void avg_backward(const T* grad, T* dx, const PoolGeometry& g, int64_t window_el
 // Largest adaptive window along one dim (for the parallel grain).
 int64_t adaptive_extent(int64_t in, int64_t out) { return out == 0 ? 0 : (in + out - 1) / out + 1; }
 
+// (y, k) = (max, flat argmax) over each adaptive window, scanned row by row: the first maximum wins, a NaN wins; a
+// window of only -inf keeps its first position.
+template <typename T>
+void adaptive_max_forward(const T* x, T* y, int64_t* indices, const PoolGeometry& g, int64_t window_elements) {
+  using C = compute_t<T>;
+  for_each_plane(g.planes, g.out_plane() * window_elements, [&](int64_t plane) {
+    const T* in = x + plane * g.in_plane();
+    for (int64_t i = 0; i < g.out_h; ++i) {
+      const int64_t h0 = adaptive_start(i, g.height, g.out_h), h1 = adaptive_end(i, g.height, g.out_h);
+      for (int64_t j = 0; j < g.out_w; ++j) {
+        const int64_t w0 = adaptive_start(j, g.width, g.out_w), w1 = adaptive_end(j, g.width, g.out_w);
+        C best = -std::numeric_limits<C>::infinity();
+        int64_t index = h0 * g.width + w0;
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w)
+            take_if_larger(static_cast<C>(in[h * g.width + w]), h * g.width + w, best, index);
+        y[plane * g.out_plane() + i * g.out_w + j] = static_cast<T>(best);
+        indices[plane * g.out_plane() + i * g.out_w + j] = index;
+      }
+    }
+  });
+}
+
 // ---- kernels -----------------------------------------------------------------------------------------------------
 // inputs: x (N, C, H, W); outputs: y, indices (N, C, oH, oW); attrs: PoolParams.
 void max_pool2d_kernel(const KernelArgs& args) {
@@ -296,6 +321,18 @@ void adaptive_avg_pool2d_backward_kernel(const KernelArgs& args) {
   });
 }
 
+// inputs: x (N, C, H, W); outputs: y, indices (N, C, oH, oW).
+void adaptive_max_pool2d_kernel(const KernelArgs& args) {
+  Tensor& y = args.outputs[0];
+  if (y.numel() == 0) return;
+  const Tensor x = args.inputs[0].contiguous();
+  const PoolGeometry g(x.sizes(), y.sizes());
+  const int64_t window = adaptive_extent(g.height, g.out_h) * adaptive_extent(g.width, g.out_w);
+  dispatch_floating(x.dtype(), "adaptive_max_pool2d", [&]<typename T>() {
+    adaptive_max_forward<T>(x.data_ptr<T>(), y.data_ptr<T>(), args.outputs[1].data_ptr<int64_t>(), g, window);
+  });
+}
+
 }  // namespace
 
 void register_pool_kernels() {
@@ -305,6 +342,7 @@ void register_pool_kernels() {
   register_kernel(OpId::avg_pool2d_backward, kCPU, &avg_pool2d_backward_kernel);
   register_kernel(OpId::adaptive_avg_pool2d, kCPU, &adaptive_avg_pool2d_kernel);
   register_kernel(OpId::adaptive_avg_pool2d_backward, kCPU, &adaptive_avg_pool2d_backward_kernel);
+  register_kernel(OpId::adaptive_max_pool2d, kCPU, &adaptive_max_pool2d_kernel);
 }
 
 }  // namespace reel::cpu

@@ -1,6 +1,7 @@
 // reel/cuda/pool.cu — CUDA kernels of the 2-D pooling ops and their backward primitives: max_pool2d (values and
-// flat indices), avg_pool2d, adaptive_avg_pool2d; the same window rules and arithmetic as cpu/pool.cpp (so the same
-// results, except for the summation order of max_pool2d_backward's atomics).
+// flat indices), avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d (values and flat indices); the same window
+// rules and arithmetic as cpu/pool.cpp (so the same results, except for the summation order of
+// max_pool2d_backward's atomics).
 //
 // Window rules (PyTorch's, as on the CPU):
 //   max      taps h = i s - pad + p d (p < kH), likewise columns, skipping those outside the input, visited in window
@@ -97,6 +98,34 @@ __global__ void max_pool_forward_kernel(const T* x, T* y, int64_t* indices, Pool
     }
     y[e] = static_cast<T>(best);
     indices[e] = index >= 0 ? index : first;
+  }
+}
+
+// (y, k)[plane, i, j] = (max, flat argmax) of x[plane] over the adaptive window (i, j), rows then columns: the first
+// maximum wins, a NaN wins; a window of only -inf keeps its first position
+template <typename T>
+__global__ void adaptive_max_forward_kernel(const T* x, T* y, int64_t* indices, PoolGeometry g, int64_t total) {
+  using C = compute_t<T>;
+  const int64_t step = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += step) {
+    const int64_t j = e % g.out_w;
+    const int64_t i = (e / g.out_w) % g.out_h;
+    const T* in = x + (e / g.out_plane()) * g.in_plane();
+    const int64_t h0 = i * g.height / g.out_h, h1 = ((i + 1) * g.height + g.out_h - 1) / g.out_h;
+    const int64_t w0 = j * g.width / g.out_w, w1 = ((j + 1) * g.width + g.out_w - 1) / g.out_w;
+    C best = -C(INFINITY);
+    int64_t index = h0 * g.width + w0;
+    for (int64_t h = h0; h < h1; ++h) {
+      for (int64_t w = w0; w < w1; ++w) {
+        const C v = static_cast<C>(in[h * g.width + w]);
+        if (v > best || v != v) {
+          best = v;
+          index = h * g.width + w;
+        }
+      }
+    }
+    y[e] = static_cast<T>(best);
+    indices[e] = index;
   }
 }
 
@@ -346,6 +375,21 @@ void adaptive_avg_pool2d_backward_kernel(const KernelArgs& args) {
                     [&]<typename T>() { launch_avg_backward<T>(grad, dx, windows); });
 }
 
+// inputs: x (N, C, H, W); outputs: y, indices (N, C, oH, oW).
+void adaptive_max_pool2d_kernel(const KernelArgs& args) {
+  Tensor& y = args.outputs[0];
+  set_current_device(y.device());
+  const int64_t total = y.numel();
+  if (total == 0) return;
+  const Tensor x = args.inputs[0].contiguous();
+  const PoolGeometry g = pool_geometry(x.sizes(), y.sizes());
+  dispatch_floating(x.dtype(), "adaptive_max_pool2d", [&]<typename T>() {
+    adaptive_max_forward_kernel<T><<<blocks_for(total), kThreads, 0, current_raw_stream()>>>(
+        static_cast<const T*>(x.data_ptr()), y.data_ptr<T>(), args.outputs[1].data_ptr<int64_t>(), g, total);
+    REEL_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
 }  // namespace
 
 void register_pool_kernels() {
@@ -355,6 +399,7 @@ void register_pool_kernels() {
   register_kernel(OpId::avg_pool2d_backward, kCUDA, &avg_pool2d_backward_kernel);
   register_kernel(OpId::adaptive_avg_pool2d, kCUDA, &adaptive_avg_pool2d_kernel);
   register_kernel(OpId::adaptive_avg_pool2d_backward, kCUDA, &adaptive_avg_pool2d_backward_kernel);
+  register_kernel(OpId::adaptive_max_pool2d, kCUDA, &adaptive_max_pool2d_kernel);
 }
 
 }  // namespace reel::cuda

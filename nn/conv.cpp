@@ -1,10 +1,12 @@
-// reel/nn/conv.cpp — Conv1d/Conv2d (argument checks, PyTorch's initialisation, printing) and the pooling layers,
-// all forwarding to the convolution and pooling primitives of tensor/ops.h.
+// reel/nn/conv.cpp — Conv1d/Conv2d/Conv3d (argument checks, PyTorch's initialisation, printing, padding modes),
+// forwarding to the convolution functions of nn/functional.h and tensor/ops.h (pooling layers: nn/pooling.cpp).
+// ConvTranspose1d/2d are in nn/conv_transpose.cpp, the option-taking F:: functions in nn/conv_functional.cpp.
 #include "nn/conv.h"
 
 #include <algorithm>
 #include <cmath>
 
+#include "nn/functional.h"
 #include "nn/init.h"
 #include "nn/repr.h"
 #include "tensor/error_format.h"
@@ -29,29 +31,42 @@ void check_at_least(const char* layer, const char* name, const std::vector<int64
              shape_str(values));
 }
 
-// A pooling size argument kept as given (one value or a pair), checked.
-std::vector<int64_t> pool_argument(const char* layer, const char* name, IntList values, int64_t minimum) {
-  REEL_CHECK(values.size() == 1 || values.size() == 2, "{}: {} must be one value or 2, got {}", layer, name,
-             shape_str(values));
-  std::vector<int64_t> kept = values.vec();
-  check_at_least(layer, name, kept, minimum);
-  return kept;
-}
-
 }  // namespace
 
 // ---- convolution -----------------------------------------------------------------------------------------------
 
-ConvImplBase::ConvImplBase(const char* layer, int64_t in_channels_, int64_t out_channels_,
-                           std::vector<int64_t> kernel_size_, std::vector<int64_t> stride_,
-                           std::vector<int64_t> padding_, std::vector<int64_t> dilation_, int64_t groups_, bool with_bias)
-    : in_channels(in_channels_),
-      out_channels(out_channels_),
-      kernel_size(std::move(kernel_size_)),
-      stride(std::move(stride_)),
-      padding(std::move(padding_)),
-      dilation(std::move(dilation_)),
-      groups(groups_) {
+namespace {
+
+// The layer settings of ConvOptions<D>: "same" padding becomes its left padding (checked against the stride).
+template <size_t D>
+ConvImplBase::Settings conv_settings(const char* layer, const ConvOptions<D>& o) {
+  ConvImplBase::Settings s{o.in_channels(),       o.out_channels(),       o.kernel_size().vec(), o.stride().vec(),
+                           o.padding().values().vec(), o.dilation().vec(), std::vector<int64_t>(D, 0),
+                           o.padding().mode_name(), o.groups(),           o.bias(),              o.padding_mode(),
+                           false};
+  if (o.padding().is_same()) {
+    REEL_CHECK(std::all_of(s.stride.begin(), s.stride.end(), [](int64_t v) { return v == 1; }),
+               "{}: padding='same' is not supported for strided convolutions, got stride {}", layer,
+               shape_str(s.stride));
+    for (size_t i = 0; i < D; ++i) s.padding[i] = s.dilation[i] * (s.kernel_size[i] - 1) / 2;
+  }
+  return s;
+}
+
+}  // namespace
+
+ConvImplBase::ConvImplBase(const char* layer, Settings s)
+    : in_channels(s.in_channels),
+      out_channels(s.out_channels),
+      kernel_size(std::move(s.kernel_size)),
+      stride(std::move(s.stride)),
+      padding(std::move(s.padding)),
+      dilation(std::move(s.dilation)),
+      output_padding(std::move(s.output_padding)),
+      padding_name(std::move(s.padding_name)),
+      groups(s.groups),
+      padding_mode(std::move(s.padding_mode)),
+      transposed(s.transposed) {
   REEL_CHECK(groups > 0, "{}: groups must be a positive integer, got {}", layer, groups);
   REEL_CHECK(in_channels > 0 && out_channels > 0, "{}: in_channels and out_channels must be positive, got {} and {}",
              layer, in_channels, out_channels);
@@ -59,14 +74,26 @@ ConvImplBase::ConvImplBase(const char* layer, int64_t in_channels_, int64_t out_
              groups);
   REEL_CHECK(out_channels % groups == 0, "{}: out_channels ({}) must be divisible by groups ({})", layer,
              out_channels, groups);
+  REEL_CHECK(padding_mode == "zeros" || padding_mode == "reflect" || padding_mode == "replicate" ||
+                 padding_mode == "circular",
+             "{}: padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', but got padding_mode='{}'",
+             layer, padding_mode);
   check_at_least(layer, "kernel_size", kernel_size, 1);
   check_at_least(layer, "stride", stride, 1);
   check_at_least(layer, "padding", padding, 0);
   check_at_least(layer, "dilation", dilation, 1);
-  std::vector<int64_t> weight_shape{out_channels, in_channels / groups};
+  check_at_least(layer, "output_padding", output_padding, 0);
+  // F::pad's list runs from the last dim to the first, (left, right) each; "same" puts the odd one on the right.
+  for (size_t i = kernel_size.size(); i-- > 0;) {
+    const int64_t total = padding_name == "same" ? dilation[i] * (kernel_size[i] - 1) : 2 * padding[i];
+    reversed_padding_repeated_twice_.push_back(total / 2);
+    reversed_padding_repeated_twice_.push_back(total - total / 2);
+  }
+  std::vector<int64_t> weight_shape = transposed ? std::vector<int64_t>{in_channels, out_channels / groups}
+                                                 : std::vector<int64_t>{out_channels, in_channels / groups};
   weight_shape.insert(weight_shape.end(), kernel_size.begin(), kernel_size.end());
   weight = register_parameter("weight", reel::empty(weight_shape));
-  if (with_bias) bias = register_parameter("bias", empty({out_channels}));
+  if (s.bias) bias = register_parameter("bias", empty({out_channels}));
   reset_parameters();
 }
 
@@ -80,85 +107,109 @@ void ConvImplBase::reset_parameters() {
   }
 }
 
+// PyTorch's _ConvNd.extra_repr: the settings that differ from their defaults
 std::string ConvImplBase::extra_repr() const {
   std::string text = fmt::format("{}, {}, kernel_size={}, stride={}", in_channels, out_channels,
                                  repr::py_tuple(kernel_size), repr::py_tuple(stride));
-  if (std::any_of(padding.begin(), padding.end(), [](int64_t v) { return v != 0; }))
+  if (!padding_name.empty())
+    text += ", padding=" + padding_name;
+  else if (std::any_of(padding.begin(), padding.end(), [](int64_t v) { return v != 0; }))
     text += fmt::format(", padding={}", repr::py_tuple(padding));
   if (std::any_of(dilation.begin(), dilation.end(), [](int64_t v) { return v != 1; }))
     text += fmt::format(", dilation={}", repr::py_tuple(dilation));
+  if (std::any_of(output_padding.begin(), output_padding.end(), [](int64_t v) { return v != 0; }))
+    text += fmt::format(", output_padding={}", repr::py_tuple(output_padding));
   if (groups != 1) text += fmt::format(", groups={}", groups);
   if (!bias.defined()) text += ", bias=False";
+  if (padding_mode != "zeros") text += ", padding_mode=" + padding_mode;
   return text;
 }
 
+Tensor ConvImplBase::pad_input(const Tensor& input) const {
+  return functional::pad(input, reversed_padding_repeated_twice_, padding_mode);
+}
+
+namespace {
+
+// y = F::conv{D}d(x, W, b) with the layer's settings; a non-zeros padding_mode pads x first and convolves unpadded.
+template <size_t D, typename PaddedInput>
+Tensor conv_layer_forward(const ConvImplBase& layer, const Tensor& input, PaddedInput&& pad_input) {
+  functional::ConvFuncOptions<D> o;
+  o.bias(layer.bias).stride(layer.stride).dilation(layer.dilation).groups(layer.groups);
+  if (layer.padding_mode != "zeros") {
+    o.padding(0);
+    if constexpr (D == 1) return functional::conv1d(pad_input(input), layer.weight, o);
+    if constexpr (D == 2) return functional::conv2d(pad_input(input), layer.weight, o);
+    if constexpr (D == 3) return functional::conv3d(pad_input(input), layer.weight, o);
+  }
+  if (layer.padding_name == "same")
+    o.padding(kSame);
+  else
+    o.padding(IntList(layer.padding));
+  if constexpr (D == 1) return functional::conv1d(input, layer.weight, o);
+  if constexpr (D == 2) return functional::conv2d(input, layer.weight, o);
+  if constexpr (D == 3) return functional::conv3d(input, layer.weight, o);
+}
+
+}  // namespace
+
+Conv1dImpl::Conv1dImpl(Conv1dOptions options_)
+    : ConvImplBase("Conv1d", conv_settings("Conv1d", options_)), options(std::move(options_)) {}
+
 Conv1dImpl::Conv1dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride,
                        int64_t padding, int64_t dilation, int64_t groups, bool bias)
-    : ConvImplBase("Conv1d", in_channels, out_channels, {kernel_size}, {stride}, {padding}, {dilation}, groups, bias) {}
+    : Conv1dImpl(Conv1dOptions(in_channels, out_channels, kernel_size)
+                     .stride(stride)
+                     .padding(padding)
+                     .dilation(dilation)
+                     .groups(groups)
+                     .bias(bias)) {}
 
 // y = conv1d(x, W, b)
 Tensor Conv1dImpl::forward(const Tensor& input) {
-  return reel::conv1d(input, weight, bias, stride, padding, dilation, groups);
+  return conv_layer_forward<1>(*this, input, [this](const Tensor& x) { return pad_input(x); });
 }
+
+namespace {
+// A size argument of a positional constructor, expanded to D values.
+template <size_t D>
+ExpandingArray<D> expanding(const char* layer, const char* name, IntList values) {
+  return ExpandingArray<D>(expand_to(layer, name, values, D));
+}
+}  // namespace
+
+Conv2dImpl::Conv2dImpl(Conv2dOptions options_)
+    : ConvImplBase("Conv2d", conv_settings("Conv2d", options_)), options(std::move(options_)) {}
 
 Conv2dImpl::Conv2dImpl(int64_t in_channels, int64_t out_channels, IntList kernel_size, IntList stride,
                        IntList padding, IntList dilation, int64_t groups, bool bias)
-    : ConvImplBase("Conv2d", in_channels, out_channels, expand_to("Conv2d", "kernel_size", kernel_size, 2),
-                   expand_to("Conv2d", "stride", stride, 2), expand_to("Conv2d", "padding", padding, 2),
-                   expand_to("Conv2d", "dilation", dilation, 2), groups, bias) {}
+    : Conv2dImpl(Conv2dOptions(in_channels, out_channels, expanding<2>("Conv2d", "kernel_size", kernel_size))
+                     .stride(expanding<2>("Conv2d", "stride", stride))
+                     .padding(expanding<2>("Conv2d", "padding", padding))
+                     .dilation(expanding<2>("Conv2d", "dilation", dilation))
+                     .groups(groups)
+                     .bias(bias)) {}
 
 // y = conv2d(x, W, b)
 Tensor Conv2dImpl::forward(const Tensor& input) {
-  return reel::conv2d(input, weight, bias, stride, padding, dilation, groups);
+  return conv_layer_forward<2>(*this, input, [this](const Tensor& x) { return pad_input(x); });
 }
 
-// ---- pooling -----------------------------------------------------------------------------------------------------
+Conv3dImpl::Conv3dImpl(Conv3dOptions options_)
+    : ConvImplBase("Conv3d", conv_settings("Conv3d", options_)), options(std::move(options_)) {}
 
-MaxPool2dImpl::MaxPool2dImpl(IntList kernel_size_, IntList stride_, IntList padding_, IntList dilation_,
-                             bool ceil_mode_)
-    : kernel_size(pool_argument("MaxPool2d", "kernel_size", kernel_size_, 1)),
-      stride(stride_.empty() ? kernel_size : pool_argument("MaxPool2d", "stride", stride_, 1)),
-      padding(pool_argument("MaxPool2d", "padding", padding_, 0)),
-      dilation(pool_argument("MaxPool2d", "dilation", dilation_, 1)),
-      ceil_mode(ceil_mode_) {}
+Conv3dImpl::Conv3dImpl(int64_t in_channels, int64_t out_channels, IntList kernel_size, IntList stride,
+                       IntList padding, IntList dilation, int64_t groups, bool bias)
+    : Conv3dImpl(Conv3dOptions(in_channels, out_channels, expanding<3>("Conv3d", "kernel_size", kernel_size))
+                     .stride(expanding<3>("Conv3d", "stride", stride))
+                     .padding(expanding<3>("Conv3d", "padding", padding))
+                     .dilation(expanding<3>("Conv3d", "dilation", dilation))
+                     .groups(groups)
+                     .bias(bias)) {}
 
-// y = max over each window
-Tensor MaxPool2dImpl::forward(const Tensor& input) {
-  return reel::max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
-}
-
-std::string MaxPool2dImpl::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
-                     repr::py_int_or_tuple(kernel_size), repr::py_int_or_tuple(stride),
-                     repr::py_int_or_tuple(padding), repr::py_int_or_tuple(dilation), repr::py_bool(ceil_mode));
-}
-
-AvgPool2dImpl::AvgPool2dImpl(IntList kernel_size_, IntList stride_, IntList padding_, bool ceil_mode_,
-                             bool count_include_pad_)
-    : kernel_size(pool_argument("AvgPool2d", "kernel_size", kernel_size_, 1)),
-      stride(stride_.empty() ? kernel_size : pool_argument("AvgPool2d", "stride", stride_, 1)),
-      padding(pool_argument("AvgPool2d", "padding", padding_, 0)),
-      ceil_mode(ceil_mode_),
-      count_include_pad(count_include_pad_) {}
-
-// y = mean over each window
-Tensor AvgPool2dImpl::forward(const Tensor& input) {
-  return reel::avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad);
-}
-
-std::string AvgPool2dImpl::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}", repr::py_int_or_tuple(kernel_size),
-                     repr::py_int_or_tuple(stride), repr::py_int_or_tuple(padding));
-}
-
-AdaptiveAvgPool2dImpl::AdaptiveAvgPool2dImpl(IntList output_size_)
-    : output_size(pool_argument("AdaptiveAvgPool2d", "output_size", output_size_, 0)) {}
-
-// y = mean over each adaptive window
-Tensor AdaptiveAvgPool2dImpl::forward(const Tensor& input) { return reel::adaptive_avg_pool2d(input, output_size); }
-
-std::string AdaptiveAvgPool2dImpl::extra_repr() const {
-  return fmt::format("output_size={}", repr::py_int_or_tuple(output_size));
+// y = conv3d(x, W, b)
+Tensor Conv3dImpl::forward(const Tensor& input) {
+  return conv_layer_forward<3>(*this, input, [this](const Tensor& x) { return pad_input(x); });
 }
 
 }  // namespace reel::nn

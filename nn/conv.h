@@ -1,15 +1,19 @@
-// reel/nn/conv.h — convolution and pooling layers: Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d.
+// reel/nn/conv.h — convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d (the pooling
+// layers are in nn/pooling.h, which this header includes).
 //
-// They forward to the primitives reel::conv1d / conv2d / max_pool2d / avg_pool2d / adaptive_avg_pool2d
-// (tensor/ops.h), which check shapes and have their own backward kernels. Size arguments of the 2-D layers take
-// one value for both spatial dims or a {height, width} pair, as in PyTorch:
+// They forward to the primitives reel::conv1d / conv2d / conv3d / conv_transpose1d / conv_transpose2d
+// (tensor/ops.h). The convolutions take LibTorch's options
+// (nn/conv_options.h) or reel's positional arguments; size arguments take one value for every spatial dim or one
+// per dim, as in PyTorch:
 //
+//   reel::nn::Conv2d conv(reel::nn::Conv2dOptions(1, 64, 4).stride(2).padding(1).bias(false));
 //   reel::nn::Conv2d conv(3, 16, 3, /*stride=*/1, /*padding=*/1);   // Conv2d(3, 16, kernel_size=(3, 3), ...)
+//   reel::nn::ConvTranspose2d up(reel::nn::ConvTranspose2dOptions(100, 256, 4).bias(false));
 //   reel::nn::MaxPool2d pool({2, 2});
 //
-// Convolution weights start as PyTorch's: kaiming_uniform_(a = sqrt 5), bias ~ U(+-1/sqrt(fan_in)) with
-// fan_in = in_channels / groups * prod(kernel_size). Only zero padding given as numbers is supported (no
-// padding_mode, no "same"/"valid" strings).
+// Convolution weights start as PyTorch's: kaiming_uniform_(a = sqrt 5), bias ~ U(+-1/sqrt(fan_in)) with fan_in =
+// weight.size(1) * prod(kernel_size) (in_channels / groups, or out_channels / groups for the transposed ones).
+// forward reads the layer's settings fields (in_channels ... padding_mode); `options` keeps the options as given.
 #pragma once
 
 #include <initializer_list>
@@ -18,41 +22,67 @@
 #include <vector>
 
 #include "arg.h"
+#include "conv_options.h"
 #include "module.h"
+#include "pooling.h"  // the pooling layers, declared here before nn/pooling.h split them off
 
 namespace reel::nn {
 
-// The shared body of Conv1d and Conv2d: weight [out, in / groups, *kernel_size], bias [out].
+// The shared body of the convolution layers: weight [out, in / groups, *kernel_size] (transposed: [in,
+// out / groups, *kernel_size]), bias [out]. The settings below are the ones forward uses, one entry per spatial dim.
 class ConvImplBase : public Cloneable<ConvImplBase> {
  public:
-  ConvImplBase(const char* layer, int64_t in_channels, int64_t out_channels, std::vector<int64_t> kernel_size,
-               std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation,
-               int64_t groups, bool bias);
+  struct Settings {
+    int64_t in_channels, out_channels;
+    std::vector<int64_t> kernel_size, stride, padding, dilation, output_padding;
+    std::string padding_name;  // "same" or "valid" when padding was given so, else ""
+    int64_t groups;
+    bool bias;
+    std::string padding_mode;
+    bool transposed;
+  };
+  ConvImplBase(const char* layer, Settings settings);
   // weight ~ kaiming_uniform_(a = sqrt 5), bias ~ U(+-1/sqrt(fan_in))
   void reset_parameters();
   std::string extra_repr() const override;
 
   int64_t in_channels, out_channels;
-  std::vector<int64_t> kernel_size, stride, padding, dilation;  // one entry per spatial dim
+  std::vector<int64_t> kernel_size, stride, padding, dilation, output_padding;  // padding "same": the left padding
+  std::string padding_name;                                                     // "same", "valid" or ""
   int64_t groups;
+  std::string padding_mode;  // "zeros", "reflect", "replicate" or "circular"
+  bool transposed;
   Tensor weight, bias;  // bias undefined when bias=false
+
+ protected:
+  // The input padded for a non-zeros padding_mode: F::pad(x, reversed padding repeated twice, padding_mode).
+  Tensor pad_input(const Tensor& input) const;
+
+ private:
+  std::vector<int64_t> reversed_padding_repeated_twice_;
 };
 
 // y[n, o, l] = b[o] + sum_{c,k} w[o, c, k] x[n, c, l s - pad + k d] over (N, C, L) or (C, L) inputs
 class Conv1dImpl : public ConvImplBase {
  public:
+  explicit Conv1dImpl(Conv1dOptions options);
   Conv1dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1, int64_t padding = 0,
              int64_t dilation = 1, int64_t groups = 1, bool bias = true);
   Tensor forward(const Tensor& input);
+
+  Conv1dOptions options;  // as given
 };
 REEL_MODULE(Conv1d);
 
 // y[n, o, i, j] = b[o] + sum_{c,p,q} w[o, c, p, q] x[n, c, i s - pad + p d, j s - pad + q d]
 class Conv2dImpl : public ConvImplBase {
  public:
+  explicit Conv2dImpl(Conv2dOptions options);
   Conv2dImpl(int64_t in_channels, int64_t out_channels, IntList kernel_size, IntList stride = 1, IntList padding = 0,
              IntList dilation = 1, int64_t groups = 1, bool bias = true);
   Tensor forward(const Tensor& input);
+
+  Conv2dOptions options;  // as given
 };
 class Conv2d : public ModuleHolder<Conv2dImpl> {
  public:
@@ -64,66 +94,56 @@ class Conv2d : public ModuleHolder<Conv2dImpl> {
                                                   groups, bias)) {}
 };
 
-// y[n, c, i, j] = max of x[n, c] over the dilated window at (i s - pad, j s - pad); stride defaults to kernel_size
-class MaxPool2dImpl : public Cloneable<MaxPool2dImpl> {
+// y[n, o, t, i, j] = b[o] + sum_{c,r,p,q} w[o, c, r, p, q] x[n, c, t s - pad + r d, i s - pad + p d, j s - pad + q d]
+class Conv3dImpl : public ConvImplBase {
  public:
-  explicit MaxPool2dImpl(IntList kernel_size, IntList stride = {}, IntList padding = 0, IntList dilation = 1,
-                         bool ceil_mode = false);
+  explicit Conv3dImpl(Conv3dOptions options);
+  Conv3dImpl(int64_t in_channels, int64_t out_channels, IntList kernel_size, IntList stride = 1, IntList padding = 0,
+             IntList dilation = 1, int64_t groups = 1, bool bias = true);
   Tensor forward(const Tensor& input);
-  std::string extra_repr() const override;
 
-  std::vector<int64_t> kernel_size, stride, padding, dilation;  // as given: one value or a pair
-  bool ceil_mode;
+  Conv3dOptions options;  // as given
 };
-class MaxPool2d : public ModuleHolder<MaxPool2dImpl> {
+class Conv3d : public ModuleHolder<Conv3dImpl> {
  public:
-  using ModuleHolder<MaxPool2dImpl>::ModuleHolder;
-  // Braced pairs: MaxPool2d({2, 2}), MaxPool2d(3, {2, 1}). (A braced first argument binds to initializer_list so
-  // that it is not mistaken for a copy of a MaxPool2d built from two numbers.)
-  MaxPool2d(std::initializer_list<int64_t> kernel_size, IntList stride = {}, IntList padding = 0, IntList dilation = 1,
-            bool ceil_mode = false)
-      : ModuleHolder(std::make_shared<MaxPool2dImpl>(kernel_size, stride, padding, dilation, ceil_mode)) {}
-  MaxPool2d(int64_t kernel_size, IntList stride, IntList padding = 0, IntList dilation = 1, bool ceil_mode = false)
-      : ModuleHolder(std::make_shared<MaxPool2dImpl>(kernel_size, stride, padding, dilation, ceil_mode)) {}
+  using ModuleHolder<Conv3dImpl>::ModuleHolder;
+  // Braced triples: Conv3d(3, 8, {3, 3, 1}).
+  Conv3d(int64_t in_channels, int64_t out_channels, IntList kernel_size, IntList stride = 1, IntList padding = 0,
+         IntList dilation = 1, int64_t groups = 1, bool bias = true)
+      : ModuleHolder(std::make_shared<Conv3dImpl>(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                                                  groups, bias)) {}
 };
 
-// y[n, c, i, j] = mean of x[n, c] over the window (padding counted when count_include_pad)
-class AvgPool2dImpl : public Cloneable<AvgPool2dImpl> {
+// y = conv_transpose1d(x, W, b): weight [in, out / groups, k]; output length (L - 1) s - 2 pad + d (k - 1) +
+// output_padding + 1. forward(x, output_size) picks the output_padding that gives output_size (the last dim, or
+// all of the input's dims), as LibTorch.
+class ConvTranspose1dImpl : public ConvImplBase {
  public:
-  explicit AvgPool2dImpl(IntList kernel_size, IntList stride = {}, IntList padding = 0, bool ceil_mode = false,
-                         bool count_include_pad = true);
-  Tensor forward(const Tensor& input);
-  std::string extra_repr() const override;
+  explicit ConvTranspose1dImpl(ConvTranspose1dOptions options);
+  ConvTranspose1dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
+      : ConvTranspose1dImpl(ConvTranspose1dOptions(in_channels, out_channels, kernel_size)) {}
+  Tensor forward(const Tensor& input, const std::optional<IntList>& output_size = std::nullopt);
 
-  std::vector<int64_t> kernel_size, stride, padding;  // as given: one value or a pair
-  bool ceil_mode, count_include_pad;
+  ConvTranspose1dOptions options;  // as given
 };
-class AvgPool2d : public ModuleHolder<AvgPool2dImpl> {
- public:
-  using ModuleHolder<AvgPool2dImpl>::ModuleHolder;
-  // Braced pairs, as MaxPool2d's.
-  AvgPool2d(std::initializer_list<int64_t> kernel_size, IntList stride = {}, IntList padding = 0,
-            bool ceil_mode = false, bool count_include_pad = true)
-      : ModuleHolder(std::make_shared<AvgPool2dImpl>(kernel_size, stride, padding, ceil_mode, count_include_pad)) {}
-  AvgPool2d(int64_t kernel_size, IntList stride, IntList padding = 0, bool ceil_mode = false,
-            bool count_include_pad = true)
-      : ModuleHolder(std::make_shared<AvgPool2dImpl>(kernel_size, stride, padding, ceil_mode, count_include_pad)) {}
-};
+REEL_MODULE(ConvTranspose1d);
 
-// y[n, c, i, j] = mean of x[n, c] over the i-th of output_size nearly equal row bands and the j-th column band
-class AdaptiveAvgPool2dImpl : public Cloneable<AdaptiveAvgPool2dImpl> {
+// y = conv_transpose2d(x, W, b): weight [in, out / groups, kH, kW]; forward(x, output_size) as ConvTranspose1d's.
+class ConvTranspose2dImpl : public ConvImplBase {
  public:
-  explicit AdaptiveAvgPool2dImpl(IntList output_size);
-  Tensor forward(const Tensor& input);
-  std::string extra_repr() const override;
+  explicit ConvTranspose2dImpl(ConvTranspose2dOptions options);
+  ConvTranspose2dImpl(int64_t in_channels, int64_t out_channels, IntList kernel_size)
+      : ConvTranspose2dImpl(ConvTranspose2dOptions(in_channels, out_channels, kernel_size)) {}
+  Tensor forward(const Tensor& input, const std::optional<IntList>& output_size = std::nullopt);
 
-  std::vector<int64_t> output_size;  // as given: one value or a pair
+  ConvTranspose2dOptions options;  // as given
 };
-class AdaptiveAvgPool2d : public ModuleHolder<AdaptiveAvgPool2dImpl> {
+class ConvTranspose2d : public ModuleHolder<ConvTranspose2dImpl> {
  public:
-  using ModuleHolder<AdaptiveAvgPool2dImpl>::ModuleHolder;
-  AdaptiveAvgPool2d(IntList output_size)  // NOLINT: implicit like the forwarding constructor it stands beside
-      : ModuleHolder(std::make_shared<AdaptiveAvgPool2dImpl>(output_size)) {}
+  using ModuleHolder<ConvTranspose2dImpl>::ModuleHolder;
+  // Braced pairs: ConvTranspose2d(3, 8, {3, 5}).
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, IntList kernel_size)
+      : ModuleHolder(std::make_shared<ConvTranspose2dImpl>(in_channels, out_channels, kernel_size)) {}
 };
 
 // ---- image and distance layers (issue 16; nn/layers_extra.cpp) ----

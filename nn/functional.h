@@ -174,3 +174,8 @@ Tensor grid_sample(const Tensor& input, const Tensor& grid, const GridSampleFunc
 Tensor affine_grid(const Tensor& theta, IntList size, bool align_corners = false);
 
 }  // namespace reel::nn::functional
+
+// LibTorch's option structs of the convolutions and pooling, with F::conv1d/2d/3d, F::conv_transpose1d/2d,
+// F::max_pool1d/2d/3d, F::avg_pool*, F::adaptive_*_pool*, F::max_unpool2d (x, ..., options).
+#include "conv_options.h"  // NOLINT: after the declarations above, which they build on
+#include "pooling.h"       // NOLINT

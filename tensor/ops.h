@@ -364,6 +364,17 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 // (N, C, L) or (C, L) input, (O, C / groups, K) weight; one value each for stride, padding and dilation.
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntList stride = 1,
               IntList padding = 0, IntList dilation = 1, int64_t groups = 1);
+// (N, C, D, H, W) or (C, D, H, W) input, (O, C / groups, kD, kH, kW) weight; one value or three for stride, padding
+// and dilation. Computed as one conv2d per depth tap of the kernel (a composite: CPU and CUDA alike).
+Tensor conv3d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntList stride = 1,
+              IntList padding = 0, IntList dilation = 1, int64_t groups = 1);
+// The transposed convolutions (the input gradient of conv2d / conv1d): (N, C_in, H, W) or unbatched input,
+// weight (C_in, C_out / groups, kH, kW), output (N, C_out, (H - 1) s - 2 pad + d (k - 1) + output_padding + 1, ...).
+// ATen's argument order (output_padding after padding, dilation last); output_padding < stride or < dilation.
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntList stride = 1,
+                        IntList padding = 0, IntList output_padding = 0, int64_t groups = 1, IntList dilation = 1);
+Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, IntList stride = 1,
+                        IntList padding = 0, IntList output_padding = 0, int64_t groups = 1, IntList dilation = 1);
 // conv2d's backward primitives (4-D only): the input gradient for an input of size input_size, and the weight
 // gradient for a weight of size weight_size, given the output gradient (torch.nn.grad.conv2d_input/_weight).
 Tensor conv2d_backward_input(const Tensor& grad_output, const Tensor& weight, IntList input_size, IntList stride = 1,
@@ -378,12 +389,41 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntList 
                                                    IntList padding = 0, IntList dilation = 1, bool ceil_mode = false);
 // dx (zeros of input_size, 4-D) with g added at the indices max_pool2d_with_indices returned.
 Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, IntList input_size);
+// divisor_override: the window sum divided by this instead of the window size
 Tensor avg_pool2d(const Tensor& input, IntList kernel_size, IntList stride = {}, IntList padding = 0,
-                  bool ceil_mode = false, bool count_include_pad = true);
+                  bool ceil_mode = false, bool count_include_pad = true,
+                  std::optional<int64_t> divisor_override = std::nullopt);
 Tensor avg_pool2d_backward(const Tensor& grad_output, IntList input_size, IntList kernel_size, IntList stride = {},
                            IntList padding = 0, bool ceil_mode = false, bool count_include_pad = true);
 Tensor adaptive_avg_pool2d(const Tensor& input, IntList output_size);
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, IntList input_size);
+// (values, indices) over the adaptive windows of adaptive_avg_pool2d: the first maximum wins, a NaN wins; indices
+// are int64 flat positions h * W + w within each input plane (max_pool2d_backward scatters the gradient back).
+std::tuple<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, IntList output_size);
+// The 1-D and 3-D pooling ops (tensor/ops_pool_nd.cpp), ATen's arguments: (N, C, L) / (C, L) and (N, C, D, H, W) /
+// (C, D, H, W) inputs; one value or one per spatial dim for the sizes; stride empty = kernel_size. The 1-D ones run
+// the 2-D kernels on (N, C, 1, L); the 3-D ones are separable: the 2-D op over (H, W), then over depth.
+Tensor max_pool1d(const Tensor& input, IntList kernel_size, IntList stride = {}, IntList padding = 0,
+                  IntList dilation = 1, bool ceil_mode = false);
+std::tuple<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input, IntList kernel_size, IntList stride = {},
+                                                   IntList padding = 0, IntList dilation = 1, bool ceil_mode = false);
+Tensor avg_pool1d(const Tensor& input, IntList kernel_size, IntList stride = {}, IntList padding = 0,
+                  bool ceil_mode = false, bool count_include_pad = true);
+Tensor adaptive_avg_pool1d(const Tensor& input, IntList output_size);
+std::tuple<Tensor, Tensor> adaptive_max_pool1d(const Tensor& input, IntList output_size);
+Tensor max_pool3d(const Tensor& input, IntList kernel_size, IntList stride = {}, IntList padding = 0,
+                  IntList dilation = 1, bool ceil_mode = false);
+// indices: flat positions d * H * W + h * W + w within each (D, H, W) input volume
+std::tuple<Tensor, Tensor> max_pool3d_with_indices(const Tensor& input, IntList kernel_size, IntList stride = {},
+                                                   IntList padding = 0, IntList dilation = 1, bool ceil_mode = false);
+// divisor_override: the window sum divided by this instead of the window size
+Tensor avg_pool3d(const Tensor& input, IntList kernel_size, IntList stride = {}, IntList padding = 0,
+                  bool ceil_mode = false, bool count_include_pad = true,
+                  std::optional<int64_t> divisor_override = std::nullopt);
+Tensor adaptive_avg_pool3d(const Tensor& input, IntList output_size);
+// The inverse of max_pool2d_with_indices: (N, C, oH, oW) zeros with input[n, c, i, j] at flat position
+// indices[n, c, i, j] of its plane; output_size = (oH, oW).
+Tensor max_unpool2d(const Tensor& input, const Tensor& indices, IntList output_size);
 
 // ---- resampling (tensor/ops_resample.cpp) and CTC (tensor/ops_ctc.cpp), LibTorch's torch:: spellings ------------
 // Inputs (N, C, W) for the 1-d forms and (N, C, H, W) for the 2-d ones; output_size holds the spatial sizes.

@@ -1,6 +1,7 @@
 // reel/tensor/ops_conv.cpp — front doors of the convolution and pooling ops: conv2d and its two backward
-// primitives, the composite conv1d, max_pool2d (with indices), avg_pool2d, adaptive_avg_pool2d and their backward
-// primitives.
+// primitives, the composites conv1d, conv3d (one conv2d per depth tap) and conv_transpose1d/2d (conv2d's input
+// gradient: its kernels run the forward, conv2d's the backward, on both devices), max_pool2d (with indices),
+// avg_pool2d, adaptive_avg_pool2d and their backward primitives, adaptive_max_pool2d (with indices).
 //
 // Each front door checks its arguments with PyTorch's rules (ranks, channels against weight and groups, positive
 // strides and dilations, non-negative padding, at most half a kernel of padding for pooling, windows that fit the
@@ -15,6 +16,11 @@
 //   max_pool2d_backward       inputs (grad_output, indices)
 //   avg_pool2d(_backward)     input / grad_output              attrs: PoolParams
 //   adaptive_avg_pool2d(_backward)  input / grad_output (the sizes come from the tensors)
+//   adaptive_max_pool2d       input; outputs (values, indices) (backward: max_pool2d_backward)
+#include <algorithm>
+#include <optional>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "tensor/autograd_hook.h"
@@ -243,6 +249,175 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
   return conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, {1, s}, {0, pad}, {1, d}, groups).squeeze(-2);
 }
 
+// ---- 3-D and transposed convolution (composites of conv2d and conv2d_backward_input) ------------------------
+namespace {
+
+// One value for the three spatial dims, or (depth, height, width).
+std::vector<int64_t> triple_arg(const char* op, const char* name, IntList values) {
+  REEL_CHECK(values.size() == 1 || values.size() == 3,
+             "{}: {} must be one value or three (depth, height, width), got {} values {}", op, name, values.size(),
+             shape_str(values));
+  return values.size() == 1 ? std::vector<int64_t>(3, values[0]) : values.vec();
+}
+
+// x with `before` and `after` zero slices added along dim (differentiable: a cat).
+Tensor zero_extend(const Tensor& x, int64_t dim, int64_t before, int64_t after) {
+  if (before == 0 && after == 0) return x;
+  std::vector<Tensor> parts;
+  auto zero_slab = [&](int64_t size) {
+    DimVector shape(x.sizes());
+    shape[static_cast<size_t>(dim)] = size;
+    return zeros(shape, x.options());
+  };
+  if (before > 0) parts.push_back(zero_slab(before));
+  parts.push_back(x);
+  if (after > 0) parts.push_back(zero_slab(after));
+  return cat(parts, dim);
+}
+
+void check_bias(const char* op, const Tensor& input, const Tensor& bias, int64_t channels, IntList weight) {
+  if (!bias.defined()) return;
+  check_same_device(op, input, "input", bias, "bias");
+  check_same_dtype(op, input, "input", bias, "bias");
+  REEL_CHECK(bias.dim() == 1 && bias.size(0) == channels,
+             "{}: given weight of size {}, expected bias to be 1-dimensional with {} elements, but got bias of size {} "
+             "instead",
+             op, shape_str(weight), channels, shape_str(bias.sizes()));
+}
+
+}  // namespace
+
+// y[n,o,t,i,j] = b[o] + sum_r conv2d(x[n, :, t s_d - pad_d + r d_d], w[:, :, r])[o, i, j]: the depth taps folded into
+// the batch, one conv2d per tap r, summed
+Tensor conv3d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntList stride, IntList padding,
+              IntList dilation, int64_t groups) {
+  const char* op = "conv3d";
+  input.check_defined(op);
+  weight.check_defined(op);
+  REEL_CHECK(input.dim() == 4 || input.dim() == 5,
+             "{}: expected a 4-D (unbatched) or 5-D (batched) input, but got input of size {}", op,
+             shape_str(input.sizes()));
+  if (input.dim() == 4) return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0);
+  check_conv_tensors(op, input, "input", weight, "weight");
+  REEL_CHECK(weight.dim() == 5, "{}: expected a 5-D weight (out_channels, in_channels / groups, kD, kH, kW), got {}",
+             op, shape_str(weight.sizes()));
+  const std::vector<int64_t> s = triple_arg(op, "stride", stride), pad = triple_arg(op, "padding", padding),
+                             d = triple_arg(op, "dilation", dilation);
+  for (int i = 0; i < 3; ++i) {
+    REEL_CHECK(s[i] > 0, "{}: non-positive stride is not supported, got stride {}", op, shape_str(s));
+    REEL_CHECK(pad[i] >= 0, "{}: negative padding is not supported, got padding {}", op, shape_str(pad));
+    REEL_CHECK(d[i] > 0, "{}: dilation should be greater than zero, got dilation {}", op, shape_str(d));
+  }
+  REEL_CHECK(groups > 0, "{}: non-positive groups is not supported, got groups={}", op, groups);
+  const IntList x = input.sizes(), w = weight.sizes();
+  REEL_CHECK(w[2] > 0 && w[3] > 0 && w[4] > 0, "{}: weight of size {} has an empty kernel", op, shape_str(w));
+  REEL_CHECK(w[0] % groups == 0,
+             "{}: given groups={}, expected weight to be divisible by {} at dimension 0, but got weight of size {} "
+             "instead",
+             op, groups, groups, shape_str(w));
+  REEL_CHECK(x[1] == w[1] * groups,
+             "{}: given groups={}, weight of size {}, expected input{} to have {} channels, but got {} channels "
+             "instead",
+             op, groups, shape_str(w), shape_str(x), w[1] * groups, x[1]);
+  for (int i = 0; i < 3; ++i) {
+    const int64_t padded = x[i + 2] + 2 * pad[i], kernel = d[i] * (w[i + 2] - 1) + 1;
+    REEL_CHECK(padded >= kernel,
+               "{}: calculated padded input size per channel: {}. Kernel size: {}. Kernel size can't be greater than "
+               "actual input size (input {}, weight {}, padding {}, dilation {})",
+               op, padded, kernel, shape_str(x), shape_str(w), shape_str(pad), shape_str(d));
+  }
+  check_bias(op, input, bias, w[0], w);
+  // float16 / bfloat16: the taps are summed in float32 and rounded once, as conv2d's kernels do
+  if (input.dtype() == kFloat16 || input.dtype() == kBFloat16)
+    return conv3d(input.to(kFloat32), weight.to(kFloat32), bias.defined() ? bias.to(kFloat32) : Tensor(), stride,
+                  padding, dilation, groups)
+        .to(input.dtype());
+  const int64_t batch = x[0], channels = x[1], out_channels = w[0];
+  const int64_t out_d = (x[2] + 2 * pad[0] - d[0] * (w[2] - 1) - 1) / s[0] + 1;
+  const Tensor padded = zero_extend(input, 2, pad[0], pad[0]);
+  Tensor sum;
+  for (int64_t r = 0; r < w[2]; ++r) {
+    // (N, C, oD, H, W) -> (N oD, C, H, W): the depth slices this tap reads
+    const Tensor slices = padded.slice(2, r * d[0], r * d[0] + (out_d - 1) * s[0] + 1, s[0]);
+    const Tensor planes = slices.transpose(1, 2).reshape({batch * out_d, channels, x[3], x[4]});
+    Tensor tap = conv2d(planes, weight.select(2, r), Tensor(), {s[1], s[2]}, {pad[1], pad[2]}, {d[1], d[2]}, groups);
+    sum = r == 0 ? tap : sum + tap;
+  }
+  Tensor out = sum.reshape({batch, out_d, out_channels, sum.size(2), sum.size(3)}).transpose(1, 2).contiguous();
+  if (bias.defined()) out = out + bias.reshape({1, out_channels, 1, 1, 1});
+  return out;
+}
+
+// y = conv2d_backward_input(x, w) for the output size (H - 1) s - 2 pad + d (k - 1) + output_padding + 1, plus b
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntList stride,
+                        IntList padding, IntList output_padding, int64_t groups, IntList dilation) {
+  const char* op = "conv_transpose2d";
+  check_input_rank(op, input);
+  if (input.dim() == 3)
+    return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation)
+        .squeeze(0);
+  check_conv_tensors(op, input, "input", weight, "weight");
+  check_rank(op, weight, "weight", 4);
+  const ConvParams p = conv_params(op, stride, padding, dilation, groups);
+  const SpatialPair out_pad = pair_arg(op, "output_padding", output_padding);
+  const IntList x = input.sizes(), w = weight.sizes();
+  REEL_CHECK(w[2] > 0 && w[3] > 0, "{}: weight of size {} has an empty kernel", op, shape_str(w));
+  REEL_CHECK(w[0] % groups == 0,
+             "{}: given groups={}, expected weight to be divisible by {} at dimension 0, but got weight of size {} "
+             "instead",
+             op, groups, groups, shape_str(w));
+  REEL_CHECK(x[1] == w[0],
+             "{}: given transposed=1, weight of size {}, expected input{} to have {} channels, but got {} channels "
+             "instead",
+             op, shape_str(w), shape_str(x), w[0], x[1]);
+  for (int i = 0; i < 2; ++i)
+    REEL_CHECK(out_pad[i] >= 0 && (out_pad[i] < p.stride[i] || out_pad[i] < p.dilation[i]),
+               "{}: output padding must be smaller than either stride or dilation, but got output_padding {}, stride "
+               "{}, dilation {}",
+               op, pair_str(out_pad), pair_str(p.stride), pair_str(p.dilation));
+  const int64_t out_channels = w[1] * groups;
+  check_bias(op, input, bias, out_channels, w);
+  int64_t out_size[2];
+  for (int i = 0; i < 2; ++i)
+    out_size[i] = (x[i + 2] - 1) * p.stride[i] - 2 * p.padding[i] + p.dilation[i] * (w[i + 2] - 1) + out_pad[i] + 1;
+  REEL_CHECK(x[2] > 0 && x[3] > 0 && out_size[0] > 0 && out_size[1] > 0,
+             "{}: given input of size {}, weight {}, stride {}, padding {}, dilation {}, output_padding {}: the "
+             "calculated output size ({} x {}) is too small",
+             op, shape_str(x), shape_str(w), pair_str(p.stride), pair_str(p.padding), pair_str(p.dilation),
+             pair_str(out_pad), out_size[0], out_size[1]);
+  // An output_padding of a stride or more (allowed when under the dilation) adds output rows that a convolution of
+  // that size reads into extra gradient rows: those rows of x are zeros.
+  const Tensor extended =
+      zero_extend(zero_extend(input, 2, 0, out_pad[0] / p.stride[0]), 3, 0, out_pad[1] / p.stride[1]);
+  Tensor out = conv2d_backward_input(extended, weight, {x[0], out_channels, out_size[0], out_size[1]},
+                                     {p.stride[0], p.stride[1]}, {p.padding[0], p.padding[1]},
+                                     {p.dilation[0], p.dilation[1]}, groups);
+  if (bias.defined()) out = out + bias.reshape({1, out_channels, 1, 1});
+  return out;
+}
+
+// conv_transpose2d over (N, C, 1, L) with a (C, O/G, 1, K) weight
+Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntList stride,
+                        IntList padding, IntList output_padding, int64_t groups, IntList dilation) {
+  const char* op = "conv_transpose1d";
+  input.check_defined(op);
+  weight.check_defined(op);
+  REEL_CHECK(input.dim() == 2 || input.dim() == 3,
+             "{}: expected a 2-D (unbatched) or 3-D (batched) input, but got input of size {}", op,
+             shape_str(input.sizes()));
+  REEL_CHECK(weight.dim() == 3, "{}: expected a 3-D weight (in_channels, out_channels / groups, kW), got {}", op,
+             shape_str(weight.sizes()));
+  auto one = [&](const char* name, IntList values) {
+    REEL_CHECK(values.size() == 1, "{}: {} must be one value, got {}", op, name, shape_str(values));
+    return values[0];
+  };
+  const int64_t s = one("stride", stride), pad = one("padding", padding);
+  const int64_t out_pad = one("output_padding", output_padding), d = one("dilation", dilation);
+  return conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, {1, s}, {0, pad}, {0, out_pad}, groups,
+                          {1, d})
+      .squeeze(-2);
+}
+
 // ---- max pooling ---------------------------------------------------------------------------------------------
 // (y, k)[n,c,i,j] = (max, flat argmax) of x[n,c] over the dilated window at (i s - pad, j s - pad)
 std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntList kernel_size, IntList stride,
@@ -293,15 +468,32 @@ Tensor max_pool2d_backward(const Tensor& grad_output, const Tensor& indices, Int
 
 // ---- average pooling -----------------------------------------------------------------------------------------
 // y[n,c,i,j] = sum of x[n,c] over the window / window size (padding counted when count_include_pad)
+// divisor_override: y = (padded-window mean) * (padded window size) / divisor
 Tensor avg_pool2d(const Tensor& input, IntList kernel_size, IntList stride, IntList padding, bool ceil_mode,
-                  bool count_include_pad) {
+                  bool count_include_pad, std::optional<int64_t> divisor_override) {
   const char* op = "avg_pool2d";
   check_input_rank(op, input);
   if (input.dim() == 3)
-    return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad).squeeze(0);
+    return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                      divisor_override)
+        .squeeze(0);
   PoolParams p = pool_params(op, kernel_size, stride, padding, 1, ceil_mode);
-  p.count_include_pad = count_include_pad;
+  p.count_include_pad = count_include_pad || divisor_override.has_value();
   const DimVector out_shape = pool_output_shape(op, input.sizes(), p);
+  if (divisor_override) {
+    REEL_CHECK(*divisor_override != 0, "{}: divisor must be not zero", op);
+    const Tensor mean = avg_pool2d(input, kernel_size, stride, padding, ceil_mode, true);
+    std::vector<double> sizes[2];  // per dim: min(i s - pad + k, in + pad) - (i s - pad)
+    for (int d = 0; d < 2; ++d)
+      for (int64_t i = 0; i < out_shape[static_cast<size_t>(d + 2)]; ++i) {
+        const int64_t start = i * p.stride[d] - p.padding[d];
+        const int64_t end = std::min(start + p.kernel[d], input.size(d + 2) + p.padding[d]);
+        sizes[d].push_back(static_cast<double>(end - start));
+      }
+    const TensorOptions options = TensorOptions().dtype(input.dtype()).device(input.device());
+    const Tensor window = tensor(sizes[0], options).reshape({-1, 1}) * tensor(sizes[1], options).reshape({1, -1});
+    return mean * (window / static_cast<double>(*divisor_override));
+  }
   const OpAttrs attrs = family_attrs(p);
   Tensor out;
   run_op(OpId::avg_pool2d, &attrs, input, {&out, {{out_shape, input.dtype(), input.device()}}}, {.allocating = op});
@@ -342,6 +534,28 @@ Tensor adaptive_avg_pool2d(const Tensor& input, IntList output_size) {
          {&out, {{{input.size(0), input.size(1), size[0], size[1]}, input.dtype(), input.device()}}},
          {.allocating = op});
   return out;
+}
+
+// (y, k)[n,c,i,j] = (max, flat argmax) of x[n,c] over the adaptive window (i, j)
+std::tuple<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, IntList output_size) {
+  const char* op = "adaptive_max_pool2d";
+  check_input_rank(op, input);
+  if (input.dim() == 3) {
+    auto [values, indices] = adaptive_max_pool2d(input.unsqueeze(0), output_size);
+    return {values.squeeze(0), indices.squeeze(0)};
+  }
+  const SpatialPair size = pair_arg(op, "output_size", output_size);
+  REEL_CHECK(size[0] >= 0 && size[1] >= 0, "{}: elements of output_size must be greater than or equal to 0, got {}",
+             op, pair_str(size));
+  REEL_CHECK(input.size(1) > 0 && input.size(2) > 0 && input.size(3) > 0,
+             "{}: expected input to have non-zero size for non-batch dimensions, but got size {}", op,
+             shape_str(input.sizes()));
+  const DimVector out_shape{input.size(0), input.size(1), size[0], size[1]};
+  Tensor outputs[2];
+  run_op(OpId::adaptive_max_pool2d, nullptr, input,
+         {outputs, {{out_shape, input.dtype(), input.device()}, {out_shape, kInt64, input.device()}}},
+         {.allocating = op});
+  return {outputs[0], outputs[1]};
 }
 
 // dx[n,c,h,w] = sum over the adaptive windows holding (h, w) of g / window size
