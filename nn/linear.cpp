@@ -1,5 +1,5 @@
-// reel/nn/linear.cpp — Identity, Linear, Bilinear, Flatten, Embedding and Dropout: argument checks, PyTorch's
-// default initialisations, forwards through reel::nn::functional, and PyTorch's printed options.
+// reel/nn/linear.cpp — Identity, Linear, Bilinear, Flatten and Unflatten: argument checks, PyTorch's default
+// initialisations, forwards through reel::nn::functional, and PyTorch's printed options.
 #include "nn/linear.h"
 
 #include <cmath>
@@ -86,54 +86,21 @@ Tensor FlattenImpl::forward(const Tensor& input) {
 
 std::string FlattenImpl::extra_repr() const { return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim); }
 
-// ---- Embedding --------------------------------------------------------------------------------------------------
+// ---- Unflatten --------------------------------------------------------------------------------------------------
 
-EmbeddingImpl::EmbeddingImpl(const EmbeddingOptions& options)
-    : EmbeddingImpl(options.num_embeddings(), options.embedding_dim(), options.padding_idx(), options.sparse()) {}
-
-EmbeddingImpl::EmbeddingImpl(int64_t num_embeddings_, int64_t embedding_dim_, std::optional<int64_t> padding_idx_,
-                             bool sparse_)
-    : num_embeddings(num_embeddings_), embedding_dim(embedding_dim_), padding_idx(padding_idx_), sparse(sparse_) {
-  REEL_CHECK(num_embeddings >= 0 && embedding_dim >= 0,
-             "Embedding: num_embeddings and embedding_dim must be non-negative, got {} and {}", num_embeddings,
-             embedding_dim);
-  if (padding_idx) {
-    REEL_CHECK(*padding_idx >= -num_embeddings && *padding_idx < num_embeddings,
-               "Embedding: padding_idx must be within num_embeddings ({}), got {}", num_embeddings, *padding_idx);
-    if (*padding_idx < 0) *padding_idx += num_embeddings;
-  }
-  weight = register_parameter("weight", empty({num_embeddings, embedding_dim}));
-  reset_parameters();
+UnflattenImpl::UnflattenImpl(int64_t dim_, std::vector<int64_t> sizes_) : dim(dim_), sizes(std::move(sizes_)) {
+  REEL_CHECK(!sizes.empty(), "Unflatten: unflattened_size must be non-empty (dim {})", dim);
 }
 
-// W ~ N(0, 1), W[padding_idx] = 0
-void EmbeddingImpl::reset_parameters() {
-  init::normal_(weight);
-  if (padding_idx) {
-    NoGradGuard no_grad;
-    weight.select(0, *padding_idx).fill_(0);
-  }
+// y = x.unflatten(dim, sizes)
+Tensor UnflattenImpl::forward(const Tensor& input) {
+  input.check_defined("Unflatten");
+  return input.unflatten(dim, sizes);
 }
 
-// y[..., :] = W[index[...], :]
-Tensor EmbeddingImpl::forward(const Tensor& input) { return F::embedding(input, weight, padding_idx, sparse); }
-
-std::string EmbeddingImpl::extra_repr() const {
-  std::string text = fmt::format("{}, {}", num_embeddings, embedding_dim);
-  if (padding_idx) text += fmt::format(", padding_idx={}", *padding_idx);
-  if (sparse) text += ", sparse=True";
-  return text;
+// "dim=1, unflattened_size=(2, 5)"
+std::string UnflattenImpl::extra_repr() const {
+  return fmt::format("dim={}, unflattened_size={}", dim, repr::py_tuple(sizes));
 }
-
-// ---- Dropout ----------------------------------------------------------------------------------------------------
-
-DropoutImpl::DropoutImpl(double p_) : p(p_) {
-  REEL_CHECK(p >= 0.0 && p <= 1.0, "Dropout: probability has to be between 0 and 1, but got {}", p);
-}
-
-// y = x * Bernoulli(1 - p) / (1 - p) in training mode, x in evaluation mode
-Tensor DropoutImpl::forward(const Tensor& input) { return F::dropout(input, p, is_training()); }
-
-std::string DropoutImpl::extra_repr() const { return fmt::format("p={}, inplace=False", repr::py_float(p)); }
 
 }  // namespace reel::nn

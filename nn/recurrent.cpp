@@ -119,6 +119,10 @@ RNNCellImpl::RNNCellImpl(int64_t input_size_, int64_t hidden_size_, bool bias, s
   reset_parameters();
 }
 
+RNNCellImpl::RNNCellImpl(const RNNCellOptions& options)
+    : RNNCellImpl(options.input_size(), options.hidden_size(), options.bias(),
+                  std::visit([](const auto& tag) { return std::string(tag.name); }, options.nonlinearity())) {}
+
 void RNNCellImpl::reset_parameters() { init_recurrent(*this, hidden_size); }
 
 // h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)
