@@ -20,7 +20,9 @@ Tensor IdentityImpl::forward(const Tensor& input) { return input; }
 // ---- Linear -----------------------------------------------------------------------------------------------------
 
 LinearImpl::LinearImpl(int64_t in_features_, int64_t out_features_, bool with_bias)
-    : in_features(in_features_), out_features(out_features_) {
+    : options(LinearOptions(in_features_, out_features_).bias(with_bias)),
+      in_features(in_features_),
+      out_features(out_features_) {
   REEL_CHECK(in_features >= 0 && out_features >= 0,
              "Linear: in_features and out_features must be non-negative, got {} and {}", in_features, out_features);
   weight = register_parameter("weight", empty({out_features, in_features}));
@@ -48,7 +50,10 @@ std::string LinearImpl::extra_repr() const {
 // ---- Bilinear ---------------------------------------------------------------------------------------------------
 
 BilinearImpl::BilinearImpl(int64_t in1_features_, int64_t in2_features_, int64_t out_features_, bool with_bias)
-    : in1_features(in1_features_), in2_features(in2_features_), out_features(out_features_) {
+    : options(BilinearOptions(in1_features_, in2_features_, out_features_).bias(with_bias)),
+      in1_features(in1_features_),
+      in2_features(in2_features_),
+      out_features(out_features_) {
   REEL_CHECK(in1_features >= 0 && in2_features >= 0 && out_features >= 0,
              "Bilinear: in1_features, in2_features and out_features must be non-negative, got {}, {} and {}",
              in1_features, in2_features, out_features);
@@ -76,7 +81,8 @@ std::string BilinearImpl::extra_repr() const {
 
 // ---- Flatten ----------------------------------------------------------------------------------------------------
 
-FlattenImpl::FlattenImpl(int64_t start_dim_, int64_t end_dim_) : start_dim(start_dim_), end_dim(end_dim_) {}
+FlattenImpl::FlattenImpl(int64_t start_dim_, int64_t end_dim_)
+    : options(FlattenOptions().start_dim(start_dim_).end_dim(end_dim_)), start_dim(start_dim_), end_dim(end_dim_) {}
 
 // y = x.flatten(start_dim, end_dim)
 Tensor FlattenImpl::forward(const Tensor& input) {
@@ -88,7 +94,8 @@ std::string FlattenImpl::extra_repr() const { return fmt::format("start_dim={}, 
 
 // ---- Unflatten --------------------------------------------------------------------------------------------------
 
-UnflattenImpl::UnflattenImpl(int64_t dim_, std::vector<int64_t> sizes_) : dim(dim_), sizes(std::move(sizes_)) {
+UnflattenImpl::UnflattenImpl(int64_t dim_, std::vector<int64_t> sizes_)
+    : options(dim_, sizes_), dim(dim_), sizes(std::move(sizes_)) {
   REEL_CHECK(!sizes.empty(), "Unflatten: unflattened_size must be non-empty (dim {})", dim);
 }
 

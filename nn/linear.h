@@ -47,6 +47,7 @@ class LinearImpl : public Module {
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
+  LinearOptions options;  // LibTorch's `linear->options`
   int64_t in_features, out_features;
   Tensor weight, bias;  // bias undefined when bias=false
 };
@@ -73,6 +74,7 @@ class BilinearImpl : public Module {
   Tensor forward(const Tensor& input1, const Tensor& input2);
   std::string extra_repr() const override;
 
+  BilinearOptions options;
   int64_t in1_features, in2_features, out_features;
   Tensor weight, bias;
 };
@@ -92,6 +94,7 @@ class FlattenImpl : public Module {
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
+  FlattenOptions options;
   int64_t start_dim, end_dim;
 };
 REEL_MODULE(Flatten);
@@ -111,6 +114,7 @@ class UnflattenImpl : public Module {
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
+  UnflattenOptions options;
   int64_t dim;
   std::vector<int64_t> sizes;
 };

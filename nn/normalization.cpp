@@ -132,7 +132,10 @@ namespace F = functional;
 
 LayerNormImpl::LayerNormImpl(std::vector<int64_t> normalized_shape_, double eps_, bool elementwise_affine_,
                              bool with_bias)
-    : normalized_shape(std::move(normalized_shape_)), eps(eps_), elementwise_affine(elementwise_affine_) {
+    : options(LayerNormOptions(normalized_shape_).eps(eps_).elementwise_affine(elementwise_affine_)),
+      normalized_shape(std::move(normalized_shape_)),
+      eps(eps_),
+      elementwise_affine(elementwise_affine_) {
   REEL_CHECK(!normalized_shape.empty(), "LayerNorm: normalized_shape must not be empty");
   for (int64_t size : normalized_shape)
     REEL_CHECK(size >= 0, "LayerNorm: normalized_shape {} has a negative size", shape_str(normalized_shape));

@@ -161,6 +161,7 @@ class LayerNormImpl : public Module {
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
+  LayerNormOptions options;  // LibTorch's `layer_norm->options`
   std::vector<int64_t> normalized_shape;
   double eps;
   bool elementwise_affine;

@@ -64,6 +64,7 @@ class RNNCellImpl : public Module {
   Tensor forward(const Tensor& input, const Tensor& hx = {});
   std::string extra_repr() const override;
 
+  RNNCellOptions options;  // LibTorch's `cell->options`
   int64_t input_size, hidden_size;
   std::string nonlinearity;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // biases undefined when bias=false
@@ -82,6 +83,7 @@ class LSTMCellImpl : public Module {
   LSTMState forward(const Tensor& input, const std::optional<LSTMState>& hx = std::nullopt);
   std::string extra_repr() const override;
 
+  LSTMCellOptions options;
   int64_t input_size, hidden_size;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;
 };
@@ -98,6 +100,7 @@ class GRUCellImpl : public Module {
   Tensor forward(const Tensor& input, const Tensor& hx = {});
   std::string extra_repr() const override;
 
+  GRUCellOptions options;
   int64_t input_size, hidden_size;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;
 };

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ TEST_CASE("Linear, Bilinear, Flatten and Unflatten options", "[nn][options]") {
   CHECK(!no_bias->bias.defined());
   CHECK(no_bias->str() == "Linear(in_features=5, out_features=2, bias=False)");
   CHECK(nn::Linear(nn::LinearOptions(5, 2))->bias.defined());
+  CHECK(no_bias->options.in_features() == 5);
+  CHECK(!no_bias->options.bias());
+  CHECK(nn::Linear(7, 3)->options.out_features() == 3);
+  CHECK(nn::LayerNorm(std::vector<int64_t>{3, 4})->options.normalized_shape() == std::vector<int64_t>{3, 4});
   nn::Bilinear bilinear(nn::BilinearOptions(3, 2, 4).bias(false));
   CHECK(bilinear->str() == "Bilinear(in1_features=3, in2_features=2, out_features=4, bias=False)");
   CHECK(nn::Flatten(nn::FlattenOptions().start_dim(2).end_dim(3))->str() == "Flatten(start_dim=2, end_dim=3)");
@@ -239,6 +244,11 @@ TEST_CASE("RNNCell, LSTMCell and GRUCell options", "[nn][options][rnn]") {
   nn::GRUCell gru(nn::GRUCellOptions(2, 6));
   CHECK(gru->str() == "GRUCell(2, 6)");
   CHECK(gru->weight_ih.sizes() == IntList{18, 2});
+  CHECK(gru->options.hidden_size() == 6);
+  CHECK(lstm->options.input_size() == 3);
+  CHECK(std::holds_alternative<enumtype::kReLU>(relu->options.nonlinearity()));
+  CHECK(std::holds_alternative<enumtype::kReLU>(nn::RNNCell(3, 4, true, "relu")->options.nonlinearity()));
+  CHECK(std::holds_alternative<enumtype::kTanh>(tanh_cell->options.nonlinearity()));
   // the options constructor builds the same cell as the positional one: same parameters give the same step
   nn::RNNCell positional(3, 4, false, "relu");
   {
@@ -250,4 +260,55 @@ TEST_CASE("RNNCell, LSTMCell and GRUCell options", "[nn][options][rnn]") {
   require_close(relu(x, h), positional(x, h), 0.0);
   // kReLU really applies relu: no negative outputs
   CHECK(relu(x * 10, h).min().item<double>() >= 0.0);
+}
+
+// A model written as a LibTorch program writes it, after the rename torch:: -> reel::, TORCH_MODULE -> REEL_MODULE.
+struct PortedNetImpl : reel::nn::Module {
+  PortedNetImpl()
+      : embed(reel::nn::EmbeddingOptions(20, 8).padding_idx(0).max_norm(2.0)),
+        fc1(reel::nn::LinearOptions(8, 16).bias(false)),
+        bn(reel::nn::BatchNorm1dOptions(16).momentum(0.01)),
+        fc2(16, 4) {
+    register_module("embed", embed);
+    register_module("fc1", fc1);
+    register_module("bn", bn);
+    register_module("drop", drop);
+    register_module("fc2", fc2);
+  }
+  reel::Tensor forward(reel::Tensor ids) {
+    reel::Tensor x = embed->forward(ids).mean(1);
+    x = reel::relu(bn->forward(fc1->forward(x)));
+    x = drop->forward(x);
+    return reel::nn::functional::log_softmax(fc2->forward(x), 1);
+  }
+  reel::nn::Embedding embed;
+  reel::nn::Linear fc1;
+  reel::nn::BatchNorm1d bn;
+  reel::nn::Dropout drop;  // default-constructed: p = 0.5
+  reel::nn::Linear fc2;
+};
+REEL_MODULE(PortedNet);
+
+TEST_CASE("a LibTorch-style model built from option builders trains and prints", "[nn][options]") {
+  manual_seed(3);
+  PortedNet net;
+  CHECK(net->str() == "PortedNet(\n"
+                      "  (embed): Embedding(20, 8, padding_idx=0, max_norm=2.0)\n"
+                      "  (fc1): Linear(in_features=8, out_features=16, bias=False)\n"
+                      "  (bn): BatchNorm1d(16, eps=1e-05, momentum=0.01, affine=True, track_running_stats=True)\n"
+                      "  (drop): Dropout(p=0.5, inplace=False)\n"
+                      "  (fc2): Linear(in_features=16, out_features=4, bias=True)\n"
+                      ")");
+  const Tensor ids = randint(0, 20, {6, 5});
+  const Tensor target = randint(0, 4, {6});
+  const Tensor loss = nn::functional::nll_loss(net->forward(ids), target);
+  loss.backward();
+  CHECK(net->fc1->weight.grad().defined());
+  CHECK(net->embed->weight.grad()[0].abs().sum().item<double>() == 0.0);  // padding row
+  // max_norm renormalised the looked-up rows
+  const Tensor looked_up = net->embed->weight.detach().index_select(0, std::get<0>(unique(ids.flatten())));
+  CHECK(looked_up.norm(2, {1}).max().item<double>() <= 2.0 + 1e-5);
+  net->eval();
+  const Tensor a = net->forward(ids), b = net->forward(ids);
+  require_close(a, b, 0.0);  // eval: dropout off, running statistics
 }
