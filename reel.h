@@ -27,6 +27,8 @@
 #include "nn/any_module.h"
 #include "nn/container.h"
 #include "nn/linear.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
 #include "nn/activation.h"
 #include "nn/normalization.h"
 #include "nn/conv.h"

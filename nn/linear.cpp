@@ -1,5 +1,5 @@
-// reel/nn/linear.cpp — Identity, Linear, Bilinear, Flatten, Embedding and Dropout: argument checks, PyTorch's
-// default initialisations, forwards through reel::nn::functional, and PyTorch's printed options.
+// reel/nn/linear.cpp — Identity, Linear, Bilinear, Flatten and Unflatten: argument checks, PyTorch's default
+// initialisations, forwards through reel::nn::functional, and PyTorch's printed options.
 #include "nn/linear.h"
 
 #include <cmath>
@@ -20,7 +20,9 @@ Tensor IdentityImpl::forward(const Tensor& input) { return input; }
 // ---- Linear -----------------------------------------------------------------------------------------------------
 
 LinearImpl::LinearImpl(int64_t in_features_, int64_t out_features_, bool with_bias)
-    : in_features(in_features_), out_features(out_features_) {
+    : options(LinearOptions(in_features_, out_features_).bias(with_bias)),
+      in_features(in_features_),
+      out_features(out_features_) {
   REEL_CHECK(in_features >= 0 && out_features >= 0,
              "Linear: in_features and out_features must be non-negative, got {} and {}", in_features, out_features);
   weight = register_parameter("weight", empty({out_features, in_features}));
@@ -48,7 +50,10 @@ std::string LinearImpl::extra_repr() const {
 // ---- Bilinear ---------------------------------------------------------------------------------------------------
 
 BilinearImpl::BilinearImpl(int64_t in1_features_, int64_t in2_features_, int64_t out_features_, bool with_bias)
-    : in1_features(in1_features_), in2_features(in2_features_), out_features(out_features_) {
+    : options(BilinearOptions(in1_features_, in2_features_, out_features_).bias(with_bias)),
+      in1_features(in1_features_),
+      in2_features(in2_features_),
+      out_features(out_features_) {
   REEL_CHECK(in1_features >= 0 && in2_features >= 0 && out_features >= 0,
              "Bilinear: in1_features, in2_features and out_features must be non-negative, got {}, {} and {}",
              in1_features, in2_features, out_features);
@@ -76,7 +81,8 @@ std::string BilinearImpl::extra_repr() const {
 
 // ---- Flatten ----------------------------------------------------------------------------------------------------
 
-FlattenImpl::FlattenImpl(int64_t start_dim_, int64_t end_dim_) : start_dim(start_dim_), end_dim(end_dim_) {}
+FlattenImpl::FlattenImpl(int64_t start_dim_, int64_t end_dim_)
+    : options(FlattenOptions().start_dim(start_dim_).end_dim(end_dim_)), start_dim(start_dim_), end_dim(end_dim_) {}
 
 // y = x.flatten(start_dim, end_dim)
 Tensor FlattenImpl::forward(const Tensor& input) {
@@ -86,54 +92,22 @@ Tensor FlattenImpl::forward(const Tensor& input) {
 
 std::string FlattenImpl::extra_repr() const { return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim); }
 
-// ---- Embedding --------------------------------------------------------------------------------------------------
+// ---- Unflatten --------------------------------------------------------------------------------------------------
 
-EmbeddingImpl::EmbeddingImpl(const EmbeddingOptions& options)
-    : EmbeddingImpl(options.num_embeddings(), options.embedding_dim(), options.padding_idx(), options.sparse()) {}
-
-EmbeddingImpl::EmbeddingImpl(int64_t num_embeddings_, int64_t embedding_dim_, std::optional<int64_t> padding_idx_,
-                             bool sparse_)
-    : num_embeddings(num_embeddings_), embedding_dim(embedding_dim_), padding_idx(padding_idx_), sparse(sparse_) {
-  REEL_CHECK(num_embeddings >= 0 && embedding_dim >= 0,
-             "Embedding: num_embeddings and embedding_dim must be non-negative, got {} and {}", num_embeddings,
-             embedding_dim);
-  if (padding_idx) {
-    REEL_CHECK(*padding_idx >= -num_embeddings && *padding_idx < num_embeddings,
-               "Embedding: padding_idx must be within num_embeddings ({}), got {}", num_embeddings, *padding_idx);
-    if (*padding_idx < 0) *padding_idx += num_embeddings;
-  }
-  weight = register_parameter("weight", empty({num_embeddings, embedding_dim}));
-  reset_parameters();
+UnflattenImpl::UnflattenImpl(int64_t dim_, std::vector<int64_t> sizes_)
+    : options(dim_, sizes_), dim(dim_), sizes(std::move(sizes_)) {
+  REEL_CHECK(!sizes.empty(), "Unflatten: unflattened_size must be non-empty (dim {})", dim);
 }
 
-// W ~ N(0, 1), W[padding_idx] = 0
-void EmbeddingImpl::reset_parameters() {
-  init::normal_(weight);
-  if (padding_idx) {
-    NoGradGuard no_grad;
-    weight.select(0, *padding_idx).fill_(0);
-  }
+// y = x.unflatten(dim, sizes)
+Tensor UnflattenImpl::forward(const Tensor& input) {
+  input.check_defined("Unflatten");
+  return input.unflatten(dim, sizes);
 }
 
-// y[..., :] = W[index[...], :]
-Tensor EmbeddingImpl::forward(const Tensor& input) { return F::embedding(input, weight, padding_idx, sparse); }
-
-std::string EmbeddingImpl::extra_repr() const {
-  std::string text = fmt::format("{}, {}", num_embeddings, embedding_dim);
-  if (padding_idx) text += fmt::format(", padding_idx={}", *padding_idx);
-  if (sparse) text += ", sparse=True";
-  return text;
+// "dim=1, unflattened_size=(2, 5)"
+std::string UnflattenImpl::extra_repr() const {
+  return fmt::format("dim={}, unflattened_size={}", dim, repr::py_tuple(sizes));
 }
-
-// ---- Dropout ----------------------------------------------------------------------------------------------------
-
-DropoutImpl::DropoutImpl(double p_) : p(p_) {
-  REEL_CHECK(p >= 0.0 && p <= 1.0, "Dropout: probability has to be between 0 and 1, but got {}", p);
-}
-
-// y = x * Bernoulli(1 - p) / (1 - p) in training mode, x in evaluation mode
-Tensor DropoutImpl::forward(const Tensor& input) { return F::dropout(input, p, is_training()); }
-
-std::string DropoutImpl::extra_repr() const { return fmt::format("p={}, inplace=False", repr::py_float(p)); }
 
 }  // namespace reel::nn

@@ -1,8 +1,10 @@
-// reel/nn/linear.h — the basic layers: Identity, Linear, Bilinear, Flatten, Embedding and Dropout.
+// reel/nn/linear.h — the basic layers: Identity, Linear, Bilinear, Flatten and Unflatten, with LibTorch's options
+// (Embedding and Dropout, once here, are in nn/embedding.h and nn/dropout.h, which this header includes).
 //
 // Each is an Impl class (a reel::nn::Module) with a holder of the same name without "Impl", as in LibTorch:
 //
 //   reel::nn::Linear fc(784, 10);          // weight [10, 784] ~ kaiming_uniform_(a = sqrt 5), bias ~ U(+-1/sqrt 784)
+//   reel::nn::Linear head(reel::nn::LinearOptions(784, 10).bias(false));   // LibTorch's spelling
 //   reel::Tensor logits = fc(x);           // or fc->forward(x)
 //   std::cout << fc;                       // Linear(in_features=784, out_features=10, bias=True)
 //
@@ -11,6 +13,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "arg.h"
 #include "module.h"
@@ -25,87 +28,100 @@ class IdentityImpl : public Cloneable<IdentityImpl> {
 };
 REEL_MODULE(Identity);
 
+// Options of Linear (LibTorch's LinearOptions): Linear(LinearOptions(5, 2).bias(false)).
+struct LinearOptions {
+  LinearOptions(int64_t in_features, int64_t out_features) : in_features_(in_features), out_features_(out_features) {}
+  REEL_ARG(int64_t, in_features);
+  REEL_ARG(int64_t, out_features);
+  REEL_ARG(bool, bias) = true;
+};
+
 // y = x W^T + b; weight [out_features, in_features], bias [out_features]
 class LinearImpl : public Cloneable<LinearImpl> {
  public:
   LinearImpl(int64_t in_features, int64_t out_features, bool bias = true);
+  explicit LinearImpl(const LinearOptions& options)
+      : LinearImpl(options.in_features(), options.out_features(), options.bias()) {}
   // weight ~ kaiming_uniform_(a = sqrt 5), i.e. U(+-1/sqrt(in_features)); bias ~ U(+-1/sqrt(in_features))
   void reset_parameters();
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
+  LinearOptions options;  // LibTorch's `linear->options`
   int64_t in_features, out_features;
   Tensor weight, bias;  // bias undefined when bias=false
 };
 REEL_MODULE(Linear);
 
+// Options of Bilinear (LibTorch's BilinearOptions): Bilinear(BilinearOptions(3, 2, 4).bias(false)).
+struct BilinearOptions {
+  BilinearOptions(int64_t in1_features, int64_t in2_features, int64_t out_features)
+      : in1_features_(in1_features), in2_features_(in2_features), out_features_(out_features) {}
+  REEL_ARG(int64_t, in1_features);
+  REEL_ARG(int64_t, in2_features);
+  REEL_ARG(int64_t, out_features);
+  REEL_ARG(bool, bias) = true;
+};
+
 // y = x1^T A x2 + b; weight [out_features, in1_features, in2_features], bias [out_features]
 class BilinearImpl : public Cloneable<BilinearImpl> {
  public:
   BilinearImpl(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias = true);
+  explicit BilinearImpl(const BilinearOptions& options)
+      : BilinearImpl(options.in1_features(), options.in2_features(), options.out_features(), options.bias()) {}
   // weight and bias ~ U(+-1/sqrt(in1_features))
   void reset_parameters();
   Tensor forward(const Tensor& input1, const Tensor& input2);
   std::string extra_repr() const override;
 
+  BilinearOptions options;
   int64_t in1_features, in2_features, out_features;
   Tensor weight, bias;
 };
 REEL_MODULE(Bilinear);
 
+// Options of Flatten (LibTorch's FlattenOptions): Flatten(FlattenOptions().start_dim(2).end_dim(4)).
+struct FlattenOptions {
+  REEL_ARG(int64_t, start_dim) = 1;
+  REEL_ARG(int64_t, end_dim) = -1;
+};
+
 // y = x with dims start_dim..end_dim merged into one
 class FlattenImpl : public Cloneable<FlattenImpl> {
  public:
   explicit FlattenImpl(int64_t start_dim = 1, int64_t end_dim = -1);
+  explicit FlattenImpl(const FlattenOptions& options) : FlattenImpl(options.start_dim(), options.end_dim()) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
+  FlattenOptions options;
   int64_t start_dim, end_dim;
 };
 REEL_MODULE(Flatten);
 
-// Options of Embedding, LibTorch's nn::EmbeddingOptions (max_norm, norm_type, scale_grad_by_freq and _weight are
-// not supported):
-//   reel::nn::Embedding embedding(reel::nn::EmbeddingOptions(10000, 300).sparse(true));
-struct EmbeddingOptions {
-  EmbeddingOptions(int64_t num_embeddings, int64_t embedding_dim)
-      : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
-  REEL_ARG(int64_t, num_embeddings);
-  REEL_ARG(int64_t, embedding_dim);
-  REEL_ARG(std::optional<int64_t>, padding_idx) = std::nullopt;  // negative counts from the end
-  // The gradient of weight is a sparse tensor of the looked-up rows (Note [Row-sparse gradients] in
-  // docs/NOTES.md): SGD, Adagrad and SparseAdam then update only those rows.
-  REEL_ARG(bool, sparse) = false;
+// Options of Unflatten (LibTorch's UnflattenOptions without the named-tensor forms): UnflattenOptions(1, {2, 5}).
+struct UnflattenOptions {
+  UnflattenOptions(int64_t dim, std::vector<int64_t> sizes) : dim_(dim), sizes_(std::move(sizes)) {}
+  REEL_ARG(int64_t, dim);
+  REEL_ARG(std::vector<int64_t>, sizes);
 };
 
-// y[..., :] = weight[index[...], :]; weight [num_embeddings, embedding_dim] ~ N(0, 1). The padding_idx row
-// (negative counts from the end) starts at zero and receives no gradient. With sparse, weight's gradient is
-// sparse (EmbeddingOptions::sparse).
-class EmbeddingImpl : public Cloneable<EmbeddingImpl> {
+// y = x with dim split into sizes (one entry may be -1: inferred); the inverse of Flatten
+class UnflattenImpl : public Cloneable<UnflattenImpl> {
  public:
-  EmbeddingImpl(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt,
-                bool sparse = false);
-  explicit EmbeddingImpl(const EmbeddingOptions& options);
-  void reset_parameters();
+  UnflattenImpl(int64_t dim, std::vector<int64_t> sizes);
+  explicit UnflattenImpl(const UnflattenOptions& options) : UnflattenImpl(options.dim(), options.sizes()) {}
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;
 
-  int64_t num_embeddings, embedding_dim;
-  std::optional<int64_t> padding_idx;  // stored wrapped to [0, num_embeddings)
-  bool sparse;
-  Tensor weight;
+  UnflattenOptions options;
+  int64_t dim;
+  std::vector<int64_t> sizes;
 };
-REEL_MODULE(Embedding);
-
-// Training: zeroes each element with probability p and scales the rest by 1 / (1 - p); evaluation: y = x.
-class DropoutImpl : public Cloneable<DropoutImpl> {
- public:
-  explicit DropoutImpl(double p = 0.5);
-  Tensor forward(const Tensor& input);
-  std::string extra_repr() const override;
-
-  double p;
-};
-REEL_MODULE(Dropout);
+REEL_MODULE(Unflatten);
 
 }  // namespace reel::nn
+
+// The layers that lived here before and keep their include path.
+#include "dropout.h"
+#include "embedding.h"

@@ -111,13 +111,22 @@ std::string cell_repr(int64_t input_size, int64_t hidden_size, bool bias) {
 // ---- RNNCell ------------------------------------------------------------------------------------------------------
 
 RNNCellImpl::RNNCellImpl(int64_t input_size_, int64_t hidden_size_, bool bias, std::string nonlinearity_)
-    : input_size(input_size_), hidden_size(hidden_size_), nonlinearity(std::move(nonlinearity_)) {
+    : options(input_size_, hidden_size_),
+      input_size(input_size_),
+      hidden_size(hidden_size_),
+      nonlinearity(std::move(nonlinearity_)) {
   check_sizes("RNNCell", input_size, hidden_size);
   REEL_CHECK(nonlinearity == "tanh" || nonlinearity == "relu", "RNNCell: Unknown nonlinearity: {}", nonlinearity);
+  options.bias(bias);
+  if (nonlinearity == "relu") options.nonlinearity(enumtype::kReLU());
   auto w = register_gate_weights(*this, "", 1, input_size, hidden_size, bias);
   weight_ih = w[0], weight_hh = w[1], bias_ih = w[2], bias_hh = w[3];
   reset_parameters();
 }
+
+RNNCellImpl::RNNCellImpl(const RNNCellOptions& options)
+    : RNNCellImpl(options.input_size(), options.hidden_size(), options.bias(),
+                  std::visit([](const auto& tag) { return std::string(tag.name); }, options.nonlinearity())) {}
 
 void RNNCellImpl::reset_parameters() { init_recurrent(*this, hidden_size); }
 
@@ -137,7 +146,7 @@ std::string RNNCellImpl::extra_repr() const {
 // ---- LSTMCell -----------------------------------------------------------------------------------------------------
 
 LSTMCellImpl::LSTMCellImpl(int64_t input_size_, int64_t hidden_size_, bool bias)
-    : input_size(input_size_), hidden_size(hidden_size_) {
+    : options(LSTMCellOptions(input_size_, hidden_size_).bias(bias)), input_size(input_size_), hidden_size(hidden_size_) {
   check_sizes("LSTMCell", input_size, hidden_size);
   auto w = register_gate_weights(*this, "", 4, input_size, hidden_size, bias);
   weight_ih = w[0], weight_hh = w[1], bias_ih = w[2], bias_hh = w[3];
@@ -162,7 +171,7 @@ std::string LSTMCellImpl::extra_repr() const { return cell_repr(input_size, hidd
 // ---- GRUCell ------------------------------------------------------------------------------------------------------
 
 GRUCellImpl::GRUCellImpl(int64_t input_size_, int64_t hidden_size_, bool bias)
-    : input_size(input_size_), hidden_size(hidden_size_) {
+    : options(GRUCellOptions(input_size_, hidden_size_).bias(bias)), input_size(input_size_), hidden_size(hidden_size_) {
   check_sizes("GRUCell", input_size, hidden_size);
   auto w = register_gate_weights(*this, "", 3, input_size, hidden_size, bias);
   weight_ih = w[0], weight_hh = w[1], bias_ih = w[2], bias_hh = w[3];

@@ -15,8 +15,11 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <variant>
 #include <vector>
 
+#include "arg.h"
+#include "enum.h"
 #include "module.h"
 
 namespace reel::nn {
@@ -26,16 +29,42 @@ using LSTMState = std::tuple<Tensor, Tensor>;
 
 // ---- cells ------------------------------------------------------------------------------------------------------
 
+// Options of RNNCell (LibTorch's RNNCellOptions): RNNCell(RNNCellOptions(10, 20).nonlinearity(reel::kReLU)).
+struct RNNCellOptions {
+  using nonlinearity_t = std::variant<enumtype::kTanh, enumtype::kReLU>;
+  RNNCellOptions(int64_t input_size, int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+  REEL_ARG(int64_t, input_size);
+  REEL_ARG(int64_t, hidden_size);
+  REEL_ARG(bool, bias) = true;
+  REEL_ARG(nonlinearity_t, nonlinearity) = enumtype::kTanh();
+};
+
+// Options of LSTMCell and GRUCell (LibTorch's LSTMCellOptions, GRUCellOptions).
+struct LSTMCellOptions {
+  LSTMCellOptions(int64_t input_size, int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+  REEL_ARG(int64_t, input_size);
+  REEL_ARG(int64_t, hidden_size);
+  REEL_ARG(bool, bias) = true;
+};
+struct GRUCellOptions {
+  GRUCellOptions(int64_t input_size, int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+  REEL_ARG(int64_t, input_size);
+  REEL_ARG(int64_t, hidden_size);
+  REEL_ARG(bool, bias) = true;
+};
+
 // h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act = tanh or relu. x (N, input_size) or (input_size).
 class RNNCellImpl : public Cloneable<RNNCellImpl> {
  public:
   RNNCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true, std::string nonlinearity = "tanh");
+  explicit RNNCellImpl(const RNNCellOptions& options);
   // every parameter ~ U(+-1/sqrt(hidden_size))
   void reset_parameters();
   // hx defaults to zeros; returns h' with hx's batch shape.
   Tensor forward(const Tensor& input, const Tensor& hx = {});
   std::string extra_repr() const override;
 
+  RNNCellOptions options;  // LibTorch's `cell->options`
   int64_t input_size, hidden_size;
   std::string nonlinearity;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // biases undefined when bias=false
@@ -47,11 +76,14 @@ REEL_MODULE(RNNCell);
 class LSTMCellImpl : public Cloneable<LSTMCellImpl> {
  public:
   LSTMCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true);
+  explicit LSTMCellImpl(const LSTMCellOptions& options)
+      : LSTMCellImpl(options.input_size(), options.hidden_size(), options.bias()) {}
   void reset_parameters();
   // hx = (h, c), zeros when absent; returns (h', c').
   LSTMState forward(const Tensor& input, const std::optional<LSTMState>& hx = std::nullopt);
   std::string extra_repr() const override;
 
+  LSTMCellOptions options;
   int64_t input_size, hidden_size;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;
 };
@@ -62,10 +94,13 @@ REEL_MODULE(LSTMCell);
 class GRUCellImpl : public Cloneable<GRUCellImpl> {
  public:
   GRUCellImpl(int64_t input_size, int64_t hidden_size, bool bias = true);
+  explicit GRUCellImpl(const GRUCellOptions& options)
+      : GRUCellImpl(options.input_size(), options.hidden_size(), options.bias()) {}
   void reset_parameters();
   Tensor forward(const Tensor& input, const Tensor& hx = {});
   std::string extra_repr() const override;
 
+  GRUCellOptions options;
   int64_t input_size, hidden_size;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;
 };
