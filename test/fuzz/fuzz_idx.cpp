@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "fuzz_input.h"
-#include "data/fashion_mnist.h"
+#include "data/idx.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const reel_fuzz::ScratchFile file("idx", ".idx");
