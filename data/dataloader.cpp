@@ -4,6 +4,7 @@
 #include "dataloader.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -51,6 +52,27 @@ Example<> TensorPairDataset::get(size_t index) {
 }
 
 }  // namespace datasets
+
+// ---- Normalize's checks -----------------------------------------------------------------------------------------
+namespace transforms::detail {
+
+Tensor normalize_column(const std::vector<double>& values, const char* what) {
+  REEL_CHECK(!values.empty(), "data::transforms::Normalize: {} is empty", what);
+  return tensor(values, kFloat32).unsqueeze(1).unsqueeze(2);
+}
+
+void check_normalize_sizes(size_t means, size_t stddevs) {
+  REEL_CHECK(means == stddevs || means == 1 || stddevs == 1,
+             "data::transforms::Normalize: mean has {} values but stddev has {}", means, stddevs);
+}
+
+void check_normalize_input(const Tensor& input, int64_t channels) {
+  REEL_CHECK(input.defined() && input.dim() >= 1,
+             "data::transforms::Normalize: the data must be a tensor [C, H, W] (or broadcast with [{}, 1, 1])",
+             channels);
+}
+
+}  // namespace transforms::detail
 
 // ---- collate -------------------------------------------------------------------------------------------------
 namespace {
@@ -131,8 +153,8 @@ void check_options(const DataLoaderOptions& options, bool batch_is_visitable) {
              options.prefetch_factor());
   REEL_CHECK(options.workers() == 0 || !options.max_jobs() || *options.max_jobs() >= 1,
              "DataLoader: max_jobs must be at least 1 with {} workers, got 0", options.workers());
-  REEL_CHECK(!options.timeout() || options.timeout()->count() > 0, "DataLoader: timeout must be positive, got {} ms",
-             options.timeout() ? options.timeout()->count() : 0);
+  REEL_CHECK(!options.timeout_ms() || *options.timeout_ms() > 0, "DataLoader: timeout must be positive, got {} ms",
+             options.timeout_ms().value_or(0));
   REEL_CHECK(batch_is_visitable || (!options.pin_memory() && !options.device()),
              "DataLoader: pin_memory and device need to see the tensors of a batch; this batch type has no "
              "for_each_tensor overload (see data/dataloader.h)");
@@ -229,16 +251,16 @@ void WorkerPool::push(int64_t sequence, Job job) {
   shared_->job_ready.notify_one();
 }
 
-WorkerPool::Result WorkerPool::pop(std::optional<int64_t> wanted, std::optional<std::chrono::milliseconds> timeout) {
+WorkerPool::Result WorkerPool::pop(std::optional<int64_t> wanted, std::optional<int64_t> timeout_ms) {
   Result result;
   {
     std::unique_lock<std::mutex> lock(shared_->mutex);
     auto available = [&] {
       return wanted ? shared_->results.count(*wanted) != 0 : !shared_->results.empty();
     };
-    if (timeout) {
-      if (!shared_->result_ready.wait_for(lock, *timeout, available)) {
-        throw_error(fmt::format("DataLoader: timeout: no batch within {} ms (timeout option)", timeout->count()));
+    if (timeout_ms) {
+      if (!shared_->result_ready.wait_for(lock, std::chrono::milliseconds(*timeout_ms), available)) {
+        throw_error(fmt::format("DataLoader: timeout: no batch within {} ms (timeout option)", *timeout_ms));
       }
     } else {
       shared_->result_ready.wait(lock, available);

@@ -32,9 +32,7 @@
 // reel::data::TensorVisitor&)` in its namespace.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -58,7 +56,6 @@ struct DataLoaderOptions {
   REEL_ARG(size_t, batch_size) = 1;
   REEL_ARG(size_t, workers) = 0;                                  // threads building batches; 0: the caller's
   REEL_ARG(std::optional<size_t>, max_jobs);                      // requests in flight (default prefetch * workers)
-  REEL_ARG(std::optional<std::chrono::milliseconds>, timeout);    // for one batch, with workers
   REEL_ARG(bool, enforce_ordering) = true;
   REEL_ARG(bool, drop_last) = false;
   // reel's additions
@@ -69,6 +66,22 @@ struct DataLoaderOptions {
  public:
   DataLoaderOptions& num_workers(size_t workers) { return this->workers(workers); }  // Python's spelling
   size_t num_workers() const { return workers_; }
+
+  // With workers: the longest wait for one batch, any std::chrono::duration (e.g. std::chrono::milliseconds(500)),
+  // kept in whole milliseconds (rounded up). A template, so that reel.h needs no <chrono>; read it back with
+  // timeout_ms() (LibTorch's getter timeout() returns std::optional<std::chrono::milliseconds>).
+  template <typename Duration>
+  DataLoaderOptions& timeout(const Duration& duration) {
+    using Period = typename Duration::period;
+    const long double ms = static_cast<long double>(duration.count()) * Period::num * 1000 / Period::den;
+    const int64_t whole = static_cast<int64_t>(ms);
+    timeout_ms_ = whole + (static_cast<long double>(whole) < ms ? 1 : 0);
+    return *this;
+  }
+  const std::optional<int64_t>& timeout_ms() const { return timeout_ms_; }
+
+ private:
+  std::optional<int64_t> timeout_ms_;
 };
 
 // ---- the tensors inside a batch (for pin_memory and device) ---------------------------------------------------
@@ -151,7 +164,7 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   void push(int64_t sequence, Job job);
-  Result pop(std::optional<int64_t> wanted, std::optional<std::chrono::milliseconds> timeout);
+  Result pop(std::optional<int64_t> wanted, std::optional<int64_t> timeout_ms);
   void drain();  // waits for the jobs in hand, drops the rest and all results
 
  private:
@@ -179,7 +192,6 @@ class StatelessDataLoader {
    public:
     using value_type = BatchType;
     using difference_type = std::ptrdiff_t;
-    using iterator_category = std::input_iterator_tag;
     Iterator() = default;
     Iterator(StatelessDataLoader* loader, uint64_t generation) : loader_(loader), generation_(generation) {
       advance();
@@ -196,7 +208,6 @@ class StatelessDataLoader {
     bool operator==(const Iterator& other) const {
       return at_end() ? other.at_end() : (this == &other);
     }
-    bool operator==(std::default_sentinel_t) const { return at_end(); }
 
    private:
     bool at_end() const { return !current_.has_value(); }
@@ -293,7 +304,7 @@ class StatelessDataLoader {
       if (in_flight_ == 0) return std::nullopt;
       detail::WorkerPool::Result result =
           pool_->pop(options_.enforce_ordering() ? std::optional<int64_t>(next_wanted_) : std::nullopt,
-                     options_.timeout());
+                     options_.timeout_ms());
       ++next_wanted_;
       --in_flight_;
       prefetch();

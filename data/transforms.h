@@ -13,11 +13,15 @@
 #include <vector>
 
 #include "../tensor/callback.h"
-#include "../tensor/error_format.h"
-#include "../tensor/shape.h"
 #include "datasets.h"
 
 namespace reel::data::transforms {
+
+namespace detail {  // Normalize's checks (dataloader.cpp)
+Tensor normalize_column(const std::vector<double>& values, const char* what);  // float32 [C, 1, 1]
+void check_normalize_sizes(size_t means, size_t stddevs);
+void check_normalize_input(const Tensor& input, int64_t channels);
+}  // namespace detail
 
 // Maps a whole batch to another batch.
 template <typename InputBatch, typename OutputBatch>
@@ -124,23 +128,14 @@ template <typename Target = Tensor>
 struct Normalize : public TensorTransform<Target> {
   Normalize(double mean_, double stddev_) : Normalize(std::vector<double>{mean_}, std::vector<double>{stddev_}) {}
   Normalize(const std::vector<double>& mean_, const std::vector<double>& stddev_)
-      : mean(channel_column(mean_, "mean")), stddev(channel_column(stddev_, "stddev")) {
-    REEL_CHECK(mean_.size() == stddev_.size() || mean_.size() == 1 || stddev_.size() == 1,
-               "data::transforms::Normalize: mean has {} values but stddev has {}", mean_.size(), stddev_.size());
+      : mean(detail::normalize_column(mean_, "mean")), stddev(detail::normalize_column(stddev_, "stddev")) {
+    detail::check_normalize_sizes(mean_.size(), stddev_.size());
   }
   Tensor operator()(Tensor input) override {
-    REEL_CHECK(input.defined() && input.dim() >= 1,
-               "data::transforms::Normalize: the data must be a tensor [C, H, W] (or broadcast with [{}, 1, 1])",
-               mean.size(0));
+    detail::check_normalize_input(input, mean.size(0));
     return input.sub(mean).div(stddev);
   }
   Tensor mean, stddev;
-
- private:
-  static Tensor channel_column(const std::vector<double>& values, const char* what) {
-    REEL_CHECK(!values.empty(), "data::transforms::Normalize: {} is empty", what);
-    return tensor(values, kFloat32).unsqueeze(1).unsqueeze(2);
-  }
 };
 
 // Stack<>: a std::vector of Examples -> one Example whose data and target are stacked along a new first dim.
