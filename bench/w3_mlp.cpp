@@ -1,7 +1,7 @@
 // bench/w3_mlp.cpp — W3 of ../shared/bench-workloads.md: one epoch of an MLP on Fashion-MNIST, fed by the
 // DataLoader with 0 or more worker threads.
 //
-// Fashion-MNIST train set (60000), pixels / 255 (converted per item by FashionMNIST::get, in the loader),
+// Fashion-MNIST train set (60000), pixels / 255 (converted per item by ByteImages::get, in the loader),
 // MLP 784-512-256-10 with ReLU, cross-entropy, SGD lr 0.1 momentum 0.9, batch 128, shuffled, one epoch.
 // Each repeat trains a fresh model from the same seed with the same shuffle, so the repeats do the same work.
 // Figures:
@@ -12,7 +12,7 @@
 //
 //   w3_mlp [--workers N] [--repeats R] [--data DIR] [--threads N] [--quick]
 //
-// --workers N: DataLoader num_workers (default 0); the batches, and so the trained model, are the same for
+// --workers N: the loader's workers (default 0); the batches, and so the trained model, are the same for
 // every N. --data DIR: where the four IDX files are (default: Debian's dataset-fashion-mnist location).
 // --quick: the first 1024 train images and one repeat (synthetic images when the files are missing): a smoke
 // run for CTest, not a measurement.
@@ -21,6 +21,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,33 +67,35 @@ W3Options take_w3_options(int& argc, char** argv) {
   return options;
 }
 
-// The first `count` items of another dataset (PyTorch's Subset of a range).
-class FirstItems : public data::Dataset<data::Example> {
+// Images [N, 28, 28] uint8 and labels [N]; get() converts one image to float / 255, [1, 28, 28] (in the loader,
+// as bench/libtorch/w3_mlp.cpp's FashionImages does). `limit` keeps the first items only.
+class ByteImages : public data::datasets::Dataset<ByteImages> {
  public:
-  FirstItems(std::shared_ptr<const data::Dataset<data::Example>> source, int64_t count)
-      : source_(std::move(source)), count_(std::min(count, source_->size())) {}
-  int64_t size() const override { return count_; }
-  data::Example get(int64_t index) const override { return source_->get(index); }
-
- private:
-  std::shared_ptr<const data::Dataset<data::Example>> source_;
-  int64_t count_;
-};
-
-// uint8 images made up on the spot, converted per item like FashionMNIST::get (for --quick without the files).
-class SyntheticImages : public data::Dataset<data::Example> {
- public:
-  explicit SyntheticImages(int64_t count)
-      : images_((reel::rand({count, 28, 28}) * 255).to(reel::kUInt8)),
-        targets_(reel::randint(0, 10, {count})) {}
-  int64_t size() const override { return images_.size(0); }
-  data::Example get(int64_t index) const override {
-    return {images_.select(0, index).to(reel::kFloat32).div(255.0).unsqueeze(0), targets_.select(0, index)};
+  ByteImages(reel::Tensor images, reel::Tensor labels, int64_t limit = -1)
+      : images_(std::move(images)), labels_(labels.to(reel::kInt64)) {
+    if (limit >= 0 && limit < images_.size(0)) {
+      images_ = images_.narrow(0, 0, limit);
+      labels_ = labels_.narrow(0, 0, limit);
+    }
   }
+  data::Example<> get(size_t index) override {
+    const int64_t i = static_cast<int64_t>(index);
+    return {images_.select(0, i).to(reel::kFloat32).div(255.0).unsqueeze(0), labels_.select(0, i)};
+  }
+  std::optional<size_t> size() const override { return static_cast<size_t>(images_.size(0)); }
+  int64_t count() const { return images_.size(0); }
 
  private:
-  reel::Tensor images_, targets_;
+  reel::Tensor images_, labels_;
 };
+
+// The IDX files of one split (plain or .gz), as uint8 images and labels.
+ByteImages read_split(const std::string& root, bool train, int64_t limit) {
+  const std::string prefix = root + "/" + (train ? "train" : "t10k");
+  auto path = [](const std::string& plain) { return std::filesystem::exists(plain) ? plain : plain + ".gz"; };
+  return ByteImages(data::read_idx(path(prefix + "-images-idx3-ubyte")),
+                    data::read_idx(path(prefix + "-labels-idx1-ubyte")), limit);
+}
 
 struct MlpImpl : nn::Module {
   MlpImpl() {
@@ -106,18 +110,24 @@ struct MlpImpl : nn::Module {
 };
 REEL_MODULE(Mlp);
 
-data::DataLoaderOptions train_options(const W3Options& options) {
-  return data::DataLoaderOptions(128).shuffle(true).seed(0).num_workers(options.workers);
+// A shuffled loader whose orders depend on seed 0 alone (reel's seeded RandomSampler), whatever the workers.
+auto make_train_loader(ByteImages train, const W3Options& options) {
+  const int64_t count = train.count();
+  return data::make_data_loader(train.map(data::transforms::Stack<>()),
+                                data::samplers::RandomSampler(count).seed(0),
+                                data::DataLoaderOptions(128).workers(static_cast<size_t>(options.workers)));
 }
 
-double accuracy(Mlp& model, const std::shared_ptr<const data::Dataset<data::Example>>& test, int workers) {
+double accuracy(Mlp& model, ByteImages test, int workers) {
   reel::NoGradGuard no_grad;
-  auto loader = data::make_data_loader(test, data::DataLoaderOptions(1000).num_workers(workers));
+  const int64_t count = test.count();
+  auto loader = data::make_data_loader<data::samplers::SequentialSampler>(
+      test.map(data::transforms::Stack<>()), data::DataLoaderOptions(1000).workers(static_cast<size_t>(workers)));
   int64_t correct = 0;
-  for (data::Example& batch : loader) {
+  for (data::Example<>& batch : *loader) {
     correct += model(batch.data).argmax(1).eq(batch.target).sum().item<int64_t>();
   }
-  return static_cast<double>(correct) / static_cast<double>(test->size());
+  return static_cast<double>(correct) / static_cast<double>(count);
 }
 
 }  // namespace
@@ -127,17 +137,17 @@ int main(int argc, char** argv) {
   const bench::Options options = bench::parse_options(argc, argv, kUsage);
   reel::set_num_threads(options.threads);
 
-  std::shared_ptr<const data::Dataset<data::Example>> train, test;
+  std::optional<ByteImages> train, test;
   try {
     if (data::FashionMNIST::exists(w3.data_root)) {
-      train = std::make_shared<data::FashionMNIST>(w3.data_root, data::Split::train);
-      test = std::make_shared<data::FashionMNIST>(w3.data_root, data::Split::test);
+      train.emplace(read_split(w3.data_root, true, options.quick ? 1024 : -1));
+      test.emplace(read_split(w3.data_root, false, options.quick ? 1000 : -1));
     } else if (options.quick) {
       std::fprintf(stderr, "w3_mlp: no Fashion-MNIST in '%s': --quick runs on synthetic images\n",
                    w3.data_root.c_str());
       reel::manual_seed(1);
-      train = std::make_shared<SyntheticImages>(1024);
-      test = std::make_shared<SyntheticImages>(256);
+      train.emplace((reel::rand({1024, 28, 28}) * 255).to(reel::kUInt8), reel::randint(0, 10, {1024}));
+      test.emplace((reel::rand({256, 28, 28}) * 255).to(reel::kUInt8), reel::randint(0, 10, {256}));
     } else {
       data::FashionMNIST probe(w3.data_root);  // throws the message that says how to get the files
     }
@@ -145,23 +155,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "w3_mlp: %s\n", e.what());
     return 1;
   }
-  if (options.quick) {
-    train = std::make_shared<FirstItems>(train, 1024);
-    test = std::make_shared<FirstItems>(test, 1000);
-  }
   const int repeats = options.quick ? 1 : w3.repeats;
 
   // The loader alone: one epoch of batches with nothing to overlap with.
   std::vector<double> loader_seconds;
   for (int r = 0; r < repeats; ++r) {
-    auto loader = data::make_data_loader(train, train_options(w3));
+    auto loader = make_train_loader(*train, w3);
     const double start = bench::now_seconds();
     int64_t images = 0;
-    for (data::Example& batch : loader) images += batch.data.size(0);
+    for (data::Example<>& batch : *loader) images += batch.data.size(0);
     loader_seconds.push_back(bench::now_seconds() - start);
-    if (images != train->size()) {
+    if (images != train->count()) {
       std::fprintf(stderr, "w3_mlp: the loader gave %lld images, expected %lld\n", static_cast<long long>(images),
-                   static_cast<long long>(train->size()));
+                   static_cast<long long>(train->count()));
       return 1;
     }
   }
@@ -172,10 +178,10 @@ int main(int argc, char** argv) {
     reel::manual_seed(0);
     Mlp model;
     reel::optim::SGD optimizer(model->parameters(), reel::optim::SGDOptions(0.1).momentum(0.9));
-    auto loader = data::make_data_loader(train, train_options(w3));
+    auto loader = make_train_loader(*train, w3);
     double last_loss = 0;
     const double start = bench::now_seconds();
-    for (data::Example& batch : loader) {
+    for (data::Example<>& batch : *loader) {
       optimizer.zero_grad();
       reel::Tensor loss = F::cross_entropy(model(batch.data), batch.target);
       loss.backward();
@@ -187,16 +193,16 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "w3_mlp: the loss is %g\n", last_loss);
       return 1;
     }
-    if (r == repeats - 1) test_accuracy = accuracy(model, test, w3.workers);
+    if (r == repeats - 1) test_accuracy = accuracy(model, *test, w3.workers);
   }
 
   const std::string extra = "threads=" + std::to_string(options.threads) + " workers=" + std::to_string(w3.workers) +
-                            " images=" + std::to_string(train->size()) + " batch=128";
+                            " images=" + std::to_string(train->count()) + " batch=128";
   bench::print_figure("W3", "epoch_seconds", "s", bench::summarize(epoch_seconds), extra);
   bench::print_figure("W3", "loader_seconds", "s", bench::summarize(loader_seconds), extra);
   bench::Stats accuracy_stats = bench::summarize({test_accuracy});
   bench::print_figure("W3", "test_accuracy", "fraction", accuracy_stats,
-                      extra + " test_images=" + std::to_string(test->size()));
+                      extra + " test_images=" + std::to_string(test->count()));
   bench::print_peak_memory("W3", extra);  // W8
   return 0;
 }

@@ -1,18 +1,15 @@
-// reel/data/dataloader.cpp — the parts of datasets and the DataLoader that need no templates: TensorDataset,
-// the default collate functions, option checks, the epoch's index order (the shuffle), pinning, and the worker
-// threads that build an epoch's batches ahead (BatchWorkers: per-worker queues of type-erased batches).
-//
-// The shuffle is a Fisher-Yates pass driven by splitmix64, seeded from (seed, epoch) alone, with unbiased
-// bounded draws (Lemire's multiply-and-reject). It is reel's own generator, so the orders are the same on every
-// platform and compiler, but they are not the orders of PyTorch's RandomSampler.
+// reel/data/dataloader.cpp — the parts of datasets and the data loader that need no templates: TensorDataset,
+// TensorPairDataset, the collation behind transforms::Stack, option checks, pinning, and the loader's worker
+// threads (WorkerPool: a job queue in request order and the finished batches, type-erased).
 #include "dataloader.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
-#include <numeric>
 #include <string>
 #include <thread>
 
@@ -21,21 +18,61 @@
 
 namespace reel::data {
 
-// ---- TensorDataset ------------------------------------------------------------------------------------------
-TensorDataset::TensorDataset(Tensor data, Tensor target) : data_(std::move(data)), target_(std::move(target)) {
-  REEL_CHECK(data_.defined() && target_.defined(), "TensorDataset: data and target must be defined tensors");
+// ---- TensorDataset, TensorPairDataset --------------------------------------------------------------------------
+namespace datasets {
+
+TensorDataset::TensorDataset(const std::vector<Tensor>& tensors) : TensorDataset(collate(tensors)) {}
+
+TensorDataset::TensorDataset(Tensor tensor_) : tensor(std::move(tensor_)) {
+  REEL_CHECK(tensor.defined() && tensor.dim() >= 1, "data::datasets::TensorDataset: the tensor needs a first (row) "
+             "dimension, got {}", tensor.defined() ? shape_str(tensor.sizes()) : std::string("an undefined tensor"));
+}
+
+TensorExample TensorDataset::get(size_t index) {
+  REEL_CHECK(index < static_cast<size_t>(tensor.size(0)), "data::datasets::TensorDataset: index {} is out of range "
+             "for {} rows", index, tensor.size(0));
+  return tensor.select(0, static_cast<int64_t>(index));
+}
+
+TensorPairDataset::TensorPairDataset(Tensor data, Tensor target) : data_(std::move(data)), target_(std::move(target)) {
+  REEL_CHECK(data_.defined() && target_.defined(), "TensorPairDataset: data and target must be defined tensors");
   REEL_CHECK(data_.dim() >= 1 && target_.dim() >= 1,
-             "TensorDataset: data and target need a first (row) dimension, got shapes {} and {}",
+             "TensorPairDataset: data and target need a first (row) dimension, got shapes {} and {}",
              shape_str(data_.sizes()), shape_str(target_.sizes()));
   REEL_CHECK(data_.size(0) == target_.size(0),
-             "TensorDataset: data and target must have the same number of rows, got shapes {} and {}",
+             "TensorPairDataset: data and target must have the same number of rows, got shapes {} and {}",
              shape_str(data_.sizes()), shape_str(target_.sizes()));
 }
 
-Example TensorDataset::get(int64_t index) const {
-  REEL_CHECK(index >= 0 && index < size(), "TensorDataset: index {} is out of range for {} rows", index, size());
-  return Example{data_.select(0, index), target_.select(0, index)};
+Example<> TensorPairDataset::get(size_t index) {
+  REEL_CHECK(index < static_cast<size_t>(data_.size(0)), "TensorPairDataset: index {} is out of range for {} rows",
+             index, data_.size(0));
+  const int64_t i = static_cast<int64_t>(index);
+  return {data_.select(0, i), target_.select(0, i)};
 }
+
+}  // namespace datasets
+
+// ---- Normalize's checks -----------------------------------------------------------------------------------------
+namespace transforms::detail {
+
+Tensor normalize_column(const std::vector<double>& values, const char* what) {
+  REEL_CHECK(!values.empty(), "data::transforms::Normalize: {} is empty", what);
+  return tensor(values, kFloat32).unsqueeze(1).unsqueeze(2);
+}
+
+void check_normalize_sizes(size_t means, size_t stddevs) {
+  REEL_CHECK(means == stddevs || means == 1 || stddevs == 1,
+             "data::transforms::Normalize: mean has {} values but stddev has {}", means, stddevs);
+}
+
+void check_normalize_input(const Tensor& input, int64_t channels) {
+  REEL_CHECK(input.defined() && input.dim() >= 1,
+             "data::transforms::Normalize: the data must be a tensor [C, H, W] (or broadcast with [{}, 1, 1])",
+             channels);
+}
+
+}  // namespace transforms::detail
 
 // ---- collate -------------------------------------------------------------------------------------------------
 namespace {
@@ -65,16 +102,16 @@ Tensor stack_checked(const std::vector<Tensor>& items, const char* what) {
 
 Tensor collate(const std::vector<Tensor>& items) { return stack_checked(items, ""); }
 
-Example collate(const std::vector<Example>& items) {
+Example<> collate(const std::vector<Example<>>& items) {
   REEL_CHECK(!items.empty(), "collate: no items to stack");
   std::vector<Tensor> data, target;
   data.reserve(items.size());
   target.reserve(items.size());
-  for (const Example& item : items) {
+  for (const Example<>& item : items) {
     data.push_back(item.data);
     target.push_back(item.target);
   }
-  Example batch;
+  Example<> batch;
   batch.data = stack_checked(data, "data of ");
   // Examples without targets (unlabelled data) collate to an undefined target.
   const bool no_targets = std::all_of(target.begin(), target.end(), [](const Tensor& t) { return !t.defined(); });
@@ -106,167 +143,148 @@ void for_each_tensor(Tensor& tensor, const TensorVisitor& visit) {
   if (tensor.defined()) visit(tensor);
 }
 
-void for_each_tensor(Example& example, const TensorVisitor& visit) {
-  for_each_tensor(example.data, visit);
-  for_each_tensor(example.target, visit);
-}
-
-// ---- options and the epoch's order -----------------------------------------------------------------------------
+// ---- options -----------------------------------------------------------------------------------------------------
 namespace detail {
 
-void check_options(const DataLoaderOptions& options, int64_t dataset_size, bool batch_is_visitable) {
+void check_options(const DataLoaderOptions& options, bool batch_is_visitable) {
   REEL_CHECK(options.batch_size() >= 1, "DataLoader: batch_size must be at least 1, got {}", options.batch_size());
-  REEL_CHECK(options.num_workers() >= 0, "DataLoader: num_workers must be at least 0, got {}", options.num_workers());
-  REEL_CHECK(options.num_workers() <= 256, "DataLoader: num_workers must be at most 256, got {}",
-             options.num_workers());
+  REEL_CHECK(options.workers() <= 256, "DataLoader: workers must be at most 256, got {}", options.workers());
   REEL_CHECK(options.prefetch_factor() >= 1, "DataLoader: prefetch_factor must be at least 1, got {}",
              options.prefetch_factor());
-  REEL_CHECK(dataset_size >= 0, "DataLoader: the dataset reports a negative size {}", dataset_size);
+  REEL_CHECK(options.workers() == 0 || !options.max_jobs() || *options.max_jobs() >= 1,
+             "DataLoader: max_jobs must be at least 1 with {} workers, got 0", options.workers());
+  REEL_CHECK(!options.timeout_ms() || *options.timeout_ms() > 0, "DataLoader: timeout must be positive, got {} ms",
+             options.timeout_ms().value_or(0));
   REEL_CHECK(batch_is_visitable || (!options.pin_memory() && !options.device()),
              "DataLoader: pin_memory and device need to see the tensors of a batch; this batch type has no "
              "for_each_tensor overload (see data/dataloader.h)");
-}
-
-int64_t batch_count(int64_t dataset_size, int64_t batch_size, bool drop_last) {
-  if (drop_last) return dataset_size / batch_size;
-  return (dataset_size + batch_size - 1) / batch_size;
-}
-
-namespace {
-
-// splitmix64 (Steele, Lea and Flood 2014): a full-period 64-bit generator with well-mixed outputs.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t state) : state_(state) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, bound), bound >= 1, without modulo bias (Lemire 2019).
-  uint64_t below(uint64_t bound) {
-    __uint128_t product = static_cast<__uint128_t>(next()) * bound;
-    uint64_t low = static_cast<uint64_t>(product);
-    if (low < bound) {
-      const uint64_t threshold = (0 - bound) % bound;
-      while (low < threshold) {
-        product = static_cast<__uint128_t>(next()) * bound;
-        low = static_cast<uint64_t>(product);
-      }
-    }
-    return static_cast<uint64_t>(product >> 64);
-  }
-
- private:
-  uint64_t state_;
-};
-
-}  // namespace
-
-std::vector<int64_t> epoch_order(int64_t dataset_size, bool shuffle, uint64_t seed, int64_t epoch) {
-  std::vector<int64_t> order(static_cast<size_t>(dataset_size));
-  std::iota(order.begin(), order.end(), int64_t{0});
-  if (!shuffle || dataset_size < 2) return order;
-  // One generator per (seed, epoch): the seed is mixed once so that nearby seeds and epochs give unrelated
-  // streams.
-  SplitMix64 mixer(seed);
-  SplitMix64 rng(mixer.next() ^ (static_cast<uint64_t>(epoch) * 0xd1342543de82ef95ULL));
-  for (int64_t i = dataset_size - 1; i > 0; --i) {
-    const int64_t j = static_cast<int64_t>(rng.below(static_cast<uint64_t>(i) + 1));
-    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
-  }
-  return order;
 }
 
 bool pinning_enabled(const DataLoaderOptions& options) { return options.pin_memory() && cuda::is_available(); }
 
 Tensor pin(const Tensor& tensor) { return tensor.is_cpu() ? tensor.pin_memory() : tensor; }
 
+void throw_stale_iterator() {
+  throw_error("DataLoader: this iterator's epoch was ended by a later begin() on the same loader");
+}
+
 // ---- the worker threads --------------------------------------------------------------------------------------
-struct BatchWorkers::Shared {
-  // A finished batch, or what building it threw.
-  struct Slot {
-    std::shared_ptr<void> batch;
-    std::exception_ptr error;
+struct WorkerPool::Shared {
+  struct Queued {
+    int64_t sequence;
+    Job job;
   };
 
-  Shared(int prefetch_factor, int64_t batch_total, Build build_batch)
-      : prefetch(prefetch_factor), batches(batch_total), build(std::move(build_batch)) {}
-
-  void work(int w) {
-    const int64_t workers = static_cast<int64_t>(queues.size());
-    std::deque<Slot>& queue = queues[static_cast<size_t>(w)];
-    for (int64_t k = w; k < batches; k += workers) {
+  void work(size_t w) {
+    for (;;) {
+      Queued queued{-1, nullptr};
       {
         std::unique_lock<std::mutex> lock(mutex);
-        space.wait(lock, [&] { return stop || static_cast<int64_t>(queue.size()) < prefetch; });
+        job_ready.wait(lock, [&] { return stop || !jobs.empty(); });
         if (stop) return;
+        queued = std::move(jobs.front());
+        jobs.pop_front();
+        ++running;
       }
-      Slot slot;
+      Result result;
+      result.sequence = queued.sequence;
       try {
-        slot.batch = build(k);
+        result.batch = queued.job(w);
       } catch (...) {
-        slot.error = std::current_exception();
+        result.error = std::current_exception();
       }
       {
         std::lock_guard<std::mutex> lock(mutex);
-        queue.push_back(std::move(slot));
+        --running;
+        if (!discard) results.emplace(result.sequence, std::move(result));
+        else dropped.push_back(std::move(result));
       }
-      ready.notify_all();
+      result_ready.notify_all();
     }
   }
 
-  void stop_and_join() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      stop = true;
-    }
-    space.notify_all();
-    for (std::thread& thread : threads) {
-      if (thread.joinable()) thread.join();
-    }
-    threads.clear();
-    queues.clear();  // unread batches are released here, on the consumer's thread
-  }
-
-  const int prefetch;
-  const int64_t batches;
-  Build build;
   std::mutex mutex;
-  std::condition_variable space;  // a worker's queue has room (or stop)
-  std::condition_variable ready;  // a queue got a batch
-  std::vector<std::deque<Slot>> queues;
-  std::vector<std::thread> threads;
+  std::condition_variable job_ready;     // a job was queued (or stop)
+  std::condition_variable result_ready;  // a job finished
+  std::deque<Queued> jobs;
+  std::map<int64_t, Result> results;     // finished, by sequence number
+  std::vector<Result> dropped;           // finished while draining: released by the draining thread
+  size_t running = 0;
   bool stop = false;
+  bool discard = false;
+  std::vector<std::thread> threads;
 };
 
-BatchWorkers::BatchWorkers(int workers, int prefetch, int64_t batches, Build build)
-    : shared_(std::make_unique<Shared>(prefetch, batches, std::move(build))) {
-  shared_->queues.resize(static_cast<size_t>(workers));
+WorkerPool::WorkerPool(size_t workers) : shared_(std::make_unique<Shared>()) {
   try {
-    for (int w = 0; w < workers; ++w) shared_->threads.emplace_back([shared = shared_.get(), w] { shared->work(w); });
+    for (size_t w = 0; w < workers; ++w) shared_->threads.emplace_back([shared = shared_.get(), w] { shared->work(w); });
   } catch (...) {
-    shared_->stop_and_join();
+    {
+      std::lock_guard<std::mutex> lock(shared_->mutex);
+      shared_->stop = true;
+    }
+    shared_->job_ready.notify_all();
+    for (std::thread& thread : shared_->threads) thread.join();
     throw;
   }
 }
 
-BatchWorkers::~BatchWorkers() { shared_->stop_and_join(); }
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->stop = true;
+    shared_->jobs.clear();
+  }
+  shared_->job_ready.notify_all();
+  for (std::thread& thread : shared_->threads) {
+    if (thread.joinable()) thread.join();
+  }
+  // The batches nobody took are released here, on the destroying thread.
+  shared_->results.clear();
+}
 
-std::shared_ptr<void> BatchWorkers::take(int64_t k) {
-  const int64_t workers = static_cast<int64_t>(shared_->queues.size());
-  std::deque<Shared::Slot>& queue = shared_->queues[static_cast<size_t>(k % workers)];
-  Shared::Slot slot;
+void WorkerPool::push(int64_t sequence, Job job) {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->jobs.push_back({sequence, std::move(job)});
+  }
+  shared_->job_ready.notify_one();
+}
+
+WorkerPool::Result WorkerPool::pop(std::optional<int64_t> wanted, std::optional<int64_t> timeout_ms) {
+  Result result;
   {
     std::unique_lock<std::mutex> lock(shared_->mutex);
-    shared_->ready.wait(lock, [&] { return !queue.empty(); });
-    slot = std::move(queue.front());
-    queue.pop_front();
+    auto available = [&] {
+      return wanted ? shared_->results.count(*wanted) != 0 : !shared_->results.empty();
+    };
+    if (timeout_ms) {
+      if (!shared_->result_ready.wait_for(lock, std::chrono::milliseconds(*timeout_ms), available)) {
+        throw_error(fmt::format("DataLoader: timeout: no batch within {} ms (timeout option)", *timeout_ms));
+      }
+    } else {
+      shared_->result_ready.wait(lock, available);
+    }
+    auto it = wanted ? shared_->results.find(*wanted) : shared_->results.begin();
+    result = std::move(it->second);
+    shared_->results.erase(it);
   }
-  shared_->space.notify_all();
-  if (slot.error) std::rethrow_exception(slot.error);
-  return std::move(slot.batch);
+  return result;
+}
+
+void WorkerPool::drain() {
+  std::map<int64_t, Result> results;
+  std::vector<Result> dropped;
+  {
+    std::unique_lock<std::mutex> lock(shared_->mutex);
+    shared_->jobs.clear();
+    shared_->discard = true;
+    shared_->result_ready.wait(lock, [&] { return shared_->running == 0; });
+    shared_->discard = false;
+    results.swap(shared_->results);
+    dropped.swap(shared_->dropped);
+  }
+  // results and dropped are released here, outside the lock
 }
 
 }  // namespace detail

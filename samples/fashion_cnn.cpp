@@ -2,7 +2,7 @@
 //
 // Workload W4's model and optimiser: conv 5x5 1->32, ReLU, max-pool 2, conv 5x5 32->64, ReLU, max-pool 2,
 // flatten (64 x 4 x 4 = 1024), Linear 1024->128, ReLU, Linear 128->10; cross-entropy; SGD lr 0.05, momentum
-// 0.9, batches of 64 shuffled anew each epoch by reel::data::DataLoader. Convolutions run as im2col + GEMM on
+// 0.9, batches of 64 shuffled anew each epoch by reel::data::make_data_loader. Convolutions run as im2col + GEMM on
 // the CPU (cuDNN with --device cuda in a CUDA build). Eight epochs pass 90.5% test accuracy.
 //
 //   ./fashion_cnn                              data: Debian's dataset-fashion-mnist (or --data DIR)

@@ -2,7 +2,7 @@
 //
 // Workload W3's model and optimiser: the 28x28 image flattened to 784 values in [0, 1], Linear 784->512, ReLU,
 // Linear 512->256, ReLU, Linear 256->10, cross-entropy; SGD lr 0.1, momentum 0.9, batches of 128 drawn in a new
-// shuffled order each epoch by reel::data::DataLoader (its worker thread decodes the next batches while the
+// shuffled order each epoch by reel::data::make_data_loader (its worker thread decodes the next batches while the
 // model trains). W3 is one epoch (about 85% test accuracy); this sample trains 10 by default, which passes 88%.
 //
 //   ./fashion_mlp                              data: Debian's dataset-fashion-mnist (or --data DIR)

@@ -95,13 +95,15 @@ TEST_CASE("read_maybe_gzip passes plain files through", "[data][idx]") {
 
 // ---- Fashion-MNIST ---------------------------------------------------------------------------------------------------
 TEST_CASE("FashionMNIST reads a root of plain and gzip files", "[data][fashion_mnist]") {
-  data::FashionMNIST train(fixture("fmnist"), data::Split::train);
-  data::FashionMNIST test(fixture("fmnist"), data::Split::test);
-  REQUIRE(train.size() == 5);
-  REQUIRE(test.size() == 3);
+  data::FashionMNIST train(fixture("fmnist"), data::FashionMNIST::Mode::kTrain);
+  data::datasets::MNIST test(fixture("fmnist"), data::datasets::MNIST::Mode::kTest);
+  REQUIRE(train.size().value() == 5);
+  REQUIRE(test.size().value() == 3);
+  REQUIRE(train.is_train());
+  REQUIRE_FALSE(test.is_train());
   REQUIRE(train.targets().to_vector<int64_t>() == std::vector<int64_t>{9, 0, 3, 1, 4});
   REQUIRE(test.targets().to_vector<int64_t>() == std::vector<int64_t>{2, 7, 5});
-  data::Example item = train.get(2);
+  data::Example<> item = train.get(2);
   REQUIRE(item.data.dtype() == reel::kFloat32);
   REQUIRE(sizes_of(item.data) == std::vector<int64_t>{1, 28, 28});
   REQUIRE(item.target.dtype() == reel::kInt64);
@@ -120,8 +122,8 @@ TEST_CASE("FashionMNIST reads a root of plain and gzip files", "[data][fashion_m
 TEST_CASE("FashionMNIST without its files says how to get them", "[data][fashion_mnist]") {
   REQUIRE_FALSE(data::FashionMNIST::exists(fixture("no_such_dir")));
   REQUIRE_THROWS_WITH(data::FashionMNIST(fixture("no_such_dir")),
-                      Contains("train-images-idx3-ubyte") &&
-                          Contains("install it with `apt-get install dataset-fashion-mnist` or pass --data"));
+                      Contains("train-images-idx3-ubyte") && Contains("apt-get install dataset-fashion-mnist") &&
+                          Contains("or pass --data"));
 }
 
 TEST_CASE("FashionMNIST from the Debian package has the published sizes", "[data][fashion_mnist]") {
@@ -129,18 +131,21 @@ TEST_CASE("FashionMNIST from the Debian package has the published sizes", "[data
     WARN("dataset-fashion-mnist is not installed: the real Fashion-MNIST files are not checked");
     return;
   }
-  data::FashionMNIST train(data::FashionMNIST::default_root(), data::Split::train);
-  data::FashionMNIST test(data::FashionMNIST::default_root(), data::Split::test);
-  REQUIRE(train.size() == 60000);
-  REQUIRE(test.size() == 10000);
+  data::FashionMNIST train;  // default_root(), Mode::kTrain
+  data::FashionMNIST test(data::FashionMNIST::default_root(), data::FashionMNIST::Mode::kTest);
+  REQUIRE(train.size().value() == 60000);
+  REQUIRE(test.size().value() == 10000);
+  REQUIRE(train.images().sizes() == reel::IntList({60000, 1, 28, 28}));
   // Balanced classes: 6000 per class in train, 1000 in test.
   Tensor train_counts = reel::zeros({10}, reel::kInt64).index_add(0, train.targets(), reel::ones({60000}, reel::kInt64));
   REQUIRE(train_counts.to_vector<int64_t>() == std::vector<int64_t>(10, 6000));
   REQUIRE(train.targets().narrow(0, 0, 4).to_vector<int64_t>() == std::vector<int64_t>{9, 0, 0, 3});
   REQUIRE(test.targets().narrow(0, 0, 4).to_vector<int64_t>() == std::vector<int64_t>{9, 2, 1, 1});
   // Pixel sums, computed with Python's gzip module: the first image, and the whole train split.
-  REQUIRE(train.images().select(0, 0).to(reel::kInt64).sum().item<int64_t>() == 76247);
-  REQUIRE(train.images().to(reel::kInt64).sum().item<int64_t>() == 3431114169LL);
+  // images() holds pixels / 255 in float32: times 255 and rounded, they are the bytes again.
+  Tensor pixels = train.images().mul(255.0).round().to(reel::kInt64);
+  REQUIRE(pixels.select(0, 0).sum().item<int64_t>() == 76247);
+  REQUIRE(pixels.sum().item<int64_t>() == 3431114169LL);
 }
 
 // ---- trees ----------------------------------------------------------------------------------------------------------

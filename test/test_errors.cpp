@@ -416,8 +416,9 @@ TEST_CASE("errors: the messages quoted in docs/errors.md are the messages reel g
        "load_state_dict: error(s) loading the state dict for Linear: size mismatch for weight: checkpoint shape "
        "[2, 4] vs model shape [2, 3]. Missing keys: bias."},
       {"data set missing", [] { data::FashionMNIST("no_such_dir"); },
-       "FashionMNIST: no 'train-images-idx3-ubyte' or 'train-images-idx3-ubyte.gz' in 'no_such_dir': install it "
-       "with `apt-get install dataset-fashion-mnist` or pass --data"},
+       "data::datasets::MNIST: no 'train-images-idx3-ubyte' or 'train-images-idx3-ubyte.gz' in 'no_such_dir': put "
+       "the MNIST files there, or for Fashion-MNIST install them with `apt-get install dataset-fashion-mnist` (they "
+       "go to /usr/share/datasets/fashion-mnist) or pass --data"},
       {"IDX", [&] { data::read_idx(fixtures + "idx_bad_magic.idx"); },
        "read_idx: 'idx_bad_magic.idx': bad IDX magic number 01 02 08 03: it must start with 00 00"},
       {"trees", [] { data::parse_tree("(2 a) (2 b)", 5, "t.txt", 4); },

@@ -2,7 +2,7 @@
 #include "fashion.h"
 
 #include <reel/data/dataloader.h>
-#include <reel/data/fashion_mnist.h>
+#include <reel/data/mnist.h>
 
 #include <cmath>
 #include <cstdio>
@@ -23,22 +23,24 @@ struct Evaluation {
 };
 
 // Mean loss and accuracy over a data set, no graph, in batches of 1000.
-Evaluation evaluate(const std::shared_ptr<reel::data::FashionMNIST>& data, reel::nn::Module& model,
+Evaluation evaluate(reel::data::FashionMNIST data, reel::nn::Module& model,
                     const std::function<reel::Tensor(const reel::Tensor&)>& forward, reel::Device device,
                     int64_t workers) {
   reel::NoGradGuard no_grad;
   model.eval();
-  auto loader = reel::data::make_data_loader(
-      data, reel::data::DataLoaderOptions(1000).num_workers(static_cast<int>(workers)).device(device));
+  // The dataset is copied into the loader: its tensors are shared, not duplicated.
+  auto loader = reel::data::make_data_loader<reel::data::samplers::SequentialSampler>(
+      data.map(reel::data::transforms::Stack<>()),
+      reel::data::DataLoaderOptions(1000).workers(static_cast<size_t>(workers)).device(device));
   double loss_sum = 0;
   int64_t correct = 0;
-  for (reel::data::Example& batch : loader) {
+  for (reel::data::Example<>& batch : *loader) {
     const reel::Tensor scores = forward(batch.data);
     loss_sum += F::cross_entropy(scores, batch.target, {}, -100, reel::nn::Reduction::Sum).item<double>();
     correct += (scores.argmax(1) == batch.target).sum().item<int64_t>();
   }
   model.train();
-  const double count = static_cast<double>(data->size());
+  const double count = static_cast<double>(data.size().value());
   return {loss_sum / count, static_cast<double>(correct) / count};
 }
 
@@ -70,16 +72,20 @@ int train_fashion(const CommonOptions& common, const FashionSettings& settings, 
     throw reel::Error(settings.name + ": --batch must be >= 1, --workers >= 0 and --lr > 0");
   const reel::Device device(common.device);
   const std::string root = fashion_data_dir(common);
-  auto train = std::make_shared<reel::data::FashionMNIST>(root, reel::data::Split::train);
-  auto test = std::make_shared<reel::data::FashionMNIST>(root, reel::data::Split::test);
+  reel::data::FashionMNIST train(root, reel::data::FashionMNIST::Mode::kTrain);
+  reel::data::FashionMNIST test(root, reel::data::FashionMNIST::Mode::kTest);
+  const int64_t train_size = static_cast<int64_t>(train.size().value());
   std::printf("%s: %lld training and %lld test images from %s\n", settings.name.c_str(),
-              static_cast<long long>(train->size()), static_cast<long long>(test->size()), root.c_str());
+              static_cast<long long>(train_size), static_cast<long long>(test.size().value()), root.c_str());
 
-  auto loader = reel::data::make_data_loader(train, reel::data::DataLoaderOptions(settings.batch)
-                                                        .shuffle(true)
-                                                        .seed(static_cast<uint64_t>(common.seed))
-                                                        .num_workers(static_cast<int>(settings.workers))
-                                                        .device(device));
+  // A new random order each epoch, drawn from (--seed, epoch) alone.
+  auto loader = reel::data::make_data_loader(
+      train.map(reel::data::transforms::Stack<>()),
+      reel::data::samplers::RandomSampler(train_size).seed(static_cast<uint64_t>(common.seed)),
+      reel::data::DataLoaderOptions(static_cast<size_t>(settings.batch))
+          .workers(static_cast<size_t>(settings.workers))
+          .device(device));
+  const int64_t batches_per_epoch = (train_size + settings.batch - 1) / settings.batch;
   reel::optim::SGD optimizer(model.parameters(), reel::optim::SGDOptions(settings.lr).momentum(settings.momentum));
   std::optional<reel::optim::CosineAnnealingLR> schedule;
   if (settings.cosine) schedule.emplace(optimizer, common.epochs);
@@ -89,11 +95,11 @@ int train_fashion(const CommonOptions& common, const FashionSettings& settings, 
   double test_accuracy = NAN;
   int64_t step = 0;
   for (int64_t epoch = 1; epoch <= common.epochs; ++epoch) {
-    const int64_t batches = common.smoke() ? std::min(common.steps, loader.size()) : loader.size();
+    const int64_t batches = common.smoke() ? std::min(common.steps, batches_per_epoch) : batches_per_epoch;
     Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(common.epochs), batches, "batch");
     EpochLoss epoch_loss(trend);
     int64_t correct = 0, seen = 0;
-    for (reel::data::Example& batch : loader) {
+    for (reel::data::Example<>& batch : *loader) {
       const reel::Tensor scores = forward(batch.data);
       reel::Tensor loss = F::cross_entropy(scores, batch.target);
       optimizer.zero_grad();
@@ -109,7 +115,7 @@ int train_fashion(const CommonOptions& common, const FashionSettings& settings, 
       std::snprintf(status, sizeof status, "loss %.4f  acc %.2f%%", epoch_loss.mean(),
                     100.0 * static_cast<double>(correct) / static_cast<double>(seen));
       bar.step(1, status);
-      if (common.smoke() && ++step >= common.steps) break;  // ends the epoch; the loader stops its workers
+      if (common.smoke() && ++step >= common.steps) break;  // ends the epoch; the next begin() drops the batches in flight
     }
     const double train_loss = epoch_loss.mean();
     const double train_accuracy = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(seen, 1));

@@ -1,7 +1,7 @@
 // reel/samples/common/fashion.h — the Fashion-MNIST training loop that fashion_mlp and fashion_cnn share.
 //
 // Loads the training and test sets (reel::data::FashionMNIST, images as float32 [1, 28, 28] in [0, 1]),
-// batches them with a shuffling reel::data::DataLoader whose worker threads decode the next batches while the
+// batches them with a reel::data loader (random order from --seed) whose worker threads decode the next batches while the
 // model trains, runs SGD with momentum and cross-entropy for the given epochs (the learning rate annealed
 // along half a cosine to 0 by the last epoch, which is worth 1-2 points of test accuracy), measures test accuracy after
 // each epoch, writes <name>_metrics.csv (epoch, train_loss, test_loss, train_acc, test_acc), the model and

@@ -1,12 +1,10 @@
-// reel/data/fashion_mnist.cpp — gzip members (RFC 1952), IDX files and the Fashion-MNIST dataset.
+// reel/data/idx.cpp — gzip members (RFC 1952) and IDX files.
 //
 // The deflate decoding and the CRC-32 are the ones the .npz reader uses (nn/serialize_internal.h); this file
 // adds the gzip framing around them: the 10-byte header with its optional extra field, name, comment and
 // header CRC, then the deflate stream, then CRC-32 and length of the data (mod 2^32) in the 8-byte trailer.
 // Every field is checked against the bytes really there before it is used.
-#include "fashion_mnist.h"
-
-#include <sys/stat.h>
+#include "idx.h"
 
 #include <cstring>
 
@@ -149,24 +147,6 @@ Tensor parse_idx(const std::vector<uint8_t>& bytes, const FileContext& context) 
   return out;
 }
 
-bool is_regular_file(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-}
-
-// root/name, or root/name.gz, or the error that tells how to get the files.
-std::string find_file(const std::string& root, const std::string& name) {
-  const std::string plain = root + "/" + name;
-  if (is_regular_file(plain)) return plain;
-  if (is_regular_file(plain + ".gz")) return plain + ".gz";
-  throw Error(fmt::format("FashionMNIST: no '{}' or '{}.gz' in '{}': install it with `apt-get install "
-                          "dataset-fashion-mnist` or pass --data",
-                          name, name, root));
-}
-
-constexpr const char* kFileNames[2][2] = {{"train-images-idx3-ubyte", "train-labels-idx1-ubyte"},
-                                          {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}};
-
 }  // namespace
 
 std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
@@ -180,53 +160,6 @@ Tensor read_idx(const std::string& path) {
   std::vector<uint8_t> bytes = read_whole_file(context);
   if (is_gzip(bytes)) bytes = gunzip(bytes, context);
   return parse_idx(bytes, context);
-}
-
-// ---- FashionMNIST ----------------------------------------------------------------------------------------------
-FashionMNIST::FashionMNIST(const std::string& root, Split split) {
-  const auto& names = kFileNames[split == Split::train ? 0 : 1];
-  const std::string images_path = find_file(root, names[0]);
-  const std::string labels_path = find_file(root, names[1]);
-  Tensor images = read_idx(images_path);
-  Tensor labels = read_idx(labels_path);
-  REEL_CHECK(images.dtype() == kUInt8 && images.dim() == 3 && images.size(1) == 28 && images.size(2) == 28,
-             "FashionMNIST: '{}' must hold uint8 images [N, 28, 28], it holds {} {}", images_path,
-             dtype_name(images.dtype()), shape_str(images.sizes()));
-  REEL_CHECK(labels.dtype() == kUInt8 && labels.dim() == 1, "FashionMNIST: '{}' must hold uint8 labels [N], it holds {} {}",
-             labels_path, dtype_name(labels.dtype()), shape_str(labels.sizes()));
-  REEL_CHECK(labels.size(0) == images.size(0), "FashionMNIST: '{}' has {} labels but '{}' has {} images", labels_path,
-             labels.size(0), images_path, images.size(0));
-  const uint8_t* label_bytes = labels.data_ptr<uint8_t>();
-  for (int64_t i = 0; i < labels.size(0); ++i) {
-    REEL_CHECK(label_bytes[i] < 10, "FashionMNIST: '{}': label {} of item {} is not a class 0..9", labels_path,
-               int{label_bytes[i]}, i);
-  }
-  images_ = std::move(images);
-  targets_ = labels.to(kInt64);
-}
-
-Example FashionMNIST::get(int64_t index) const {
-  REEL_CHECK(index >= 0 && index < size(), "FashionMNIST: index {} is out of range for {} images", index, size());
-  Tensor image = images_.select(0, index).to(kFloat32).div(255.0).unsqueeze(0);
-  return Example{image, targets_.select(0, index)};
-}
-
-std::string FashionMNIST::default_root() { return "/usr/share/datasets/fashion-mnist"; }
-
-bool FashionMNIST::exists(const std::string& root) {
-  for (const auto& split : kFileNames) {
-    for (const char* name : split) {
-      const std::string plain = root + "/" + name;
-      if (!is_regular_file(plain) && !is_regular_file(plain + ".gz")) return false;
-    }
-  }
-  return true;
-}
-
-const std::vector<std::string>& FashionMNIST::classes() {
-  static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                                 "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-  return names;
 }
 
 }  // namespace reel::data
