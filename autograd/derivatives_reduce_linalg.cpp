@@ -118,7 +118,7 @@ void norm_backward(Ctx& c) {
     c.grad_inputs[0] = where(eq(y, 0), zeros_like(x), g * scaled);
   }
 }
-constexpr OpDerivative norm_derivative{OpId::norm, norm_backward, "LinalgVectorNormBackward", {kIn0}, kIn0};
+constexpr OpDerivative norm_derivative{OpId::norm, norm_backward, "NormBackward", {kIn0}, kIn0};
 
 // ---- linear algebra ----------------------------------------------------------------------------------------------
 // C = A B: dA = g B^T, dB = A^T g

@@ -120,7 +120,9 @@ namespace {
 struct CustomFunctionState : NodeExtra {
   std::unique_ptr<AutogradContext> ctx;
   CustomBackward backward = nullptr;
-  std::string class_name;  // LibTorch's CppNode<T>::name(): the demangled type name
+  // What LibTorch's node of a custom function reports: its own type, torch::autograd::CppNode<T>, demangled
+  // (LibTorch 1.13 and 2.15 print "torch::autograd::CppNode<LinearFunction>"); reel::autograd:: after the rename.
+  std::string class_name;
   void release_saved() override { ctx->release_saved(); }
   const char* display_name() const override { return class_name.c_str(); }
 };
@@ -163,7 +165,8 @@ void attach_custom_node(const char* name, CustomBackward backward, const std::ve
   auto state = std::make_unique<CustomFunctionState>();
   state->ctx = std::move(ctx);
   state->backward = backward;
-  state->class_name = context->name().substr(0, context->name().size() - (sizeof("Backward") - 1));
+  state->class_name =
+      "reel::autograd::CppNode<" + context->name().substr(0, context->name().size() - (sizeof("Backward") - 1)) + ">";
   node->extra = std::move(state);
   context->set_node(node);
   node->op_name = context->name().c_str();

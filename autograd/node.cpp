@@ -125,9 +125,13 @@ void release_node(Node* node) {
 const char* node_name(const Node* node) { return node->op_name; }
 
 namespace {
-// PyTorch numbers the overloads of one derivatives.yaml name in file order: sum() is SumBackward0,
-// sum(dims) SumBackward1; pow(Tensor, Scalar) PowBackward0, (Tensor, Tensor) 1, (Scalar, Tensor) 2; clamp with
-// tensor bounds ClampBackward0, with scalars ClampBackward1. Everything else reel records is overload 0.
+// PyTorch numbers the overloads of one derivatives.yaml name in file order, and a C++ call picks its overload by
+// its argument types (LibTorch 2.15, probed): sum() is SumBackward0, sum(dims) SumBackward1; norm(p) NormBackward0,
+// norm(p, dims) NormBackward1; pow(Tensor, Scalar) PowBackward0, (Tensor, Tensor) 1, (Scalar, Tensor) 2; clamp with
+// tensor bounds ClampBackward0, with scalars ClampBackward1; add and mul with a Scalar on either side (x + 1, 2 * x)
+// AddBackward1 / MulBackward1, sub and div with a Scalar second (x - 1, x / 2) SubBackward1 / DivBackward1 (1 - x
+// and 2 / x are tensor-tensor calls in LibTorch: overload 0). reel records a Scalar as a 0-dim constant, so a real
+// 0-dim tensor without grad in that place is named as a Scalar too. Everything else reel records is overload 0.
 int pytorch_overload(const Node& node) {
   const bool scalar_input[2] = {
       node.input_meta.size() > 0 && node.input_meta[0].sizes.empty() && !node.next_edges[0].is_valid(),
@@ -140,6 +144,15 @@ int pytorch_overload(const Node& node) {
       const bool full = attrs.dims.size() == rank && !attrs.keepdim;
       return full ? 0 : 1;
     }
+    case OpId::norm: {
+      const size_t rank = node.input_meta.empty() ? 0 : node.input_meta[0].sizes.size();
+      const OpAttrs& attrs = node.attrs();
+      return attrs.dims.size() == rank && !attrs.keepdim ? 0 : 1;
+    }
+    case OpId::add:
+    case OpId::mul: return scalar_input[0] || scalar_input[1] ? 1 : 0;
+    case OpId::sub:
+    case OpId::div: return scalar_input[1] ? 1 : 0;
     case OpId::pow:
       if (node.input_meta.size() == 2 && scalar_input[1]) return 0;
       if (node.input_meta.size() == 2 && scalar_input[0]) return 2;

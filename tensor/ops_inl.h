@@ -64,7 +64,11 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, TensorOption
       detail::throw_ragged_rows(n_cols, static_cast<int64_t>(row.size()));
     flat.insert(flat.end(), row.begin(), row.end());
   }
-  return tensor(flat, options).view({n_rows, n_cols});
+  // requires_grad goes on the 2-D result, so that it is a leaf (the view of a flat leaf would not be).
+  const bool requires_grad = options.requires_grad();
+  Tensor result = tensor(flat, options.requires_grad(false)).view({n_rows, n_cols});
+  if (requires_grad) result.requires_grad_(true);
+  return result;
 }
 
 template <typename T>

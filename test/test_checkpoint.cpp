@@ -224,7 +224,7 @@ TEST_CASE("reel::str concatenates with operator<<", "[checkpoint]") {
 // ---- the resume recipe (docs/checkpoints.md) ----------------------------------------------------------------------
 namespace {
 
-// make_data_loader returns the loader itself today and a std::unique_ptr in LibTorch: either works here.
+// make_data_loader returns a std::unique_ptr, as LibTorch's.
 template <typename L>
 auto& loader_ref(L& loader) {
   if constexpr (requires { *loader; loader.get(); }) return *loader;
@@ -245,7 +245,7 @@ struct Run {
 template <typename Loader>
 void train_epoch(Run& run, Loader& loader, int64_t epoch) {
   auto& batches = loader_ref(loader);
-  batches.set_epoch(epoch);
+  batches.sampler().set_epoch(epoch);
   for (auto& batch : batches) {
     run.optimizer.zero_grad();
     (run.model(batch.data) - batch.target).pow(2).mean().backward();
@@ -259,17 +259,22 @@ void train_epoch(Run& run, Loader& loader, int64_t epoch) {
 TEST_CASE("an interrupted run resumed from checkpoints continues bit for bit", "[checkpoint]") {
   constexpr int64_t kEpochs = 6;  // the StepLR decays at epochs 2 and 4; the interruption is after epoch 3
   reel::manual_seed(11);
-  auto dataset = std::make_shared<reel::data::TensorDataset>(reel::randn({20, 3}), reel::randn({20, 2}));
-  const auto options = reel::data::DataLoaderOptions(6).shuffle(true).seed(5);
+  const auto dataset = reel::data::datasets::TensorPairDataset(reel::randn({20, 3}), reel::randn({20, 2}))
+                           .map(reel::data::transforms::Stack<>());
+  // A shuffled order that depends on (seed, epoch) only, so a resumed run replays the remaining epochs' orders.
+  const auto make_loader = [&] {
+    return reel::data::make_data_loader(dataset, reel::data::samplers::RandomSampler(20).seed(5),
+                                        reel::data::DataLoaderOptions(6));
+  };
 
   Run straight(7);
-  auto straight_loader = reel::data::make_data_loader(dataset, options);
+  auto straight_loader = make_loader();
   for (int64_t epoch = 0; epoch < kEpochs; ++epoch) train_epoch(straight, straight_loader, epoch);
 
   TempDir dir;
   {
     Run first(7);
-    auto loader = reel::data::make_data_loader(dataset, options);
+    auto loader = make_loader();
     for (int64_t epoch = 0; epoch < kEpochs / 2; ++epoch) train_epoch(first, loader, epoch);
     reel::save(first.model, dir.file("model.safetensors"));
     reel::save(first.optimizer, dir.file("optimizer.safetensors"));
@@ -283,7 +288,7 @@ TEST_CASE("an interrupted run resumed from checkpoints continues bit for bit", "
   reel::load(resumed.scheduler, dir.file("scheduler.safetensors"));
   Tensor saved_epoch;
   reel::load(saved_epoch, dir.file("epoch.safetensors"));
-  auto loader = reel::data::make_data_loader(dataset, options);
+  auto loader = make_loader();
   for (int64_t epoch = saved_epoch.item<int64_t>(); epoch < kEpochs; ++epoch) train_epoch(resumed, loader, epoch);
 
   CHECK(resumed.scheduler.last_epoch() == kEpochs);
@@ -296,7 +301,7 @@ TEST_CASE("an interrupted run resumed from checkpoints continues bit for bit", "
     Run careless(99);
     reel::load(careless.model, dir.file("model.safetensors"));
     reel::load(careless.optimizer, dir.file("optimizer.safetensors"));
-    auto careless_loader = reel::data::make_data_loader(dataset, options);
+    auto careless_loader = make_loader();
     CHECK_THROWS_WITH(train_epoch(careless, careless_loader, kEpochs / 2), Contains("the scheduler's state was not"));
   }
 }

@@ -5,6 +5,8 @@
 #include <reel/reel.h>
 
 #include <cmath>
+#include <functional>
+#include <utility>
 #include <vector>
 
 using reel::IntList;
@@ -158,4 +160,40 @@ TEST_CASE("creation: large outputs are identical for 1 and 2 threads", "[creatio
   REQUIRE(a1.size() == 200000);
   REQUIRE(a1[123456] == 123456 * 1.5);
   REQUIRE(l1[100000] == Approx(3.0));
+}
+
+// Every creation call given requires_grad() must return a leaf that collects its gradient (a creator that set
+// requires_grad before a final view or cast returned a non-leaf whose .grad() stayed undefined: tensor({{...}})).
+TEST_CASE("creation with requires_grad() gives leaves that receive gradients", "[creation][autograd]") {
+  const auto grad_on = reel::requires_grad();
+  const auto float_grad = reel::TensorOptions(reel::kFloat32).requires_grad(true);
+  const std::vector<std::pair<const char*, std::function<Tensor()>>> creators = {
+      {"tensor({1.0, 2.0})", [&] { return reel::tensor({1.0, 2.0}, grad_on); }},
+      {"tensor({{1.0, 2.0}, {3.0, 4.0}})", [&] { return reel::tensor({{1.0, 2.0}, {3.0, 4.0}}, grad_on); }},
+      {"tensor({{1, 2}}, float)", [&] { return reel::tensor({{1, 2}, {3, 4}}, float_grad); }},
+      {"tensor(vector, float64)",
+       [&] { return reel::tensor(std::vector<double>{1, 2}, reel::TensorOptions(reel::kFloat64).requires_grad(true)); }},
+      {"zeros", [&] { return reel::zeros({2, 3}, grad_on); }},
+      {"ones", [&] { return reel::ones({2, 3}, grad_on); }},
+      {"full", [&] { return reel::full({2, 3}, 1.5, grad_on); }},
+      {"empty", [&] { return reel::empty({2, 3}, grad_on); }},
+      {"arange", [&] { return reel::arange(4, float_grad); }},
+      {"linspace", [&] { return reel::linspace(0, 1, 5, grad_on); }},
+      {"eye", [&] { return reel::eye(3, grad_on); }},
+      {"rand", [&] { return reel::rand({2, 2}, grad_on); }},
+      {"randn", [&] { return reel::randn({2, 2}, grad_on); }},
+      {"zeros_like", [&] { return reel::zeros_like(reel::ones({2}), grad_on); }},
+      {"scalar_tensor", [&] { return reel::scalar_tensor(2.0, grad_on); }},
+  };
+  for (const auto& [label, create] : creators) {
+    INFO(label);
+    Tensor t = create();
+    CHECK(t.requires_grad());
+    CHECK(t.is_leaf());
+    CHECK_FALSE(static_cast<bool>(t.grad_fn()));
+    (t * 2).sum().backward();
+    REQUIRE(t.grad().defined());
+    CHECK(t.grad().sizes() == t.sizes());
+    CHECK(t.grad().eq(2).all().item<bool>());
+  }
 }

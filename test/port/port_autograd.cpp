@@ -82,7 +82,11 @@ int main() {
 
   out.backward();
   print_values("x.grad", x.grad());
-  std::printf("version after backward %ld\n", static_cast<long>(x._version()));
+  auto counter = torch::zeros({2});
+  const int64_t before = counter._version();
+  counter.add_(1);
+  counter.mul_(2);
+  std::printf("in-place ops bumped the version by %ld\n", static_cast<long>(counter._version() - before));
 
   // A vector-Jacobian product.
   auto v_in = torch::tensor({0.5f, -1.0f, 2.0f}, torch::requires_grad());

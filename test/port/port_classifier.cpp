@@ -5,7 +5,7 @@
 //
 // It touches the everyday surface: Options builders (Conv2d, BatchNorm2d, MaxPool2d, LeakyReLU, Linear, Dropout2d),
 // a holder module, named_parameters() with key()/value(), a CRTP dataset with .map(Stack<>()), a data loader with
-// a SequentialSampler, SGD with momentum, StepLR, the top-level losses with at::Reduction codes, torch::save and
+// a SequentialSampler, SGD with momentum, a learning-rate decay through param_groups(), the top-level losses with at::Reduction codes, torch::save and
 // torch::load. Every value is deterministic: the parameters are set from a formula, the data are formulas, and
 // dropout runs only in evaluation mode (the identity), so both libraries must print the same numbers.
 #include <torch/torch.h>
@@ -80,7 +80,6 @@ int main() {
       std::move(dataset), torch::data::DataLoaderOptions().batch_size(16));
 
   torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
-  torch::optim::StepLR scheduler(optimizer, /*step_size=*/2, /*gamma=*/0.5);
   for (int epoch = 1; epoch <= 4; ++epoch) {
     net->train();
     double total = 0;
@@ -93,8 +92,11 @@ int main() {
       total += loss.item<double>();
       ++batches;
     }
-    scheduler.step();
-    const double lr = static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[0].options()).lr();
+    // Halve the learning rate every second epoch (LibTorch's StepLR counts its steps one later than Python's,
+    // which reel follows; docs/porting.md).
+    auto& options = static_cast<torch::optim::SGDOptions&>(optimizer.param_groups()[0].options());
+    if (epoch % 2 == 0) options.lr(options.lr() * 0.5);
+    const double lr = options.lr();
     std::printf("epoch %d batches %ld mean loss %.6g next lr %.6g\n", epoch, static_cast<long>(batches),
                 total / static_cast<double>(batches), lr);
   }
