@@ -163,7 +163,7 @@ TEST_CASE("IValue accessors refuse other kinds, as c10::IValue", "[autograd][spe
   CHECK_FALSE(text.isBool());
 }
 
-TEST_CASE("GradcheckResult converts to bool; _version counts in-place writes", "[autograd][spellings]") {
+TEST_CASE("GradcheckResult converts to bool and _version counts in-place writes", "[autograd][spellings]") {
   Tensor x = reel::randn({3}, reel::kFloat64).requires_grad_();
   const bool ok = gradcheck([](const std::vector<Tensor>& in) { return (in[0] * in[0]).sum(); }, {x});
   CHECK(ok);

@@ -771,7 +771,7 @@ TEST_CASE("scheduler state dicts hold PyTorch's keys and resume a run exactly", 
   }
 }
 
-TEST_CASE("StepLR resumed the old way would run 8x too slow; reel refuses it, the recipe is exact",
+TEST_CASE("StepLR resumed the old way would run 8x too slow: reel refuses it and the recipe is exact",
           "[optim][checkpoint]") {
   Tensor p = param64({1.0});
   optim::SGD sgd({p}, 0.1);
