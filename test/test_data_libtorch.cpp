@@ -135,14 +135,14 @@ TEST_CASE("transforms::Normalize per scalar and per channel", "[data][libtorch][
   Tensor out = scalar(image);
   const std::vector<float> in = image.to_vector<float>(), got = out.to_vector<float>();
   for (size_t i = 0; i < in.size(); ++i) {
-    REQUIRE(got[i] == Approx((static_cast<double>(in[i]) - 0.1307) / 0.3081).epsilon(1e-6));
+    REQUIRE(got[i] == Approx((static_cast<double>(in[i]) - 0.1307) / 0.3081).epsilon(1e-6).margin(1e-6));
   }
   data::transforms::Normalize<> channels({0.5, 0.25, 0.0}, {0.5, 2.0, 4.0});
   const std::vector<double> mean = {0.5, 0.25, 0.0}, stddev = {0.5, 2.0, 4.0};
   const std::vector<float> got_c = channels(image).to_vector<float>();
   for (size_t i = 0; i < in.size(); ++i) {
     const size_t c = i / 4;
-    REQUIRE(got_c[i] == Approx((static_cast<double>(in[i]) - mean[c]) / stddev[c]).epsilon(1e-6));
+    REQUIRE(got_c[i] == Approx((static_cast<double>(in[i]) - mean[c]) / stddev[c]).epsilon(1e-6).margin(1e-6));
   }
   // As a Transform of Examples: the target passes through.
   data::Example<> example = channels.apply({image, reel::full({}, int64_t{7}, reel::kInt64)});
@@ -190,7 +190,7 @@ TEST_CASE("datasets .map() chains and TensorDataset", "[data][libtorch][transfor
   REQUIRE(batch.data.sizes() == reel::IntList({2, 1, 28, 28}));
   REQUIRE(batch.target.to_vector<int64_t>() == std::vector<int64_t>{9, 3});
   REQUIRE(batch.data.select(0, 0).flatten().to_vector<float>()[10] ==
-          Approx((pixel(3, 10) / 255.0 - 0.5) / 0.25).epsilon(1e-6));
+          Approx((pixel(3, 10) / 255.0 - 0.5) / 0.25).epsilon(1e-6).margin(1e-6));
   fs::remove_all(root);
 
   data::datasets::TensorDataset rows(reel::arange(6, reel::kFloat32).reshape({3, 2}));
