@@ -8,6 +8,8 @@
 #include <reel/reel.h>
 
 #include <catch2/catch.hpp>
+
+#include "torch_fixture.h"
 #include <cmath>
 #include <map>
 #include <string>
@@ -18,34 +20,14 @@ using reel::Tensor;
 
 namespace {
 
-using Arrays = std::map<std::string, Tensor>;
-
-const Arrays& fixture() {
-  static const Arrays arrays = [] {
-    Arrays out;
-    for (auto& [name, tensor] :
-         reel::serialize::load_npz(std::string(REEL_SOURCE_DIR) + "/test/fixtures/torch/rnn.npz"))
-      out[name] = tensor;
-    return out;
-  }();
+const reel_test::TorchFixture& fixture() {
+  static const reel_test::TorchFixture arrays("rnn.npz");
   return arrays;
 }
 
-const Tensor& array(const std::string& name) {
-  const auto it = fixture().find(name);
-  if (it == fixture().end()) FAIL("rnn.npz has no array " << name);
-  return it->second;
-}
+const Tensor& array(const std::string& name) { return fixture().array(name); }
 
-void check_close(const Tensor& got, const Tensor& expected, const std::string& what) {
-  INFO(what << ": got shape " << reel::shape_str(got.sizes()) << ", PyTorch's " << reel::shape_str(expected.sizes()));
-  REQUIRE(got.sizes() == expected.sizes());
-  const std::vector<double> a = got.cpu().contiguous().to_vector<double>(), b = expected.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]) / (1 + std::fabs(b[i])));
-  INFO("largest relative difference " << worst);
-  CHECK(worst <= 1e-10);
-}
+using reel_test::check_close;
 
 struct TorchCase {
   std::string name;  // key prefix in rnn.npz

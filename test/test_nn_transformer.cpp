@@ -8,6 +8,8 @@
 #include <reel/reel.h>
 
 #include <catch2/catch.hpp>
+
+#include "torch_fixture.h"
 #include <cmath>
 #include <map>
 #include <string>
@@ -18,38 +20,18 @@ using reel::Tensor;
 
 namespace {
 
-using Arrays = std::map<std::string, Tensor>;
-
-const Arrays& fixture() {
-  static const Arrays arrays = [] {
-    Arrays out;
-    for (auto& [name, tensor] :
-         reel::serialize::load_npz(std::string(REEL_SOURCE_DIR) + "/test/fixtures/torch/transformer.npz"))
-      out[name] = tensor;
-    return out;
-  }();
+const reel_test::TorchFixture& fixture() {
+  static const reel_test::TorchFixture arrays("transformer.npz");
   return arrays;
 }
 
-const Tensor& array(const std::string& name) {
-  const auto it = fixture().find(name);
-  if (it == fixture().end()) FAIL("transformer.npz has no array " << name);
-  return it->second;
-}
+const Tensor& array(const std::string& name) { return fixture().array(name); }
 
 // A bool mask stored as 0/1.
 Tensor bool_array(const std::string& name) { return array(name + "_bool").to(reel::kBool); }
 
 void check_close(const Tensor& got, const Tensor& expected, const std::string& what) {
-  INFO(what << ": got shape " << got.sizes() << ", PyTorch's " << expected.sizes());
-  REQUIRE(got.defined());
-  REQUIRE(got.sizes() == expected.sizes());
-  const std::vector<double> a = got.to(reel::kDouble).contiguous().to_vector<double>(),
-                            b = expected.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]) / (1 + std::fabs(b[i])));
-  INFO("largest relative difference " << worst);
-  CHECK(worst <= 1e-9);
+  reel_test::check_close(got, expected, what, 1e-9);
 }
 
 // float64, eval mode, PyTorch's state dict loaded by reel's own names (strict: every name must exist in the file).
@@ -137,7 +119,7 @@ TEST_CASE("Transformer matches PyTorch, state dict names included", "[nn][transf
   nn::Transformer model(nn::TransformerOptions(8, 2, 2, 2).dim_feedforward(16).dropout(0.0));
   // every PyTorch name is one of reel's and the other way round
   size_t torch_names = 0;
-  for (const auto& [key, value] : fixture())
+  for (const auto& [key, value] : fixture().arrays())
     if (key.rfind("transformer.", 0) == 0 && key.find(".grad.") == std::string::npos &&
         key.find('.', 12) != std::string::npos)
       ++torch_names;
