@@ -22,6 +22,7 @@
 #include "autograd/autograd.h"
 #include "autograd/function.h"
 #include "autograd/gradcheck.h"
+#include "autobatch/autobatch.h"
 #include "nn/enum.h"
 #include "nn/module.h"
 #include "nn/any_module.h"

@@ -19,6 +19,7 @@
 #include "autograd/autograd.h"
 #include "autograd/derivatives.h"
 #include "autograd/meta.h"
+#include "tensor/batching_hook.h"
 #include "tensor/ops.h"
 #include "tensor/sparse.h"
 
@@ -638,6 +639,13 @@ void check_root(const Tensor& root, size_t index, const char* where) {
 
 void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads, bool retain_graph,
                   bool create_graph, std::vector<Capture>* captures, const char* where) {
+  // Inside an autobatch::Scope: the recorded ops run first (each root's grad_fn() below asks for its value), then the
+  // backward formulas run eagerly.
+  for (const Tensor& root : roots)
+    if (root.defined() && root.impl()->pending_node != 0) (void)root.grad_fn();
+  for (const Tensor& g : root_grads)
+    if (g.defined() && g.impl()->pending_node != 0) (void)g.grad_fn();
+  detail::SuspendBatching eager;
   REEL_CHECK(root_grads.empty() || root_grads.size() == roots.size(), "{}: got {} tensors but {} gradients", where,
              roots.size(), root_grads.size());
   GraphTask task(retain_graph, create_graph, captures);

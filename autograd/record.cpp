@@ -4,6 +4,7 @@
 // and the rebuilt history of views whose base changed (Note [In-place ops and autograd] in docs/NOTES.md).
 #include "autograd/derivatives.h"
 #include "tensor/autograd_hook.h"
+#include "tensor/batching_hook.h"
 #include "tensor/ops.h"
 
 namespace reel::autograd {
@@ -213,6 +214,8 @@ void rebase_through_view(const char* op, Tensor& self, const Tensor& result) {
 }  // namespace
 
 void begin_write(const Tensor& target, std::string_view op, bool in_place_suffix) {
+  if (batching()) [[unlikely]]
+    before_eager(&target, 1, &target);  // recorded ops that read target run before it changes
   const TensorImpl* impl = target.impl();
   check_no_internal_overlap(impl->sizes, impl->strides, op, in_place_suffix);
   if (impl->view_base && is_grad_enabled()) check_view_made_with_grad(op, in_place_suffix ? "_" : "", target);

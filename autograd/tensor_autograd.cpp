@@ -26,6 +26,8 @@ std::string grad_fn_name(const Tensor& t) { return t.defined() && t.grad_fn() ? 
 
 namespace detail {
 void name_composite_node(const Tensor& out, const char* name) {
+  // An output an autobatch::Scope has not run yet keeps the name of its own node (its history is a row of a batch).
+  if (out.defined() && out.impl()->pending_node != 0) return;
   if (out.defined() && out.grad_fn() != nullptr) out.grad_fn().get()->op_name = name;
 }
 }  // namespace detail

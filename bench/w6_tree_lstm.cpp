@@ -31,8 +31,13 @@
 //                                                 scripts/bench.sh measures the peak from outside (/usr/bin/time -v)
 // The same program serves the 100,000-tree long run: w6_tree_lstm --trees 100000 --rss-every 10000.
 //
-//   w6_tree_lstm [--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding]
-//                [--data DIR] [--threads N] [--quick]
+// W6b (--autobatch N): the per-node form, unchanged, run N trees at a time inside a reel::autobatch::Scope (automatic
+// batching, docs/autobatch.md): the N trees' losses are summed and backward runs once per group; the optimizer still
+// steps every 25 trees (N must divide 25 or be a multiple of it). Figure: bench=W6b figure=trees_per_second.
+// --check with --autobatch N compares the autobatched loss and gradients of the first trees with the eager ones.
+//
+//   w6_tree_lstm [--form per-node|batched] [--autobatch N] [--check] [--trees N] [--warmup N] [--rss-every K]
+//                [--dense-embedding] [--data DIR] [--threads N] [--quick]
 //
 // --data DIR: the folder holding sst/train.txt (default: $REEL_DATA, else ../shared/data next to the repository).
 // --quick: 20 trees after 5 warm-up trees: a smoke run for CTest, not a measurement.
@@ -43,6 +48,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,7 +62,7 @@ namespace F = reel::nn::functional;
 using reel::data::Tree;
 
 constexpr const char* kUsage =
-    "[--form per-node|batched] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] "
+    "[--form per-node|batched] [--autobatch N] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] "
     "[--threads N] [--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
 constexpr int64_t kCheckedTrees = 10;
@@ -69,6 +75,7 @@ struct W6Options {
   int64_t trees = 1000;
   int64_t warmup = 50;
   int64_t rss_every = 0;  // 0: no resident-memory reports
+  int64_t autobatch = 0;  // W6b: trees per autobatch::Scope (0: eager)
   bool sparse_embedding = true;
   std::string data_root = bench::default_data_root();
 };
@@ -94,6 +101,8 @@ W6Options take_w6_options(int& argc, char** argv) {
       options.warmup = std::atoll(warmup);
     } else if (const char* every = bench::take_value(i, argc, argv, "--rss-every")) {
       options.rss_every = std::atoll(every);
+    } else if (const char* group = bench::take_value(i, argc, argv, "--autobatch")) {
+      options.autobatch = std::atoll(group);
     } else if (std::strcmp(argv[i], "--dense-embedding") == 0) {
       options.sparse_embedding = false;
     } else if (const char* root = bench::take_value(i, argc, argv, "--data")) {
@@ -103,6 +112,15 @@ W6Options take_w6_options(int& argc, char** argv) {
     }
   }
   argc = kept;
+  if (options.autobatch < 0 ||
+      (options.autobatch > 0 && kTreesPerStep % options.autobatch != 0 && options.autobatch % kTreesPerStep != 0)) {
+    std::fprintf(stderr, "%s: --autobatch N needs N to divide %lld or be a multiple of it\n", argv[0],
+                 static_cast<long long>(kTreesPerStep));
+    std::exit(2);
+  }
+  if (options.autobatch > 0) {  // whole groups: the warm-up ends on a group edge
+    options.warmup = (options.warmup + options.autobatch - 1) / options.autobatch * options.autobatch;
+  }
   if (options.trees < 1 || options.warmup < 0 || options.rss_every < 0) {
     std::fprintf(stderr, "usage: %s %s (trees >= 1, warmup >= 0, rss-every >= 0)\n", argv[0], kUsage);
     std::exit(2);
@@ -256,12 +274,52 @@ int check_forms(TreeLSTM& model, const std::vector<IndexedTree>& train) {
   return ok ? 0 : 1;
 }
 
+// --check --autobatch N: the first N trees' summed loss and gradients, eagerly and inside one autobatch::Scope.
+int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int64_t group) {
+  const std::vector<reel::Tensor> parameters = model->parameters();
+  double losses[2];
+  std::vector<reel::Tensor> gradients[2];
+  for (int batched = 0; batched < 2; ++batched) {
+    model->zero_grad();
+    std::optional<reel::autobatch::Scope> scope;
+    if (batched) scope.emplace();
+    std::vector<reel::Tensor> tree_losses;
+    for (int64_t t = 0; t < group && t < static_cast<int64_t>(train.size()); ++t)
+      tree_losses.push_back(model->per_node_loss(train[static_cast<size_t>(t)]));
+    reel::Tensor loss = reel::stack(tree_losses).sum();
+    loss.backward();
+    losses[batched] = loss.item<double>();
+    for (const reel::Tensor& parameter : parameters) {
+      const reel::Tensor& grad = parameter.grad();
+      gradients[batched].push_back(!grad.defined() ? reel::Tensor() : grad.is_sparse() ? grad.to_dense() : grad.clone());
+    }
+  }
+  model->zero_grad();
+  double worst_gradient = 0;
+  bool gradients_match = true;
+  for (size_t p = 0; p < parameters.size(); ++p) {
+    if (gradients[0][p].defined() != gradients[1][p].defined()) {
+      gradients_match = false;
+    } else if (gradients[0][p].defined()) {
+      worst_gradient = std::max(worst_gradient, relative_difference(gradients[1][p], gradients[0][p]));
+    }
+  }
+  const double worst_loss = std::fabs(losses[0] - losses[1]) / std::fabs(losses[0]);
+  const bool ok = gradients_match && worst_loss <= 1e-5 && worst_gradient <= 1e-4;
+  std::printf("w6 check: eager vs autobatch over %lld trees: loss max relative difference %.3g (limit 1e-5), "
+              "gradients %.3g (limit 1e-4)%s: %s\n",
+              static_cast<long long>(group), worst_loss, worst_gradient,
+              gradients_match ? "" : ", a gradient defined in one form only", ok ? "ok" : "FAILED");
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   W6Options w6 = take_w6_options(argc, argv);
   const bench::Options options = bench::parse_options(argc, argv, kUsage);
   if (options.quick) w6.trees = 20, w6.warmup = 5;
+  if (w6.autobatch > 0) w6.warmup = (w6.warmup + w6.autobatch - 1) / w6.autobatch * w6.autobatch;
   try {
     reel::set_num_threads(options.threads);
     const std::vector<Tree> trees = reel::data::read_trees(w6.data_root + "/sst/train.txt");
@@ -271,10 +329,11 @@ int main(int argc, char** argv) {
 
     reel::manual_seed(6);
     TreeLSTM model(static_cast<int64_t>(words.size()), w6.sparse_embedding);
-    if (w6.check) return check_forms(model, train);
+    if (w6.check) return w6.autobatch > 0 ? check_autobatch(model, train, w6.autobatch) : check_forms(model, train);
     reel::optim::Adagrad optimizer(model->parameters(), reel::optim::AdagradOptions(0.05));
-    const char* form_name = w6.form == Form::kPerNode ? "per_node" : "batched";
+    const char* form_name = w6.autobatch > 0 ? "autobatch" : w6.form == Form::kPerNode ? "per_node" : "batched";
     const std::string extra = "threads=" + std::to_string(options.threads) + " form=" + form_name +
+                              (w6.autobatch > 0 ? " trees_per_scope=" + std::to_string(w6.autobatch) : "") +
                               (w6.sparse_embedding ? " embedding=sparse" : " embedding=dense") +
                               (options.quick ? " quick=1" : "");
 
@@ -283,11 +342,26 @@ int main(int argc, char** argv) {
     optimizer.zero_grad();
     for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
       if (done == w6.warmup) start = bench::now_seconds();
-      const IndexedTree& tree = train[static_cast<size_t>(done) % train.size()];
-      reel::Tensor loss = model->loss(tree, w6.form);
-      loss.backward();
-      loss_sum += loss.item<double>();
-      if (++trees_since_step == kTreesPerStep) {
+      if (w6.autobatch > 0) {  // W6b: the next group of trees inside one scope (the warm-up ends on a group edge)
+        const int64_t group = std::min(w6.autobatch, w6.warmup + w6.trees - done);
+        {
+          reel::autobatch::Scope scope;
+          std::vector<reel::Tensor> losses;
+          for (int64_t k = 0; k < group; ++k)
+            losses.push_back(model->per_node_loss(train[static_cast<size_t>(done + k) % train.size()]));
+          reel::Tensor loss = reel::stack(losses).sum();
+          loss.backward();
+          loss_sum += loss.item<double>();
+        }
+        done += group - 1;
+        trees_since_step += group - 1;
+      } else {
+        const IndexedTree& tree = train[static_cast<size_t>(done) % train.size()];
+        reel::Tensor loss = model->loss(tree, w6.form);
+        loss.backward();
+        loss_sum += loss.item<double>();
+      }
+      if (++trees_since_step >= kTreesPerStep) {
         const double step_start = bench::now_seconds();
         optimizer.step();
         optimizer.zero_grad();
@@ -316,7 +390,9 @@ int main(int argc, char** argv) {
     }
     const std::string counts = " trees=" + std::to_string(w6.trees) + " warmup=" + std::to_string(w6.warmup) +
                                " vocab=" + std::to_string(words.size());
-    bench::print_figure("W6", w6.form == Form::kPerNode ? "trees_per_second" : "trees_per_second_batched", "trees/s",
+    bench::print_figure(w6.autobatch > 0 ? "W6b" : "W6",
+                        w6.form == Form::kPerNode || w6.autobatch > 0 ? "trees_per_second" : "trees_per_second_batched",
+                        "trees/s",
                         bench::summarize({static_cast<double>(w6.trees) / seconds}),
                         extra + counts + " mean_loss=" + std::to_string(loss_sum / double(w6.warmup + w6.trees)));
     bench::print_figure("W6", "optimizer_seconds_per_1000_trees", "s",

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "tensor/autograd_hook.h"
+#include "tensor/batching_hook.h"
 
 namespace reel {
 
@@ -69,6 +70,10 @@ void record_call(OpId op, const OpAttrs* attrs, const Tensor* const* inputs, int
 }  // namespace
 
 void run_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpOutputs outputs, const OpOptions& options) {
+  // 0. Inside an autobatch::Scope the call is recorded and runs later, batched with its kind (tensor/batching_hook.h).
+  if (detail::batching()) [[unlikely]] {
+    if (detail::defer_op(op, attrs, inputs, outputs, options)) return;
+  }
   // 1. The kernel's inputs: as given, or with the asked-for ones made contiguous (grad mode off: these copies are
   // plumbing, autograd sees the caller's tensors).
   const Tensor* kernel_inputs = inputs.data;
@@ -134,7 +139,9 @@ void run_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpOutputs outputs, c
 }
 
 // ---- the elementwise families -----------------------------------------------------------------------------------
-void run_elementwise_into(OpId op, const OpAttrs* attrs, const Tensor& out, std::initializer_list<const Tensor*> inputs) {
+namespace {
+
+void run_elementwise_kernel(OpId op, const OpAttrs* attrs, const Tensor& out, TensorPtrList inputs) {
   const Tensor* operands[TensorIter::kMaxOperands];
   const int count = static_cast<int>(inputs.size()) + 1;
   REEL_CHECK(count <= TensorIter::kMaxOperands, "{}: {} inputs for an elementwise kernel (at most {})", op_name(op),
@@ -154,13 +161,38 @@ void run_elementwise_into(OpId op, const OpAttrs* attrs, const Tensor& out, std:
   dispatch(args, out.device());
 }
 
+}  // namespace
+
+void run_elementwise_into(OpId op, const OpAttrs* attrs, const Tensor& out, std::initializer_list<const Tensor*> inputs) {
+  if (detail::batching()) [[unlikely]] {  // an in-place write inside an autobatch::Scope runs now
+    const Tensor* operands[TensorIter::kMaxOperands];
+    int count = 0;
+    for (const Tensor* input : inputs)
+      if (count < TensorIter::kMaxOperands) operands[count++] = input;
+    for (int i = 0; i < count; ++i) detail::before_eager(operands[i], 1, nullptr);
+    detail::before_eager(&out, 1, &out);
+  }
+  run_elementwise_kernel(op, attrs, out, inputs);
+}
+
 Tensor run_elementwise_op(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
                           std::initializer_list<const Tensor*> inputs, std::initializer_list<const Tensor*> recorded) {
+  if (detail::batching()) [[unlikely]]
+    return detail::defer_elementwise(op, attrs, sizes, dtype, device, inputs, recorded);
+  return run_elementwise_op_now(op, attrs, sizes, dtype, device, inputs, recorded);
+}
+
+Tensor run_elementwise_op_now(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
+                              TensorPtrList inputs, TensorPtrList recorded) {
   Tensor out = Tensor::make(sizes, dtype, device);
-  run_elementwise_into(op, attrs, out, inputs);
-  if (detail::needs_recording(recorded)) {
-    Tensor* outputs[] = {&out};
-    detail::record_op(op, recorded.begin(), static_cast<int>(recorded.size()), outputs, 1, attrs);
+  run_elementwise_kernel(op, attrs, out, inputs);
+  if (is_grad_enabled()) {
+    bool any = false;
+    for (const Tensor* t : recorded) any |= t->defined() && t->requires_grad();
+    if (any) {
+      Tensor* outputs[] = {&out};
+      detail::record_op(op, recorded.begin(), static_cast<int>(recorded.size()), outputs, 1, attrs);
+    }
   }
   return out;
 }

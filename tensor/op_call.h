@@ -67,6 +67,24 @@ struct OpOutputs {
   // run_op makes tensors[i] from metas[i]; `metas` must outlive the call (a braced list at the call does).
   OpOutputs(Tensor* made, std::initializer_list<OutputMeta> metas_)
       : tensors(made), size(static_cast<int>(metas_.size())), metas(metas_.begin()) {}
+  // The same from an array of `count` metas (automatic batching replays recorded calls with these).
+  OpOutputs(Tensor* made, const OutputMeta* metas_, int count) : tensors(made), size(count), metas(metas_) {}
+};
+
+// A list of tensor pointers: a braced list at the call, or an array (automatic batching's replays).
+class TensorPtrList {
+ public:
+  TensorPtrList() = default;
+  TensorPtrList(std::initializer_list<const Tensor*> list)  // NOLINT: implicit, a braced list reads naturally
+      : data_(list.begin()), size_(list.size()) {}
+  TensorPtrList(const Tensor* const* data, size_t size) : data_(data), size_(size) {}
+  const Tensor* const* begin() const { return data_; }
+  const Tensor* const* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+
+ private:
+  const Tensor* const* data_ = nullptr;
+  size_t size_ = 0;
 };
 
 // Whether run_op records the call on the tape.
@@ -86,7 +104,7 @@ struct OpOptions {
   uint32_t contiguous_inputs = 0;
   // Autograd's inputs when they differ from the kernel's (an optional input the kernel is not given, the
   // original of an output cloned for an in-place kernel). Empty: the kernel's inputs.
-  std::initializer_list<const Tensor*> recorded_inputs = {};
+  TensorPtrList recorded_inputs = {};
   // The device whose kernel runs; default the first output's (a cross-device copy runs on the non-CPU side).
   std::optional<Device> device = std::nullopt;
   // The op name that allocation errors (Tensor::make: negative sizes, overflow, no CUDA) show.
@@ -106,6 +124,9 @@ void run_elementwise_into(OpId op, const OpAttrs* attrs, const Tensor& out, std:
 // OutputMeta: this is the per-op fixed cost W1 measures, and the shape is not copied.
 Tensor run_elementwise_op(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
                           std::initializer_list<const Tensor*> inputs, std::initializer_list<const Tensor*> recorded);
+// The same with the lists as arrays (automatic batching's replays, autobatch/); never deferred.
+Tensor run_elementwise_op_now(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
+                              TensorPtrList inputs, TensorPtrList recorded);
 
 // ---- kernels written with other ops, the same on every device (each backend registers them) -------------------
 // linear: inputs (input, weight, bias or undefined); the output made from linear's metadata. One addmm over the

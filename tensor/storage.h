@@ -105,6 +105,9 @@ struct StorageImpl {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device;
+  // Automatic batching: the generation of the autobatch::Scope whose recorded ops read this memory (an in-place
+  // write to it must run those ops first); 0 when none.
+  uint32_t pending_read_mark = 0;
   Allocator* allocator = nullptr;                 // owner of `data`; null for borrowed memory
   Callback<void(void*)>* user_deleter = nullptr;  // from_blob with a deleter
 

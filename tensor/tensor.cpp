@@ -215,7 +215,7 @@ Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int
   impl->sizes = DimVector(sizes);
   impl->strides = DimVector(strides);
   impl->offset = offset;
-  impl->storage = base.storage();
+  impl->storage = base.impl()->storage;  // null for a pending base (autobatch): the view is pending too
   impl->is_view = true;
   impl->refresh_contiguity();
   return Tensor(std::move(handle));
@@ -226,6 +226,8 @@ int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, sizes(), 
 
 void* Tensor::data_ptr() const {
   check_defined("data_ptr");
+  if (impl_->pending_node != 0) [[unlikely]]
+    detail::materialize_pending(*impl_);
   // A view with no elements may carry any offset (as_strided allows it, as PyTorch does): nothing is read
   // through its pointer, so give the storage's start rather than compute an address past it.
   if (impl_->numel == 0) return impl_->storage->data;

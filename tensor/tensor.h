@@ -70,6 +70,9 @@ class TensorAccessor;  // tensor/accessor.h: x.accessor<T, N>()
 namespace detail {
 // Rebuilds the history of a view whose base's history changed (autograd/record.cpp).
 void refresh_view_history(const TensorImpl& view);
+// Runs the ops an open autobatch::Scope recorded so that `impl` (an output of one of them) has its value
+// (autobatch/execute.cpp); throws the error of a failed batch run.
+void materialize_pending(const TensorImpl& impl);
 // The row indices and rows of a sparse tensor (tensor/sparse.h); deleted by release_sparse_parts.
 struct SparseParts;
 void release_sparse_parts(SparseParts* parts);
@@ -107,6 +110,9 @@ struct TensorImpl {
   // Views made by a view op: the root tensor (never itself a view) whose storage they view, and the root's
   // history_version when this view's history was last set (Note [In-place ops and autograd]).
   uint32_t view_base_history = 0;
+  // Automatic batching (autobatch/): 1 + the index of the recorded op whose output this tensor is, while that op
+  // has not run (storage is null until then; sizes, dtype and device are known); 0 for every other tensor.
+  uint32_t pending_node = 0;
   IntrusivePtr<TensorImpl> view_base;
   std::unique_ptr<AutogradMetaBase> autograd;
   // Set only for a sparse tensor (then storage is null and strides empty): its row indices and rows, owned.
@@ -192,7 +198,8 @@ class Tensor {
 
   // ---- autograd (defined in autograd/; see docs/autograd.md) --------------------------------------------
   // True for leaves marked with requires_grad_ and for every output of a recorded op.
-  bool requires_grad() const { return fresh_meta("requires_grad").requires_grad; }
+  // (An output of an op an autobatch::Scope recorded and has not run yet answers without running it.)
+  bool requires_grad() const { return fresh_meta("requires_grad", false).requires_grad; }
   Tensor& requires_grad_(bool on = true);  // leaves only, floating dtypes only
   Tensor& set_requires_grad(bool on) { return requires_grad_(on); }
   // The accumulated gradient of a leaf (or of a non-leaf after retain_grad()); undefined when none.
@@ -570,12 +577,17 @@ class Tensor {
   const TensorImpl& storage_meta(const char* accessor) const {
     if (impl_.get() == nullptr || impl_->sparse != nullptr) [[unlikely]]
       check_defined(accessor);
+    if (impl_->pending_node != 0) [[unlikely]]
+      detail::materialize_pending(*impl_);
     return *impl_;
   }
   // meta() for the autograd accessors: a view whose base's history changed since its own was set (an in-place
   // op on the base or through another view) first rebuilds its history from the base's.
-  const TensorImpl& fresh_meta(const char* accessor) const {
+  // `materialize`: an output of a recorded, not yet run op (autobatch) runs first.
+  const TensorImpl& fresh_meta(const char* accessor, bool materialize = true) const {
     const TensorImpl& m = meta(accessor);
+    if (m.pending_node != 0 && materialize) [[unlikely]]
+      detail::materialize_pending(m);
     if (m.view_base && m.view_base->history_version != m.view_base_history) [[unlikely]]
       detail::refresh_view_history(m);
     return m;

@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "tensor/autograd_hook.h"
+#include "tensor/batching_hook.h"
 #include "tensor/ops.h"
 
 namespace reel {
@@ -98,6 +99,10 @@ std::optional<DimVector> view_strides(IntList old_sizes, IntList old_strides, In
 // it to its base: the root tensor whose storage it views, so that an in-place write through the view can
 // rewrite the base's history and the view can follow later changes of it (Note [In-place ops and autograd]).
 Tensor recorded(OpId op, const Tensor& self, Tensor out, const OpAttrs& attrs = OpAttrs{}) {
+  if (self.impl()->pending_node != 0) [[unlikely]] {  // a view of an op an autobatch::Scope has not run yet
+    detail::defer_view(op, self, out, attrs);
+    return out;
+  }
   TensorImpl* base = self.impl()->view_base ? self.impl()->view_base.get() : self.impl();
   detail::record(op, {&self}, {&out}, &attrs);  // first: refreshes self's history if its base's changed
   out.impl()->view_base = IntrusivePtr<TensorImpl>(base);
@@ -373,6 +378,7 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
 // y[i0, i1, ...] = storage[offset + sum_k i_k * strides[k]]
 Tensor Tensor::as_strided(IntList sizes, IntList strides, std::optional<int64_t> storage_offset) const {
   check_defined("as_strided");
+  if (impl()->pending_node != 0) (void)storage();  // storage offsets need the real memory: run a pending op first
   REEL_CHECK(sizes.size() == strides.size(), "as_strided: {} sizes {} but {} strides {}", sizes.size(),
              shape_str(sizes), strides.size(), shape_str(strides));
   const int64_t offset = storage_offset.value_or(this->storage_offset());

@@ -1,0 +1,279 @@
+// reel/autobatch/execute.cpp — running what a Scope recorded: DyNet's agenda scheduler, one-by-one execution, and
+// giving the held pending tensors their values.
+//
+// flush(): recorded ops are grouped by signature (same_signature in autobatch/record.cpp). An op is *ready* when
+// every recorded op it reads from has run. Each step takes the signature of lowest average depth (over all its ops)
+// among those with ready ops and runs all its ready ops as one batch (autobatch/rules.cpp), or one by one when the
+// family has no batching rule; ops that become ready join their signature's list. Average depth rather than depth
+// lets the ops of one kind at different depths of different examples (the leaves of trees of different heights)
+// wait for each other. Every op runs with the grad mode it was recorded under, and with the scope suspended, so
+// the batched calls and their autograd records are ordinary eager calls. Afterwards each pending output that is
+// still held outside the scope takes the storage, layout and history of its row of the batch (a select view), and
+// the records are dropped.
+#include <algorithm>
+#include <queue>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "autobatch/graph.h"
+#include "tensor/batching_hook.h"
+#include "tensor/error_format.h"
+#include "tensor/grad_mode.h"
+#include "tensor/ops.h"
+
+namespace reel {
+
+namespace detail {
+
+namespace {
+
+// A pending tensor whose scope failed (or ended) before it had a value.
+constexpr uint32_t kPoisoned = 0xffffffffu;
+thread_local std::string t_last_failure;
+
+// Gives `dst` (a pending impl) the value and history of `src`.
+void take_value(TensorImpl& dst, const Tensor& src) {
+  const TensorImpl& s = *src.impl();
+  dst.storage = s.storage;
+  dst.offset = s.offset;
+  dst.sizes = s.sizes;
+  dst.strides = s.strides;
+  dst.numel = s.numel;
+  dst.is_contiguous = s.is_contiguous;
+  dst.is_view = s.is_view;
+  dst.view_base = s.view_base;
+  dst.view_base_history = s.view_base_history;
+  dst.requires_grad = s.requires_grad;
+  if (s.grad_fn != nullptr) autograd::retain_node(s.grad_fn);
+  if (dst.grad_fn != nullptr) autograd::release_node(dst.grad_fn);
+  dst.grad_fn = s.grad_fn;
+  dst.output_nr = s.output_nr;
+  dst.pending_node = 0;
+}
+
+struct SignatureClass {
+  int32_t representative = 0;
+  int64_t count = 0;
+  double depth_sum = 0;
+  std::vector<int32_t> ready;
+  bool queued = false;
+  double average() const { return depth_sum / static_cast<double>(count); }
+};
+
+}  // namespace
+
+// The per-example value of output `o` (of the op that made it), under that op's grad mode.
+static const Tensor& per_example(BatchingScope& scope, size_t o, bool grad_enabled) {
+  RecordedResult& r = scope.results[o];
+  if (r.row < 0) return r.batch;
+  if (!r.single.defined()) {
+    AutoGradMode mode(grad_enabled);
+    r.single = r.batch.select(0, r.row);
+  }
+  return r.single;
+}
+
+const Tensor& resolved(BatchingScope& scope, const Tensor& t) {
+  if (!t.defined() || t.impl()->pending_node == 0) return t;
+  const RecordedOp& producer = scope.ops[static_cast<size_t>(scope.producer(*t.impl()))];
+  return per_example(scope, static_cast<size_t>(producer.outputs_begin) + t.impl()->output_nr,
+                     producer.grad_enabled);
+}
+
+void BatchingScope::flush() {
+  if (ops.empty()) return;
+  REEL_CHECK(running_ == false,
+             "autobatch: internal: a recorded op needed the value of a pending tensor while the batches ran");
+  running_ = true;
+  SuspendBatching suspended;
+  ++stats.flushes;
+  const size_t n = ops.size();
+  try {
+    results.assign(outputs.size(), RecordedResult{});
+
+    // Signature classes.
+    std::vector<SignatureClass> classes;
+    std::vector<int32_t> class_of(n);
+    std::unordered_multimap<uint64_t, int32_t> by_hash;
+    by_hash.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      const RecordedOp& op = ops[i];
+      int32_t found = -1;
+      auto [first, last] = by_hash.equal_range(op.signature);
+      for (auto it = first; it != last; ++it) {
+        if (same_signature(*this, ops[static_cast<size_t>(classes[static_cast<size_t>(it->second)].representative)],
+                           op)) {
+          found = it->second;
+          break;
+        }
+      }
+      if (found < 0) {
+        found = static_cast<int32_t>(classes.size());
+        classes.push_back(SignatureClass{.representative = static_cast<int32_t>(i)});
+        by_hash.emplace(op.signature, found);
+      }
+      class_of[i] = found;
+      classes[static_cast<size_t>(found)].count += 1;
+      classes[static_cast<size_t>(found)].depth_sum += op.depth;
+    }
+
+    // Dependencies: waiting[i] = pending inputs of op i not yet run; consumers of each op (CSR).
+    std::vector<int32_t> waiting(n, 0), consumer_start(n + 1, 0), consumers;
+    auto for_each_pending_input = [&](size_t i, auto&& visit) {
+      const RecordedOp& op = ops[i];
+      for (int32_t k = 0; k < op.num_inputs; ++k) {
+        const Tensor& t = tensors[static_cast<size_t>(op.inputs_begin + k)];
+        if (t.defined() && t.impl()->pending_node != 0) visit(producer(*t.impl()));
+      }
+      for (int32_t k = 0; k < op.num_recorded; ++k) {
+        const Tensor& t = tensors[static_cast<size_t>(op.recorded_begin + k)];
+        if (t.defined() && t.impl()->pending_node != 0) visit(producer(*t.impl()));
+      }
+    };
+    for (size_t i = 0; i < n; ++i) {
+      for_each_pending_input(i, [&](int32_t p) {
+        ++waiting[i];
+        ++consumer_start[static_cast<size_t>(p) + 1];
+      });
+    }
+    for (size_t i = 0; i < n; ++i) consumer_start[i + 1] += consumer_start[i];
+    consumers.resize(static_cast<size_t>(consumer_start[n]));
+    {
+      std::vector<int32_t> fill(consumer_start.begin(), consumer_start.end() - 1);
+      for (size_t i = 0; i < n; ++i) {
+        for_each_pending_input(i, [&](int32_t p) { consumers[static_cast<size_t>(fill[static_cast<size_t>(p)]++)] = static_cast<int32_t>(i); });
+      }
+    }
+
+    // The agenda: classes with ready ops, lowest average depth first (ties: the earlier recorded class).
+    using Entry = std::pair<double, int32_t>;
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> agenda;
+    auto make_ready = [&](int32_t i) {
+      SignatureClass& c = classes[static_cast<size_t>(class_of[static_cast<size_t>(i)])];
+      c.ready.push_back(i);
+      if (!c.queued) {
+        c.queued = true;
+        agenda.emplace(c.average(), class_of[static_cast<size_t>(i)]);
+      }
+    };
+    for (size_t i = 0; i < n; ++i)
+      if (waiting[i] == 0) make_ready(static_cast<int32_t>(i));
+
+    size_t done = 0;
+    std::vector<int32_t> batch;
+    while (!agenda.empty()) {
+      const int32_t c = agenda.top().second;
+      agenda.pop();
+      SignatureClass& cls = classes[static_cast<size_t>(c)];
+      cls.queued = false;
+      batch.swap(cls.ready);
+      cls.ready.clear();
+      if (batch.size() >= 2 && run_batched(*this, batch)) {
+        ++stats.batches;
+        stats.ops_batched += static_cast<int64_t>(batch.size());
+      } else {
+        for (int32_t i : batch) run_alone(*this, i);
+        stats.ops_alone += static_cast<int64_t>(batch.size());
+      }
+      done += batch.size();
+      for (int32_t i : batch) {
+        for (int32_t k = consumer_start[static_cast<size_t>(i)]; k < consumer_start[static_cast<size_t>(i) + 1]; ++k) {
+          const int32_t consumer = consumers[static_cast<size_t>(k)];
+          if (--waiting[static_cast<size_t>(consumer)] == 0) make_ready(consumer);
+        }
+      }
+      batch.clear();
+    }
+    REEL_CHECK(done == n, "autobatch: internal: {} of {} recorded ops ran (a dependency cycle?)", done, n);
+
+    // The pending outputs still held outside the records take their values.
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      TensorImpl& impl = *outputs[o];
+      const int32_t held = impl.refcount.load_relaxed() - 1 - uses[o];
+      if (held <= 0) continue;
+      const RecordedOp& producer_op = ops[static_cast<size_t>(producer(impl))];
+      take_value(impl, per_example(*this, o, producer_op.grad_enabled));
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+    t_last_failure = failure;
+    release_records(true);
+    running_ = false;
+    throw;
+  }
+  release_records(false);
+  running_ = false;
+}
+
+void BatchingScope::release_records(bool failed) {
+  for (IntrusivePtr<TensorImpl>& impl : outputs) {
+    if (impl->pending_node != 0) impl->pending_node = failed ? kPoisoned : 0;
+  }
+  results.clear();
+  tensors.clear();
+  ops.clear();
+  metas.clear();
+  uses.clear();
+  outputs.clear();
+  ++generation;
+}
+
+void materialize_pending(const TensorImpl& impl) {
+  BatchingScope* scope = open_scope();
+  if (impl.pending_node != kPoisoned && scope != nullptr) {
+    scope->flush();
+    if (impl.pending_node == 0) return;
+  }
+  throw Error(fmt::format("autobatch: a tensor of shape {} has no value: the autobatch::Scope that recorded the op "
+                          "making it failed while running its batches ({})",
+                          shape_str(impl.sizes), t_last_failure.empty() ? "no error recorded" : t_last_failure));
+}
+
+// ---- one recorded op, alone ---------------------------------------------------------------------------------------
+
+void run_alone(BatchingScope& scope, int32_t index) {
+  const RecordedOp& r = scope.ops[static_cast<size_t>(index)];
+  AutoGradMode mode(r.grad_enabled);
+  const OpAttrs* attrs = r.has_attrs ? &r.attrs : nullptr;
+  std::vector<const Tensor*> inputs(static_cast<size_t>(r.num_inputs));
+  for (int32_t k = 0; k < r.num_inputs; ++k)
+    inputs[static_cast<size_t>(k)] = &resolved(scope, scope.tensors[static_cast<size_t>(r.inputs_begin + k)]);
+  std::vector<const Tensor*> recorded;
+  for (int32_t k = 0; k < r.num_recorded; ++k)
+    recorded.push_back(&resolved(scope, scope.tensors[static_cast<size_t>(r.recorded_begin + k)]));
+  const size_t first_output = static_cast<size_t>(r.outputs_begin);
+  switch (r.kind) {
+    case RecordedKind::elementwise: {
+      const OutputMeta& meta = scope.metas[first_output];
+      const std::vector<const Tensor*>& autograd_inputs = r.num_recorded >= 0 ? recorded : inputs;
+      scope.results[first_output].batch =
+          run_elementwise_op_now(r.op, attrs, meta.sizes, meta.dtype, meta.device,
+                                 TensorPtrList(inputs.data(), inputs.size()),
+                                 TensorPtrList(autograd_inputs.data(), autograd_inputs.size()));
+      break;
+    }
+    case RecordedKind::view:
+      scope.results[first_output].batch = apply_view(r, *inputs[0], 0);
+      break;
+    case RecordedKind::op: {
+      std::vector<Tensor> kernel_inputs(inputs.size());
+      for (size_t k = 0; k < inputs.size(); ++k) kernel_inputs[k] = *inputs[k];
+      std::vector<Tensor> outs(static_cast<size_t>(r.num_outputs));
+      OpOptions options;
+      options.record = r.record;
+      options.skip_kernel_when_empty = r.skip_kernel_when_empty;
+      options.iterate = r.iterate;
+      options.contiguous_inputs = r.contiguous_inputs;
+      options.allocating = r.allocating;
+      if (r.num_recorded >= 0) options.recorded_inputs = TensorPtrList(recorded.data(), recorded.size());
+      run_op(r.op, attrs, OpInputs(kernel_inputs.data(), static_cast<int>(kernel_inputs.size())),
+             OpOutputs(outs.data(), &scope.metas[first_output], r.num_outputs), options);
+      for (int32_t j = 0; j < r.num_outputs; ++j) scope.results[first_output + static_cast<size_t>(j)].batch = outs[j];
+      break;
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace reel

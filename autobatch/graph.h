@@ -1,0 +1,120 @@
+// reel/autobatch/graph.h — what an open reel::autobatch::Scope holds: the recorded op calls (internal).
+//
+// Each op call made inside the scope becomes a RecordedOp: the op, a copy of its attributes, its inputs (handles, so
+// the values they name stay alive), its output metadata and the pending TensorImpls that stand for its outputs
+// (TensorImpl::pending_node = 1 + the op's index). Inputs, recorded inputs, output metadata and outputs of all ops
+// sit in four flat arrays of the scope; an op keeps where its share starts. The *signature* of an op (op, attributes,
+// run options, grad mode, and per input: dtype, device, sizes, and the identity of parameters) decides which ops may
+// run as one batch; `depth` (1 + the deepest pending input's) orders the scheduler's agenda (autobatch/execute.cpp).
+// After a flush (every recorded op has run) the pending outputs that anything outside the scope still holds take
+// their values (materialize), the others are dropped with the records.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autobatch/autobatch.h"
+#include "tensor/op_attrs.h"
+#include "tensor/op_call.h"
+
+namespace reel::detail {
+
+enum class RecordedKind : uint8_t {
+  op,           // run_op
+  elementwise,  // run_elementwise_op (inputs: the kernel's, already cast; recorded: autograd's)
+  view,         // a view op of a pending tensor (tensor/views.cpp): op and attrs say which view
+};
+
+struct RecordedOp {
+  RecordedKind kind = RecordedKind::op;
+  OpId op = OpId::copy;
+  bool has_attrs = false;
+  bool grad_enabled = true;  // grad mode when the call was made
+  // run_op's options (kind op)
+  Record record = Record::yes;
+  bool skip_kernel_when_empty = false;
+  bool iterate = false;
+  bool has_device = false;
+  Device device;
+  uint32_t contiguous_inputs = 0;
+  const char* allocating = "empty";
+  OpAttrs attrs;
+  int32_t inputs_begin = 0, num_inputs = 0;      // BatchingScope::tensors
+  int32_t recorded_begin = 0, num_recorded = -1;  // BatchingScope::tensors; -1: autograd sees `inputs`
+  int32_t outputs_begin = 0, num_outputs = 0;    // BatchingScope::metas and ::outputs (and ::results)
+  int32_t depth = 0;
+  uint64_t signature = 0;  // hash of what same_signature compares
+};
+
+// Where a recorded op's output lives once it ran: row `row` of `batch` (the batched call's output), or `batch`
+// itself (row -1: the op ran alone). `single` caches the per-example tensor made from it.
+struct RecordedResult {
+  Tensor batch;
+  int64_t row = -1;
+  Tensor single;
+};
+
+class BatchingScope {
+ public:
+  BatchingScope();
+  ~BatchingScope();
+
+  // Recording (autobatch/record.cpp)
+  bool defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpOutputs outputs, const OpOptions& options);
+  Tensor defer_elementwise(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
+                           std::initializer_list<const Tensor*> inputs, std::initializer_list<const Tensor*> recorded);
+  void defer_view(OpId op, const Tensor& self, Tensor& out, const OpAttrs& attrs);
+  void before_eager(const Tensor* tensors, int count, const Tensor* written);
+
+  // Running (autobatch/execute.cpp): every recorded op, in batches; then the held outputs take their values.
+  void flush();
+  // Drops the records; a pending output left without a value (failed: the flush threw) reports the error.
+  void release_records(bool failed);
+  bool empty() const { return ops.empty(); }
+
+  std::vector<RecordedOp> ops;
+  std::vector<Tensor> tensors;                   // inputs and recorded inputs of every op
+  std::vector<OutputMeta> metas;                 // per output
+  std::vector<IntrusivePtr<TensorImpl>> outputs;  // per output: the pending impl
+  std::vector<int32_t> uses;                      // per output: how many entries of `tensors` hold it
+  std::vector<RecordedResult> results;            // per output, filled while running
+  uint32_t generation = 1;                        // StorageImpl::pending_read_mark of memory read by `ops`
+  autobatch::Stats stats;
+  std::string failure;  // the error of a flush that failed: what a tensor it left without value reports
+  bool running_ = false;  // flush() is running the records
+
+  // The recorded op whose output `impl` is, and which output.
+  int32_t producer(const TensorImpl& impl) const { return static_cast<int32_t>(impl.pending_node) - 1; }
+
+ private:
+  // Appends `t` to `tensors`, counting a use of a pending producer and marking the memory of a real one as read.
+  void keep_input(const Tensor& t);
+  // A new pending output of op `index` with the given metadata.
+  Tensor make_pending(int32_t index, const OutputMeta& meta, bool requires_grad);
+  int32_t depth_of(const Tensor& t) const;
+  // Signature hash of ops.back() (inputs already kept).
+  uint64_t hash_signature(const RecordedOp& op) const;
+};
+
+// Whether two recorded ops may run as one batch (same signature).
+bool same_signature(const BatchingScope& scope, const RecordedOp& a, const RecordedOp& b);
+// Whether a non-pending input takes part in the signature by identity (a parameter: a leaf that requires grad).
+inline bool is_parameter(const Tensor& t) {
+  return t.defined() && t.impl()->pending_node == 0 && t.impl()->requires_grad && t.impl()->grad_fn == nullptr;
+}
+
+// The thread's open scope (recording or running), or null.
+BatchingScope* open_scope();
+
+// Runs one batch of recorded ops with the same signature (autobatch/rules.cpp): false when the op's family has no
+// batching rule or this batch does not fit it (then each runs alone).
+bool run_batched(BatchingScope& scope, const std::vector<int32_t>& batch);
+// Runs one recorded op alone, as the eager call would have.
+void run_alone(BatchingScope& scope, int32_t index);
+// Applies recorded view `r` to `base`; shift 1: base carries a leading batch dim the view leaves alone.
+Tensor apply_view(const RecordedOp& r, const Tensor& base, int64_t shift);
+// The value of input `t` of a recorded op, once its producer ran (t itself when it is not pending).
+const Tensor& resolved(BatchingScope& scope, const Tensor& t);
+
+}  // namespace reel::detail

@@ -1,0 +1,336 @@
+// reel/autobatch/rules.cpp — the batching rules: how N recorded ops with one signature run as one call.
+//
+// Each input position is *gathered* over the batch: the same tensor in every op stays shared (a parameter, a
+// constant) and is passed once; otherwise the N tensors become one batched tensor with a new leading dim N —
+// without a copy when they are rows of one earlier batch in order (a narrow of it), with one index_select when
+// they are rows of one earlier batch in another order, else with a stack. The call then runs once, eagerly (so
+// autograd records one node for the batch, and backward replays the batches), and op k's outputs are row k of the
+// batched outputs. The rules, by family (ops outside them run one by one — ops_alone in autobatch::Stats):
+//   elementwise (unary, binary, ternary, parameterised, fused backward)  batched inputs viewed as (N, 1.., s) to
+//                 line up with the output's rank; shared inputs broadcast as they are
+//   view          the view of the gathered input with every dim moved one place right
+//   copy family   to(dtype) / clone / fill of fresh tensors: one copy (fill) of the batched shape
+//   reduce        dims + 1 (the reduced dims are listed explicitly; inputs of at least one dim)
+//   softmax       dim + 1
+//   linear        batched x, shared weight and bias: x W^T + b over the leading dims (one GEMM)
+//   cat           every input batched: dim + 1
+//   index_select  (embedding's lookup) shared table, batched 1-D index: one lookup of the N indices laid end to
+//                 end; or batched table rows with a shared index: dim + 1
+#include <fmt/format.h>
+
+#include "autobatch/graph.h"
+#include "tensor/error_format.h"
+#include "tensor/grad_mode.h"
+#include "tensor/ops.h"
+
+namespace reel::detail {
+
+namespace {
+
+struct Gathered {
+  Tensor value;
+  bool shared = false;
+};
+
+const Tensor& input_at(const BatchingScope& s, int32_t op, bool recorded_list, int32_t k) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(op)];
+  return s.tensors[static_cast<size_t>((recorded_list ? r.recorded_begin : r.inputs_begin) + k)];
+}
+
+const RecordedResult& result_of(const BatchingScope& s, const Tensor& pending) {
+  const RecordedOp& producer = s.ops[static_cast<size_t>(s.producer(*pending.impl()))];
+  return s.results[static_cast<size_t>(producer.outputs_begin) + pending.impl()->output_nr];
+}
+
+// Input k (of the kernel's list, or of autograd's) over the batch.
+Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool recorded_list, int32_t k) {
+  const Tensor& first = input_at(s, batch[0], recorded_list, k);
+  if (!first.defined()) return {Tensor(), true};
+  const size_t n = batch.size();
+  bool same = true, all_rows = first.impl()->pending_node != 0;
+  for (size_t i = 1; i < n; ++i) {
+    const Tensor& t = input_at(s, batch[i], recorded_list, k);
+    same &= t.impl() == first.impl();
+    all_rows &= t.impl()->pending_node != 0;
+  }
+  if (same) return {resolved(s, first), true};
+  if (all_rows) {
+    const RecordedResult& r0 = result_of(s, first);
+    bool one_batch = r0.row >= 0, in_order = true;
+    for (size_t i = 1; i < n && one_batch; ++i) {
+      const RecordedResult& r = result_of(s, input_at(s, batch[i], recorded_list, k));
+      one_batch = r.row >= 0 && r.batch.impl() == r0.batch.impl();
+      in_order &= r.row == r0.row + static_cast<int64_t>(i);
+    }
+    if (one_batch && in_order) {
+      ++s.stats.gathers_viewed;
+      const int64_t count = static_cast<int64_t>(n);
+      if (r0.row == 0 && r0.batch.size(0) == count) return {r0.batch, false};
+      return {r0.batch.narrow(0, r0.row, count), false};
+    }
+    if (one_batch) {
+      std::vector<int64_t> rows(n);
+      for (size_t i = 0; i < n; ++i) rows[i] = result_of(s, input_at(s, batch[i], recorded_list, k)).row;
+      Tensor index = tensor(rows, kInt64);
+      if (r0.batch.device() != index.device()) index = index.to(r0.batch.device());
+      ++s.stats.gathers_copied;
+      return {index_select(r0.batch, 0, index), false};
+    }
+  }
+  std::vector<Tensor> parts(n);
+  for (size_t i = 0; i < n; ++i) parts[i] = resolved(s, input_at(s, batch[i], recorded_list, k));
+  ++s.stats.gathers_copied;
+  return {stack(parts, 0), false};
+}
+
+// A batched input (N, s...) viewed with ones after the batch dim so that it has `rank` + 1 dims.
+Tensor lined_up(const Tensor& batched, size_t rank) {
+  const size_t own = static_cast<size_t>(batched.dim()) - 1;
+  if (own >= rank) return batched;
+  DimVector shape;
+  shape.push_back(batched.size(0));
+  for (size_t i = own; i < rank; ++i) shape.push_back(1);
+  for (size_t i = 1; i <= own; ++i) shape.push_back(batched.size(static_cast<int64_t>(i)));
+  return batched.reshape(shape);
+}
+
+DimVector with_batch(int64_t n, IntList sizes) {
+  DimVector shape;
+  shape.push_back(n);
+  for (int64_t s : sizes) shape.push_back(s);
+  return shape;
+}
+
+void take_rows(BatchingScope& s, const std::vector<int32_t>& batch, const Tensor* outs, int32_t num_outputs) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const RecordedOp& r = s.ops[static_cast<size_t>(batch[i])];
+    for (int32_t j = 0; j < num_outputs; ++j) {
+      RecordedResult& result = s.results[static_cast<size_t>(r.outputs_begin + j)];
+      result.batch = outs[j];
+      result.row = static_cast<int64_t>(i);
+    }
+  }
+}
+
+std::vector<const Tensor*> pointers(const std::vector<Tensor>& tensors) {
+  std::vector<const Tensor*> p(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) p[i] = &tensors[i];
+  return p;
+}
+
+bool batch_elementwise(BatchingScope& s, const std::vector<int32_t>& batch) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  const OutputMeta& meta = s.metas[static_cast<size_t>(r.outputs_begin)];
+  const size_t rank = meta.sizes.size();
+  const int64_t n = static_cast<int64_t>(batch.size());
+  auto prepare = [&](bool recorded_list, int32_t k) {
+    Gathered g = gather(s, batch, recorded_list, k);
+    return g.shared || !g.value.defined() ? g.value : lined_up(g.value, rank);
+  };
+  std::vector<Tensor> inputs(static_cast<size_t>(r.num_inputs)), recorded;
+  for (int32_t k = 0; k < r.num_inputs; ++k) inputs[static_cast<size_t>(k)] = prepare(false, k);
+  for (int32_t k = 0; k < r.num_recorded; ++k) recorded.push_back(prepare(true, k));
+  const std::vector<const Tensor*> in = pointers(inputs);
+  const std::vector<const Tensor*> rec = r.num_recorded >= 0 ? pointers(recorded) : in;
+  const Tensor out = run_elementwise_op_now(r.op, r.has_attrs ? &r.attrs : nullptr, with_batch(n, meta.sizes),
+                                            meta.dtype, meta.device, TensorPtrList(in.data(), in.size()),
+                                            TensorPtrList(rec.data(), rec.size()));
+  take_rows(s, batch, &out, 1);
+  return true;
+}
+
+bool batch_view(BatchingScope& s, const std::vector<int32_t>& batch) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  Gathered base = gather(s, batch, false, 0);
+  if (base.shared) return false;
+  const Tensor out = apply_view(r, base.value, 1);
+  take_rows(s, batch, &out, 1);
+  return true;
+}
+
+// A run_op call over the batch: `inputs` already gathered, `attrs` adjusted; outputs (N, o...).
+void run_op_batched(BatchingScope& s, const std::vector<int32_t>& batch, const OpAttrs* attrs,
+                    std::vector<Tensor>& inputs, std::vector<Tensor>* recorded) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  const int64_t n = static_cast<int64_t>(batch.size());
+  std::vector<OutputMeta> metas;
+  for (int32_t j = 0; j < r.num_outputs; ++j) {
+    const OutputMeta& m = s.metas[static_cast<size_t>(r.outputs_begin + j)];
+    metas.emplace_back(with_batch(n, m.sizes), m.dtype, m.device);
+  }
+  std::vector<Tensor> outs(static_cast<size_t>(r.num_outputs));
+  OpOptions options;
+  options.record = r.record;
+  options.skip_kernel_when_empty = r.skip_kernel_when_empty;
+  options.iterate = r.iterate;
+  options.contiguous_inputs = r.contiguous_inputs;
+  options.allocating = r.allocating;
+  std::vector<const Tensor*> rec;
+  if (recorded != nullptr) {
+    rec = pointers(*recorded);
+    options.recorded_inputs = TensorPtrList(rec.data(), rec.size());
+  }
+  run_op(r.op, attrs, OpInputs(inputs.data(), static_cast<int>(inputs.size())),
+         OpOutputs(outs.data(), metas.data(), r.num_outputs), options);
+  take_rows(s, batch, outs.data(), r.num_outputs);
+}
+
+// Gathers every kernel input (and recorded input); false when one that must be batched is shared.
+bool gather_all(BatchingScope& s, const std::vector<int32_t>& batch, std::vector<Tensor>& inputs,
+                std::vector<Tensor>& recorded, std::vector<bool>& shared) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  for (int32_t k = 0; k < r.num_inputs; ++k) {
+    Gathered g = gather(s, batch, false, k);
+    inputs.push_back(g.value);
+    shared.push_back(g.shared);
+  }
+  for (int32_t k = 0; k < r.num_recorded; ++k) {
+    Gathered g = gather(s, batch, true, k);
+    if (g.shared != shared[static_cast<size_t>(k)]) return false;
+    recorded.push_back(g.value);
+  }
+  return true;
+}
+
+bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  const OpFamily family = op_info(r.op).family;
+  const bool is_reduce = family == OpFamily::Reduce, is_softmax = family == OpFamily::Softmax;
+  const bool is_copy = r.op == OpId::copy || r.op == OpId::clone || r.op == OpId::fill;
+  if (!is_reduce && !is_softmax && !is_copy && r.op != OpId::linear && r.op != OpId::cat &&
+      r.op != OpId::index_select) {
+    return false;
+  }
+  // Inputs of the kernel and of autograd must be the same positions for the rules below (only the copy family and
+  // elementwise calls pass others).
+  if (r.num_recorded >= 0 && r.num_recorded != r.num_inputs) return false;
+  std::vector<Tensor> inputs, recorded;
+  std::vector<bool> shared;
+  if (!gather_all(s, batch, inputs, recorded, shared)) return false;
+  std::vector<Tensor>* rec = r.num_recorded >= 0 ? &recorded : nullptr;
+  OpAttrs attrs = r.attrs;
+  const OpAttrs* attrs_ptr = r.has_attrs ? &attrs : nullptr;
+
+  if (is_copy) {
+    if (r.num_inputs > 1 || (r.num_inputs == 1 && shared[0])) return false;
+    run_op_batched(s, batch, attrs_ptr, inputs, rec);
+    return true;
+  }
+  if (is_reduce || is_softmax) {
+    if (r.num_inputs != 1 || shared[0] || inputs[0].dim() < 2 || !r.has_attrs) return false;
+    for (int64_t& d : attrs.dims) d += 1;
+    if (is_softmax) attrs.dim += 1;
+    run_op_batched(s, batch, attrs_ptr, inputs, rec);
+    return true;
+  }
+  if (r.op == OpId::linear) {
+    if (shared[0] || !shared[1] || (r.num_inputs > 2 && !shared[2])) return false;
+    run_op_batched(s, batch, attrs_ptr, inputs, rec);
+    return true;
+  }
+  if (r.op == OpId::cat) {
+    if (!r.has_attrs) return false;
+    for (bool sh : shared)
+      if (sh) return false;
+    attrs.dim += 1;
+    run_op_batched(s, batch, attrs_ptr, inputs, rec);
+    return true;
+  }
+  // index_select(x, dim, index)
+  if (!r.has_attrs || r.num_inputs != 2) return false;
+  if (shared[0] && !shared[1] && r.attrs.dim == 0) {
+    // one lookup of the N indices end to end: (N * k, rest...) viewed as (N, k, rest...)
+    const int64_t n = static_cast<int64_t>(batch.size());
+    const OutputMeta& meta = s.metas[static_cast<size_t>(r.outputs_begin)];
+    std::vector<Tensor> flat_inputs = {inputs[0], inputs[1].reshape({-1})};
+    std::vector<Tensor> flat_recorded;
+    if (rec != nullptr) flat_recorded = {recorded[0], recorded[1].reshape({-1})};
+    DimVector flat_sizes(meta.sizes);
+    if (flat_sizes.empty()) return false;
+    flat_sizes[0] *= n;
+    Tensor out;
+    OpOptions options;
+    options.record = r.record;
+    options.skip_kernel_when_empty = r.skip_kernel_when_empty;
+    options.contiguous_inputs = r.contiguous_inputs;
+    std::vector<const Tensor*> rec_ptrs;
+    if (rec != nullptr) {
+      rec_ptrs = pointers(flat_recorded);
+      options.recorded_inputs = TensorPtrList(rec_ptrs.data(), rec_ptrs.size());
+    }
+    const OutputMeta out_meta(flat_sizes, meta.dtype, meta.device);
+    run_op(r.op, attrs_ptr, OpInputs(flat_inputs.data(), 2), OpOutputs(&out, &out_meta, 1), options);
+    const Tensor rows = out.view(with_batch(n, meta.sizes));
+    take_rows(s, batch, &rows, 1);
+    return true;
+  }
+  if (!shared[0] && shared[1]) {
+    attrs.dim += 1;
+    run_op_batched(s, batch, attrs_ptr, inputs, rec);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// ---- views ----------------------------------------------------------------------------------------------------------
+
+Tensor apply_view(const RecordedOp& r, const Tensor& base, int64_t shift) {
+  const OpAttrs& a = r.attrs;
+  auto shifted = [&](IntList dims) {
+    DimVector out;
+    if (shift != 0) out.push_back(0);
+    for (int64_t d : dims) out.push_back(d + shift);
+    return out;
+  };
+  switch (r.op) {
+    case OpId::view: {
+      if (shift == 0) return base.view(a.dims);
+      return base.reshape(with_batch(base.size(0), a.dims));
+    }
+    case OpId::transpose: return base.transpose(a.dims[0] + shift, a.dims[1] + shift);
+    case OpId::t: {
+      if (shift == 0) return base.t();
+      return base.dim() - 1 < 2 ? base.view(base.sizes()) : base.transpose(1, 2);
+    }
+    case OpId::permute: return base.permute(shifted(a.dims));
+    case OpId::squeeze: {
+      if (a.dim >= 0) return base.squeeze(a.dim + shift);
+      if (shift == 0) return base.squeeze();
+      Tensor out = base;
+      for (int64_t d = base.dim() - 1; d >= 1; --d)
+        if (base.size(d) == 1) out = out.squeeze(d);
+      return out;
+    }
+    case OpId::unsqueeze: return base.unsqueeze(a.dim + shift);
+    case OpId::expand: {
+      if (shift == 0) return base.expand(a.dims);
+      return lined_up(base, a.dims.size()).expand(with_batch(base.size(0), a.dims));
+    }
+    case OpId::slice: {
+      const SliceAttrs& slice = a.get<SliceAttrs>();
+      return base.slice(a.dim + shift, slice.start, slice.end, slice.step);
+    }
+    case OpId::select: return base.select(a.dim + shift, a.get<SelectAttrs>().index);
+    case OpId::diagonal: {
+      const DiagonalViewAttrs& d = a.get<DiagonalViewAttrs>();
+      return base.diagonal(d.offset, d.dim1 + shift, d.dim2 + shift);
+    }
+    default: break;
+  }
+  throw Error(fmt::format("autobatch: internal: no replay for the view op {}", op_name(r.op)));
+}
+
+bool run_batched(BatchingScope& scope, const std::vector<int32_t>& batch) {
+  const RecordedOp& r = scope.ops[static_cast<size_t>(batch[0])];
+  AutoGradMode mode(r.grad_enabled);
+  switch (r.kind) {
+    case RecordedKind::elementwise: return batch_elementwise(scope, batch);
+    case RecordedKind::view: return batch_view(scope, batch);
+    case RecordedKind::op: return batch_op(scope, batch);
+  }
+  return false;
+}
+
+}  // namespace reel::detail
