@@ -210,7 +210,7 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
                              const OpOptions& options) {
   bool reads_pending = false;
   for (int i = 0; i < inputs.size; ++i) reads_pending |= is_pending(inputs.data[i]);
-  for (const Tensor* t : options.recorded_inputs) reads_pending |= is_pending(*t);
+  for (const Tensor* t : options.recorded_inputs) reads_pending |= t != nullptr && is_pending(*t);
   bool must_run_now = outputs_.metas == nullptr || options.device.has_value() || any_sparse(inputs);
   const OpFamily family = op_info(op).family;
   if (family == OpFamily::Random || family == OpFamily::Creation) must_run_now = true;
@@ -249,7 +249,7 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
     keep_input(inputs.data[i]);
     depth = std::max(depth, depth_of(inputs.data[i]));
   }
-  if (options.recorded_inputs.size() != 0) {
+  if (options.recorded_inputs.size() != 0 && options.record == Record::yes) {
     ops[static_cast<size_t>(index)].recorded_begin = static_cast<int32_t>(tensors.size());
     ops[static_cast<size_t>(index)].num_recorded = static_cast<int32_t>(options.recorded_inputs.size());
     for (const Tensor* t : options.recorded_inputs) {

@@ -14,8 +14,12 @@
 //   softmax       dim + 1
 //   linear        batched x, shared weight and bias: x W^T + b over the leading dims (one GEMM)
 //   cat           every input batched: dim + 1
+//   gather        x and index batched: dim + 1 (nll_loss's pick of the target's log-probability)
 //   index_select  (embedding's lookup) shared table, batched 1-D index: one lookup of the N indices laid end to
 //                 end; or batched table rows with a shared index: dim + 1
+#include <algorithm>
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "autobatch/graph.h"
@@ -42,45 +46,83 @@ const RecordedResult& result_of(const BatchingScope& s, const Tensor& pending) {
   return s.results[static_cast<size_t>(producer.outputs_begin) + pending.impl()->output_nr];
 }
 
-// Input k (of the kernel's list, or of autograd's) over the batch.
+// Input k (of the kernel's list, or of autograd's) over the batch. Rows of earlier batches are taken from each
+// source batch at once (a narrow when they sit in order, else one index_select), the pieces joined with one cat and,
+// when the joined order is not the batch's, put in order with one more index_select: a few calls (and autograd
+// nodes) per gathered input, however large the batch. Tensors that are not rows of a batch are stacked.
 Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool recorded_list, int32_t k) {
   const Tensor& first = input_at(s, batch[0], recorded_list, k);
   if (!first.defined()) return {Tensor(), true};
   const size_t n = batch.size();
-  bool same = true, all_rows = first.impl()->pending_node != 0;
-  for (size_t i = 1; i < n; ++i) {
-    const Tensor& t = input_at(s, batch[i], recorded_list, k);
-    same &= t.impl() == first.impl();
-    all_rows &= t.impl()->pending_node != 0;
-  }
+  bool same = true;
+  for (size_t i = 1; i < n && same; ++i) same = input_at(s, batch[i], recorded_list, k).impl() == first.impl();
   if (same) return {resolved(s, first), true};
-  if (all_rows) {
-    const RecordedResult& r0 = result_of(s, first);
-    bool one_batch = r0.row >= 0, in_order = true;
-    for (size_t i = 1; i < n && one_batch; ++i) {
-      const RecordedResult& r = result_of(s, input_at(s, batch[i], recorded_list, k));
-      one_batch = r.row >= 0 && r.batch.impl() == r0.batch.impl();
-      in_order &= r.row == r0.row + static_cast<int64_t>(i);
+
+  struct Source {
+    const RecordedResult* result;
+    std::vector<int64_t> rows;
+    std::vector<int32_t> slots;
+  };
+  std::vector<Source> sources;
+  std::vector<int32_t> loose;  // slots whose tensor is not a row of a batch
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& t = input_at(s, batch[i], recorded_list, k);
+    const RecordedResult* r = t.impl()->pending_node != 0 ? &result_of(s, t) : nullptr;
+    if (r == nullptr || r->row < 0) {
+      loose.push_back(static_cast<int32_t>(i));
+      continue;
     }
-    if (one_batch && in_order) {
-      ++s.stats.gathers_viewed;
-      const int64_t count = static_cast<int64_t>(n);
-      if (r0.row == 0 && r0.batch.size(0) == count) return {r0.batch, false};
-      return {r0.batch.narrow(0, r0.row, count), false};
-    }
-    if (one_batch) {
-      std::vector<int64_t> rows(n);
-      for (size_t i = 0; i < n; ++i) rows[i] = result_of(s, input_at(s, batch[i], recorded_list, k)).row;
-      Tensor index = tensor(rows, kInt64);
-      if (r0.batch.device() != index.device()) index = index.to(r0.batch.device());
-      ++s.stats.gathers_copied;
-      return {index_select(r0.batch, 0, index), false};
-    }
+    Source* source = nullptr;
+    for (Source& candidate : sources)
+      if (candidate.result->batch.impl() == r->batch.impl()) source = &candidate;
+    if (source == nullptr) source = &sources.emplace_back(Source{r, {}, {}});
+    source->rows.push_back(r->row);
+    source->slots.push_back(static_cast<int32_t>(i));
   }
-  std::vector<Tensor> parts(n);
-  for (size_t i = 0; i < n; ++i) parts[i] = resolved(s, input_at(s, batch[i], recorded_list, k));
-  ++s.stats.gathers_copied;
-  return {stack(parts, 0), false};
+  if (loose.size() == n) {
+    std::vector<Tensor> parts(n);
+    for (size_t i = 0; i < n; ++i) parts[i] = resolved(s, input_at(s, batch[i], recorded_list, k));
+    ++s.stats.gathers_copied;
+    return {stack(parts, 0), false};
+  }
+  std::vector<Tensor> pieces;
+  std::vector<int32_t> order;  // slot at each position of the joined tensor
+  bool copied = false;
+  for (const Source& source : sources) {
+    const Tensor& b = source.result->batch;
+    bool consecutive = true;
+    for (size_t j = 1; j < source.rows.size(); ++j) consecutive &= source.rows[j] == source.rows[0] + static_cast<int64_t>(j);
+    const int64_t count = static_cast<int64_t>(source.rows.size());
+    if (consecutive) {
+      pieces.push_back(source.rows[0] == 0 && b.size(0) == count ? b : b.narrow(0, source.rows[0], count));
+    } else {
+      Tensor index = tensor(source.rows, kInt64);
+      if (b.device() != index.device()) index = index.to(b.device());
+      pieces.push_back(index_select(b, 0, index));
+      copied = true;
+    }
+    order.insert(order.end(), source.slots.begin(), source.slots.end());
+  }
+  if (!loose.empty()) {
+    std::vector<Tensor> parts;
+    for (int32_t slot : loose) parts.push_back(resolved(s, input_at(s, batch[static_cast<size_t>(slot)], recorded_list, k)));
+    pieces.push_back(stack(parts, 0));
+    order.insert(order.end(), loose.begin(), loose.end());
+  }
+  Tensor joined = pieces.size() == 1 ? pieces[0] : cat(pieces, 0);
+  copied |= pieces.size() > 1;
+  bool in_order = true;
+  for (size_t i = 0; i < n; ++i) in_order &= order[i] == static_cast<int32_t>(i);
+  if (!in_order) {
+    std::vector<int64_t> position(n);
+    for (size_t i = 0; i < n; ++i) position[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
+    Tensor index = tensor(position, kInt64);
+    if (joined.device() != index.device()) index = index.to(joined.device());
+    joined = index_select(joined, 0, index);
+    copied = true;
+  }
+  ++(copied ? s.stats.gathers_copied : s.stats.gathers_viewed);
+  return {joined, false};
 }
 
 // A batched input (N, s...) viewed with ones after the batch dim so that it has `rank` + 1 dims.
@@ -198,7 +240,7 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
   const bool is_reduce = family == OpFamily::Reduce, is_softmax = family == OpFamily::Softmax;
   const bool is_copy = r.op == OpId::copy || r.op == OpId::clone || r.op == OpId::fill;
   if (!is_reduce && !is_softmax && !is_copy && r.op != OpId::linear && r.op != OpId::cat &&
-      r.op != OpId::index_select) {
+      r.op != OpId::index_select && r.op != OpId::gather) {
     return false;
   }
   // Inputs of the kernel and of autograd must be the same positions for the rules below (only the copy family and
@@ -225,6 +267,12 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
   }
   if (r.op == OpId::linear) {
     if (shared[0] || !shared[1] || (r.num_inputs > 2 && !shared[2])) return false;
+    run_op_batched(s, batch, attrs_ptr, inputs, rec);
+    return true;
+  }
+  if (r.op == OpId::gather) {  // y[b][..] = x[b][.. index[b][..] ..]: both batched, dim + 1
+    if (!r.has_attrs || shared[0] || shared[1]) return false;
+    attrs.dim += 1;
     run_op_batched(s, batch, attrs_ptr, inputs, rec);
     return true;
   }
@@ -270,6 +318,36 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
     return true;
   }
   return false;
+}
+
+// Orders the batch by where its first input from an earlier batch sits (source batch, then row), so that this input
+// gathers as narrows of its sources rather than a reordering copy. Any order gives the same values: op i's outputs
+// are row i of the batched call.
+void order_batch(BatchingScope& s, std::vector<int32_t>& batch) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  int32_t position = -1;
+  for (int32_t k = 0; k < r.num_inputs && position < 0; ++k) {
+    const Tensor& t = input_at(s, batch[0], false, k);
+    if (t.defined() && t.impl()->pending_node != 0) position = k;
+  }
+  if (position < 0) return;
+  struct Key {
+    const TensorImpl* source;
+    int64_t row;
+    int32_t op;
+  };
+  std::vector<Key> keys;
+  keys.reserve(batch.size());
+  for (int32_t op : batch) {
+    const Tensor& t = input_at(s, op, false, position);
+    if (t.impl()->pending_node == 0) return;  // same signature, yet not pending here: keep the order
+    const RecordedResult& result = result_of(s, t);
+    keys.push_back({result.batch.impl(), result.row, op});
+  }
+  std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    return a.source != b.source ? std::less<const TensorImpl*>()(a.source, b.source) : a.row < b.row;
+  });
+  for (size_t i = 0; i < keys.size(); ++i) batch[i] = keys[i].op;
 }
 
 }  // namespace
@@ -322,7 +400,8 @@ Tensor apply_view(const RecordedOp& r, const Tensor& base, int64_t shift) {
   throw Error(fmt::format("autobatch: internal: no replay for the view op {}", op_name(r.op)));
 }
 
-bool run_batched(BatchingScope& scope, const std::vector<int32_t>& batch) {
+bool run_batched(BatchingScope& scope, std::vector<int32_t>& batch) {
+  order_batch(scope, batch);
   const RecordedOp& r = scope.ops[static_cast<size_t>(batch[0])];
   AutoGradMode mode(r.grad_enabled);
   switch (r.kind) {

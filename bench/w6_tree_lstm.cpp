@@ -339,6 +339,7 @@ int main(int argc, char** argv) {
 
     double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1, optimizer_seconds = 0;
     int64_t trees_since_step = 0;
+    reel::autobatch::Stats batch_stats;  // W6b: summed over every scope
     optimizer.zero_grad();
     for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
       if (done == w6.warmup) start = bench::now_seconds();
@@ -352,6 +353,14 @@ int main(int argc, char** argv) {
           reel::Tensor loss = reel::stack(losses).sum();
           loss.backward();
           loss_sum += loss.item<double>();
+          const reel::autobatch::Stats stats = scope.stats();
+          batch_stats.ops_recorded += stats.ops_recorded;
+          batch_stats.ops_batched += stats.ops_batched;
+          batch_stats.ops_alone += stats.ops_alone;
+          batch_stats.batches += stats.batches;
+          batch_stats.flushes += stats.flushes;
+          batch_stats.gathers_copied += stats.gathers_copied;
+          batch_stats.gathers_viewed += stats.gathers_viewed;
         }
         done += group - 1;
         trees_since_step += group - 1;
@@ -398,6 +407,14 @@ int main(int argc, char** argv) {
     bench::print_figure("W6", "optimizer_seconds_per_1000_trees", "s",
                         bench::summarize({optimizer_seconds * 1000.0 / static_cast<double>(w6.trees)}), extra + counts);
     if (first_rss >= 0) bench::print_memory_figure("W8", "rss_growth_mib", last_rss - first_rss, extra + counts);
+    if (w6.autobatch > 0) {  // what the scopes did, per tree (warm-up included)
+      const double per_tree = 1.0 / static_cast<double>(w6.warmup + w6.trees);
+      std::printf("autobatch per tree: ops recorded %.1f, ran in batches %.1f, ran alone %.1f, batched calls %.2f, "
+                  "flushes %.2f, gathers copied %.2f, gathers viewed %.2f\n",
+                  batch_stats.ops_recorded * per_tree, batch_stats.ops_batched * per_tree,
+                  batch_stats.ops_alone * per_tree, batch_stats.batches * per_tree, batch_stats.flushes * per_tree,
+                  batch_stats.gathers_copied * per_tree, batch_stats.gathers_viewed * per_tree);
+    }
     bench::print_peak_memory("W6", extra);
   } catch (const reel::Error& e) {
     std::fprintf(stderr, "w6: reel::Error: %s\n", e.what());
