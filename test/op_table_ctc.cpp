@@ -7,8 +7,8 @@
 // Its check then runs the backward formula (weights per sample, with and without zero_infinity) and compares it with
 // _ctc_loss_backward's gradient. Elsewhere (the CPU, a build without cuDNN) the row checks that the op refuses with a
 // reel::Error naming it, and returns nothing. Samples: distinct and repeated labels, transposed log_probs, an empty
-// target, an impossible alignment, batch 0 (every input length T: the op takes no other). Sample fields: dims = input lengths, ints =
-// target lengths; targets are int32 on the CPU on every device, as cuDNN's CTC takes them.
+// target, an impossible alignment, batch 0 (every input length T: the op takes no other). Sample fields: dims =
+// input lengths, ints = target lengths; targets are int32 on the CPU on every device, as cuDNN's CTC takes them.
 // Not gradchecked by finite differences (float32 only; test/op_table.cpp registers no [gradcheck] case for it).
 #include <catch2/catch.hpp>
 

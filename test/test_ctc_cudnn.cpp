@@ -4,9 +4,9 @@
 //   * _cudnn_ctc_loss's refusals on the CPU and for arguments cuDNN would misread;
 //   * unbatched ctc_loss with 1-D targets (read as one concatenated sample, as PyTorch does);
 //   * with a CUDA device and cuDNN: _cudnn_ctc_loss against the CPU recursion in float64 for random problems (loss
-//     and gradient, both algorithms, long targets and a large alphabet), and ctc_loss end to end — that it takes the cuDNN path
-//     exactly when the rule holds (seen by an op observer) and that the loss and the logits' gradient match the
-//     recursion's path (the naive backend), with every reduction and zero_infinity on an impossible sample.
+//     and gradient, both algorithms, long targets and a large alphabet), and ctc_loss end to end — that it takes
+//     the cuDNN path exactly when the rule holds (seen by an op observer) and that the loss and the logits' gradient
+//     match the recursion's path (the naive backend), with every reduction and zero_infinity on an impossible sample.
 // Without a CUDA device (or cuDNN) the CUDA tests warn and return.
 #include <catch2/catch.hpp>
 
@@ -179,7 +179,8 @@ TEST_CASE("ctc cudnn: _cudnn_ctc_loss refuses CPU log_probs with a reel::Error",
   const Tensor lp = log_softmax(randn({6, 2, 5}), 2);
   const Tensor targets = tensor(std::vector<int64_t>{1, 2, 3, 1, 2}, TensorOptions(kInt64)).to(kInt32);
   CHECK_THROWS_WITH(_cudnn_ctc_loss(lp, targets, {6, 6}, {3, 2}, 0, true, false),
-                    Catch::Contains("_cudnn_ctc_loss: log_probs must be a CUDA tensor") && Catch::Contains("[6, 2, 5]"));
+                    Catch::Contains("_cudnn_ctc_loss: log_probs must be a CUDA tensor") &&
+                        Catch::Contains("[6, 2, 5]"));
 }
 
 TEST_CASE("ctc cudnn: _cudnn_ctc_loss refuses what cuDNN would misread", "[ctc][cudnn]") {
