@@ -1,10 +1,12 @@
 // reel/autograd/derivatives_resample.cpp — backward formulas of the resampling ops (upsample, grid_sampler_2d) and the
-// CTC loss, each followed by its facts (autograd/derivatives_common.h).
+// CTC losses (_ctc_loss, _cudnn_ctc_loss), each followed by its facts (autograd/derivatives_common.h).
 //
 // upsample is linear in its input, so its backward primitive is the adjoint map and the adjoint's gradient is the
 // forward map again: both differentiate any number of times. grid_sampler_2d and _ctc_loss have backward primitives
 // without formulas of their own, as in PyTorch; under create_graph their formulas refuse with a reel::Error rather
 // than return a gradient that silently lacks the second-order terms.
+#include <limits>
+
 #include "autograd/derivatives_common.h"
 #include "tensor/error_format.h"
 #include "tensor/ops_resample.h"
@@ -60,8 +62,29 @@ constexpr uint8_t kCtcReads = kIn0 | kIn1 | kIn2 | kIn3;
 constexpr OpDerivative ctc_loss_derivative{OpId::_ctc_loss, ctc_loss_backward_formula, "CtcLossBackward",
                                            {kCtcReads, kCtcReads, kCtcReads, kCtcReads}, kIn0};
 
+// (nll, grad) = _cudnn_ctc_loss(lp, ...): d lp[t,b,c] = g_b grad[t,b,c], 0 for a sample with an infinite nll under
+// zero_infinity (PyTorch's _cudnn_ctc_loss_backward, with its fix pytorch#176910: zeroes where the loss is infinite)
+void cudnn_ctc_loss_backward_formula(Ctx& c) {
+  REEL_CHECK(!reel::is_grad_enabled(),
+             "ctc_loss (cuDNN): double backward (create_graph=true) is not supported (cuDNN computes the gradient in "
+             "the forward; PyTorch's formula treats it as a constant too)");
+  if (!c.grad_arrived(0)) return;
+  const Tensor& nll = c.output_value(0);
+  const Tensor& grad = c.output_value(1);
+  const Tensor scale = c.grad_outputs[0].reshape({1, nll.size(0), 1});
+  Tensor d = grad * scale;
+  if (c.attrs().get<CudnnCtcLossAttrs>().zero_infinity) {
+    const Tensor infinite = eq(nll, std::numeric_limits<double>::infinity()).reshape({1, nll.size(0), 1});
+    d = where(infinite, Scalar(0.0), d);
+  }
+  c.grad_inputs[0] = d;
+}
+constexpr OpDerivative cudnn_ctc_loss_derivative{OpId::_cudnn_ctc_loss, cudnn_ctc_loss_backward_formula,
+                                                 "CudnnCtcLossBackward", {}, kIn0};
+
 constexpr OpDerivative kResampleDerivatives[] = {upsample_derivative, upsample_backward_derivative,
-                                                 grid_sampler_2d_derivative, ctc_loss_derivative};
+                                                 grid_sampler_2d_derivative, ctc_loss_derivative,
+                                                 cudnn_ctc_loss_derivative};
 
 }  // namespace
 

@@ -41,7 +41,7 @@ void register_sort_kernels();         // sort.cu
 void register_scan_kernels();         // scan.cu
 void register_unique_search_kernels();  // unique_search.cu
 void register_resample_kernels();     // resample.cu (interpolate, grid_sample)
-void register_ctc_kernels();          // ctc.cpp (the CPU recursion through host copies)
+void register_ctc_kernels();          // ctc.cpp (the CPU recursion through host copies; cuDNN's CTC)
 void register_svd_kernels();          // svd.cpp (the CPU Jacobi through host copies)
 void register_advanced_index_kernels();  // advanced_index.cu
 

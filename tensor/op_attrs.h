@@ -248,6 +248,13 @@ struct CtcLossAttrs {
   int64_t blank = 0;
   bool zero_infinity = false;
 };
+// _cudnn_ctc_loss: PyTorch's arguments. blank is always 0 (cuDNN's blank); deterministic picks cuDNN's deterministic
+// algorithm; zero_infinity is read by the backward formula only (infinite losses get zero gradients).
+struct CudnnCtcLossAttrs {
+  int64_t blank = 0;
+  bool deterministic = true;
+  bool zero_infinity = false;
+};
 // ---- advanced indexing (tensor/ops_advanced_index.cpp, ops_scatter_reduce.cpp) ----
 // index / index_put: OpAttrs::dims holds the indexed dims of self, ascending. index_put: `accumulate` adds the
 // values into self (duplicate indices add up) instead of writing them (one of the duplicates wins).
@@ -303,7 +310,8 @@ using FamilyAttrs = std::variant<NoFamilyAttrs,
                                  LogNormalAttrs, MultinomialAttrs,
                                  UpsampleAttrs, GridSampleAttrs, CtcLossAttrs,  // resampling, CTC
                                  IndexPutAttrs, ScatterReduceAttrs,             // advanced indexing, scatter_reduce
-                                 SvdAttrs>;                                     // linalg_svd
+                                 SvdAttrs,                                      // linalg_svd
+                                 CudnnCtcLossAttrs>;                            // _cudnn_ctc_loss
 
 static_assert(std::is_trivially_copyable_v<FamilyAttrs> && std::is_trivially_destructible_v<FamilyAttrs>,
               "FamilyAttrs alternatives must stay trivially copyable: OpAttrs is built per op call and copied "

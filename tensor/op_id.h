@@ -29,6 +29,7 @@ enum class OpFamily : int8_t {
   Scan,  // cumulative ops along a dim (tensor/ops_scan.cpp)
   Resample,  // interpolation and grid sampling (tensor/ops_resample.cpp)
   Loss,      // loss kernels (the CTC recursion, tensor/ops_ctc.cpp)
+  Cudnn,     // ops that are cuDNN calls, as PyTorch's _cudnn_* ops: a CUDA kernel in builds linking cuDNN, no CPU kernel
 };
 
 // Result dtype rule of an elementwise op (see ops.def).

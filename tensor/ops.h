@@ -452,12 +452,25 @@ std::tuple<Tensor, Tensor> grid_sampler_2d_backward(const Tensor& grad_output, c
                                                     bool align_corners);
 // Connectionist temporal classification. log_probs (T, N, C) (or (T, C) unbatched) log-softmax outputs; targets
 // (N, S) padded or 1-d concatenated, without blanks; lengths per sample. (neg_log_likelihood (N), log_alpha
-// (N, T, 2 max_target_length + 1)); the CPU recursion (CUDA inputs are copied to the host and back).
+// (N, T, 2 max_target_length + 1)); the CPU recursion (CUDA inputs are copied to the host and back). ctc_loss runs
+// _cudnn_ctc_loss instead where PyTorch's rule allows it (tensor/ops_ctc.h).
 std::tuple<Tensor, Tensor> _ctc_loss(const Tensor& log_probs, const Tensor& targets, IntList input_lengths,
                                      IntList target_lengths, int64_t blank = 0, bool zero_infinity = false);
 Tensor _ctc_loss_backward(const Tensor& grad, const Tensor& log_probs, const Tensor& targets, IntList input_lengths,
                           IntList target_lengths, const Tensor& neg_log_likelihood, const Tensor& log_alpha,
                           int64_t blank, bool zero_infinity = false);
+// cuDNN's CTC (PyTorch's _cudnn_ctc_loss; CUDA builds linking cuDNN only, reel::Error elsewhere): log_probs (T, N, C)
+// float32 on CUDA, targets the concatenated labels as a contiguous 1-D int32 CPU tensor, blank 0, every input length
+// T >= 1, target lengths <= min(255, T). Returns (neg_log_likelihood (N), grad (T, N, C)): cuDNN computes the
+// gradient in the forward, e^lp - occupancy as _ctc_loss_backward's; a sample no alignment reaches gets an
+// infinite loss and a NaN gradient, as the recursion gives. deterministic picks
+// cuDNN's deterministic algorithm; zero_infinity zeroes infinite losses' gradients in the backward.
+std::tuple<Tensor, Tensor> _cudnn_ctc_loss(const Tensor& log_probs, const Tensor& targets, IntList input_lengths,
+                                           IntList target_lengths, int64_t blank, bool deterministic,
+                                           bool zero_infinity);
+// Whether ctc_loss runs _cudnn_ctc_loss for these arguments (PyTorch's rule: tensor/ops_ctc.h).
+bool _use_cudnn_ctc_loss(const Tensor& log_probs, const Tensor& targets, IntList input_lengths,
+                         IntList target_lengths, int64_t blank);
 // reduction: 0 none (per sample), 1 mean (each loss divided by its target length, then the batch mean), 2 sum
 // (at::Reduction's values, which reel::nn::Reduction's None / Mean / Sum share).
 Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, IntList input_lengths, IntList target_lengths,

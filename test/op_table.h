@@ -93,7 +93,7 @@ std::vector<const OpTestRow*> rows_for(std::string_view op);
 
 // Called once per row file at static-initialisation time (through REEL_OP_TABLE_ROWS); adds the rows and
 // registers one Catch test case per row (test/test_ops.cpp), and one gradient test case per differentiable row
-// (test/test_op_gradients.cpp).
+// (test/test_op_gradients.cpp) except the cuDNN ops' (family Cudnn: float32 on CUDA only, checked by their rows).
 struct RowFileRegistrar {
   explicit RowFileRegistrar(void (*add_rows)(std::vector<OpTestRow>&));
 };

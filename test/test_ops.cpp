@@ -41,6 +41,7 @@ std::string family_name(OpFamily family) {
     case OpFamily::Scan: return "scan";
     case OpFamily::Resample: return "resample";
     case OpFamily::Loss: return "loss";
+    case OpFamily::Cudnn: return "cudnn";
     default: return "family-" + std::to_string(static_cast<int>(family));
   }
 }
