@@ -337,6 +337,28 @@ TEST_CASE("fused_rnn with batch sizes and with a projection equals the modules' 
   check_fused_equals_loop("RNN", 0, true);
 }
 
+TEST_CASE("packed dropout between layers: the fused op draws the step loop's masks for one seed", "[rnn][packed][fused]") {
+  nn::LSTM lstm(nn::LSTMOptions(3, 4).num_layers(3).dropout(0.5).bidirectional(true).proj_size(2));
+  lstm->to(reel::kFloat64);
+  lstm->train();
+  std::vector<Tensor> params;
+  for (const auto& item : lstm->named_parameters()) params.push_back(item.value());
+  auto packed = rnn_utils::pack_sequence({reel::randn({4, 3}, reel::kFloat64), reel::randn({2, 3}, reel::kFloat64),
+                                          reel::randn({1, 3}, reel::kFloat64)});
+  const Tensor h0 = reel::randn({6, 3, 2}, reel::kFloat64), c0 = reel::randn({6, 3, 4}, reel::kFloat64);
+  reel::manual_seed(21);
+  auto [out, state] = lstm->forward_with_packed_input(packed, nn::LSTMState{h0, c0});
+  reel::manual_seed(21);
+  auto [y, h, c] = reel::lstm(packed.data(), packed.batch_sizes(), {h0, c0}, params, true, 3, 0.5, true, true);
+  check_close(y, out.data(), 1e-12, "output");
+  check_close(h, std::get<0>(state), 1e-12, "h_n");
+  check_close(c, std::get<1>(state), 1e-12, "c_n");
+  // dropout did act: without it the output differs
+  lstm->eval();
+  auto [plain, unused] = lstm->forward_with_packed_input(packed, nn::LSTMState{h0, c0});
+  CHECK((plain.data() - out.data()).abs().max().item<double>() > 1e-3);
+}
+
 TEST_CASE("proj_size gives PyTorch's parameters, shapes and printout", "[rnn][packed]") {
   nn::LSTM lstm(nn::LSTMOptions(4, 3).proj_size(2).num_layers(2).bidirectional(true));
   std::vector<std::string> names;
