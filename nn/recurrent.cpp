@@ -1,6 +1,8 @@
 // reel/nn/recurrent.cpp — RNNCell, LSTMCell, GRUCell and the multi-step RNN, LSTM and GRU: argument and shape
 // checks with PyTorch's messages, PyTorch's initialisation, the per-step gate arithmetic shared by the cells and the
-// layers, and the time loop (one input-projection matmul per layer and direction, then one hidden matmul per step).
+// layers (LSTM with PyTorch's proj_size), and the time loop (one input-projection matmul per layer and direction, then
+// one hidden matmul per step). Dense and packed inputs share the loop: it walks packed rows, updating at step t the
+// first batch_sizes[t] rows of the state (a dense batch has every size N), so each sequence runs its own length.
 #include "nn/recurrent.h"
 
 #include <cmath>
