@@ -33,6 +33,7 @@
 #include "nn/activation.h"
 #include "nn/normalization.h"
 #include "nn/conv.h"
+#include "nn/packed_sequence.h"
 #include "nn/recurrent.h"
 #include "nn/attention.h"
 #include "nn/transformer.h"

@@ -224,14 +224,15 @@ void fused_rnn_backward_formula(Ctx& c) {
   auto [dx, dh, dc, dw] = fused_rnn_backward(c.input_value(0), c.input_value(1), c.input_value(2), c.input_value(3),
                                              c.output_value(0), c.output_value(reserve_index), arrived(0), arrived(1),
                                              params.has_cell() ? arrived(2) : Tensor(), mode, params.num_layers,
-                                             params.has_biases, params.bidirectional);
+                                             params.has_biases, params.bidirectional, params.proj_size,
+                                             c.input_value(4));
   if (c.needs_input_grad(0)) c.grad_inputs[0] = dx;
   if (c.needs_input_grad(1)) c.grad_inputs[1] = dh;
   if (c.needs_input_grad(2)) c.grad_inputs[2] = dc;
   if (c.needs_input_grad(3)) c.grad_inputs[3] = dw;
 }
-// The backward reads every input, the output and the reserve.
-constexpr uint8_t kRnnReads = kIn0 | kIn1 | kIn2 | kIn3;
+// The backward reads every input (input 4: a packed input's batch_sizes), the output and the reserve.
+constexpr uint8_t kRnnReads = kIn0 | kIn1 | kIn2 | kIn3 | uint8_t{16};
 constexpr OpDerivative fused_rnn_derivative{OpId::fused_rnn, fused_rnn_backward_formula, "FusedRnnBackward",
                                             {kRnnReads, kRnnReads, kRnnReads, kRnnReads}, kRnnReads};
 

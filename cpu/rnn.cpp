@@ -5,10 +5,11 @@
 // backpropagation through time with the weight gradients of all steps summed inside one GEMM each. Any floating
 // dtype (16-bit floats compute in their own type, as every other CPU op). cuda/rnn.cpp is the CUDA counterpart.
 // Kernel arguments (tensor/ops_rnn.cpp makes them contiguous):
-//   fused_rnn            inputs {input (T, N, I), hx (P, N, H), cx or undefined, weight (flat)},
-//                        outputs {output, hy, cy or undefined, reserve (set here when training)}
+//   fused_rnn            inputs {input (T, N, I) or packed (R, I), hx (P, N, S), cx or undefined, weight (flat),
+//                        batch_sizes (int64 CPU) or undefined}, outputs {output, hy, cy or undefined, reserve (set
+//                        here when training)}
 //   fused_rnn_backward   inputs {input, hx, cx, weight, output, reserve, grad_output, grad_hy, grad_cy (each may be
-//                        undefined)}, outputs {dinput, dhx, dcx or undefined, dweight}
+//                        undefined), batch_sizes}, outputs {dinput, dhx, dcx or undefined, dweight}
 #include <fmt/format.h>
 
 #include "cpu/kernels.h"
@@ -22,8 +23,8 @@ namespace {
 // (output, hy, cy, reserve) of L layers of cells over T steps
 void fused_rnn_kernel(const KernelArgs& args) {
   const RnnParams params = args.attrs->get<RnnParams>();
-  detail::rnn_forward_generic(params, args.inputs[0], args.inputs[1], args.inputs[2], args.inputs[3], args.outputs[0],
-                              args.outputs[1], args.outputs[2], &args.outputs[3]);
+  detail::rnn_forward_generic(params, args.inputs[0], args.inputs[1], args.inputs[2], args.inputs[3], args.inputs[4],
+                              args.outputs[0], args.outputs[1], args.outputs[2], &args.outputs[3]);
 }
 
 // (dinput, dhx, dcx, dweight) by backpropagation through time
@@ -33,9 +34,9 @@ void fused_rnn_backward_kernel(const KernelArgs& args) {
   REEL_CHECK(reserve.dim() == 1,
              "fused_rnn_backward: the reserve (shape {}) was made by cuDNN, not by the CPU kernel's forward", 
              shape_str(reserve.sizes()));
-  detail::rnn_backward_generic(params, args.inputs[0], args.inputs[1], args.inputs[2], args.inputs[3], args.inputs[4],
-                               reserve, args.inputs[6], args.inputs[7], args.inputs[8], args.outputs[0],
-                               args.outputs[1], args.outputs[2], args.outputs[3]);
+  detail::rnn_backward_generic(params, args.inputs[0], args.inputs[1], args.inputs[2], args.inputs[3], args.inputs[9],
+                               args.inputs[4], reserve, args.inputs[6], args.inputs[7], args.inputs[8],
+                               args.outputs[0], args.outputs[1], args.outputs[2], args.outputs[3]);
 }
 
 }  // namespace

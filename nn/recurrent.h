@@ -10,6 +10,8 @@
 // hidden], bias_ih, bias_hh; multi-step: weight_ih_l0, weight_hh_l1_reverse, ...), gate order i, f, g, o for LSTM
 // and r, z, n for GRU, so state dicts interchange with PyTorch. Every parameter starts as U(-1/sqrt(hidden),
 // 1/sqrt(hidden)), PyTorch's reset_parameters(). Forwards are written with reel ops, so autograd differentiates them.
+// LSTM takes PyTorch's proj_size (h = W_hr (o tanh(c)), weight_hr_l{k}); all three take packed variable-length
+// batches (nn/packed_sequence.h) through forward_with_packed_input, LibTorch's spelling.
 #pragma once
 
 #include <optional>
@@ -21,6 +23,7 @@
 #include "arg.h"
 #include "enum.h"
 #include "module.h"
+#include "packed_sequence.h"
 
 namespace reel::nn {
 
@@ -125,6 +128,7 @@ struct RNNOptions {
   REEL_RNN_ARG(double, dropout)
   REEL_RNN_ARG(bool, bidirectional)
   REEL_RNN_ARG(std::string, nonlinearity)
+  REEL_RNN_ARG(int64_t, proj_size)
 #undef REEL_RNN_ARG
 
  private:
@@ -135,6 +139,7 @@ struct RNNOptions {
   double dropout_ = 0.0;               // dropout on each layer's output except the last, in training mode
   bool bidirectional_ = false;         // a second, time-reversed pass per layer; outputs concatenated
   std::string nonlinearity_ = "tanh";  // RNN only: "tanh" or "relu"
+  int64_t proj_size_ = 0;              // LSTM only (LibTorch's LSTMOptions::proj_size): h_t = W_hr (o_t tanh(c_t))
 };
 using LSTMOptions = RNNOptions;
 using GRUOptions = RNNOptions;
@@ -151,21 +156,29 @@ class RNNBaseImpl : public Cloneable<RNNBaseImpl> {
 
   RNNOptions options;
   Mode mode;
-  // all_weights[layer * num_directions + direction] = {weight_ih, weight_hh, bias_ih, bias_hh} (biases may be
-  // undefined), the handles of the registered parameters.
+  // all_weights[layer * num_directions + direction] = {weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]}
+  // (biases may be undefined; weight_hr with proj_size), the handles of the registered parameters.
   std::vector<std::vector<Tensor>> all_weights;
 
  protected:
-  // input (T, N, in), (N, T, in) with batch_first, or unbatched (T, in); h0 / c0 (layers * directions, N, hidden)
-  // or unbatched (layers * directions, hidden), zeros when undefined (c0 only for LSTM).
-  // Returns (output, h_n, c_n); c_n undefined unless LSTM.
+  // input (T, N, in), (N, T, in) with batch_first, or unbatched (T, in); h0 (layers * directions, N, S) and c0
+  // (layers * directions, N, hidden) or unbatched without N, zeros when undefined (c0 only for LSTM); S = proj_size
+  // when set, else hidden_size. Returns (output, h_n, c_n); c_n undefined unless LSTM.
   // On the CPU the cells run step by step as reel ops (so gradients of gradients work); on CUDA the whole stack is one
   // fused_rnn node (cuDNN), as PyTorch does on the GPU.
   std::tuple<Tensor, Tensor, Tensor> run(const Tensor& input, const Tensor& h0, const Tensor& c0);
+  // The same over a packed batch: h0 / c0 in the caller's batch order (permuted by sorted_indices here, h_n / c_n
+  // back by unsorted_indices); returns (output data (R, D * S), h_n, c_n). Each sequence runs exactly its length.
+  std::tuple<Tensor, Tensor, Tensor> run_packed(const utils::rnn::PackedSequence& input, const Tensor& h0,
+                                                const Tensor& c0);
 
  private:
-  // run's CUDA path: input as given, x time-major, h0 / c0 batched (layers * directions, N, hidden).
-  std::tuple<Tensor, Tensor, Tensor> run_fused(const Tensor& input, const Tensor& x, const Tensor& h0,
+  // The CPU path: data (R, in) holding step t's batch_sizes[t] rows at a time (a dense input: every size N), h0 / c0
+  // batched in the packed order. Returns (output rows (R, D * S), h_n, c_n).
+  std::tuple<Tensor, Tensor, Tensor> run_loop(const Tensor& data, const std::vector<int64_t>& batch_sizes,
+                                              const Tensor& h0, const Tensor& c0);
+  // The CUDA path: x time-major (T, N, in), or packed data (R, in) with batch_sizes; same returns.
+  std::tuple<Tensor, Tensor, Tensor> run_fused(const Tensor& x, const Tensor& batch_sizes, const Tensor& h0,
                                                const Tensor& c0);
 };
 
@@ -176,6 +189,9 @@ class RNNImpl : public RNNBaseImpl {
   explicit RNNImpl(const RNNOptions& options);
   // Returns (output (T, N, D * hidden) or batch_first (N, T, D * hidden), h_n (layers * D, N, hidden)).
   std::tuple<Tensor, Tensor> forward(const Tensor& input, const Tensor& hx = {});
+  // A packed batch (nn/packed_sequence.h): (output packed like the input, h_n at each sequence's last step).
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, Tensor hx = {});
 };
 REEL_MODULE(RNN);
 
@@ -184,8 +200,11 @@ class LSTMImpl : public RNNBaseImpl {
  public:
   LSTMImpl(int64_t input_size, int64_t hidden_size) : LSTMImpl(LSTMOptions(input_size, hidden_size)) {}
   explicit LSTMImpl(const LSTMOptions& options);
-  // Returns (output, (h_n, c_n)), shapes as RNN's; hx = (h_0, c_0), zeros when absent.
+  // Returns (output, (h_n, c_n)), shapes as RNN's; hx = (h_0, c_0), zeros when absent. With proj_size, output and
+  // h have proj_size features, c hidden_size.
   std::tuple<Tensor, LSTMState> forward(const Tensor& input, const std::optional<LSTMState>& hx = std::nullopt);
+  std::tuple<utils::rnn::PackedSequence, LSTMState> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, std::optional<LSTMState> hx_opt = {});
 };
 REEL_MODULE(LSTM);
 
@@ -195,6 +214,8 @@ class GRUImpl : public RNNBaseImpl {
   GRUImpl(int64_t input_size, int64_t hidden_size) : GRUImpl(GRUOptions(input_size, hidden_size)) {}
   explicit GRUImpl(const GRUOptions& options);
   std::tuple<Tensor, Tensor> forward(const Tensor& input, const Tensor& hx = {});
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(
+      const utils::rnn::PackedSequence& packed_input, Tensor hx = {});
 };
 REEL_MODULE(GRU);
 

@@ -496,25 +496,44 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(const Tensor& grad
 // PyTorch's order {w_ih (G*H, I_l), w_hh (G*H, H)[, b_ih (G*H), b_hh (G*H)]}, G = 4 (LSTM, gates i f g o), 3 (GRU,
 // r z n) or 1; dropout applies to every layer's output but the last when train. Each runs as one fused_rnn node (cuDNN
 // on CUDA) and returns (output (T, N, D*H) or batch_first (N, T, D*H), h_n[, c_n]). float dtypes only; one device.
+// An LSTM projects (PyTorch's proj_size) when h_0's last size S differs from c_0's H: then each layer and direction's
+// params end with w_hr (S, H), w_hh is (G*H, S), h_0 / h_n are (layers * D, N, S) and the output has D*S features.
+// The packed forms take a PackedSequence's data (R, I) and its batch_sizes (int64, CPU) instead of a padded input
+// and return the output packed (R, D*S): each sequence runs exactly its own length in both directions.
 std::tuple<Tensor, Tensor, Tensor> lstm(const Tensor& input, const std::vector<Tensor>& hx,
                                         const std::vector<Tensor>& params, bool has_biases, int64_t num_layers,
                                         double dropout, bool train, bool bidirectional, bool batch_first);
+std::tuple<Tensor, Tensor, Tensor> lstm(const Tensor& data, const Tensor& batch_sizes, const std::vector<Tensor>& hx,
+                                        const std::vector<Tensor>& params, bool has_biases, int64_t num_layers,
+                                        double dropout, bool train, bool bidirectional);
 std::tuple<Tensor, Tensor> gru(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& params,
                                bool has_biases, int64_t num_layers, double dropout, bool train, bool bidirectional,
                                bool batch_first);
+std::tuple<Tensor, Tensor> gru(const Tensor& data, const Tensor& batch_sizes, const Tensor& hx,
+                               const std::vector<Tensor>& params, bool has_biases, int64_t num_layers, double dropout,
+                               bool train, bool bidirectional);
 std::tuple<Tensor, Tensor> rnn_tanh(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& params,
                                     bool has_biases, int64_t num_layers, double dropout, bool train,
                                     bool bidirectional, bool batch_first);
+std::tuple<Tensor, Tensor> rnn_tanh(const Tensor& data, const Tensor& batch_sizes, const Tensor& hx,
+                                    const std::vector<Tensor>& params, bool has_biases, int64_t num_layers,
+                                    double dropout, bool train, bool bidirectional);
 std::tuple<Tensor, Tensor> rnn_relu(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& params,
                                     bool has_biases, int64_t num_layers, double dropout, bool train,
                                     bool bidirectional, bool batch_first);
-// The fused op underneath: time-major input (T, N, I), hx / cx (layers * D, N, H) (cx for LSTM only, else
-// undefined), weight the flat 1-D concatenation of the params (layout in tensor/rnn_params.h). Returns (output,
-// h_n, c_n (LSTM) or undefined, reserve): the reserve (uint8, opaque) is what the backward needs, left when grad
-// mode is on and an input requires grad. No dropout.
+std::tuple<Tensor, Tensor> rnn_relu(const Tensor& data, const Tensor& batch_sizes, const Tensor& hx,
+                                    const std::vector<Tensor>& params, bool has_biases, int64_t num_layers,
+                                    double dropout, bool train, bool bidirectional);
+// The fused op underneath: time-major input (T, N, I), hx (layers * D, N, S) and cx (layers * D, N, H) (cx for LSTM
+// only, else undefined; S = proj_size when it is set, LSTM only, else H), weight the flat 1-D concatenation of the
+// params (layout in tensor/rnn_params.h). With batch_sizes (int64, CPU; non-increasing, first = N) the input is
+// packed (R = sum of batch_sizes, I) and so is the output. Returns (output, h_n, c_n (LSTM) or undefined, reserve):
+// the reserve (uint8, opaque) is what the backward needs, left when grad mode is on and an input requires grad.
+// No dropout.
 std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn(const Tensor& input, const Tensor& hx, const Tensor& cx,
                                                      const Tensor& weight, const std::string& mode,
-                                                     int64_t num_layers, bool has_biases, bool bidirectional);
+                                                     int64_t num_layers, bool has_biases, bool bidirectional,
+                                                     int64_t proj_size = 0, const Tensor& batch_sizes = {});
 // Its backward primitive (not differentiable itself): (dinput, dhx, dcx (LSTM) or undefined, dweight) from the
 // forward's tensors and reserve; undefined grads count as zeros.
 std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn_backward(const Tensor& input, const Tensor& hx,
@@ -523,7 +542,8 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn_backward(const Tensor& inpu
                                                               const Tensor& grad_output, const Tensor& grad_hy,
                                                               const Tensor& grad_cy, const std::string& mode,
                                                               int64_t num_layers, bool has_biases,
-                                                              bool bidirectional);
+                                                              bool bidirectional, int64_t proj_size = 0,
+                                                              const Tensor& batch_sizes = {});
 
 // ---- advanced indexing, masks and the index ops (tensor/ops_advanced_index.cpp, ops_scatter_reduce.cpp,
 //      ops_shape_extras.cpp, ops_compare.cpp; the TensorIndex API x.index({...}) is tensor/indexing.h) -------------

@@ -70,7 +70,10 @@ void compare_with_module(Module& module, const Config& k, const Tensor& x, const
         reel::lstm(x, {h0, c0}, params, k.bias, k.layers, 0.0, true, k.bidirectional, k.batch_first);
   } else {
     std::tie(out_loop, h_loop) = module(x, h0);
-    auto run = k.mode == "GRU" ? &reel::gru : k.mode == "RNN_TANH" ? &reel::rnn_tanh : &reel::rnn_relu;
+    // the dense overloads (reel::gru and friends also have packed ones, as LibTorch's)
+    using Dense = std::tuple<Tensor, Tensor> (*)(const Tensor&, const Tensor&, const std::vector<Tensor>&, bool, int64_t,
+                                                  double, bool, bool, bool);
+    const Dense run = k.mode == "GRU" ? Dense(&reel::gru) : k.mode == "RNN_TANH" ? Dense(&reel::rnn_tanh) : Dense(&reel::rnn_relu);
     std::tie(out_fused, h_fused) = run(x, h0, params, k.bias, k.layers, 0.0, true, k.bidirectional, k.batch_first);
   }
   check_close(out_fused, out_loop, 1e-12);

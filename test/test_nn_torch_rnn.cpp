@@ -111,7 +111,10 @@ void check_functional(const TorchCase& k) {
                                 o.bidirectional(), o.batch_first());
     out = {y, h, c};
   } else {
-    auto run = k.name == "gru" ? &reel::gru : k.name == "rnn_relu" ? &reel::rnn_relu : &reel::rnn_tanh;
+    // the dense overloads (reel::gru and friends also have packed ones, as LibTorch's)
+    using Dense = std::tuple<Tensor, Tensor> (*)(const Tensor&, const Tensor&, const std::vector<Tensor>&, bool, int64_t,
+                                                  double, bool, bool, bool);
+    const Dense run = k.name == "gru" ? Dense(&reel::gru) : k.name == "rnn_relu" ? Dense(&reel::rnn_relu) : Dense(&reel::rnn_tanh);
     auto [y, h] = run(x, h0, params, o.bias(), o.num_layers(), 0.0, true, o.bidirectional(), o.batch_first());
     out = {y, h, Tensor()};
   }
