@@ -18,6 +18,9 @@
 //   ./tree_lstm --cell child-sum
 //   ./tree_lstm --steps 8 --no-plot             smoke test
 //   ./tree_lstm --dense-embedding               the table with a dense gradient (and weight decay)
+//   ./tree_lstm --autobatch                     each step's trees run inside one reel::autobatch::Scope
+//                                               (docs/autobatch.md): the recursion is unchanged, the ops of the
+//                                               step's trees run batched; same results up to float rounding
 //
 // Outputs in --out: tree_lstm_metrics.csv (epoch, train_loss, dev_acc, test_acc), tree_lstm.safetensors (the
 // best-dev model), tree_lstm.png.
@@ -27,6 +30,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -195,7 +199,7 @@ int run(int argc, char** argv) {
   std::string cell = "binary";
   int64_t embedding_dim = 300, hidden = 150, trees_per_step = 25, train_limit = 0;
   double lr = 0.05, weight_decay = 1e-4, dropout = 0.5;
-  bool dense_embedding = false;
+  bool dense_embedding = false, autobatch = false;
   reel_samples::ArgParser args("tree_lstm",
                                "a Tree-LSTM (Tai et al. 2015) classifies the sentiment of every node of SST's parse "
                                "trees, evaluated by recursion over each tree.");
@@ -208,6 +212,7 @@ int run(int argc, char** argv) {
   args.option("--dropout", dropout, "dropout on each node's h before the classifier");
   args.option("--trees-per-step", trees_per_step, "trees whose gradients are summed before each Adagrad step");
   args.option("--train-limit", train_limit, "use only the first N training trees (0 = all 8544)");
+  args.flag("--autobatch", autobatch, "run each step's trees inside one reel::autobatch::Scope");
   args.flag("--dense-embedding", dense_embedding,
             "give the embedding a dense gradient (every row updated each step, weight decay on it too)");
   args.epilogue("data: --data DIR holds train.txt, dev.txt and test.txt of SST in PTB bracket form (the\n"
@@ -264,31 +269,35 @@ int run(int argc, char** argv) {
                                                                   static_cast<int64_t>(train.size()))
                                               : static_cast<int64_t>(train.size()),
                                "tree");
-    double epoch_loss = 0, step_loss = 0;
+    double epoch_loss = 0;
     int64_t trees_done = 0;
     optimizer.zero_grad();
-    for (size_t i = 0; i < order.size() && !stop; ++i) {
-      const IndexedTree& tree = train[order[i]];
-      const reel::Tensor targets = reel::tensor(tree.labels, reel::kInt64).to(device);
-      // Summed over the tree's nodes; gradients of trees_per_step trees add up before each step.
-      reel::Tensor loss = F::cross_entropy(model->forward(tree, device), targets, {}, -100, nn::Reduction::Sum);
-      loss.backward();
-      const double value = loss.item<double>();
-      epoch_loss += value;
-      step_loss += value;
-      ++trees_done;
-      const bool last = i + 1 == order.size();
-      if (trees_done % trees_per_step == 0 || last) {
-        optimizer.step();
-        optimizer.zero_grad();
-        trend.add(step_loss / static_cast<double>(trees_done % trees_per_step ? trees_done % trees_per_step
-                                                                              : trees_per_step));
-        step_loss = 0;
-        if (common.smoke() && ++step >= common.steps) stop = true;
+    for (size_t first = 0; first < order.size() && !stop; first += static_cast<size_t>(trees_per_step)) {
+      // One step's trees; with --autobatch their recursions are recorded and run batched at backward.
+      const size_t last = std::min(order.size(), first + static_cast<size_t>(trees_per_step));
+      std::optional<reel::autobatch::Scope> batching;
+      if (autobatch) batching.emplace();
+      std::vector<reel::Tensor> losses;
+      for (size_t i = first; i < last; ++i) {
+        const IndexedTree& tree = train[order[i]];
+        const reel::Tensor targets = reel::tensor(tree.labels, reel::kInt64).to(device);
+        // Summed over the tree's nodes; the step's trees' gradients add up before the step.
+        losses.push_back(F::cross_entropy(model->forward(tree, device), targets, {}, -100, nn::Reduction::Sum));
       }
+      reel::Tensor loss = reel::stack(losses).sum();
+      loss.backward();
+      batching.reset();
+      const double value = loss.item<double>();
+      const int64_t count = static_cast<int64_t>(last - first);
+      epoch_loss += value;
+      trees_done += count;
+      optimizer.step();
+      optimizer.zero_grad();
+      trend.add(value / static_cast<double>(count));
+      if (common.smoke() && ++step >= common.steps) stop = true;
       char status[48];
       std::snprintf(status, sizeof status, "loss/tree %.3f", epoch_loss / static_cast<double>(trees_done));
-      bar.step(1, status);
+      bar.step(count, status);
     }
     const double train_loss = epoch_loss / static_cast<double>(std::max<int64_t>(trees_done, 1));
     char status[48];

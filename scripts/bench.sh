@@ -5,9 +5,11 @@
 #   scripts/bench.sh [workloads...] [--threads 1|2|both] [--repeats N] [--torch-blas dnnl|system]
 #                    [--max-load L] [--max-wait S] [--no-build] [--dynet DIR]
 #
-# workloads: w1 w2 w3 w4 w5a w5b w6 w6batched (default: all). w6 is W6 proper, the per-node form
+# workloads: w1 w2 w3 w4 w5a w5b w6 w6batched w6b w9 w9b (default: all). w6 is W6 proper, the per-node form
 # (bench/w6_tree_lstm.cpp); w6batched is the same program with --form batched (one lookup, classifier and loss
-# per tree), a separate line. Builds reel's bench programs and their LibTorch twins in
+# per tree), a separate line; w6b is W6 under automatic batching, 25 trees per autobatch::Scope (DyNet's side: its
+# --dynet-autobatch 1 with 25 trees per graph); w9 / w9b the BiLSTM tagger one sentence at a time, eager and with
+# automatic batching, 64 sentences per step (bench/w9_tagger.cpp; no LibTorch twin, so reel's side only). Builds reel's bench programs and their LibTorch twins in
 # Release (in $REEL_BENCH_BUILD_DIR, default <repo>/build-bench; LibTorch files one at a time, they are heavy),
 # then for every workload and thread count runs the sides ALTERNATELY, N times each (default 5; the side
 # that goes first rotates too), and prints one markdown table per figure (scripts/bench_table.py): median,
@@ -69,7 +71,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "bench.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
-[[ ${#WORKLOADS[@]} -eq 0 ]] && WORKLOADS=(w1 w2 w3 w4 w5a w5b w6 w6batched)
+[[ ${#WORKLOADS[@]} -eq 0 ]] && WORKLOADS=(w1 w2 w3 w4 w5a w5b w6 w6batched w6b w9 w9b)
 case "$THREADS" in
   1|2) THREAD_COUNTS=("$THREADS") ;;
   both) THREAD_COUNTS=(1 2) ;;
@@ -101,22 +103,28 @@ program_of() {
     w5b) echo "w5_char_lstm --mode module" ;;
     w6) echo "w6_tree_lstm" ;;
     w6batched) echo "w6_tree_lstm --form batched" ;;
+    w6b) echo "w6_tree_lstm --autobatch 25" ;;
+    w9) echo "w9_tagger" ;;
+    w9b) echo "w9_tagger --autobatch" ;;
   esac
 }
 
 # The DyNet twin and its arguments, per workload; nothing where DyNet has no twin here.
 dynet_program_of() {
-  local common="--dynet-mem 2048 --dynet-seed 1 --dynet-autobatch 0"
+  local common="--dynet-mem 2048 --dynet-seed 1"
   case "$1" in
-    w1) echo "w1_overhead $common" ;;
-    w6) echo "w6_treelstm $common --trees-per-graph 1 --ntrees 1000 --warm 50 --data $DATA_ROOT/sst/train.txt" ;;
+    w1) echo "w1_overhead $common --dynet-autobatch 0" ;;
+    w6) echo "w6_treelstm $common --dynet-autobatch 0 --trees-per-graph 1 --ntrees 1000 --warm 50 --data $DATA_ROOT/sst/train.txt" ;;
+    w6b) echo "w6_treelstm $common --dynet-autobatch 1 --trees-per-graph 25 --ntrees 1000 --warm 50 --data $DATA_ROOT/sst/train.txt" ;;
   esac
 }
 
 # The sides that run WORKLOAD at THREADS threads.
 sides_of() {
   local workload="$1" threads="$2" program
-  local sides=(reel libtorch)
+  local sides=(reel)
+  program="$(program_of "$workload" | cut -d' ' -f1)"
+  [[ $workload != w6b && -e $ROOT/bench/libtorch/$program.cpp ]] && sides+=(libtorch)
   if [[ -n $DYNET_DIR && $threads == 1 ]]; then
     program="$(dynet_program_of "$workload" | cut -d' ' -f1)"
     [[ -n $program && -x $DYNET_DIR/$program ]] && sides+=(dynet)
@@ -127,8 +135,8 @@ sides_of() {
 # Turns the DyNet twins' output into bench lines: W1's "W1 <mode> median M min A max B ns/op (n=R)" and W6's
 # "RESULT trees_per_s X".
 dynet_to_bench_lines() {
-  local threads="$1"
-  awk -v threads="$threads" '
+  local threads="$1" bench_name="${2:-W6}"
+  awk -v threads="$threads" -v bench_name="$bench_name" '
     $1 == "W1" && $3 == "median" {
       figure = ""
       if ($2 == "build") figure = "build_ns_per_op"
@@ -141,8 +149,8 @@ dynet_to_bench_lines() {
                figure, $4, repeats, $6, $4, $8, threads, $2
     }
     $1 == "RESULT" && $2 == "trees_per_s" {
-      printf "bench=W6 figure=trees_per_second value=%s unit=trees/s repeats=1 min=%s median=%s max=%s threads=%s\n",
-             $3, $3, $3, $3, threads
+      printf "bench=%s figure=trees_per_second value=%s unit=trees/s repeats=1 min=%s median=%s max=%s threads=%s\n",
+             bench_name, $3, $3, $3, $3, threads
     }'
 }
 
@@ -207,7 +215,8 @@ run_side() {
   else
     read -r program args <<<"$(dynet_program_of "$workload")"
     # shellcheck disable=SC2086
-    "${timed[@]}" "$DYNET_DIR/$program" $args | dynet_to_bench_lines "$threads" | sed "s|^|$prefix |"
+    "${timed[@]}" "$DYNET_DIR/$program" $args |
+      dynet_to_bench_lines "$threads" "$([[ $workload == w6b ]] && echo W6b || echo W6)" | sed "s|^|$prefix |"
   fi
   # time -v writes "Maximum resident set size (kbytes): N"; env and the program are one process (env execs).
   local kib
