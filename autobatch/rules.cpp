@@ -181,8 +181,26 @@ bool batch_elementwise(BatchingScope& s, const std::vector<int32_t>& batch) {
   return true;
 }
 
+// Whether input k gathers without a copy: rows of one earlier batch, in order.
+bool gathers_as_view(const BatchingScope& s, const std::vector<int32_t>& batch, int32_t k) {
+  const Tensor& first = input_at(s, batch[0], false, k);
+  if (!first.defined() || first.impl()->pending_node == 0) return false;
+  const RecordedResult& r0 = result_of(s, first);
+  if (r0.row < 0) return false;
+  for (size_t i = 1; i < batch.size(); ++i) {
+    const Tensor& t = input_at(s, batch[i], false, k);
+    if (t.impl()->pending_node == 0) return false;
+    const RecordedResult& r = result_of(s, t);
+    if (r.batch.impl() != r0.batch.impl() || r.row != r0.row + static_cast<int64_t>(i)) return false;
+  }
+  return true;
+}
+
+// A view batches only when its input's rows already sit in order in one batch: a view that copied its whole input
+// to select a part of it (a step of a sequence) would cost more than the per-example views it replaces.
 bool batch_view(BatchingScope& s, const std::vector<int32_t>& batch) {
   const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  if (!gathers_as_view(s, batch, 0)) return false;
   Gathered base = gather(s, batch, false, 0);
   if (base.shared) return false;
   const Tensor out = apply_view(r, base.value, 1);
