@@ -110,7 +110,8 @@ void BatchingScope::flush() {
       }
       if (found < 0) {
         found = static_cast<int32_t>(classes.size());
-        classes.push_back(SignatureClass{.representative = static_cast<int32_t>(i)});
+        classes.emplace_back();
+        classes.back().representative = static_cast<int32_t>(i);
         by_hash.emplace(op.signature, found);
       }
       class_of[i] = found;

@@ -10,6 +10,7 @@
 //              another device; creation ops and random draws of fresh tensors (no pending input: nothing to wait
 //              for, and the draws stay in program order).
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
@@ -384,10 +385,18 @@ void before_eager(const Tensor* tensors, int count, const Tensor* written) {
 
 namespace autobatch {
 
+namespace {
+// The thread's last scope, kept with its arrays' capacity: the next scope reuses it instead of growing (and
+// page-faulting) megabytes of fresh arrays again.
+thread_local std::unique_ptr<detail::BatchingScope> t_spare_scope;
+}  // namespace
+
 Scope::Scope() {
   REEL_CHECK(detail::t_open_scope == nullptr,
              "autobatch::Scope: a scope is already open on this thread (scopes do not nest)");
-  scope_ = new detail::BatchingScope();
+  scope_ = t_spare_scope ? t_spare_scope.release() : new detail::BatchingScope();
+  scope_->stats = Stats{};
+  scope_->failure.clear();
   detail::t_open_scope = scope_;
   detail::t_batching_scope = scope_;
 }
@@ -399,7 +408,11 @@ Scope::~Scope() {
   }
   detail::t_open_scope = nullptr;
   detail::t_batching_scope = nullptr;
-  delete scope_;
+  if (scope_->empty() && !scope_->running_) {
+    t_spare_scope.reset(scope_);
+  } else {
+    delete scope_;
+  }
 }
 
 void Scope::flush() { scope_->flush(); }

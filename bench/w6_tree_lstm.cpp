@@ -16,6 +16,10 @@
 //     LibTorch twin use.
 //   batched (a separate line, not W6): one embedding lookup for all of the tree's leaves, the cells by recursion,
 //     then one classifier and one cross-entropy over all nodes' h stacked: manual batching within a tree.
+//   levels (W6b's ceiling, a separate line): hand batching across the 25 trees of a step, level by level — one
+//     embedding lookup and one cell call for all leaves, then one cell call per height for all nodes of that height
+//     (children's states picked with index_select), one classifier and one cross-entropy: what automatic batching
+//     of the per-node code could reach at best. Figure: bench=W6 figure=trees_per_second_levels.
 // --check runs neither: for the first 10 trees it computes both forms' loss and gradients with the same
 // parameters and fails (exit 1) unless they agree (loss to 1e-5 relative, every gradient to 1e-4 of its largest
 // element).
@@ -62,12 +66,12 @@ namespace F = reel::nn::functional;
 using reel::data::Tree;
 
 constexpr const char* kUsage =
-    "[--form per-node|batched] [--autobatch N] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] "
+    "[--form per-node|batched|levels] [--autobatch N] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] "
     "[--threads N] [--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
 constexpr int64_t kCheckedTrees = 10;
 
-enum class Form { kPerNode, kBatched };
+enum class Form { kPerNode, kBatched, kLevels };
 
 struct W6Options {
   Form form = Form::kPerNode;
@@ -89,8 +93,10 @@ W6Options take_w6_options(int& argc, char** argv) {
         options.form = Form::kPerNode;
       } else if (std::strcmp(form, "batched") == 0) {
         options.form = Form::kBatched;
+      } else if (std::strcmp(form, "levels") == 0) {
+        options.form = Form::kLevels;
       } else {
-        std::fprintf(stderr, "%s: --form must be per-node or batched, not '%s'\n", argv[0], form);
+        std::fprintf(stderr, "%s: --form must be per-node, batched or levels, not '%s'\n", argv[0], form);
         std::exit(2);
       }
     } else if (std::strcmp(argv[i], "--check") == 0) {
@@ -188,6 +194,60 @@ struct TreeLSTMImpl : nn::Module {
     return F::cross_entropy(scores, reel::tensor(tree.labels, reel::kInt64), {}, -100, nn::Reduction::Sum);
   }
 
+  // Hand-batched across the group's trees, level by level (height 0: the leaves); the summed loss of all their nodes.
+  reel::Tensor levels_loss(const std::vector<const IndexedTree*>& group) {
+    struct NodeRef {
+      size_t tree;
+      int node;
+    };
+    std::vector<std::vector<NodeRef>> levels;
+    std::vector<std::vector<int64_t>> position(group.size());
+    for (size_t t = 0; t < group.size(); ++t) {
+      const std::vector<IndexedTree::Node>& nodes = group[t]->nodes;
+      std::vector<size_t> height(nodes.size());
+      for (size_t i = 0; i < nodes.size(); ++i) {  // post-order: children come first
+        const IndexedTree::Node& node = nodes[i];
+        height[i] = node.word >= 0 ? 0
+                                   : 1 + std::max(height[static_cast<size_t>(node.left)],
+                                                  height[static_cast<size_t>(node.right)]);
+        if (levels.size() <= height[i]) levels.resize(height[i] + 1);
+        levels[height[i]].push_back({t, static_cast<int>(i)});
+      }
+      position[t].resize(nodes.size());
+    }
+    int64_t next = 0;  // each node's row in the levels' states laid end to end
+    for (const std::vector<NodeRef>& level : levels)
+      for (const NodeRef& ref : level) position[ref.tree][static_cast<size_t>(ref.node)] = next++;
+    std::vector<reel::Tensor> hs, cs;
+    std::vector<int64_t> labels;
+    for (size_t k = 0; k < levels.size(); ++k) {
+      std::vector<int64_t> words, left, right;
+      for (const NodeRef& ref : levels[k]) {
+        const IndexedTree::Node& node = group[ref.tree]->nodes[static_cast<size_t>(ref.node)];
+        labels.push_back(group[ref.tree]->labels[static_cast<size_t>(ref.node)]);
+        if (k == 0) {
+          words.push_back(node.word);
+        } else {
+          left.push_back(position[ref.tree][static_cast<size_t>(node.left)]);
+          right.push_back(position[ref.tree][static_cast<size_t>(node.right)]);
+        }
+      }
+      nn::LSTMState state;
+      if (k == 0) {
+        state = cell(embedding(reel::tensor(words, reel::kInt64)));
+      } else {
+        const reel::Tensor h = reel::cat(hs, 0), c = reel::cat(cs, 0);
+        const reel::Tensor l = reel::tensor(left, reel::kInt64), r = reel::tensor(right, reel::kInt64);
+        state = cell(reel::Tensor(), nn::LSTMState{h.index_select(0, l), c.index_select(0, l)},
+                     nn::LSTMState{h.index_select(0, r), c.index_select(0, r)});
+      }
+      hs.push_back(std::get<0>(state));
+      cs.push_back(std::get<1>(state));
+    }
+    const reel::Tensor scores = classifier(reel::cat(hs, 0));
+    return F::cross_entropy(scores, reel::tensor(labels, reel::kInt64), {}, -100, nn::Reduction::Sum);
+  }
+
   nn::Embedding embedding{nullptr};
   nn::BinaryTreeLSTMCell cell{nullptr};
   nn::Linear classifier{nullptr};
@@ -275,18 +335,21 @@ int check_forms(TreeLSTM& model, const std::vector<IndexedTree>& train) {
 }
 
 // --check --autobatch N: the first N trees' summed loss and gradients, eagerly and inside one autobatch::Scope.
-int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int64_t group) {
+int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int64_t group, bool levels) {
   const std::vector<reel::Tensor> parameters = model->parameters();
   double losses[2];
   std::vector<reel::Tensor> gradients[2];
   for (int batched = 0; batched < 2; ++batched) {
     model->zero_grad();
     std::optional<reel::autobatch::Scope> scope;
-    if (batched) scope.emplace();
+    if (batched && !levels) scope.emplace();
     std::vector<reel::Tensor> tree_losses;
-    for (int64_t t = 0; t < group && t < static_cast<int64_t>(train.size()); ++t)
-      tree_losses.push_back(model->per_node_loss(train[static_cast<size_t>(t)]));
-    reel::Tensor loss = reel::stack(tree_losses).sum();
+    std::vector<const IndexedTree*> trees;
+    for (int64_t t = 0; t < group && t < static_cast<int64_t>(train.size()); ++t) {
+      if (!batched || !levels) tree_losses.push_back(model->per_node_loss(train[static_cast<size_t>(t)]));
+      trees.push_back(&train[static_cast<size_t>(t)]);
+    }
+    reel::Tensor loss = batched && levels ? model->levels_loss(trees) : reel::stack(tree_losses).sum();
     loss.backward();
     losses[batched] = loss.item<double>();
     for (const reel::Tensor& parameter : parameters) {
@@ -306,9 +369,9 @@ int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int6
   }
   const double worst_loss = std::fabs(losses[0] - losses[1]) / std::fabs(losses[0]);
   const bool ok = gradients_match && worst_loss <= 1e-5 && worst_gradient <= 1e-4;
-  std::printf("w6 check: eager vs autobatch over %lld trees: loss max relative difference %.3g (limit 1e-5), "
+  std::printf("w6 check: eager per-node vs %s over %lld trees: loss max relative difference %.3g (limit 1e-5), "
               "gradients %.3g (limit 1e-4)%s: %s\n",
-              static_cast<long long>(group), worst_loss, worst_gradient,
+              levels ? "hand batching by levels" : "autobatch", static_cast<long long>(group), worst_loss, worst_gradient,
               gradients_match ? "" : ", a gradient defined in one form only", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }
@@ -320,6 +383,7 @@ int main(int argc, char** argv) {
   const bench::Options options = bench::parse_options(argc, argv, kUsage);
   if (options.quick) w6.trees = 20, w6.warmup = 5;
   if (w6.autobatch > 0) w6.warmup = (w6.warmup + w6.autobatch - 1) / w6.autobatch * w6.autobatch;
+  if (w6.form == Form::kLevels) w6.warmup = (w6.warmup + kTreesPerStep - 1) / kTreesPerStep * kTreesPerStep;
   try {
     reel::set_num_threads(options.threads);
     const std::vector<Tree> trees = reel::data::read_trees(w6.data_root + "/sst/train.txt");
@@ -329,9 +393,13 @@ int main(int argc, char** argv) {
 
     reel::manual_seed(6);
     TreeLSTM model(static_cast<int64_t>(words.size()), w6.sparse_embedding);
-    if (w6.check) return w6.autobatch > 0 ? check_autobatch(model, train, w6.autobatch) : check_forms(model, train);
+    if (w6.check && w6.form == Form::kLevels) return check_autobatch(model, train, kTreesPerStep, true);
+    if (w6.check) return w6.autobatch > 0 ? check_autobatch(model, train, w6.autobatch, false) : check_forms(model, train);
     reel::optim::Adagrad optimizer(model->parameters(), reel::optim::AdagradOptions(0.05));
-    const char* form_name = w6.autobatch > 0 ? "autobatch" : w6.form == Form::kPerNode ? "per_node" : "batched";
+    const char* form_name = w6.autobatch > 0              ? "autobatch"
+                            : w6.form == Form::kPerNode    ? "per_node"
+                            : w6.form == Form::kLevels     ? "levels"
+                                                           : "batched";
     const std::string extra = "threads=" + std::to_string(options.threads) + " form=" + form_name +
                               (w6.autobatch > 0 ? " trees_per_scope=" + std::to_string(w6.autobatch) : "") +
                               (w6.sparse_embedding ? " embedding=sparse" : " embedding=dense") +
@@ -343,7 +411,16 @@ int main(int argc, char** argv) {
     optimizer.zero_grad();
     for (int64_t done = 0; done < w6.warmup + w6.trees; ++done) {
       if (done == w6.warmup) start = bench::now_seconds();
-      if (w6.autobatch > 0) {  // W6b: the next group of trees inside one scope (the warm-up ends on a group edge)
+      if (w6.form == Form::kLevels) {  // the next 25 trees, hand-batched by levels
+        const int64_t group = std::min(kTreesPerStep, w6.warmup + w6.trees - done);
+        std::vector<const IndexedTree*> trees;
+        for (int64_t k = 0; k < group; ++k) trees.push_back(&train[static_cast<size_t>(done + k) % train.size()]);
+        reel::Tensor loss = model->levels_loss(trees);
+        loss.backward();
+        loss_sum += loss.item<double>();
+        done += group - 1;
+        trees_since_step += group - 1;
+      } else if (w6.autobatch > 0) {  // W6b: the next group of trees inside one scope (the warm-up ends on a group edge)
         const int64_t group = std::min(w6.autobatch, w6.warmup + w6.trees - done);
         {
           reel::autobatch::Scope scope;
@@ -400,7 +477,9 @@ int main(int argc, char** argv) {
     const std::string counts = " trees=" + std::to_string(w6.trees) + " warmup=" + std::to_string(w6.warmup) +
                                " vocab=" + std::to_string(words.size());
     bench::print_figure(w6.autobatch > 0 ? "W6b" : "W6",
-                        w6.form == Form::kPerNode || w6.autobatch > 0 ? "trees_per_second" : "trees_per_second_batched",
+                        w6.form == Form::kPerNode || w6.autobatch > 0 ? "trees_per_second"
+                        : w6.form == Form::kLevels                    ? "trees_per_second_levels"
+                                                                      : "trees_per_second_batched",
                         "trees/s",
                         bench::summarize({static_cast<double>(w6.trees) / seconds}),
                         extra + counts + " mean_loss=" + std::to_string(loss_sum / double(w6.warmup + w6.trees)));

@@ -5,10 +5,11 @@
 #   scripts/bench.sh [workloads...] [--threads 1|2|both] [--repeats N] [--torch-blas dnnl|system]
 #                    [--max-load L] [--max-wait S] [--no-build] [--dynet DIR]
 #
-# workloads: w1 w2 w3 w4 w5a w5b w6 w6batched w6b w9 w9b (default: all). w6 is W6 proper, the per-node form
+# workloads: w1 w2 w3 w4 w5a w5b w6 w6batched w6b w6levels w9 w9b (default: all). w6 is W6 proper, the per-node form
 # (bench/w6_tree_lstm.cpp); w6batched is the same program with --form batched (one lookup, classifier and loss
 # per tree), a separate line; w6b is W6 under automatic batching, 25 trees per autobatch::Scope (DyNet's side: its
-# --dynet-autobatch 1 with 25 trees per graph); w9 / w9b the BiLSTM tagger one sentence at a time, eager and with
+# --dynet-autobatch 1 with 25 trees per graph); w6levels the same 25 trees hand-batched level by level (W6b's
+# ceiling, reel only); w9 / w9b the BiLSTM tagger one sentence at a time, eager and with
 # automatic batching, 64 sentences per step (bench/w9_tagger.cpp; no LibTorch twin, so reel's side only). Builds reel's bench programs and their LibTorch twins in
 # Release (in $REEL_BENCH_BUILD_DIR, default <repo>/build-bench; LibTorch files one at a time, they are heavy),
 # then for every workload and thread count runs the sides ALTERNATELY, N times each (default 5; the side
@@ -71,7 +72,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "bench.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
-[[ ${#WORKLOADS[@]} -eq 0 ]] && WORKLOADS=(w1 w2 w3 w4 w5a w5b w6 w6batched w6b w9 w9b)
+[[ ${#WORKLOADS[@]} -eq 0 ]] && WORKLOADS=(w1 w2 w3 w4 w5a w5b w6 w6batched w6b w6levels w9 w9b)
 case "$THREADS" in
   1|2) THREAD_COUNTS=("$THREADS") ;;
   both) THREAD_COUNTS=(1 2) ;;
@@ -104,6 +105,7 @@ program_of() {
     w6) echo "w6_tree_lstm" ;;
     w6batched) echo "w6_tree_lstm --form batched" ;;
     w6b) echo "w6_tree_lstm --autobatch 25" ;;
+    w6levels) echo "w6_tree_lstm --form levels" ;;
     w9) echo "w9_tagger" ;;
     w9b) echo "w9_tagger --autobatch" ;;
   esac
@@ -124,7 +126,7 @@ sides_of() {
   local workload="$1" threads="$2" program
   local sides=(reel)
   program="$(program_of "$workload" | cut -d' ' -f1)"
-  [[ $workload != w6b && -e $ROOT/bench/libtorch/$program.cpp ]] && sides+=(libtorch)
+  [[ $workload != w6b && $workload != w6levels && -e $ROOT/bench/libtorch/$program.cpp ]] && sides+=(libtorch)
   if [[ -n $DYNET_DIR && $threads == 1 ]]; then
     program="$(dynet_program_of "$workload" | cut -d' ' -f1)"
     [[ -n $program && -x $DYNET_DIR/$program ]] && sides+=(dynet)

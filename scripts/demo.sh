@@ -5,7 +5,9 @@
 #   2. modular: one learned module per arithmetic operator, wired by recursion over expression trees, then
 #      its accuracy on held-out trees and on deeper trees than it was trained on;
 #   3. with an SST folder given: tree_lstm, a Tree-LSTM sentiment classifier on parse trees (one epoch, about
-#      42% fine-grained root accuracy; samples/README.md has the full run).
+#      42% fine-grained root accuracy; samples/README.md has the full run);
+#   4. with an SST folder given: tagger, a BiLSTM tagger written one sentence at a time, trained on 2000 sentences
+#      twice — eagerly and with automatic batching (--autobatch, docs/autobatch.md) — printing both speeds.
 # Each prints a progress bar while it trains. Metrics (CSV), plots (PNG) and models (safetensors) go to
 # $REEL_BUILD_DIR/demo.
 #
@@ -28,7 +30,7 @@ REEL_PACKAGES+=(dataset-fashion-mnist)
 reel_install_missing
 reel_configure
 reel_log "building the samples with $(nproc) jobs"
-cmake --build "$REEL_BUILD_DIR" --parallel "$(nproc)" --target fashion_mlp modular tree_lstm
+cmake --build "$REEL_BUILD_DIR" --parallel "$(nproc)" --target fashion_mlp modular tree_lstm tagger
 
 # OpenMP threads that wait for work sleep instead of spinning: on a machine whose cores other programs also
 # use, spinning threads slowed the samples down many times over (samples/README.md, "Threads").
@@ -47,8 +49,11 @@ reel_log "2. modular: a network wired anew for every expression tree, one module
 if [[ -n "$SST_DIR" ]]; then
   reel_log "3. tree_lstm: a Tree-LSTM reads the parse tree of each sentence (one epoch over SST's 8544 training trees)"
   "$SAMPLES/tree_lstm" --data "$SST_DIR" --epochs 1 --out "$OUT"
+  reel_log "4. tagger: the same per-sentence BiLSTM code, one sentence at a time, then with automatic batching"
+  "$SAMPLES/tagger" --data "$SST_DIR" --train-limit 2000 --batch 64 --out "$OUT/tagger_eager" --no-plot
+  "$SAMPLES/tagger" --data "$SST_DIR" --train-limit 2000 --batch 64 --autobatch --out "$OUT/tagger_autobatch" --no-plot
 else
-  reel_log "3. tree_lstm skipped: run scripts/demo.sh <SST folder> (e.g. ../shared/data/sst) to include it"
+  reel_log "3-4. tree_lstm and tagger skipped: run scripts/demo.sh <SST folder> (e.g. ../shared/data/sst) to include them"
 fi
 
 reel_log "done: metrics, plots and models are in $OUT"

@@ -1,7 +1,7 @@
 // reel/tensor/batching_hook.h — where the tensor layer hands op calls to automatic batching (autobatch/, internal).
 //
 // While the thread has an open reel::autobatch::Scope, run_op, run_elementwise_op and the view ops do not run: they
-// hand the call to the scope, which records it (Note [Automatic batching] in docs/NOTES.md) and returns outputs that
+// hand the call to the scope, which records it (docs/autobatch.md) and returns outputs that
 // are *pending*: TensorImpl::pending_node names the recorded op, the storage is null, sizes / dtype / device /
 // requires_grad are known. Anything that needs a pending tensor's memory or its history (data_ptr, storage,
 // grad_fn, backward) first runs the recorded ops (detail::materialize_pending, tensor/tensor.h). The scope runs them

@@ -75,8 +75,16 @@ struct OpOutputs {
 class TensorPtrList {
  public:
   TensorPtrList() = default;
+  // Borrows the braced list's array, which lives until the end of the call's full-expression (as long as the call).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
   TensorPtrList(std::initializer_list<const Tensor*> list)  // NOLINT: implicit, a braced list reads naturally
       : data_(list.begin()), size_(list.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
   TensorPtrList(const Tensor* const* data, size_t size) : data_(data), size_(size) {}
   const Tensor* const* begin() const { return data_; }
   const Tensor* const* end() const { return data_ + size_; }
