@@ -6,6 +6,9 @@
 //   forward_tape_ns_per_op      the forward with grad on: every op also records a node
 //   forward_backward_ns_per_op  the forward with tape, loss = y.sum(), loss.backward()
 //   plain_loop_ns_per_op        the same math as a plain C++ loop over float arrays: the floor
+//   autobatch_forward_backward_ns_per_op   forward_backward inside a reel::autobatch::Scope: the 3000 ops are
+//                               recorded and run at backward, one batch of one op each (a chain gains nothing):
+//                               what the scope costs (issue 18's target: at most 1.2x forward_backward)
 // Each timed pass includes freeing what it built (the graph dies at the end of the pass, as in a training
 // loop); w's and b's gradients are zeroed between passes, outside the timer.
 //
@@ -13,6 +16,7 @@
 #include <reel/reel.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +33,7 @@ struct Plan {
 
 enum class Pass { kForwardNoGrad, kForwardTape, kForwardBackward };
 
-std::vector<double> time_reel(const Plan& plan, Pass pass) {
+std::vector<double> time_reel(const Plan& plan, Pass pass, bool in_scope = false) {
   reel::manual_seed(0);
   const reel::Tensor x = reel::randn({kWidth});
   const reel::Tensor w = reel::randn({kWidth}, reel::requires_grad());
@@ -44,6 +48,8 @@ std::vector<double> time_reel(const Plan& plan, Pass pass) {
     }
     const double start = bench::now_seconds();
     {
+      std::optional<reel::autobatch::Scope> scope;
+      if (in_scope) scope.emplace();
       reel::Tensor y = x;
       for (int s = 0; s < plan.steps; ++s) y = reel::tanh(y * w + b);
       if (pass == Pass::kForwardBackward) y.sum().backward();
@@ -97,6 +103,8 @@ int main(int argc, char** argv) {
     bench::print_figure("W1", "forward_backward_ns_per_op", "ns",
                         bench::summarize(time_reel(plan, Pass::kForwardBackward)), extra);
     bench::print_figure("W1", "plain_loop_ns_per_op", "ns", bench::summarize(time_plain_loop(plan)), extra);
+    bench::print_figure("W1", "autobatch_forward_backward_ns_per_op", "ns",
+                        bench::summarize(time_reel(plan, Pass::kForwardBackward, true)), extra);
   } catch (const reel::Error& e) {
     std::fprintf(stderr, "w1: reel::Error: %s\n", e.what());
     return 1;

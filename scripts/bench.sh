@@ -54,7 +54,7 @@ DYNET_DIR=""
 WORKLOADS=()
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -67,7 +67,7 @@ while [[ $# -gt 0 ]]; do
     --max-wait) MAX_WAIT="${2:?}"; shift 2 ;;
     --no-build) BUILD_FIRST=0; shift ;;
     --dynet) DYNET_DIR="${2:?}"; shift 2 ;;
-    w1|w2|w3|w4|w5a|w5b|w6|w6batched) WORKLOADS+=("$1"); shift ;;
+    w1|w2|w3|w4|w5a|w5b|w6|w6batched|w6b|w6levels|w9|w9b) WORKLOADS+=("$1"); shift ;;
     -h|--help) usage ;;
     *) echo "bench.sh: unknown argument '$1'" >&2; usage ;;
   esac
@@ -126,7 +126,8 @@ sides_of() {
   local workload="$1" threads="$2" program
   local sides=(reel)
   program="$(program_of "$workload" | cut -d' ' -f1)"
-  [[ $workload != w6b && $workload != w6levels && -e $ROOT/bench/libtorch/$program.cpp ]] && sides+=(libtorch)
+  # LibTorch's side where a twin exists and was built (not for W6b and the levels form: no LibTorch counterpart)
+  [[ $workload != w6b && $workload != w6levels && -x $BUILD/bench/libtorch/libtorch_$program ]] && sides+=(libtorch)
   if [[ -n $DYNET_DIR && $threads == 1 ]]; then
     program="$(dynet_program_of "$workload" | cut -d' ' -f1)"
     [[ -n $program && -x $DYNET_DIR/$program ]] && sides+=(dynet)
