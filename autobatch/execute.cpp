@@ -170,12 +170,22 @@ void BatchingScope::flush() {
       cls.queued = false;
       batch.swap(cls.ready);
       cls.ready.clear();
-      if (batch.size() >= 2 && run_batched(*this, batch)) {
-        ++stats.batches;
-        stats.ops_batched += static_cast<int64_t>(batch.size());
-      } else {
-        for (int32_t i : batch) run_alone(*this, i);
-        stats.ops_alone += static_cast<int64_t>(batch.size());
+      try {
+        if (batch.size() >= 2 && run_batched(*this, batch)) {
+          ++stats.batches;
+          stats.ops_batched += static_cast<int64_t>(batch.size());
+        } else {
+          for (int32_t i : batch) run_alone(*this, i);
+          stats.ops_alone += static_cast<int64_t>(batch.size());
+        }
+      } catch (const Error& e) {  // an error only the kernel finds: named as the eager call names it
+        const RecordedOp& op = ops[static_cast<size_t>(batch[0])];
+        std::string message = e.what();
+        if (op.op == OpId::index_select && op.has_attrs && op.attrs.holds<EmbeddingAttrs>() &&
+            message.rfind("index_select", 0) == 0) {
+          message.replace(0, 12, "embedding");  // embedding's front door reports its own name
+        }
+        throw Error(message);
       }
       done += batch.size();
       for (int32_t i : batch) {

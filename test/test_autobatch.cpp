@@ -336,3 +336,53 @@ TEST_CASE("autobatch: gradcheck through the batched path", "[autobatch]") {
   };
   CHECK(reel::autograd::gradcheck(fn, {w.clone().requires_grad_(), x.clone().requires_grad_()}));
 }
+
+TEST_CASE("autobatch: an error only a kernel finds is reported by the tensors the failed flush left", "[autobatch]") {
+  const Tensor table = reel::randn({5, 3});
+  Tensor good, bad;
+  std::string flush_error;
+  {
+    reel::autobatch::Scope scope;
+    good = reel::embedding(table, reel::tensor({1}, reel::kInt64)) * 2.0;
+    bad = reel::embedding(table, reel::tensor({7}, reel::kInt64)) * 2.0;  // row 7 of 5: the kernel refuses it
+    try {
+      scope.flush();
+    } catch (const reel::Error& e) {
+      flush_error = e.what();
+    }
+  }
+  std::string eager_error;
+  try {
+    (void)reel::embedding(table, reel::tensor({7}, reel::kInt64));
+  } catch (const reel::Error& e) {
+    eager_error = e.what();
+  }
+  CHECK(!eager_error.empty());
+  CHECK(flush_error == eager_error);  // the same message, at the flush instead of the call
+  CHECK_THROWS_WITH(bad.to_vector<float>(), Catch::Contains("autobatch") && Catch::Contains(eager_error));
+  CHECK_THROWS_WITH(good.to_vector<float>(), Catch::Contains("autobatch"));  // the flush left it without a value
+  // the next scope works
+  reel::autobatch::Scope scope;
+  const Tensor again = reel::embedding(table, reel::tensor({2}, reel::kInt64)).sum();
+  CHECK(again.item<float>() == Approx(table.select(0, 2).sum().item<float>()));
+}
+
+TEST_CASE("autobatch: grad mode, in-place writes to pending tensors and requires_grad", "[autobatch]") {
+  const Tensor w = reel::randn({4}, reel::kFloat64).requires_grad_();
+  reel::autobatch::Scope scope;
+  Tensor y;
+  {
+    reel::NoGradGuard no_grad;
+    y = w * 3.0;
+  }
+  const Tensor z = w * 2.0;
+  CHECK_FALSE(y.requires_grad());
+  CHECK(z.requires_grad());
+  Tensor sum = y + 1.0;
+  sum.add_(y);  // an in-place write to a pending tensor runs what was recorded, then writes
+  CHECK(reel::allclose(sum, w.detach() * 6.0 + 1.0));
+  CHECK(y.grad_fn() == nullptr);
+  CHECK(z.grad_fn() != nullptr);
+  z.sum().backward();
+  CHECK(reel::allclose(w.grad(), reel::full({4}, 2.0, reel::kFloat64)));
+}
