@@ -33,6 +33,10 @@ void defer_view(OpId op, const Tensor& self, Tensor& out, const OpAttrs& attrs);
 // is pending or, for `written`, when a recorded op reads its memory.
 void before_eager(const Tensor* tensors, int count, const Tensor* written);
 
+// Tensor::make_view without running a pending base: the view ops of tensor/views.cpp make their pending views with it
+// (sizes, strides and offset over the base's row-major layout); Tensor::make_view runs a pending base first.
+Tensor make_view_keep_pending(const Tensor& base, IntList sizes, IntList strides, int64_t offset);
+
 // Suspends the thread's scope for its lifetime (backward and the batches themselves run eagerly).
 class SuspendBatching {
  public:

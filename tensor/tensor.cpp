@@ -1,5 +1,6 @@
 // reel/tensor/tensor.cpp — the Tensor handle: construction, storage, metadata accessors, devices, errors.
 #include "tensor/tensor.h"
+#include "tensor/batching_hook.h"
 
 #include <fmt/format.h>
 
@@ -206,6 +207,12 @@ bool Tensor::is_pinned() const {
 }
 
 Tensor Tensor::make_view(const Tensor& base, IntList sizes, IntList strides, int64_t offset) {
+  if (base.impl()->pending_node != 0) [[unlikely]]
+    detail::materialize_pending(*base.impl());  // a view of real memory (the view ops record pending views instead)
+  return detail::make_view_keep_pending(base, sizes, strides, offset);
+}
+
+Tensor detail::make_view_keep_pending(const Tensor& base, IntList sizes, IntList strides, int64_t offset) {
   auto* impl = new TensorImpl();
   impl->refcount.store_relaxed(1);
   IntrusivePtr<TensorImpl> handle = IntrusivePtr<TensorImpl>::adopt(impl);

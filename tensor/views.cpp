@@ -156,7 +156,7 @@ Tensor Tensor::view(IntList sizes) const {
              "view: size {} is not compatible with the input's size {} and stride {} (at least one dim spans two "
              "non-contiguous subspaces); use .reshape(...) instead",
              shape_str(shape), shape_str(this->sizes()), shape_str(this->strides()));
-  return recorded(OpId::view, *this, make_view(*this, shape, *strides, storage_offset()), dims_attrs(shape));
+  return recorded(OpId::view, *this, detail::make_view_keep_pending(*this, shape, *strides, storage_offset()), dims_attrs(shape));
 }
 
 // y = view(x, sizes) when the strides allow, else a contiguous copy viewed as sizes.
@@ -202,7 +202,7 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
     std::swap(shape[a], shape[b]);
     std::swap(stride[a], stride[b]);
   }
-  return recorded(OpId::transpose, *this, make_view(*this, shape, stride, storage_offset()), dims_attrs({a, b}));
+  return recorded(OpId::transpose, *this, detail::make_view_keep_pending(*this, shape, stride, storage_offset()), dims_attrs({a, b}));
 }
 
 // y = x^T for 2-D; 0-D and 1-D come back unchanged.
@@ -216,7 +216,7 @@ Tensor Tensor::t() const {
     std::swap(shape[0], shape[1]);
     std::swap(stride[0], stride[1]);
   }
-  return recorded(OpId::t, *this, make_view(*this, shape, stride, storage_offset()));
+  return recorded(OpId::t, *this, detail::make_view_keep_pending(*this, shape, stride, storage_offset()));
 }
 
 // y.sizes[i] = x.sizes[dims[i]], same for strides.
@@ -238,7 +238,7 @@ Tensor Tensor::permute(IntList dims) const {
     shape[i] = impl()->sizes[d];
     stride[i] = impl()->strides[d];
   }
-  return recorded(OpId::permute, *this, make_view(*this, shape, stride, storage_offset()), dims_attrs(wrapped));
+  return recorded(OpId::permute, *this, detail::make_view_keep_pending(*this, shape, stride, storage_offset()), dims_attrs(wrapped));
 }
 
 // y = x without any size-1 dims.
@@ -251,7 +251,7 @@ Tensor Tensor::squeeze() const {
     shape.push_back(impl()->sizes[d]);
     stride.push_back(impl()->strides[d]);
   }
-  return recorded(OpId::squeeze, *this, make_view(*this, shape, stride, storage_offset()), dim_attrs(-1));
+  return recorded(OpId::squeeze, *this, detail::make_view_keep_pending(*this, shape, stride, storage_offset()), dim_attrs(-1));
 }
 
 // y = x without dim `dim` when its size is 1; otherwise x unchanged.
@@ -264,7 +264,7 @@ Tensor Tensor::squeeze(int64_t dim) const {
     shape.erase(d);
     stride.erase(d);
   }
-  return recorded(OpId::squeeze, *this, make_view(*this, shape, stride, storage_offset()), dim_attrs(d));
+  return recorded(OpId::squeeze, *this, detail::make_view_keep_pending(*this, shape, stride, storage_offset()), dim_attrs(d));
 }
 
 // y = x with a new size-1 dim inserted at `dim` (which may be dim() to append).
@@ -280,7 +280,7 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
   const int64_t new_stride = d >= this->dim() ? 1 : advance_or_keep(0, shape[d], stride[d]);  // size * stride
   shape.insert(d, 1);
   stride.insert(d, new_stride);
-  return recorded(OpId::unsqueeze, *this, make_view(*this, shape, stride, storage_offset()), dim_attrs(d));
+  return recorded(OpId::unsqueeze, *this, detail::make_view_keep_pending(*this, shape, stride, storage_offset()), dim_attrs(d));
 }
 
 // y = x broadcast to `sizes`: size-1 dims grow with stride 0, -1 keeps a size, new dims may lead.
@@ -312,7 +312,7 @@ Tensor Tensor::expand(IntList sizes) const {
     shape[i] = size;
     stride[i] = step;
   }
-  return recorded(OpId::expand, *this, make_view(*this, shape, stride, storage_offset()), dims_attrs(shape));
+  return recorded(OpId::expand, *this, detail::make_view_keep_pending(*this, shape, stride, storage_offset()), dims_attrs(shape));
 }
 
 // y = expand(x, other.sizes)
@@ -353,7 +353,7 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   const int64_t offset = advance_or_keep(storage_offset(), first, impl()->strides[d]);
   OpAttrs attrs = dim_attrs(d);
   attrs.set(SliceAttrs{.start = first, .end = last, .step = step});
-  return recorded(OpId::slice, *this, make_view(*this, shape, stride, offset), attrs);
+  return recorded(OpId::slice, *this, detail::make_view_keep_pending(*this, shape, stride, offset), attrs);
 }
 
 // y = x[..., index, ...] along dim, which is dropped (negative index wraps).
@@ -372,7 +372,7 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
   stride.erase(d);
   OpAttrs attrs = dim_attrs(d);
   attrs.set(SelectAttrs{index});
-  return recorded(OpId::select, *this, make_view(*this, shape, stride, offset), attrs);
+  return recorded(OpId::select, *this, detail::make_view_keep_pending(*this, shape, stride, offset), attrs);
 }
 
 // y[i0, i1, ...] = storage[offset + sum_k i_k * strides[k]]
@@ -408,7 +408,7 @@ Tensor Tensor::as_strided(IntList sizes, IntList strides, std::optional<int64_t>
   for (int64_t stride : this->strides()) attrs.dims.push_back(stride);
   attrs.dim = static_cast<int64_t>(sizes.size());
   attrs.set(AsStridedAttrs{.storage_offset = offset, .base_offset = this->storage_offset()});
-  return recorded(OpId::as_strided, *this, make_view(*this, sizes, strides, offset), attrs);
+  return recorded(OpId::as_strided, *this, detail::make_view_keep_pending(*this, sizes, strides, offset), attrs);
 }
 
 // y[..., i] = x[..., i, ..., i + offset, ...]: dims dim1 and dim2 are dropped and their diagonal (offset above
@@ -439,7 +439,7 @@ Tensor Tensor::diagonal(int64_t offset, int64_t dim1, int64_t dim2) const {
   stride.push_back(diagonal_stride);
   OpAttrs attrs;
   attrs.set(DiagonalViewAttrs{offset, d1, d2});
-  return recorded(OpId::diagonal, *this, make_view(*this, shape, stride, start), attrs);
+  return recorded(OpId::diagonal, *this, detail::make_view_keep_pending(*this, shape, stride, start), attrs);
 }
 
 // Splits dim into `chunks` nearly equal narrows of ceil(size / chunks) (the last may be smaller).
