@@ -102,6 +102,12 @@ void take_history(Tensor& self, const Tensor& from) {
 void record_op(OpId op, const Tensor* const* inputs, int num_inputs, Tensor* const* outputs, int num_outputs,
                const OpAttrs* attrs) {
   using namespace autograd;
+  // A front door that records by itself (after a kernel call an autobatch::Scope recorded, e.g. an empty
+  // reduction's fill) needs the real tensors: run what the scope recorded first.
+  for (int i = 0; i < num_outputs; ++i)
+    if (outputs[i]->defined() && outputs[i]->impl()->pending_node != 0) materialize_pending(*outputs[i]->impl());
+  for (int i = 0; i < num_inputs; ++i)
+    if (inputs[i]->defined() && inputs[i]->impl()->pending_node != 0) materialize_pending(*inputs[i]->impl());
   const Derivative& derivative = derivative_for(op);
   if (derivative.fn == nullptr) return;
   Node* node = create_node(derivative.name, derivative.fn, inputs, num_inputs, outputs, num_outputs);

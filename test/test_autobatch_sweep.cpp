@@ -129,3 +129,95 @@ TEST_CASE("autobatch: every op-table row gives the eager values inside a scope",
   CHECK(compared > 1000);
   CHECK(batched_ops > 1000);  // the sweep exercised the batching rules, not only one-by-one runs
 }
+
+namespace {
+
+// The sample with its differentiable inputs as fresh float64 leaves that require grad.
+Sample with_leaves(const Sample& sample, const OpTestRow& row) {
+  Sample copy = clone_of(sample);
+  for (int k : row.grad_inputs) {
+    if (static_cast<size_t>(k) >= copy.inputs.size()) continue;  // an optional input this sample leaves out
+    Tensor& input = copy.inputs[static_cast<size_t>(k)];
+    if (input.defined() && input.is_floating_point()) input = input.detach().clone().requires_grad_();
+  }
+  return copy;
+}
+
+// sum over the floating outputs of sum(out * (1 + position / numel)): every element gets its own weight, so a
+// gradient sent to the wrong row or element shows.
+Tensor weighted_sum(const std::vector<Tensor>& outputs) {
+  Tensor total;
+  for (const Tensor& out : outputs) {
+    if (!out.defined() || out.is_sparse() || !out.is_floating_point() || !out.requires_grad() || out.numel() == 0)
+      continue;
+    const Tensor weights = reel::arange(out.numel(), reel::TensorOptions(out.dtype())).reshape(out.sizes()) /
+                               static_cast<double>(out.numel()) + 1.0;
+    const Tensor term = (out * weights).sum();
+    total = total.defined() ? total + term : term;
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("autobatch: every differentiable op-table row gives the eager gradients inside a scope",
+          "[autobatch][autobatch_sweep]") {
+  const reel::Device cpu(reel::kCPU);
+  int64_t compared = 0;
+  for (const OpTestRow& row : reel::test::op_test_rows()) {
+    if (!row.differentiable || row.grad_inputs.empty()) continue;
+    bool listed = false;
+    for (reel::ScalarType d : row.dtypes) listed |= d == reel::kFloat64;
+    if (!listed) continue;
+    std::vector<Sample> samples;
+    try {
+      samples = row.samples(reel::kFloat64, cpu);
+    } catch (const reel::Error&) {
+      continue;
+    }
+    for (const Sample& sample : samples) {
+      if (!sample.smooth) continue;
+      INFO("row " << row.op << ", sample " << sample.description << ": " << reel::test::describe_inputs(sample));
+      const std::vector<Sample> eager_calls = {with_leaves(sample, row), with_leaves(twin_of(sample), row)};
+      const std::vector<Sample> batched_calls = {with_leaves(sample, row), with_leaves(twin_of(sample), row)};
+      std::vector<std::vector<Tensor>> eager_out, batched_out;
+      std::string error;
+      reel::manual_seed(23);
+      if (!run_all(row, eager_calls, eager_out, error)) continue;
+      Tensor eager_loss;
+      for (const auto& outs : eager_out) {
+        const Tensor l = weighted_sum(outs);
+        if (l.defined()) eager_loss = eager_loss.defined() ? eager_loss + l : l;
+      }
+      if (!eager_loss.defined()) continue;
+      eager_loss.backward();
+      reel::manual_seed(23);
+      {
+        reel::autobatch::Scope scope;
+        const bool ran = run_all(row, batched_calls, batched_out, error);
+        INFO("batched run's error: " << error);
+        REQUIRE(ran);
+        Tensor loss;
+        for (const auto& outs : batched_out) {
+          const Tensor l = weighted_sum(outs);
+          if (l.defined()) loss = loss.defined() ? loss + l : l;
+        }
+        REQUIRE(loss.defined());
+        loss.backward();
+        CHECK(compare(eager_loss, loss) == "");
+      }
+      for (size_t c = 0; c < eager_calls.size(); ++c) {
+        for (int k : row.grad_inputs) {
+          if (static_cast<size_t>(k) >= eager_calls[c].inputs.size()) continue;
+          const Tensor& a = eager_calls[c].inputs[static_cast<size_t>(k)];
+          const Tensor& b = batched_calls[c].inputs[static_cast<size_t>(k)];
+          if (!a.defined() || !a.requires_grad()) continue;
+          INFO("call " << c << ", input " << k);
+          CHECK(compare(a.grad(), b.grad()) == "");
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared > 200);
+}
