@@ -243,21 +243,45 @@ void materialize_pending(const TensorImpl& impl) {
 
 // ---- one recorded op, alone ---------------------------------------------------------------------------------------
 
+namespace {
+
+// The resolved tensors of `count` entries of scope.tensors from `begin`: inline for the usual few, on the heap beyond.
+class ResolvedList {
+ public:
+  ResolvedList(BatchingScope& scope, int32_t begin, int32_t count) : size_(count < 0 ? 0 : static_cast<size_t>(count)) {
+    if (size_ > kInline) {
+      heap_.resize(size_);
+      data_ = heap_.data();
+    }
+    for (size_t k = 0; k < size_; ++k) data_[k] = &resolved(scope, scope.tensors[static_cast<size_t>(begin) + k]);
+  }
+  ResolvedList(const ResolvedList&) = delete;
+  ResolvedList& operator=(const ResolvedList&) = delete;
+  const Tensor* const* data() const { return data_; }
+  size_t size() const { return size_; }
+  const Tensor& operator[](size_t k) const { return *data_[k]; }
+
+ private:
+  static constexpr size_t kInline = 8;
+  const Tensor* inline_[kInline] = {};
+  std::vector<const Tensor*> heap_;
+  const Tensor** data_ = inline_;
+  size_t size_;
+};
+
+}  // namespace
+
 void run_alone(BatchingScope& scope, int32_t index) {
   const RecordedOp& r = scope.ops[static_cast<size_t>(index)];
   AutoGradMode mode(r.grad_enabled);
   const OpAttrs* attrs = r.has_attrs ? &r.attrs : nullptr;
-  std::vector<const Tensor*> inputs(static_cast<size_t>(r.num_inputs));
-  for (int32_t k = 0; k < r.num_inputs; ++k)
-    inputs[static_cast<size_t>(k)] = &resolved(scope, scope.tensors[static_cast<size_t>(r.inputs_begin + k)]);
-  std::vector<const Tensor*> recorded;
-  for (int32_t k = 0; k < r.num_recorded; ++k)
-    recorded.push_back(&resolved(scope, scope.tensors[static_cast<size_t>(r.recorded_begin + k)]));
+  const ResolvedList inputs(scope, r.inputs_begin, r.num_inputs);
+  const ResolvedList recorded(scope, r.recorded_begin, r.num_recorded);
   const size_t first_output = static_cast<size_t>(r.outputs_begin);
   switch (r.kind) {
     case RecordedKind::elementwise: {
       const OutputMeta& meta = scope.metas[first_output];
-      const std::vector<const Tensor*>& autograd_inputs = r.num_recorded >= 0 ? recorded : inputs;
+      const ResolvedList& autograd_inputs = r.num_recorded >= 0 ? recorded : inputs;
       scope.results[first_output].batch =
           run_elementwise_op_now(r.op, attrs, meta.sizes, meta.dtype, meta.device,
                                  TensorPtrList(inputs.data(), inputs.size()),
@@ -265,11 +289,11 @@ void run_alone(BatchingScope& scope, int32_t index) {
       break;
     }
     case RecordedKind::view:
-      scope.results[first_output].batch = apply_view(r, *inputs[0], 0);
+      scope.results[first_output].batch = apply_view(r, inputs[0], 0);
       break;
     case RecordedKind::op: {
       std::vector<Tensor> kernel_inputs(inputs.size());
-      for (size_t k = 0; k < inputs.size(); ++k) kernel_inputs[k] = *inputs[k];
+      for (size_t k = 0; k < inputs.size(); ++k) kernel_inputs[k] = inputs[k];
       std::vector<Tensor> outs(static_cast<size_t>(r.num_outputs));
       OpOptions options;
       options.record = r.record;
