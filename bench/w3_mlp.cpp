@@ -10,7 +10,11 @@
 //   test_accuracy     accuracy on the 10000 test images after the last repeat's epoch (a sanity check)
 //   vmhwm_mib         the run's peak resident memory as the program reads it (VmHWM; W8 uses bench.sh's)
 //
-//   w3_mlp [--workers N] [--repeats R] [--data DIR] [--threads N] [--quick]
+// --autobatch: each training step (forward and backward) inside a reel::autobatch::Scope: plain minibatched code,
+// where automatic batching finds nothing to batch; the figure shows what the scope costs there (issue 18: it must
+// not be slower than outside). The lines then carry autobatch=1.
+//
+//   w3_mlp [--workers N] [--repeats R] [--data DIR] [--autobatch] [--threads N] [--quick]
 //
 // --workers N: the loader's workers (default 0); the batches, and so the trained model, are the same for
 // every N. --data DIR: where the four IDX files are (default: Debian's dataset-fashion-mnist location).
@@ -35,11 +39,12 @@ namespace data = reel::data;
 namespace nn = reel::nn;
 namespace F = reel::nn::functional;
 
-constexpr const char* kUsage = "[--workers N] [--repeats R] [--data DIR] [--threads N] [--quick]";
+constexpr const char* kUsage = "[--workers N] [--repeats R] [--data DIR] [--autobatch] [--threads N] [--quick]";
 
 struct W3Options {
   int workers = 0;
   int repeats = 3;
+  bool autobatch = false;  // each step inside an autobatch::Scope
   std::string data_root = data::FashionMNIST::default_root();
 };
 
@@ -53,6 +58,8 @@ W3Options take_w3_options(int& argc, char** argv) {
       options.workers = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--repeats") == 0 && has_value) {
       options.repeats = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--autobatch") == 0) {
+      options.autobatch = true;
     } else if (std::strcmp(argv[i], "--data") == 0 && has_value) {
       options.data_root = argv[++i];
     } else {
@@ -183,8 +190,13 @@ int main(int argc, char** argv) {
     const double start = bench::now_seconds();
     for (data::Example<>& batch : *loader) {
       optimizer.zero_grad();
-      reel::Tensor loss = F::cross_entropy(model(batch.data), batch.target);
-      loss.backward();
+      reel::Tensor loss;
+      {
+        std::optional<reel::autobatch::Scope> scope;
+        if (w3.autobatch) scope.emplace();
+        loss = F::cross_entropy(model(batch.data), batch.target);
+        loss.backward();
+      }
       optimizer.step();
       last_loss = loss.item<double>();
     }
@@ -197,7 +209,8 @@ int main(int argc, char** argv) {
   }
 
   const std::string extra = "threads=" + std::to_string(options.threads) + " workers=" + std::to_string(w3.workers) +
-                            " images=" + std::to_string(train->count()) + " batch=128";
+                            " images=" + std::to_string(train->count()) + " batch=128" +
+                            (w3.autobatch ? " autobatch=1" : "");
   bench::print_figure("W3", "epoch_seconds", "s", bench::summarize(epoch_seconds), extra);
   bench::print_figure("W3", "loader_seconds", "s", bench::summarize(loader_seconds), extra);
   bench::Stats accuracy_stats = bench::summarize({test_accuracy});
