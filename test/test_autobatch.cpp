@@ -152,14 +152,14 @@ struct TreeModelImpl : nn::Module {
     const RandomTree::Node& node = tree.nodes[static_cast<size_t>(index)];
     nn::LSTMState state;
     if (node.word >= 0) {
-      state = cell(embedding(reel::tensor({node.word}, reel::kInt64)));
+      state = cell(embedding(reel::tensor({node.word}, reel::kInt64).to(device)));
     } else {
       const nn::LSTMState left = visit(tree, node.left, losses);
       const nn::LSTMState right = visit(tree, node.right, losses);
       state = cell(Tensor(), left, right);
     }
-    losses.push_back(F::cross_entropy(classifier(std::get<0>(state)), reel::tensor({node.label}, reel::kInt64), {},
-                                      -100, nn::Reduction::Sum));
+    losses.push_back(F::cross_entropy(classifier(std::get<0>(state)), reel::tensor({node.label}, reel::kInt64).to(device),
+                                      {}, -100, nn::Reduction::Sum));
     return state;
   }
   Tensor loss(const RandomTree& tree) {
@@ -170,6 +170,7 @@ struct TreeModelImpl : nn::Module {
   nn::Embedding embedding{nullptr};
   nn::BinaryTreeLSTMCell cell{nullptr};
   nn::Linear classifier{nullptr};
+  reel::Device device{reel::kCPU};
 };
 REEL_MODULE(TreeModel);
 
@@ -187,6 +188,26 @@ TEST_CASE("autobatch: a per-example Tree-LSTM gives the eager loss and gradients
   const Run batched = run(*model, 12, example, true);
   check_same(eager, batched);
   // the leaves' lookups and cells batch across trees: far fewer calls than ops
+  CHECK(batched.stats.ops_batched > 5 * batched.stats.batches);
+}
+
+TEST_CASE("autobatch: a per-example Tree-LSTM on CUDA gives the eager loss and gradients", "[autobatch][cuda]") {
+  if (!reel::cuda::is_available()) {
+    WARN("no CUDA device: skipped");
+    return;
+  }
+  reel::manual_seed(2);
+  TreeModel model;
+  model->to(reel::kFloat64);
+  model->to(reel::Device(reel::kCUDA));
+  model->device = reel::Device(reel::kCUDA);
+  std::vector<RandomTree> trees(12);
+  uint64_t state = 7;
+  for (size_t i = 0; i < trees.size(); ++i) grow(trees[i], 1 + static_cast<int>(i % 6) * 2, state);
+  auto example = [&](int i) { return model->loss(trees[static_cast<size_t>(i)]); };
+  const Run eager = run(*model, 12, example, false);
+  const Run batched = run(*model, 12, example, true);
+  check_same(eager, batched, 1e-9);
   CHECK(batched.stats.ops_batched > 5 * batched.stats.batches);
 }
 
