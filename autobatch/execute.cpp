@@ -181,7 +181,7 @@ void BatchingScope::flush() {
       } catch (const Error& e) {  // an error only the kernel finds: named as the eager call names it
         const RecordedOp& op = ops[static_cast<size_t>(batch[0])];
         std::string message = e.what();
-        if (op.op == OpId::index_select && op.has_attrs && op.attrs.holds<EmbeddingAttrs>() &&
+        if (op.op == OpId::index_select && op.has_attrs && attrs_of(op).holds<EmbeddingAttrs>() &&
             message.rfind("index_select", 0) == 0) {
           message.replace(0, 12, "embedding");  // embedding's front door reports its own name
         }
@@ -222,6 +222,7 @@ void BatchingScope::release_records(bool failed) {
     if (impl->pending_node != 0) impl->pending_node = failed ? kPoisoned : 0;
   }
   results.clear();
+  attrs_store.clear();
   tensors.clear();
   ops.clear();
   metas.clear();
@@ -274,7 +275,7 @@ class ResolvedList {
 void run_alone(BatchingScope& scope, int32_t index) {
   const RecordedOp& r = scope.ops[static_cast<size_t>(index)];
   AutoGradMode mode(r.grad_enabled);
-  const OpAttrs* attrs = r.has_attrs ? &r.attrs : nullptr;
+  const OpAttrs* attrs = scope.attrs_or_null(r);
   const ResolvedList inputs(scope, r.inputs_begin, r.num_inputs);
   const ResolvedList recorded(scope, r.recorded_begin, r.num_recorded);
   const size_t first_output = static_cast<size_t>(r.outputs_begin);
@@ -289,7 +290,7 @@ void run_alone(BatchingScope& scope, int32_t index) {
       break;
     }
     case RecordedKind::view:
-      scope.results[first_output].batch = apply_view(r, inputs[0], 0);
+      scope.results[first_output].batch = apply_view(r, *attrs, inputs[0], 0);
       break;
     case RecordedKind::op: {
       std::vector<Tensor> kernel_inputs(inputs.size());

@@ -39,7 +39,7 @@ struct RecordedOp {
   Device device;
   uint32_t contiguous_inputs = 0;
   const char* allocating = "empty";
-  OpAttrs attrs;
+  int32_t attrs_index = -1;  // BatchingScope::attrs_store, when has_attrs (kept apart: most ops have none)
   int32_t inputs_begin = 0, num_inputs = 0;      // BatchingScope::tensors
   int32_t recorded_begin = 0, num_recorded = -1;  // BatchingScope::tensors; -1: autograd sees `inputs`
   int32_t outputs_begin = 0, num_outputs = 0;    // BatchingScope::metas and ::outputs (and ::results)
@@ -74,6 +74,7 @@ class BatchingScope {
   bool empty() const { return ops.empty(); }
 
   std::vector<RecordedOp> ops;
+  std::vector<OpAttrs> attrs_store;              // the attributes of the ops that have them
   std::vector<Tensor> tensors;                   // inputs and recorded inputs of every op
   std::vector<OutputMeta> metas;                 // per output
   std::vector<IntrusivePtr<TensorImpl>> outputs;  // per output: the pending impl
@@ -84,6 +85,8 @@ class BatchingScope {
   std::string failure;  // the error of a flush that failed: what a tensor it left without value reports
   bool running_ = false;  // flush() is running the records
 
+  const OpAttrs& attrs_of(const RecordedOp& r) const { return attrs_store[static_cast<size_t>(r.attrs_index)]; }
+  const OpAttrs* attrs_or_null(const RecordedOp& r) const { return r.has_attrs ? &attrs_of(r) : nullptr; }
   // The recorded op whose output `impl` is, and which output.
   int32_t producer(const TensorImpl& impl) const { return static_cast<int32_t>(impl.pending_node) - 1; }
 
@@ -113,7 +116,7 @@ bool run_batched(BatchingScope& scope, std::vector<int32_t>& batch);
 // Runs one recorded op alone, as the eager call would have.
 void run_alone(BatchingScope& scope, int32_t index);
 // Applies recorded view `r` to `base`; shift 1: base carries a leading batch dim the view leaves alone.
-Tensor apply_view(const RecordedOp& r, const Tensor& base, int64_t shift);
+Tensor apply_view(const RecordedOp& r, const OpAttrs& attrs, const Tensor& base, int64_t shift);
 // The value of input `t` of a recorded op, once its producer ran (t itself when it is not pending).
 const Tensor& resolved(BatchingScope& scope, const Tensor& t);
 

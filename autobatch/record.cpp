@@ -163,7 +163,7 @@ uint64_t BatchingScope::hash_signature(const RecordedOp& r) const {
         static_cast<uint64_t>(r.iterate) << 2 | static_cast<uint64_t>(r.skip_kernel_when_empty) << 3 |
         static_cast<uint64_t>(r.has_attrs) << 4);
   h.add(r.contiguous_inputs);
-  if (r.has_attrs) hash_attrs(h, r.attrs);
+  if (r.has_attrs) hash_attrs(h, attrs_of(r));
   h.add(static_cast<uint64_t>(r.num_inputs) << 32 | static_cast<uint32_t>(r.num_recorded));
   for (int32_t i = 0; i < r.num_inputs; ++i) hash_tensor(h, tensors[static_cast<size_t>(r.inputs_begin + i)]);
   for (int32_t i = 0; i < r.num_recorded; ++i) hash_tensor(h, tensors[static_cast<size_t>(r.recorded_begin + i)]);
@@ -184,7 +184,7 @@ bool same_signature(const BatchingScope& scope, const RecordedOp& a, const Recor
     return false;
   }
   if (a.has_device && !(a.device == b.device)) return false;
-  if (a.has_attrs && !same_attrs(a.attrs, b.attrs)) return false;
+  if (a.has_attrs && !same_attrs(scope.attrs_of(a), scope.attrs_of(b))) return false;
   for (int32_t i = 0; i < a.num_inputs; ++i) {
     if (!same_tensor_signature(scope.tensors[static_cast<size_t>(a.inputs_begin + i)],
                                scope.tensors[static_cast<size_t>(b.inputs_begin + i)])) {
@@ -235,7 +235,10 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
   r.kind = RecordedKind::op;
   r.op = op;
   r.has_attrs = attrs != nullptr;
-  if (attrs != nullptr) r.attrs = *attrs;
+  if (attrs != nullptr) {
+    r.attrs_index = static_cast<int32_t>(attrs_store.size());
+    attrs_store.push_back(*attrs);
+  }
   r.grad_enabled = is_grad_enabled();
   r.record = options.record;
   r.skip_kernel_when_empty = options.skip_kernel_when_empty;
@@ -285,7 +288,10 @@ Tensor BatchingScope::defer_elementwise(OpId op, const OpAttrs* attrs, IntList s
     r.kind = RecordedKind::elementwise;
     r.op = op;
     r.has_attrs = attrs != nullptr;
-    if (attrs != nullptr) r.attrs = *attrs;
+    if (attrs != nullptr) {
+      r.attrs_index = static_cast<int32_t>(attrs_store.size());
+      attrs_store.push_back(*attrs);
+    }
     r.grad_enabled = is_grad_enabled();
     r.inputs_begin = static_cast<int32_t>(tensors.size());
     r.num_inputs = static_cast<int32_t>(inputs.size());
@@ -326,7 +332,8 @@ void BatchingScope::defer_view(OpId op, const Tensor& self, Tensor& out, const O
   r.kind = RecordedKind::view;
   r.op = op;
   r.has_attrs = true;
-  r.attrs = attrs;
+  r.attrs_index = static_cast<int32_t>(attrs_store.size());
+  attrs_store.push_back(attrs);
   r.grad_enabled = is_grad_enabled();
   r.inputs_begin = static_cast<int32_t>(tensors.size());
   r.num_inputs = 1;

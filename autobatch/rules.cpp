@@ -174,7 +174,7 @@ bool batch_elementwise(BatchingScope& s, const std::vector<int32_t>& batch) {
   for (int32_t k = 0; k < r.num_recorded; ++k) recorded.push_back(prepare(true, k));
   const std::vector<const Tensor*> in = pointers(inputs);
   const std::vector<const Tensor*> rec = r.num_recorded >= 0 ? pointers(recorded) : in;
-  const Tensor out = run_elementwise_op_now(r.op, r.has_attrs ? &r.attrs : nullptr, with_batch(n, meta.sizes),
+  const Tensor out = run_elementwise_op_now(r.op, s.attrs_or_null(r), with_batch(n, meta.sizes),
                                             meta.dtype, meta.device, TensorPtrList(in.data(), in.size()),
                                             TensorPtrList(rec.data(), rec.size()));
   take_rows(s, batch, &out, 1);
@@ -203,7 +203,7 @@ bool batch_view(BatchingScope& s, const std::vector<int32_t>& batch) {
   if (!gathers_as_view(s, batch, 0)) return false;
   Gathered base = gather(s, batch, false, 0);
   if (base.shared) return false;
-  const Tensor out = apply_view(r, base.value, 1);
+  const Tensor out = apply_view(r, s.attrs_of(r), base.value, 1);
   take_rows(s, batch, &out, 1);
   return true;
 }
@@ -268,7 +268,7 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
   std::vector<bool> shared;
   if (!gather_all(s, batch, inputs, recorded, shared)) return false;
   std::vector<Tensor>* rec = r.num_recorded >= 0 ? &recorded : nullptr;
-  OpAttrs attrs = r.attrs;
+  OpAttrs attrs = r.has_attrs ? s.attrs_of(r) : OpAttrs{};
   const OpAttrs* attrs_ptr = r.has_attrs ? &attrs : nullptr;
 
   if (is_copy) {
@@ -304,7 +304,7 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
   }
   // index_select(x, dim, index)
   if (!r.has_attrs || r.num_inputs != 2) return false;
-  if (shared[0] && !shared[1] && r.attrs.dim == 0) {
+  if (shared[0] && !shared[1] && attrs.dim == 0) {
     // one lookup of the N indices end to end: (N * k, rest...) viewed as (N, k, rest...)
     const int64_t n = static_cast<int64_t>(batch.size());
     const OutputMeta& meta = s.metas[static_cast<size_t>(r.outputs_begin)];
@@ -372,8 +372,7 @@ void order_batch(BatchingScope& s, std::vector<int32_t>& batch) {
 
 // ---- views ----------------------------------------------------------------------------------------------------------
 
-Tensor apply_view(const RecordedOp& r, const Tensor& base, int64_t shift) {
-  const OpAttrs& a = r.attrs;
+Tensor apply_view(const RecordedOp& r, const OpAttrs& a, const Tensor& base, int64_t shift) {
   auto shifted = [&](IntList dims) {
     DimVector out;
     if (shift != 0) out.push_back(0);
