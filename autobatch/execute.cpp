@@ -66,10 +66,10 @@ struct SignatureClass {
 // The per-example value of output `o` (of the op that made it), under that op's grad mode.
 static const Tensor& per_example(BatchingScope& scope, size_t o, bool grad_enabled) {
   RecordedResult& r = scope.results[o];
-  if (r.row < 0) return r.batch;
+  if (r.row < 0) return r.single;
   if (!r.single.defined()) {
     AutoGradMode mode(grad_enabled);
-    r.single = r.batch.select(0, r.row);
+    r.single = scope.batch_outputs[static_cast<size_t>(r.batch)].select(0, r.row);
   }
   return r.single;
 }
@@ -222,6 +222,7 @@ void BatchingScope::release_records(bool failed) {
     if (impl->pending_node != 0) impl->pending_node = failed ? kPoisoned : 0;
   }
   results.clear();
+  batch_outputs.clear();
   attrs_store.clear();
   tensors.clear();
   ops.clear();
@@ -283,14 +284,14 @@ void run_alone(BatchingScope& scope, int32_t index) {
     case RecordedKind::elementwise: {
       const OutputMeta& meta = scope.metas[first_output];
       const ResolvedList& autograd_inputs = r.num_recorded >= 0 ? recorded : inputs;
-      scope.results[first_output].batch =
+      scope.results[first_output].single =
           run_elementwise_op_now(r.op, attrs, meta.sizes, meta.dtype, meta.device,
                                  TensorPtrList(inputs.data(), inputs.size()),
                                  TensorPtrList(autograd_inputs.data(), autograd_inputs.size()));
       break;
     }
     case RecordedKind::view:
-      scope.results[first_output].batch = apply_view(r, *attrs, inputs[0], 0);
+      scope.results[first_output].single = apply_view(r, *attrs, inputs[0], 0);
       break;
     case RecordedKind::op: {
       std::vector<Tensor> kernel_inputs(inputs.size());
@@ -305,7 +306,7 @@ void run_alone(BatchingScope& scope, int32_t index) {
       if (r.num_recorded >= 0) options.recorded_inputs = TensorPtrList(recorded.data(), recorded.size());
       run_op(r.op, attrs, OpInputs(kernel_inputs.data(), static_cast<int>(kernel_inputs.size())),
              OpOutputs(outs.data(), &scope.metas[first_output], r.num_outputs), options);
-      for (int32_t j = 0; j < r.num_outputs; ++j) scope.results[first_output + static_cast<size_t>(j)].batch = outs[j];
+      for (int32_t j = 0; j < r.num_outputs; ++j) scope.results[first_output + static_cast<size_t>(j)].single = outs[j];
       break;
     }
   }

@@ -47,10 +47,10 @@ struct RecordedOp {
   uint64_t signature = 0;  // hash of what same_signature compares
 };
 
-// Where a recorded op's output lives once it ran: row `row` of `batch` (the batched call's output), or `batch`
-// itself (row -1: the op ran alone). `single` caches the per-example tensor made from it.
+// Where a recorded op's output lives once it ran: row `row` of BatchingScope::batch_outputs[batch] (a batched
+// call's output), or `single` itself (row -1: the op ran alone). For a row, `single` caches the per-example view.
 struct RecordedResult {
-  Tensor batch;
+  int32_t batch = -1;
   int64_t row = -1;
   Tensor single;
 };
@@ -80,6 +80,7 @@ class BatchingScope {
   std::vector<IntrusivePtr<TensorImpl>> outputs;  // per output: the pending impl
   std::vector<int32_t> uses;                      // per output: how many entries of `tensors` hold it
   std::vector<RecordedResult> results;            // per output, filled while running
+  std::vector<Tensor> batch_outputs;              // the outputs of the batched calls, filled while running
   uint32_t generation = 1;                        // StorageImpl::pending_read_mark of memory read by `ops`
   autobatch::Stats stats;
   std::string failure;  // the error of a flush that failed: what a tensor it left without value reports

@@ -74,7 +74,7 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
     }
     Source* source = nullptr;
     for (Source& candidate : sources)
-      if (candidate.result->batch.impl() == r->batch.impl()) source = &candidate;
+      if (candidate.result->batch == r->batch) source = &candidate;
     if (source == nullptr) source = &sources.emplace_back(Source{r, {}, {}});
     source->rows.push_back(r->row);
     source->slots.push_back(static_cast<int32_t>(i));
@@ -89,7 +89,7 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
   std::vector<int32_t> order;  // slot at each position of the joined tensor
   bool copied = false;
   for (const Source& source : sources) {
-    const Tensor& b = source.result->batch;
+    const Tensor& b = s.batch_outputs[static_cast<size_t>(source.result->batch)];
     bool consecutive = true;
     for (size_t j = 1; j < source.rows.size(); ++j) consecutive &= source.rows[j] == source.rows[0] + static_cast<int64_t>(j);
     const int64_t count = static_cast<int64_t>(source.rows.size());
@@ -144,11 +144,13 @@ DimVector with_batch(int64_t n, IntList sizes) {
 }
 
 void take_rows(BatchingScope& s, const std::vector<int32_t>& batch, const Tensor* outs, int32_t num_outputs) {
+  const int32_t first = static_cast<int32_t>(s.batch_outputs.size());
+  for (int32_t j = 0; j < num_outputs; ++j) s.batch_outputs.push_back(outs[j]);
   for (size_t i = 0; i < batch.size(); ++i) {
     const RecordedOp& r = s.ops[static_cast<size_t>(batch[i])];
     for (int32_t j = 0; j < num_outputs; ++j) {
       RecordedResult& result = s.results[static_cast<size_t>(r.outputs_begin + j)];
-      result.batch = outs[j];
+      result.batch = first + j;
       result.row = static_cast<int64_t>(i);
     }
   }
@@ -191,7 +193,7 @@ bool gathers_as_view(const BatchingScope& s, const std::vector<int32_t>& batch, 
     const Tensor& t = input_at(s, batch[i], false, k);
     if (t.impl()->pending_node == 0) return false;
     const RecordedResult& r = result_of(s, t);
-    if (r.batch.impl() != r0.batch.impl() || r.row != r0.row + static_cast<int64_t>(i)) return false;
+    if (r.batch != r0.batch || r.row != r0.row + static_cast<int64_t>(i)) return false;
   }
   return true;
 }
@@ -350,7 +352,7 @@ void order_batch(BatchingScope& s, std::vector<int32_t>& batch) {
   }
   if (position < 0) return;
   struct Key {
-    const TensorImpl* source;
+    int32_t source;
     int64_t row;
     int32_t op;
   };
@@ -360,10 +362,10 @@ void order_batch(BatchingScope& s, std::vector<int32_t>& batch) {
     const Tensor& t = input_at(s, op, false, position);
     if (t.impl()->pending_node == 0) return;  // same signature, yet not pending here: keep the order
     const RecordedResult& result = result_of(s, t);
-    keys.push_back({result.batch.impl(), result.row, op});
+    keys.push_back({result.batch, result.row, op});
   }
   std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
-    return a.source != b.source ? std::less<const TensorImpl*>()(a.source, b.source) : a.row < b.row;
+    return a.source != b.source ? a.source < b.source : a.row < b.row;
   });
   for (size_t i = 0; i < keys.size(); ++i) batch[i] = keys[i].op;
 }
