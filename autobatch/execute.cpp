@@ -92,11 +92,12 @@ void BatchingScope::flush() {
   try {
     results.assign(outputs.size(), RecordedResult{});
 
-    // Signature classes.
+    // Signature classes (the per-flush arrays live in the scope, which keeps their capacity for the next flush).
     std::vector<SignatureClass> classes;
-    std::vector<int32_t> class_of(n);
-    std::unordered_multimap<uint64_t, int32_t> by_hash;
-    by_hash.reserve(n);
+    std::vector<int32_t>& class_of = scratch_.class_of;
+    class_of.assign(n, 0);
+    std::unordered_multimap<uint64_t, int32_t>& by_hash = scratch_.by_hash;
+    by_hash.clear();
     for (size_t i = 0; i < n; ++i) {
       const RecordedOp& op = ops[i];
       int32_t found = -1;
@@ -120,7 +121,11 @@ void BatchingScope::flush() {
     }
 
     // Dependencies: waiting[i] = pending inputs of op i not yet run; consumers of each op (CSR).
-    std::vector<int32_t> waiting(n, 0), consumer_start(n + 1, 0), consumers;
+    std::vector<int32_t>& waiting = scratch_.waiting;
+    std::vector<int32_t>& consumer_start = scratch_.consumer_start;
+    std::vector<int32_t>& consumers = scratch_.consumers;
+    waiting.assign(n, 0);
+    consumer_start.assign(n + 1, 0);
     auto for_each_pending_input = [&](size_t i, auto&& visit) {
       const RecordedOp& op = ops[i];
       for (int32_t k = 0; k < op.num_inputs; ++k) {

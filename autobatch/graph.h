@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "autobatch/autobatch.h"
@@ -85,6 +86,11 @@ class BatchingScope {
   autobatch::Stats stats;
   std::string failure;  // the error of a flush that failed: what a tensor it left without value reports
   bool running_ = false;  // flush() is running the records
+  // flush()'s working arrays, kept for their capacity
+  struct FlushScratch {
+    std::vector<int32_t> class_of, waiting, consumer_start, consumers;
+    std::unordered_multimap<uint64_t, int32_t> by_hash;
+  } scratch_;
 
   const OpAttrs& attrs_of(const RecordedOp& r) const { return attrs_store[static_cast<size_t>(r.attrs_index)]; }
   const OpAttrs* attrs_or_null(const RecordedOp& r) const { return r.has_attrs ? &attrs_of(r) : nullptr; }
