@@ -148,7 +148,9 @@ void BatchingScope::flush() {
     {
       std::vector<int32_t> fill(consumer_start.begin(), consumer_start.end() - 1);
       for (size_t i = 0; i < n; ++i) {
-        for_each_pending_input(i, [&](int32_t p) { consumers[static_cast<size_t>(fill[static_cast<size_t>(p)]++)] = static_cast<int32_t>(i); });
+        for_each_pending_input(i, [&](int32_t p) {
+          consumers[static_cast<size_t>(fill[static_cast<size_t>(p)]++)] = static_cast<int32_t>(i);
+        });
       }
     }
 

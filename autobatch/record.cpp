@@ -126,7 +126,8 @@ void BatchingScope::keep_input(const Tensor& t) {
   if (!t.defined()) return;
   const TensorImpl& m = *t.impl();
   if (m.pending_node != 0) {
-    ++uses[static_cast<size_t>(ops[static_cast<size_t>(producer(m))].outputs_begin + static_cast<int32_t>(m.output_nr))];
+    const RecordedOp& made_by = ops[static_cast<size_t>(producer(m))];
+    ++uses[static_cast<size_t>(made_by.outputs_begin + static_cast<int32_t>(m.output_nr))];
   } else if (m.storage) {
     m.storage->pending_read_mark = generation;
   }
@@ -262,7 +263,8 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
       input_requires_grad |= t->defined() && t->requires_grad();
     }
   } else {
-    for (int i = 0; i < inputs.size; ++i) input_requires_grad |= inputs.data[i].defined() && inputs.data[i].requires_grad();
+    for (int i = 0; i < inputs.size; ++i)
+      input_requires_grad |= inputs.data[i].defined() && inputs.data[i].requires_grad();
   }
   RecordedOp& rec = ops[static_cast<size_t>(index)];
   rec.depth = depth;

@@ -91,7 +91,8 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
   for (const Source& source : sources) {
     const Tensor& b = s.batch_outputs[static_cast<size_t>(source.result->batch)];
     bool consecutive = true;
-    for (size_t j = 1; j < source.rows.size(); ++j) consecutive &= source.rows[j] == source.rows[0] + static_cast<int64_t>(j);
+    for (size_t j = 1; j < source.rows.size(); ++j)
+      consecutive &= source.rows[j] == source.rows[0] + static_cast<int64_t>(j);
     const int64_t count = static_cast<int64_t>(source.rows.size());
     if (consecutive) {
       pieces.push_back(source.rows[0] == 0 && b.size(0) == count ? b : b.narrow(0, source.rows[0], count));
@@ -105,7 +106,8 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
   }
   if (!loose.empty()) {
     std::vector<Tensor> parts;
-    for (int32_t slot : loose) parts.push_back(resolved(s, input_at(s, batch[static_cast<size_t>(slot)], recorded_list, k)));
+    for (int32_t slot : loose)
+      parts.push_back(resolved(s, input_at(s, batch[static_cast<size_t>(slot)], recorded_list, k)));
     pieces.push_back(stack(parts, 0));
     order.insert(order.end(), loose.begin(), loose.end());
   }

@@ -66,7 +66,8 @@ namespace F = reel::nn::functional;
 using reel::data::Tree;
 
 constexpr const char* kUsage =
-    "[--form per-node|batched|levels] [--autobatch N] [--check] [--trees N] [--warmup N] [--rss-every K] [--dense-embedding] [--data DIR] "
+    "[--form per-node|batched|levels] [--autobatch N] [--check] [--trees N] [--warmup N] [--rss-every K] "
+    "[--dense-embedding] [--data DIR] "
     "[--threads N] [--quick]";
 constexpr int64_t kEmbedding = 300, kHidden = 150, kClasses = 5, kTreesPerStep = 25;
 constexpr int64_t kCheckedTrees = 10;
@@ -354,7 +355,9 @@ int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int6
     losses[batched] = loss.item<double>();
     for (const reel::Tensor& parameter : parameters) {
       const reel::Tensor& grad = parameter.grad();
-      gradients[batched].push_back(!grad.defined() ? reel::Tensor() : grad.is_sparse() ? grad.to_dense() : grad.clone());
+      gradients[batched].push_back(!grad.defined()    ? reel::Tensor()
+                                   : grad.is_sparse() ? grad.to_dense()
+                                                      : grad.clone());
     }
   }
   model->zero_grad();
@@ -371,7 +374,8 @@ int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int6
   const bool ok = gradients_match && worst_loss <= 1e-5 && worst_gradient <= 1e-4;
   std::printf("w6 check: eager per-node vs %s over %lld trees: loss max relative difference %.3g (limit 1e-5), "
               "gradients %.3g (limit 1e-4)%s: %s\n",
-              levels ? "hand batching by levels" : "autobatch", static_cast<long long>(group), worst_loss, worst_gradient,
+              levels ? "hand batching by levels" : "autobatch", static_cast<long long>(group), worst_loss,
+              worst_gradient,
               gradients_match ? "" : ", a gradient defined in one form only", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }
@@ -394,7 +398,9 @@ int main(int argc, char** argv) {
     reel::manual_seed(6);
     TreeLSTM model(static_cast<int64_t>(words.size()), w6.sparse_embedding);
     if (w6.check && w6.form == Form::kLevels) return check_autobatch(model, train, kTreesPerStep, true);
-    if (w6.check) return w6.autobatch > 0 ? check_autobatch(model, train, w6.autobatch, false) : check_forms(model, train);
+    if (w6.check) {
+      return w6.autobatch > 0 ? check_autobatch(model, train, w6.autobatch, false) : check_forms(model, train);
+    }
     reel::optim::Adagrad optimizer(model->parameters(), reel::optim::AdagradOptions(0.05));
     const char* form_name = w6.autobatch > 0              ? "autobatch"
                             : w6.form == Form::kPerNode    ? "per_node"
@@ -420,7 +426,7 @@ int main(int argc, char** argv) {
         loss_sum += loss.item<double>();
         done += group - 1;
         trees_since_step += group - 1;
-      } else if (w6.autobatch > 0) {  // W6b: the next group of trees inside one scope (the warm-up ends on a group edge)
+      } else if (w6.autobatch > 0) {  // W6b: the next group of trees in one scope (the warm-up ends on a group edge)
         const int64_t group = std::min(w6.autobatch, w6.warmup + w6.trees - done);
         {
           reel::autobatch::Scope scope;

@@ -137,7 +137,8 @@ int run(int argc, char** argv) {
       sentences += static_cast<int64_t>(last - first);
       trend.add(value / static_cast<double>(last - first));
       char status[48];
-      std::snprintf(status, sizeof status, "loss/word %.3f", epoch_loss / static_cast<double>(std::max<int64_t>(words, 1)));
+      std::snprintf(status, sizeof status, "loss/word %.3f",
+                    epoch_loss / static_cast<double>(std::max<int64_t>(words, 1)));
       bar.step(1, status);
       if (common.smoke() && ++step >= common.steps) stop = true;
     }

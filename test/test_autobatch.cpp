@@ -158,8 +158,8 @@ struct TreeModelImpl : nn::Module {
       const nn::LSTMState right = visit(tree, node.right, losses);
       state = cell(Tensor(), left, right);
     }
-    losses.push_back(F::cross_entropy(classifier(std::get<0>(state)), reel::tensor({node.label}, reel::kInt64).to(device),
-                                      {}, -100, nn::Reduction::Sum));
+    const Tensor label = reel::tensor({node.label}, reel::kInt64).to(device);
+    losses.push_back(F::cross_entropy(classifier(std::get<0>(state)), label, {}, -100, nn::Reduction::Sum));
     return state;
   }
   Tensor loss(const RandomTree& tree) {

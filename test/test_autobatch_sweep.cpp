@@ -66,8 +66,12 @@ std::string compare(const Tensor& eager, const Tensor& batched) {
   const double rtol = eager.dtype() == reel::kFloat64 ? 1e-9 : 1e-4;
   for (size_t i = 0; i < a.size(); ++i) {
     if (std::isnan(a[i]) && std::isnan(b[i])) continue;
-    const bool same = floating ? (a[i] == b[i] || std::fabs(a[i] - b[i]) <= rtol * (1 + std::fabs(a[i]))) : a[i] == b[i];
-    if (!same) return "element " + std::to_string(i) + ": eager " + std::to_string(a[i]) + ", batched " + std::to_string(b[i]);
+    const bool same =
+        floating ? (a[i] == b[i] || std::fabs(a[i] - b[i]) <= rtol * (1 + std::fabs(a[i]))) : a[i] == b[i];
+    if (!same) {
+      return "element " + std::to_string(i) + ": eager " + std::to_string(a[i]) + ", batched " +
+             std::to_string(b[i]);
+    }
   }
   return "";
 }
