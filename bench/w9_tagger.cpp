@@ -1,6 +1,6 @@
 // bench/w9_tagger.cpp — W9 of ../shared/bench-workloads.md: a BiLSTM tagger over SST sentences, written one sentence
 // at a time (samples/common/tagger.h, the model samples/tagger.cpp trains), timed eagerly and with automatic
-// batching (W9b: --autobatch 64, each step's sentences inside one reel::autobatch::Scope).
+// batching (W9b: --autobatch 64, 64 sentences per step, each step's inside one reel::autobatch::Scope).
 //
 // Both modes sum the loss of --batch sentences (default 64) per Adam step (lr 1e-3), so they compute the same thing;
 // the figure is sentences per second over --sentences sentences (default 2000) after --warmup (default 50, rounded
@@ -8,7 +8,7 @@
 //   bench=W9 figure=sentences_per_second ...    eager
 //   bench=W9b figure=sentences_per_second ...   --autobatch
 //
-//   w9_tagger [--autobatch] [--batch N] [--sentences N] [--warmup N] [--data DIR] [--threads N] [--quick]
+//   w9_tagger [--autobatch N] [--batch N] [--sentences N] [--warmup N] [--data DIR] [--threads N] [--quick]
 #include <reel/reel.h>
 #include <reel/data/trees.h>
 
@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   std::string data_root = bench::default_data_root();
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--autobatch") == 0) {
+    if (const char* group = bench::take_value(i, argc, argv, "--autobatch")) {
+      batch = std::atoll(group);  // sentences per step and scope
       autobatch = true;
     } else if (const char* b = bench::take_value(i, argc, argv, "--batch")) {
       batch = std::atoll(b);
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
     }
   }
   argc = kept;
-  const char* usage = "[--autobatch] [--batch N] [--sentences N] [--warmup N] [--data DIR] [--threads N] [--quick]";
+  const char* usage = "[--autobatch N] [--batch N] [--sentences N] [--warmup N] [--data DIR] [--threads N] [--quick]";
   const bench::Options options = bench::parse_options(argc, argv, usage);
   if (options.quick) sentences = 64, warmup = 16;
   if (batch < 1 || sentences < 1 || warmup < 0) {

@@ -12,7 +12,7 @@
 //
 //   ./modular                          train 12 epochs (about a minute on 2 cores), report accuracy per depth
 //   ./modular --steps 30 --no-plot     smoke test: 30 training steps, exit 1 unless the loss fell
-//   ./modular --autobatch              the same training with each batch's expressions run inside one
+//   ./modular --autobatch 32           the same training (32 expressions per step) with each step's run inside one
 //                                      reel::autobatch::Scope (docs/autobatch.md): the per-expression code is unchanged,
 //                                      the ops of the batch's trees run batched; same results up to float rounding
 //
@@ -229,7 +229,8 @@ int run(int argc, char** argv) {
   common.threads = 1;
   int64_t train_size = 12000, test_size = 2000, batch_size = 32, dim = 64, hidden = 128;
   double lr = 3e-3;
-  bool node_loss = false, autobatch = false;
+  bool node_loss = false;
+  int64_t autobatch = 0;
   reel_samples::ArgParser args("modular",
                                "a modular network learns + - max min (mod 10) over expression trees; one module per "
                                "operator, wired by recursion over each tree.");
@@ -241,11 +242,14 @@ int run(int argc, char** argv) {
   args.option("--hidden", hidden, "hidden units inside each operator module");
   args.option("--lr", lr, "Adam's initial learning rate (cosine decay to 0 over the epochs)");
   args.flag("--node-loss", node_loss, "supervise every node's value, not only the root's");
-  args.flag("--autobatch", autobatch, "run each batch's per-expression code inside a reel::autobatch::Scope");
+  args.option("--autobatch", autobatch,
+              "N > 0: N expressions per step (sets --batch), each step's inside one reel::autobatch::Scope");
   args.epilogue("The data are generated (seeded by --seed); nothing to download.\n"
                 "example: modular --epochs 12 --out runs");
   if (!args.parse(argc, argv)) return 0;
   const reel::Device device = reel_samples::setup(common);
+  if (autobatch < 0) throw reel::Error("modular: --autobatch must be >= 0 (0: off)");
+  if (autobatch > 0) batch_size = autobatch;
   if (train_size < 1 || test_size < 1 || batch_size < 1 || dim < 1 || hidden < 1)
     throw reel::Error("modular: --train-size, --test-size, --batch, --dim and --hidden must be positive");
 
@@ -280,7 +284,7 @@ int run(int argc, char** argv) {
       std::vector<reel::Tensor> node_vectors;
       std::vector<int64_t> node_values;
       std::optional<reel::autobatch::Scope> batching;  // --autobatch: the batch's ops run batched at backward
-      if (autobatch) batching.emplace();
+      if (autobatch > 0) batching.emplace();
       for (int64_t i = start; i < std::min(train_size, start + batch_size); ++i) {
         const Expression& expression = data.train[order[static_cast<size_t>(i)]];
         std::vector<reel::Tensor> vectors = model->evaluate(expression, device);

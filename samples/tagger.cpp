@@ -10,7 +10,7 @@
 // to float rounding); the sample prints sentences per second and the dev tag accuracy after each epoch.
 //
 //   ./tagger                               1 epoch, one sentence at a time (32 sentences per Adam step)
-//   ./tagger --autobatch                   the same with automatic batching
+//   ./tagger --autobatch 32                the same with automatic batching, 32 sentences per step and scope
 //   ./tagger --steps 10 --no-plot          smoke test
 //
 // Outputs in --out: tagger_metrics.csv (epoch, train_loss, dev_acc, sentences_per_second), tagger.safetensors,
@@ -66,7 +66,7 @@ int run(int argc, char** argv) {
   common.threads = 1;
   int64_t sentences_per_step = 32, train_limit = 0;
   double lr = 1e-3;
-  bool autobatch = false;
+  int64_t autobatch = 0;
   reel_samples::ArgParser args("tagger",
                                "a bidirectional LSTM tags every word of SST's sentences with its sentiment label, "
                                "written one sentence at a time; --autobatch runs it batched.");
@@ -74,11 +74,14 @@ int run(int argc, char** argv) {
   args.option("--batch", sentences_per_step, "sentences whose summed loss makes one Adam step");
   args.option("--lr", lr, "Adam learning rate");
   args.option("--train-limit", train_limit, "use only the first N training sentences (0 = all 8544)");
-  args.flag("--autobatch", autobatch, "run each step's sentences inside one reel::autobatch::Scope");
+  args.option("--autobatch", autobatch,
+              "N > 0: N sentences per step (sets --batch), each step's inside one reel::autobatch::Scope");
   args.epilogue("data: --data DIR holds SST's train.txt and dev.txt (PTB bracket form); default: the\n"
                 "repository's ../shared/data/sst.");
   if (!args.parse(argc, argv)) return 0;
   const reel::Device device = reel_samples::setup(common);
+  if (autobatch < 0) throw reel::Error("tagger: --autobatch must be >= 0 (0: off)");
+  if (autobatch > 0) sentences_per_step = autobatch;
   if (sentences_per_step < 1) throw reel::Error("tagger: --batch must be >= 1");
 
   const std::string data_dir = common.data.empty() ? reel_samples::shared_data_dir() + "/sst" : common.data;
@@ -94,7 +97,7 @@ int run(int argc, char** argv) {
   const std::vector<TaggedSentence> dev =
       reel_samples::tagged_sentences(reel::data::read_trees(data_dir + "/dev.txt"), vocabulary);
   std::printf("tagger: %zu train, %zu dev sentences; %lld words; %s\n", train.size(), dev.size(),
-              static_cast<long long>(vocabulary.size()), autobatch ? "automatic batching" : "one sentence at a time");
+              static_cast<long long>(vocabulary.size()), autobatch > 0 ? "automatic batching" : "one sentence at a time");
 
   BiLSTMTagger model(vocabulary.size());
   model->to(device);
@@ -121,7 +124,7 @@ int run(int argc, char** argv) {
       reel::Tensor loss;
       {
         std::optional<reel::autobatch::Scope> batching;  // --autobatch: the step's sentences run batched
-        if (autobatch) batching.emplace();
+        if (autobatch > 0) batching.emplace();
         std::vector<reel::Tensor> losses;
         for (size_t i = first; i < last; ++i) {
           losses.push_back(model->loss(train[order[i]], device));
@@ -152,14 +155,14 @@ int run(int argc, char** argv) {
       metrics.row({static_cast<double>(epoch), train_loss, NAN, rate});
       break;
     }
-    const double dev_accuracy = tag_accuracy(model, dev, device, autobatch);
+    const double dev_accuracy = tag_accuracy(model, dev, device, autobatch > 0);
     std::printf("  epoch %lld: train loss/word %.4f, dev tag accuracy %.2f%%, %.1f sentences/s (%s)\n",
                 static_cast<long long>(epoch), train_loss, 100 * dev_accuracy, rate,
-                autobatch ? "autobatch" : "one at a time");
+                autobatch > 0 ? "autobatch" : "one at a time");
     metrics.row({static_cast<double>(epoch), train_loss, dev_accuracy, rate});
   }
   reel_samples::save_outputs(common, "tagger", std::string("tagger: BiLSTM tagger on SST") +
-                                                   (autobatch ? " (autobatch)" : ""),
+                                                   (autobatch > 0 ? " (autobatch)" : ""),
                              model->state_dict());
   return reel_samples::smoke_exit_status(common, trend);
 }

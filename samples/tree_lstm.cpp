@@ -18,7 +18,7 @@
 //   ./tree_lstm --cell child-sum
 //   ./tree_lstm --steps 8 --no-plot             smoke test
 //   ./tree_lstm --dense-embedding               the table with a dense gradient (and weight decay)
-//   ./tree_lstm --autobatch                     each step's trees run inside one reel::autobatch::Scope
+//   ./tree_lstm --autobatch 25                  25 trees per step, each step's inside one reel::autobatch::Scope
 //                                               (docs/autobatch.md): the recursion is unchanged, the ops of the
 //                                               step's trees run batched; same results up to float rounding
 //
@@ -199,7 +199,8 @@ int run(int argc, char** argv) {
   std::string cell = "binary";
   int64_t embedding_dim = 300, hidden = 150, trees_per_step = 25, train_limit = 0;
   double lr = 0.05, weight_decay = 1e-4, dropout = 0.5;
-  bool dense_embedding = false, autobatch = false;
+  bool dense_embedding = false;
+  int64_t autobatch = 0;
   reel_samples::ArgParser args("tree_lstm",
                                "a Tree-LSTM (Tai et al. 2015) classifies the sentiment of every node of SST's parse "
                                "trees, evaluated by recursion over each tree.");
@@ -212,7 +213,8 @@ int run(int argc, char** argv) {
   args.option("--dropout", dropout, "dropout on each node's h before the classifier");
   args.option("--trees-per-step", trees_per_step, "trees whose gradients are summed before each Adagrad step");
   args.option("--train-limit", train_limit, "use only the first N training trees (0 = all 8544)");
-  args.flag("--autobatch", autobatch, "run each step's trees inside one reel::autobatch::Scope");
+  args.option("--autobatch", autobatch,
+              "N > 0: N trees per step (sets --trees-per-step), each step's trees inside one reel::autobatch::Scope");
   args.flag("--dense-embedding", dense_embedding,
             "give the embedding a dense gradient (every row updated each step, weight decay on it too)");
   args.epilogue("data: --data DIR holds train.txt, dev.txt and test.txt of SST in PTB bracket form (the\n"
@@ -221,6 +223,8 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   const reel::Device device = reel_samples::setup(common);
   if (cell != "binary" && cell != "child-sum") throw reel::Error("--cell must be binary or child-sum, got " + cell);
+  if (autobatch < 0) throw reel::Error("--autobatch must be >= 0 (0: off)");
+  if (autobatch > 0) trees_per_step = autobatch;
   if (trees_per_step < 1) throw reel::Error("--trees-per-step must be >= 1");
 
   const std::string data_dir = common.data.empty() ? reel_samples::shared_data_dir() + "/sst" : common.data;
@@ -276,7 +280,7 @@ int run(int argc, char** argv) {
       // One step's trees; with --autobatch their recursions are recorded and run batched at backward.
       const size_t last = std::min(order.size(), first + static_cast<size_t>(trees_per_step));
       std::optional<reel::autobatch::Scope> batching;
-      if (autobatch) batching.emplace();
+      if (autobatch > 0) batching.emplace();
       std::vector<reel::Tensor> losses;
       for (size_t i = first; i < last; ++i) {
         const IndexedTree& tree = train[order[i]];

@@ -107,7 +107,7 @@ program_of() {
     w6b) echo "w6_tree_lstm --autobatch 25" ;;
     w6levels) echo "w6_tree_lstm --form levels" ;;
     w9) echo "w9_tagger" ;;
-    w9b) echo "w9_tagger --autobatch" ;;
+    w9b) echo "w9_tagger --autobatch 64" ;;
   esac
 }
 

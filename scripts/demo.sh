@@ -7,7 +7,7 @@
 #   3. with an SST folder given: tree_lstm, a Tree-LSTM sentiment classifier on parse trees (one epoch, about
 #      42% fine-grained root accuracy; samples/README.md has the full run);
 #   4. with an SST folder given: tagger, a BiLSTM tagger written one sentence at a time, trained on 2000 sentences
-#      twice — eagerly and with automatic batching (--autobatch, docs/autobatch.md) — printing both speeds.
+#      twice — eagerly and with automatic batching (--autobatch 64, docs/autobatch.md) — printing both speeds.
 # Each prints a progress bar while it trains. Metrics (CSV), plots (PNG) and models (safetensors) go to
 # $REEL_BUILD_DIR/demo.
 #
@@ -51,7 +51,7 @@ if [[ -n "$SST_DIR" ]]; then
   "$SAMPLES/tree_lstm" --data "$SST_DIR" --epochs 1 --out "$OUT"
   reel_log "4. tagger: the same per-sentence BiLSTM code, one sentence at a time, then with automatic batching"
   "$SAMPLES/tagger" --data "$SST_DIR" --train-limit 2000 --batch 64 --out "$OUT/tagger_eager" --no-plot
-  "$SAMPLES/tagger" --data "$SST_DIR" --train-limit 2000 --batch 64 --autobatch --out "$OUT/tagger_autobatch" --no-plot
+  "$SAMPLES/tagger" --data "$SST_DIR" --train-limit 2000 --autobatch 64 --out "$OUT/tagger_autobatch" --no-plot
 else
   reel_log "3-4. tree_lstm and tagger skipped: run scripts/demo.sh <SST folder> (e.g. ../shared/data/sst) to include them"
 fi
