@@ -304,12 +304,7 @@ void run_alone(BatchingScope& scope, int32_t index) {
       std::vector<Tensor> kernel_inputs(inputs.size());
       for (size_t k = 0; k < inputs.size(); ++k) kernel_inputs[k] = inputs[k];
       std::vector<Tensor> outs(static_cast<size_t>(r.num_outputs));
-      OpOptions options;
-      options.record = r.record;
-      options.skip_kernel_when_empty = r.skip_kernel_when_empty;
-      options.iterate = r.iterate;
-      options.contiguous_inputs = r.contiguous_inputs;
-      options.allocating = r.allocating;
+      OpOptions options = options_of(r);
       if (r.num_recorded >= 0) options.recorded_inputs = TensorPtrList(recorded.data(), recorded.size());
       run_op(r.op, attrs, OpInputs(kernel_inputs.data(), static_cast<int>(kernel_inputs.size())),
              OpOutputs(outs.data(), &scope.metas[first_output], r.num_outputs), options);

@@ -107,6 +107,17 @@ class BatchingScope {
   uint64_t hash_signature(const RecordedOp& op) const;
 };
 
+// run_op's options as the recorded call passed them (recorded_inputs left empty: the caller sets them).
+inline OpOptions options_of(const RecordedOp& r) {
+  OpOptions options;
+  options.record = r.record;
+  options.skip_kernel_when_empty = r.skip_kernel_when_empty;
+  options.iterate = r.iterate;
+  options.contiguous_inputs = r.contiguous_inputs;
+  options.allocating = r.allocating;
+  return options;
+}
+
 // Whether two recorded ops may run as one batch (same signature).
 bool same_signature(const BatchingScope& scope, const RecordedOp& a, const RecordedOp& b);
 // Whether a non-pending input takes part in the signature by identity (a parameter: a leaf that requires grad).

@@ -223,12 +223,7 @@ void run_op_batched(BatchingScope& s, const std::vector<int32_t>& batch, const O
     metas.emplace_back(with_batch(n, m.sizes), m.dtype, m.device);
   }
   std::vector<Tensor> outs(static_cast<size_t>(r.num_outputs));
-  OpOptions options;
-  options.record = r.record;
-  options.skip_kernel_when_empty = r.skip_kernel_when_empty;
-  options.iterate = r.iterate;
-  options.contiguous_inputs = r.contiguous_inputs;
-  options.allocating = r.allocating;
+  OpOptions options = options_of(r);
   std::vector<const Tensor*> rec;
   if (recorded != nullptr) {
     rec = pointers(*recorded);
@@ -239,21 +234,29 @@ void run_op_batched(BatchingScope& s, const std::vector<int32_t>& batch, const O
   take_rows(s, batch, outs.data(), r.num_outputs);
 }
 
-// Gathers every kernel input (and recorded input); false when one that must be batched is shared.
-bool gather_all(BatchingScope& s, const std::vector<int32_t>& batch, std::vector<Tensor>& inputs,
-                std::vector<Tensor>& recorded, std::vector<bool>& shared) {
-  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
-  for (int32_t k = 0; k < r.num_inputs; ++k) {
-    Gathered g = gather(s, batch, false, k);
-    inputs.push_back(g.value);
-    shared.push_back(g.shared);
-  }
-  for (int32_t k = 0; k < r.num_recorded; ++k) {
-    Gathered g = gather(s, batch, true, k);
-    if (g.shared != shared[static_cast<size_t>(k)]) return false;
-    recorded.push_back(g.value);
-  }
+// Whether input k is the same tensor (or undefined) in every op of the batch: what gather() passes once.
+bool same_everywhere(const BatchingScope& s, const std::vector<int32_t>& batch, bool recorded_list, int32_t k) {
+  const TensorImpl* first = input_at(s, batch[0], recorded_list, k).impl();
+  for (size_t i = 1; i < batch.size(); ++i)
+    if (input_at(s, batch[i], recorded_list, k).impl() != first) return false;
   return true;
+}
+
+// Which kernel inputs are shared; false when a recorded input is shared where its kernel input is not (or back).
+bool shared_inputs(const BatchingScope& s, const std::vector<int32_t>& batch, std::vector<bool>& shared) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  for (int32_t k = 0; k < r.num_inputs; ++k) shared.push_back(same_everywhere(s, batch, false, k));
+  for (int32_t k = 0; k < r.num_recorded; ++k)
+    if (same_everywhere(s, batch, true, k) != shared[static_cast<size_t>(k)]) return false;
+  return true;
+}
+
+// Gathers every kernel input (and recorded input), once the rule has accepted the batch.
+void gather_all(BatchingScope& s, const std::vector<int32_t>& batch, std::vector<Tensor>& inputs,
+                std::vector<Tensor>& recorded) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
+  for (int32_t k = 0; k < r.num_inputs; ++k) inputs.push_back(gather(s, batch, false, k).value);
+  for (int32_t k = 0; k < r.num_recorded; ++k) recorded.push_back(gather(s, batch, true, k).value);
 }
 
 bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
@@ -268,78 +271,64 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
   // Inputs of the kernel and of autograd must be the same positions for the rules below (only the copy family and
   // elementwise calls pass others).
   if (r.num_recorded >= 0 && r.num_recorded != r.num_inputs) return false;
-  std::vector<Tensor> inputs, recorded;
   std::vector<bool> shared;
-  if (!gather_all(s, batch, inputs, recorded, shared)) return false;
-  std::vector<Tensor>* rec = r.num_recorded >= 0 ? &recorded : nullptr;
+  if (!shared_inputs(s, batch, shared)) return false;
   OpAttrs attrs = r.has_attrs ? s.attrs_of(r) : OpAttrs{};
   const OpAttrs* attrs_ptr = r.has_attrs ? &attrs : nullptr;
 
+  // Each rule's conditions, checked before anything is gathered (a gather may copy).
+  bool flat_lookup = false;  // index_select of a shared table: one lookup of all indices end to end
   if (is_copy) {
     if (r.num_inputs > 1 || (r.num_inputs == 1 && shared[0])) return false;
-    run_op_batched(s, batch, attrs_ptr, inputs, rec);
-    return true;
-  }
-  if (is_reduce || is_softmax) {
-    if (r.num_inputs != 1 || shared[0] || inputs[0].dim() < 2 || !r.has_attrs) return false;
+  } else if (is_reduce || is_softmax) {
+    if (r.num_inputs != 1 || shared[0] || input_at(s, batch[0], false, 0).dim() < 1 || !r.has_attrs) return false;
     for (int64_t& d : attrs.dims) d += 1;
     if (is_softmax) attrs.dim += 1;
-    run_op_batched(s, batch, attrs_ptr, inputs, rec);
-    return true;
-  }
-  if (r.op == OpId::linear) {
+  } else if (r.op == OpId::linear) {
     if (shared[0] || !shared[1] || (r.num_inputs > 2 && !shared[2])) return false;
-    run_op_batched(s, batch, attrs_ptr, inputs, rec);
-    return true;
-  }
-  if (r.op == OpId::gather) {  // y[b][..] = x[b][.. index[b][..] ..]: both batched, dim + 1
+  } else if (r.op == OpId::gather) {  // y[b][..] = x[b][.. index[b][..] ..]: both batched, dim + 1
     if (!r.has_attrs || shared[0] || shared[1]) return false;
     attrs.dim += 1;
-    run_op_batched(s, batch, attrs_ptr, inputs, rec);
-    return true;
-  }
-  if (r.op == OpId::cat) {
+  } else if (r.op == OpId::cat) {
     if (!r.has_attrs) return false;
     for (bool sh : shared)
       if (sh) return false;
     attrs.dim += 1;
+  } else {  // index_select(x, dim, index)
+    if (!r.has_attrs || r.num_inputs != 2) return false;
+    flat_lookup = shared[0] && !shared[1] && attrs.dim == 0;
+    if (flat_lookup && s.metas[static_cast<size_t>(r.outputs_begin)].sizes.empty()) return false;
+    if (!flat_lookup && !(!shared[0] && shared[1])) return false;
+    if (!flat_lookup) attrs.dim += 1;
+  }
+
+  std::vector<Tensor> inputs, recorded;
+  gather_all(s, batch, inputs, recorded);
+  std::vector<Tensor>* rec = r.num_recorded >= 0 ? &recorded : nullptr;
+  if (!flat_lookup) {
     run_op_batched(s, batch, attrs_ptr, inputs, rec);
     return true;
   }
-  // index_select(x, dim, index)
-  if (!r.has_attrs || r.num_inputs != 2) return false;
-  if (shared[0] && !shared[1] && attrs.dim == 0) {
-    // one lookup of the N indices end to end: (N * k, rest...) viewed as (N, k, rest...)
-    const int64_t n = static_cast<int64_t>(batch.size());
-    const OutputMeta& meta = s.metas[static_cast<size_t>(r.outputs_begin)];
-    std::vector<Tensor> flat_inputs = {inputs[0], inputs[1].reshape({-1})};
-    std::vector<Tensor> flat_recorded;
-    if (rec != nullptr) flat_recorded = {recorded[0], recorded[1].reshape({-1})};
-    DimVector flat_sizes(meta.sizes);
-    if (flat_sizes.empty()) return false;
-    flat_sizes[0] *= n;
-    Tensor out;
-    OpOptions options;
-    options.record = r.record;
-    options.skip_kernel_when_empty = r.skip_kernel_when_empty;
-    options.contiguous_inputs = r.contiguous_inputs;
-    std::vector<const Tensor*> rec_ptrs;
-    if (rec != nullptr) {
-      rec_ptrs = pointers(flat_recorded);
-      options.recorded_inputs = TensorPtrList(rec_ptrs.data(), rec_ptrs.size());
-    }
-    const OutputMeta out_meta(flat_sizes, meta.dtype, meta.device);
-    run_op(r.op, attrs_ptr, OpInputs(flat_inputs.data(), 2), OpOutputs(&out, &out_meta, 1), options);
-    const Tensor rows = out.view(with_batch(n, meta.sizes));
-    take_rows(s, batch, &rows, 1);
-    return true;
+  // one lookup of the N indices end to end: (N * k, rest...) viewed as (N, k, rest...)
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const OutputMeta& meta = s.metas[static_cast<size_t>(r.outputs_begin)];
+  std::vector<Tensor> flat_inputs = {inputs[0], inputs[1].reshape({-1})};
+  std::vector<Tensor> flat_recorded;
+  if (rec != nullptr) flat_recorded = {recorded[0], recorded[1].reshape({-1})};
+  DimVector flat_sizes(meta.sizes);
+  flat_sizes[0] *= n;
+  Tensor out;
+  OpOptions options = options_of(r);
+  std::vector<const Tensor*> rec_ptrs;
+  if (rec != nullptr) {
+    rec_ptrs = pointers(flat_recorded);
+    options.recorded_inputs = TensorPtrList(rec_ptrs.data(), rec_ptrs.size());
   }
-  if (!shared[0] && shared[1]) {
-    attrs.dim += 1;
-    run_op_batched(s, batch, attrs_ptr, inputs, rec);
-    return true;
-  }
-  return false;
+  const OutputMeta out_meta(flat_sizes, meta.dtype, meta.device);
+  run_op(r.op, attrs_ptr, OpInputs(flat_inputs.data(), 2), OpOutputs(&out, &out_meta, 1), options);
+  const Tensor rows = out.view(with_batch(n, meta.sizes));
+  take_rows(s, batch, &rows, 1);
+  return true;
 }
 
 // Orders the batch by where its first input from an earlier batch sits (source batch, then row), so that this input

@@ -103,11 +103,14 @@ void record_op(OpId op, const Tensor* const* inputs, int num_inputs, Tensor* con
                const OpAttrs* attrs) {
   using namespace autograd;
   // A front door that records by itself (after a kernel call an autobatch::Scope recorded, e.g. an empty
-  // reduction's fill) needs the real tensors: run what the scope recorded first.
-  for (int i = 0; i < num_outputs; ++i)
-    if (outputs[i]->defined() && outputs[i]->impl()->pending_node != 0) materialize_pending(*outputs[i]->impl());
-  for (int i = 0; i < num_inputs; ++i)
-    if (inputs[i]->defined() && inputs[i]->impl()->pending_node != 0) materialize_pending(*inputs[i]->impl());
+  // reduction's fill) needs the real tensors: run what the scope recorded first. (Only while a scope records:
+  // elsewhere no pending tensor reaches here, a failed flush's leftovers having thrown at their kernel.)
+  if (batching()) [[unlikely]] {
+    for (int i = 0; i < num_outputs; ++i)
+      if (outputs[i]->defined() && outputs[i]->impl()->pending_node != 0) materialize_pending(*outputs[i]->impl());
+    for (int i = 0; i < num_inputs; ++i)
+      if (inputs[i]->defined() && inputs[i]->impl()->pending_node != 0) materialize_pending(*inputs[i]->impl());
+  }
   const Derivative& derivative = derivative_for(op);
   if (derivative.fn == nullptr) return;
   Node* node = create_node(derivative.name, derivative.fn, inputs, num_inputs, outputs, num_outputs);

@@ -13,6 +13,10 @@ namespace {
 // Operand data as kernels see it: the first element (a view's offset applied), or the storage's start for an
 // operand with no elements (as_strided may give those any offset; nothing is read through the pointer).
 char* first_element(const TensorImpl& t) {
+  // A dense operand without memory is the output of an op an autobatch::Scope recorded and never ran (its flush
+  // failed): it has no value to read.
+  if (!t.storage) [[unlikely]]
+    detail::materialize_pending(t);  // throws the error of that flush
   char* base = static_cast<char*>(t.storage->data);
   return t.numel == 0 ? base : base + t.offset * element_size(t.dtype);
 }

@@ -382,6 +382,10 @@ TEST_CASE("autobatch: an error only a kernel finds is reported by the tensors th
   CHECK(flush_error == eager_error);  // the same message, at the flush instead of the call
   CHECK_THROWS_WITH(bad.to_vector<float>(), Catch::Contains("autobatch") && Catch::Contains(eager_error));
   CHECK_THROWS_WITH(good.to_vector<float>(), Catch::Contains("autobatch"));  // the flush left it without a value
+  // used in ops after the scope: a reel::Error, never a read of missing memory
+  CHECK_THROWS_WITH(bad + 1.0f, Catch::Contains("autobatch"));
+  CHECK_THROWS_WITH(bad.sum(), Catch::Contains("autobatch"));
+  CHECK_THROWS_WITH(bad.view({3}), Catch::Contains("autobatch") || Catch::Contains("recorded"));
   // the next scope works
   reel::autobatch::Scope scope;
   const Tensor again = reel::embedding(table, reel::tensor({2}, reel::kInt64)).sum();
