@@ -299,43 +299,64 @@ double relative_difference(const reel::Tensor& a, const reel::Tensor& b) {
 
 // --check: both forms on the first kCheckedTrees trees with the same parameters (no optimizer step); prints the
 // largest relative differences of the loss and of any gradient, and returns the process's exit status.
-int check_forms(TreeLSTM& model, const std::vector<IndexedTree>& train) {
-  const std::vector<reel::Tensor> parameters = model->parameters();
+// The parameters' gradients as dense copies (the embedding's is sparse: compared by its dense value).
+std::vector<reel::Tensor> gradient_copies(const std::vector<reel::Tensor>& parameters) {
+  std::vector<reel::Tensor> copies;
+  for (const reel::Tensor& parameter : parameters) {
+    const reel::Tensor& grad = parameter.grad();
+    copies.push_back(!grad.defined() ? reel::Tensor() : grad.is_sparse() ? grad.to_dense() : grad.clone());
+  }
+  return copies;
+}
+
+// The worst differences between a reference computation (a) and another (b) over any number of pairs.
+struct FormComparison {
   double worst_loss = 0, worst_gradient = 0;
   bool gradients_match = true;
+
+  void add(double loss_a, double loss_b, const std::vector<reel::Tensor>& a, const std::vector<reel::Tensor>& b) {
+    worst_loss = std::max(worst_loss, std::fabs(loss_a - loss_b) / std::fabs(loss_a));
+    for (size_t p = 0; p < a.size(); ++p) {
+      if (a[p].defined() != b[p].defined()) {
+        gradients_match = false;
+      } else if (a[p].defined()) {
+        worst_gradient = std::max(worst_gradient, relative_difference(b[p], a[p]));
+      }
+    }
+  }
+  // Prints the verdict; the process's exit status.
+  int report(const std::string& what, int64_t trees) const {
+    const bool ok = gradients_match && worst_loss <= 1e-5 && worst_gradient <= 1e-4;
+    std::printf("w6 check: %s over %lld trees: loss max relative difference %.3g (limit 1e-5), gradients %.3g "
+                "(limit 1e-4)%s: %s\n",
+                what.c_str(), static_cast<long long>(trees), worst_loss, worst_gradient,
+                gradients_match ? "" : ", a gradient defined in one form only", ok ? "ok" : "FAILED");
+    return ok ? 0 : 1;
+  }
+};
+
+int check_forms(TreeLSTM& model, const std::vector<IndexedTree>& train) {
+  const std::vector<reel::Tensor> parameters = model->parameters();
+  FormComparison comparison;
   for (size_t t = 0; t < static_cast<size_t>(kCheckedTrees) && t < train.size(); ++t) {
     double losses[2];
     std::vector<reel::Tensor> gradients[2];
-    const Form forms[2] = {Form::kPerNode, Form::kBatched};
+    const Form forms[2] = {Form::kBatched, Form::kPerNode};  // reference: the batched form
     for (int f = 0; f < 2; ++f) {
       model->zero_grad();
       reel::Tensor loss = model->loss(train[t], forms[f]);
       loss.backward();
       losses[f] = loss.item<double>();
-      for (const reel::Tensor& parameter : parameters) {
-        const reel::Tensor& grad = parameter.grad();  // the embedding's is sparse: compared by its dense value
-        gradients[f].push_back(!grad.defined() ? reel::Tensor() : grad.is_sparse() ? grad.to_dense() : grad.clone());
-      }
+      gradients[f] = gradient_copies(parameters);
     }
-    worst_loss = std::max(worst_loss, std::fabs(losses[0] - losses[1]) / std::fabs(losses[1]));
-    for (size_t p = 0; p < parameters.size(); ++p) {
-      if (gradients[0][p].defined() != gradients[1][p].defined()) {
-        gradients_match = false;
-      } else if (gradients[0][p].defined()) {
-        worst_gradient = std::max(worst_gradient, relative_difference(gradients[0][p], gradients[1][p]));
-      }
-    }
+    comparison.add(losses[0], losses[1], gradients[0], gradients[1]);
   }
   model->zero_grad();
-  const bool ok = gradients_match && worst_loss <= 1e-5 && worst_gradient <= 1e-4;
-  std::printf("w6 check: per-node vs batched form over %lld trees: loss max relative difference %.3g (limit 1e-5), "
-              "gradients %.3g (limit 1e-4)%s: %s\n",
-              static_cast<long long>(std::min<size_t>(kCheckedTrees, train.size())), worst_loss, worst_gradient,
-              gradients_match ? "" : ", a gradient defined in one form only", ok ? "ok" : "FAILED");
-  return ok ? 0 : 1;
+  return comparison.report("per-node vs batched form", std::min<int64_t>(kCheckedTrees, train.size()));
 }
 
-// --check --autobatch N: the first N trees' summed loss and gradients, eagerly and inside one autobatch::Scope.
+// --check --autobatch N: the first N trees' summed loss and gradients, eagerly and inside one autobatch::Scope
+// (--form levels: eagerly and hand-batched by levels).
 int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int64_t group, bool levels) {
   const std::vector<reel::Tensor> parameters = model->parameters();
   double losses[2];
@@ -353,31 +374,13 @@ int check_autobatch(TreeLSTM& model, const std::vector<IndexedTree>& train, int6
     reel::Tensor loss = batched && levels ? model->levels_loss(trees) : reel::stack(tree_losses).sum();
     loss.backward();
     losses[batched] = loss.item<double>();
-    for (const reel::Tensor& parameter : parameters) {
-      const reel::Tensor& grad = parameter.grad();
-      gradients[batched].push_back(!grad.defined()    ? reel::Tensor()
-                                   : grad.is_sparse() ? grad.to_dense()
-                                                      : grad.clone());
-    }
+    gradients[batched] = gradient_copies(parameters);
   }
   model->zero_grad();
-  double worst_gradient = 0;
-  bool gradients_match = true;
-  for (size_t p = 0; p < parameters.size(); ++p) {
-    if (gradients[0][p].defined() != gradients[1][p].defined()) {
-      gradients_match = false;
-    } else if (gradients[0][p].defined()) {
-      worst_gradient = std::max(worst_gradient, relative_difference(gradients[1][p], gradients[0][p]));
-    }
-  }
-  const double worst_loss = std::fabs(losses[0] - losses[1]) / std::fabs(losses[0]);
-  const bool ok = gradients_match && worst_loss <= 1e-5 && worst_gradient <= 1e-4;
-  std::printf("w6 check: eager per-node vs %s over %lld trees: loss max relative difference %.3g (limit 1e-5), "
-              "gradients %.3g (limit 1e-4)%s: %s\n",
-              levels ? "hand batching by levels" : "autobatch", static_cast<long long>(group), worst_loss,
-              worst_gradient,
-              gradients_match ? "" : ", a gradient defined in one form only", ok ? "ok" : "FAILED");
-  return ok ? 0 : 1;
+  FormComparison comparison;
+  comparison.add(losses[0], losses[1], gradients[0], gradients[1]);
+  return comparison.report(std::string("eager per-node vs ") + (levels ? "hand batching by levels" : "autobatch"),
+                           group);
 }
 
 }  // namespace
