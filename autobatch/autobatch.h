@@ -39,6 +39,10 @@ struct Stats {
   int64_t flushes = 0;       // times the recorded ops ran
   int64_t gathers_copied = 0;  // batched inputs assembled by a copy (stack / index_select)
   int64_t gathers_viewed = 0;  // batched inputs that already sat in order (a view, no copy)
+  double seconds_flushing = 0;  // wall time inside flushes: planning, running the batches, giving values, releasing
+  double seconds_running = 0;   // the part of it spent running the batched and lone calls
+
+  Stats& operator+=(const Stats& other);
 };
 
 // Opens automatic batching on the calling thread for the scope's lifetime (scopes do not nest: an inner Scope

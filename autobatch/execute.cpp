@@ -11,6 +11,7 @@
 // still held outside the scope takes the storage, layout and history of its row of the batch (a select view), and
 // the records are dropped.
 #include <algorithm>
+#include <chrono>
 #include <queue>
 #include <unordered_map>
 
@@ -88,6 +89,13 @@ void BatchingScope::flush() {
   running_ = true;
   SuspendBatching suspended;
   ++stats.flushes;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point flush_start = Clock::now();
+  struct AddTime {  // adds the flush's wall time to the stats however it ends
+    autobatch::Stats& stats;
+    Clock::time_point start;
+    ~AddTime() { stats.seconds_flushing += std::chrono::duration<double>(Clock::now() - start).count(); }
+  } add_time{stats, flush_start};
   const size_t n = ops.size();
   try {
     results.assign(outputs.size(), RecordedResult{});
@@ -170,6 +178,7 @@ void BatchingScope::flush() {
 
     size_t done = 0;
     std::vector<int32_t> batch;
+    const Clock::time_point run_start = Clock::now();
     while (!agenda.empty()) {
       const int32_t c = agenda.top().second;
       agenda.pop();
@@ -203,6 +212,7 @@ void BatchingScope::flush() {
       }
       batch.clear();
     }
+    stats.seconds_running += std::chrono::duration<double>(Clock::now() - run_start).count();
     REEL_CHECK(done == n, "autobatch: internal: {} of {} recorded ops ran (a dependency cycle?)", done, n);
 
     // The pending outputs still held outside the records take their values.
@@ -283,6 +293,7 @@ class ResolvedList {
 void run_alone(BatchingScope& scope, int32_t index) {
   const RecordedOp& r = scope.ops[static_cast<size_t>(index)];
   AutoGradMode mode(r.grad_enabled);
+  if (r.op == OpId::cat && r.kind == RecordedKind::op && run_cat_of_rows(scope, index)) return;
   const OpAttrs* attrs = scope.attrs_or_null(r);
   const ResolvedList inputs(scope, r.inputs_begin, r.num_inputs);
   const ResolvedList recorded(scope, r.recorded_begin, r.num_recorded);

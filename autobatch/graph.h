@@ -131,6 +131,9 @@ BatchingScope* open_scope();
 // Runs one batch of recorded ops with the same signature (autobatch/rules.cpp): false when the op's family has no
 // batching rule or this batch does not fit it (then each runs alone).
 bool run_batched(BatchingScope& scope, std::vector<int32_t>& batch);
+// Runs a recorded cat along dim 0 of same-shaped rows of batches as one gather (autobatch/rules.cpp); false when it
+// does not fit (then it runs alone).
+bool run_cat_of_rows(BatchingScope& scope, int32_t index);
 // Runs one recorded op alone, as the eager call would have.
 void run_alone(BatchingScope& scope, int32_t index);
 // Applies recorded view `r` to `base`; shift 1: base carries a leading batch dim the view leaves alone.

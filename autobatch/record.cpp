@@ -428,6 +428,19 @@ void Scope::flush() { scope_->flush(); }
 
 Stats Scope::stats() const { return scope_->stats; }
 
+Stats& Stats::operator+=(const Stats& other) {
+  ops_recorded += other.ops_recorded;
+  ops_batched += other.ops_batched;
+  ops_alone += other.ops_alone;
+  batches += other.batches;
+  flushes += other.flushes;
+  gathers_copied += other.gathers_copied;
+  gathers_viewed += other.gathers_viewed;
+  seconds_flushing += other.seconds_flushing;
+  seconds_running += other.seconds_running;
+  return *this;
+}
+
 void flush() {
   if (detail::BatchingScope* scope = detail::open_scope()) scope->flush();
 }

@@ -34,6 +34,7 @@ namespace {
 struct Gathered {
   Tensor value;
   bool shared = false;
+  bool copied = false;  // value is new memory (else a view of an earlier batch's output, or the shared tensor)
 };
 
 const Tensor& input_at(const BatchingScope& s, int32_t op, bool recorded_list, int32_t k) {
@@ -46,17 +47,37 @@ const RecordedResult& result_of(const BatchingScope& s, const Tensor& pending) {
   return s.results[static_cast<size_t>(producer.outputs_begin) + pending.impl()->output_nr];
 }
 
-// Input k (of the kernel's list, or of autograd's) over the batch. Rows of earlier batches are taken from each
-// source batch at once (a narrow when they sit in order, else one index_select), the pieces joined with one cat and,
+// The n tensors at(0) .. at(n - 1) as one tensor with a new leading dim n (or the one tensor they all are: shared).
+// Rows of earlier batches are taken from each source batch at once (a narrow when they sit in order, else one index_select), the pieces joined with one cat and,
 // when the joined order is not the batch's, put in order with one more index_select: a few calls (and autograd
 // nodes) per gathered input, however large the batch. Tensors that are not rows of a batch are stacked.
-Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool recorded_list, int32_t k) {
-  const Tensor& first = input_at(s, batch[0], recorded_list, k);
+template <class At>
+Gathered gather_rows(BatchingScope& s, size_t n, At at) {
+  const Tensor& first = at(0);
   if (!first.defined()) return {Tensor(), true};
-  const size_t n = batch.size();
   bool same = true;
-  for (size_t i = 1; i < n && same; ++i) same = input_at(s, batch[i], recorded_list, k).impl() == first.impl();
+  for (size_t i = 1; i < n && same; ++i) same = at(i).impl() == first.impl();
   if (same) return {resolved(s, first), true};
+  // The usual case first: consecutive rows of one earlier batch (a narrow of it, or all of it).
+  if (first.impl()->pending_node != 0) {
+    const RecordedResult& r0 = result_of(s, first);
+    bool consecutive = r0.row >= 0;
+    for (size_t i = 1; i < n && consecutive; ++i) {
+      const Tensor& t = at(i);
+      if (t.impl()->pending_node == 0) {
+        consecutive = false;
+      } else {
+        const RecordedResult& r = result_of(s, t);
+        consecutive = r.batch == r0.batch && r.row == r0.row + static_cast<int64_t>(i);
+      }
+    }
+    if (consecutive) {
+      const Tensor& b = s.batch_outputs[static_cast<size_t>(r0.batch)];
+      ++s.stats.gathers_viewed;
+      const int64_t count = static_cast<int64_t>(n);
+      return {r0.row == 0 && b.size(0) == count ? b : b.narrow(0, r0.row, count), false};
+    }
+  }
 
   struct Source {
     const RecordedResult* result;
@@ -66,7 +87,7 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
   std::vector<Source> sources;
   std::vector<int32_t> loose;  // slots whose tensor is not a row of a batch
   for (size_t i = 0; i < n; ++i) {
-    const Tensor& t = input_at(s, batch[i], recorded_list, k);
+    const Tensor& t = at(i);
     const RecordedResult* r = t.impl()->pending_node != 0 ? &result_of(s, t) : nullptr;
     if (r == nullptr || r->row < 0) {
       loose.push_back(static_cast<int32_t>(i));
@@ -81,9 +102,9 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
   }
   if (loose.size() == n) {
     std::vector<Tensor> parts(n);
-    for (size_t i = 0; i < n; ++i) parts[i] = resolved(s, input_at(s, batch[i], recorded_list, k));
+    for (size_t i = 0; i < n; ++i) parts[i] = resolved(s, at(i));
     ++s.stats.gathers_copied;
-    return {stack(parts, 0), false};
+    return {stack(parts, 0), false, true};
   }
   std::vector<Tensor> pieces;
   std::vector<int32_t> order;  // slot at each position of the joined tensor
@@ -107,7 +128,7 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
   if (!loose.empty()) {
     std::vector<Tensor> parts;
     for (int32_t slot : loose)
-      parts.push_back(resolved(s, input_at(s, batch[static_cast<size_t>(slot)], recorded_list, k)));
+      parts.push_back(resolved(s, at(static_cast<size_t>(slot))));
     pieces.push_back(stack(parts, 0));
     order.insert(order.end(), loose.begin(), loose.end());
   }
@@ -124,7 +145,48 @@ Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool record
     copied = true;
   }
   ++(copied ? s.stats.gathers_copied : s.stats.gathers_viewed);
-  return {joined, false};
+  return {joined, false, copied};
+}
+
+}  // namespace
+
+// A recorded cat along dim 0 of n inputs of one shape (k, rest...), at least one a row of a batch: the gather of its
+// inputs, (n, k, rest...), is already the concatenation laid out as (n k, rest...) — one narrow or a few copies in
+// place of n per-row views (and their n backward nodes). New memory, as the eager cat's output is.
+bool run_cat_of_rows(BatchingScope& s, int32_t index) {
+  const RecordedOp& r = s.ops[static_cast<size_t>(index)];
+  if (r.op != OpId::cat || !r.has_attrs || r.num_inputs < 2 || r.num_recorded >= 0 || r.num_outputs != 1) return false;
+  const Tensor& first = s.tensors[static_cast<size_t>(r.inputs_begin)];
+  const OutputMeta& meta = s.metas[static_cast<size_t>(r.outputs_begin)];
+  if (!first.defined() || first.dim() < 1 || first.dtype() != meta.dtype || !(first.device() == meta.device)) {
+    return false;
+  }
+  const int64_t dim = s.attrs_of(r).dim;
+  if (dim != 0 && dim != -first.dim()) return false;
+  bool any_row = false;
+  for (int32_t i = 0; i < r.num_inputs; ++i) {
+    const Tensor& t = s.tensors[static_cast<size_t>(r.inputs_begin + i)];
+    if (!t.defined() || t.dtype() != first.dtype() || !(t.device() == first.device()) || t.sizes() != first.sizes()) {
+      return false;
+    }
+    if (t.impl()->pending_node != 0 && result_of(s, t).row >= 0) any_row = true;
+  }
+  if (!any_row) return false;
+  Gathered g = gather_rows(s, static_cast<size_t>(r.num_inputs), [&](size_t i) -> const Tensor& {
+    return s.tensors[static_cast<size_t>(r.inputs_begin) + i];
+  });
+  if (g.shared) return false;
+  Tensor out = g.value.reshape(meta.sizes);
+  if (!g.copied) out = out.clone();
+  s.results[static_cast<size_t>(r.outputs_begin)].single = out;
+  return true;
+}
+
+namespace {
+
+// Input k (of the kernel's list, or of autograd's) over the batch.
+Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool recorded_list, int32_t k) {
+  return gather_rows(s, batch.size(), [&](size_t i) -> const Tensor& { return input_at(s, batch[i], recorded_list, k); });
 }
 
 // A batched input (N, s...) viewed with ones after the batch dim so that it has `rank` + 1 dims.
@@ -355,9 +417,11 @@ void order_batch(BatchingScope& s, std::vector<int32_t>& batch) {
     const RecordedResult& result = result_of(s, t);
     keys.push_back({result.batch, result.row, op});
   }
-  std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+  const auto before = [](const Key& a, const Key& b) {
     return a.source != b.source ? a.source < b.source : a.row < b.row;
-  });
+  };
+  if (std::is_sorted(keys.begin(), keys.end(), before)) return;
+  std::stable_sort(keys.begin(), keys.end(), before);
   for (size_t i = 0; i < keys.size(); ++i) batch[i] = keys[i].op;
 }
 

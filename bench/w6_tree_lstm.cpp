@@ -415,6 +415,7 @@ int main(int argc, char** argv) {
                               (options.quick ? " quick=1" : "");
 
     double loss_sum = 0, start = 0, first_rss = -1, last_rss = -1, optimizer_seconds = 0;
+    double record_seconds = 0, backward_seconds = 0;  // W6b: recording, and backward with the flush it starts
     int64_t trees_since_step = 0;
     reel::autobatch::Stats batch_stats;  // W6b: summed over every scope
     optimizer.zero_grad();
@@ -434,19 +435,16 @@ int main(int argc, char** argv) {
         {
           reel::autobatch::Scope scope;
           std::vector<reel::Tensor> losses;
+          const double record_start = bench::now_seconds();
           for (int64_t k = 0; k < group; ++k)
             losses.push_back(model->per_node_loss(train[static_cast<size_t>(done + k) % train.size()]));
           reel::Tensor loss = reel::stack(losses).sum();
+          const double backward_start = bench::now_seconds();
           loss.backward();
+          record_seconds += backward_start - record_start;
+          backward_seconds += bench::now_seconds() - backward_start;
           loss_sum += loss.item<double>();
-          const reel::autobatch::Stats stats = scope.stats();
-          batch_stats.ops_recorded += stats.ops_recorded;
-          batch_stats.ops_batched += stats.ops_batched;
-          batch_stats.ops_alone += stats.ops_alone;
-          batch_stats.batches += stats.batches;
-          batch_stats.flushes += stats.flushes;
-          batch_stats.gathers_copied += stats.gathers_copied;
-          batch_stats.gathers_viewed += stats.gathers_viewed;
+          batch_stats += scope.stats();
         }
         done += group - 1;
         trees_since_step += group - 1;
@@ -502,6 +500,11 @@ int main(int argc, char** argv) {
                   batch_stats.ops_recorded * per_tree, batch_stats.ops_batched * per_tree,
                   batch_stats.ops_alone * per_tree, batch_stats.batches * per_tree, batch_stats.flushes * per_tree,
                   batch_stats.gathers_copied * per_tree, batch_stats.gathers_viewed * per_tree);
+      std::printf("autobatch ms per tree: recording %.3f, flushing %.3f (running the calls %.3f), backward after the "
+                  "flush %.3f\n",
+                  record_seconds * per_tree * 1e3, batch_stats.seconds_flushing * per_tree * 1e3,
+                  batch_stats.seconds_running * per_tree * 1e3,
+                  (backward_seconds - batch_stats.seconds_flushing) * per_tree * 1e3);
     }
     bench::print_peak_memory("W6", extra);
   } catch (const reel::Error& e) {

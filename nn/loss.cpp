@@ -77,7 +77,11 @@ Tensor clamped_log(const Tensor& x) {
 // (0 for ignored targets) that Mean divides by.
 struct NllTerms {
   Tensor losses;
-  Tensor sample_weights;
+  Tensor sample_weights;  // undefined when every weight is 1 (no class weights, no ignored target)
+  DimVector target_sizes;
+
+  // w[y_n] per target (ones when sample_weights is undefined)
+  Tensor weights() const { return sample_weights.defined() ? sample_weights : ones(target_sizes, losses.options()); }
 };
 
 NllTerms nll_terms(const char* loss, const Tensor& input, const Tensor& target, const Tensor& weight,
@@ -106,10 +110,18 @@ NllTerms nll_terms(const char* loss, const Tensor& input, const Tensor& target, 
                "{}: weight must be a floating 1-D tensor of {} class weights, got {} of shape {}", loss, classes,
                dtype_name(weight.dtype()), shape_str(weight.sizes()));
   }
+  bool any_ignored = false;
   for (int64_t label : target.to_vector<int64_t>()) {
     REEL_CHECK(label == ignore_index || (label >= 0 && label < classes),
                "{}: target {} is out of bounds for {} classes (input shape {}, target shape {}, ignore_index {})",
                loss, label, classes, shape_str(input.sizes()), shape_str(target.sizes()), ignore_index);
+    any_ignored |= label == ignore_index;
+  }
+  if (!weight.defined() && !any_ignored) {
+    // Every weight is 1: loss_n = -x[n, y_n], and Mean's divisor is the number of targets (weights made on demand).
+    const Tensor picked = batched_input.gather(1, batched_target.unsqueeze(1)).squeeze(1);
+    const Tensor losses = neg(picked);
+    return {unbatched ? losses.squeeze(0) : losses, Tensor(), target.sizes()};
   }
   const Tensor ignored = eq(batched_target, ignore_index);
   const Tensor safe_target = masked_fill(batched_target, ignored, 0);
@@ -119,14 +131,14 @@ NllTerms nll_terms(const char* loss, const Tensor& input, const Tensor& target, 
                               : ones(batched_target.sizes(), batched_input.options());
   sample_weights = masked_fill(sample_weights, ignored, 0);
   Tensor losses = neg(picked * sample_weights);
-  if (unbatched) return {losses.squeeze(0), sample_weights.squeeze(0)};
-  return {losses, sample_weights};
+  if (unbatched) return {losses.squeeze(0), sample_weights.squeeze(0), target.sizes()};
+  return {losses, sample_weights, target.sizes()};
 }
 
 Tensor reduce_nll(const char* loss, const NllTerms& terms, Reduction reduction) {
   check_not_batchmean(loss, reduction);
   // Mean: sum_n loss_n / sum_n w[y_n] over the targets that are not ignored
-  if (reduction == Reduction::Mean) return terms.losses.sum() / terms.sample_weights.sum();
+  if (reduction == Reduction::Mean) return terms.losses.sum() / terms.weights().sum();
   return reduce(loss, terms.losses, reduction);
 }
 
@@ -217,7 +229,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   switch (reduction) {
     case Reduction::None: smooth_reduced = smooth; break;
     case Reduction::Sum: smooth_reduced = smooth.sum(); break;
-    default: smooth_reduced = smooth.sum() / terms.sample_weights.sum(); break;
+    default: smooth_reduced = smooth.sum() / terms.weights().sum(); break;
   }
   return nll * (1 - label_smoothing) + smooth_reduced * (label_smoothing / static_cast<double>(classes));
 }

@@ -411,3 +411,43 @@ TEST_CASE("autobatch: grad mode, in-place writes to pending tensors and requires
   z.sum().backward();
   CHECK(reel::allclose(w.grad(), reel::full({4}, 2.0, reel::kFloat64)));
 }
+
+TEST_CASE("autobatch: a lone cat of rows from several batches is their gather, in new memory", "[autobatch]") {
+  reel::manual_seed(3);
+  Tensor a = reel::randn({5, 3}, reel::kFloat64).requires_grad_();
+  Tensor b = reel::randn({4, 3}, reel::kFloat64).requires_grad_();
+  Tensor loose = reel::randn({1, 3}, reel::kFloat64).requires_grad_();
+  const Tensor weights = reel::randn({10, 3}, reel::kFloat64);
+  // rows of two batches (tanh of a's rows, sigmoid of b's rows), taken out of order, with a tensor of no batch
+  auto pieces = [&] {
+    std::vector<Tensor> t, s;
+    for (int64_t i = 0; i < 5; ++i) t.push_back(reel::tanh(a.narrow(0, i, 1)));
+    for (int64_t i = 0; i < 4; ++i) s.push_back(reel::sigmoid(b.narrow(0, i, 1)));
+    return std::vector<Tensor>{t[3], s[0], t[0], t[1], loose, s[3], t[4], s[1], t[2], s[2]};
+  };
+  const Tensor eager = reel::cat(pieces(), 0);
+  (eager * weights).sum().backward();
+  const Tensor grad_a = a.grad().clone(), grad_b = b.grad().clone(), grad_loose = loose.grad().clone();
+  a.mutable_grad().zero_(), b.mutable_grad().zero_(), loose.mutable_grad().zero_();
+
+  Tensor batched;
+  std::vector<Tensor> rows;
+  reel::autobatch::Stats stats;
+  {
+    reel::autobatch::Scope scope;
+    rows = pieces();
+    batched = reel::cat(rows, 0);
+    (batched * weights).sum().backward();
+    stats = scope.stats();
+  }
+  CHECK(stats.batches >= 2);
+  CHECK((batched - eager).abs().max().item<double>() == 0);
+  CHECK((a.grad() - grad_a).abs().max().item<double>() <= 1e-15);
+  CHECK((b.grad() - grad_b).abs().max().item<double>() <= 1e-15);
+  CHECK((loose.grad() - grad_loose).abs().max().item<double>() <= 1e-15);
+  // the cat's output is its own memory: writing into it leaves the rows alone
+  const double before = rows[0].sum().item<double>();
+  reel::NoGradGuard no_grad;
+  batched.fill_(7.0);
+  CHECK(rows[0].sum().item<double>() == before);
+}
