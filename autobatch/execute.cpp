@@ -1,10 +1,10 @@
 // reel/autobatch/execute.cpp — running what a Scope recorded: DyNet's agenda scheduler, one-by-one execution, and
 // giving the held pending tensors their values.
 //
-// flush(): recorded ops are grouped by signature (same_signature in autobatch/record.cpp). An op is *ready* when
-// every recorded op it reads from has run. Each step takes the signature of lowest average depth (over all its ops)
-// among those with ready ops and runs all its ready ops as one batch (autobatch/rules.cpp), or one by one when the
-// family has no batching rule; ops that become ready join their signature's list. Average depth rather than depth
+// flush(): recorded ops are grouped by signature (their class, found as they were recorded: autobatch/record.cpp).
+// An op is *ready* when every recorded op it reads from has run. Each step takes the signature of lowest average
+// depth (over all its ops) among those with ready ops and runs all its ready ops as one batch (autobatch/rules.cpp),
+// or one by one when the family has no batching rule; ops that become ready join their signature's list. Average depth rather than depth
 // lets the ops of one kind at different depths of different examples (the leaves of trees of different heights)
 // wait for each other. Every op runs with the grad mode it was recorded under, and with the scope suspended, so
 // the batched calls and their autograd records are ordinary eager calls. Afterwards each pending output that is
@@ -54,7 +54,6 @@ void take_value(TensorImpl& dst, const Tensor& src) {
 }
 
 struct SignatureClass {
-  int32_t representative = 0;
   int64_t count = 0;
   double depth_sum = 0;
   std::vector<int32_t> ready;
@@ -100,32 +99,11 @@ void BatchingScope::flush() {
   try {
     results.assign(outputs.size(), RecordedResult{});
 
-    // Signature classes (the per-flush arrays live in the scope, which keeps their capacity for the next flush).
-    std::vector<SignatureClass> classes;
-    std::vector<int32_t>& class_of = scratch_.class_of;
-    class_of.assign(n, 0);
-    std::unordered_multimap<uint64_t, int32_t>& by_hash = scratch_.by_hash;
-    by_hash.clear();
-    for (size_t i = 0; i < n; ++i) {
-      const RecordedOp& op = ops[i];
-      int32_t found = -1;
-      auto [first, last] = by_hash.equal_range(op.signature);
-      for (auto it = first; it != last; ++it) {
-        if (same_signature(*this, ops[static_cast<size_t>(classes[static_cast<size_t>(it->second)].representative)],
-                           op)) {
-          found = it->second;
-          break;
-        }
-      }
-      if (found < 0) {
-        found = static_cast<int32_t>(classes.size());
-        classes.emplace_back();
-        classes.back().representative = static_cast<int32_t>(i);
-        by_hash.emplace(op.signature, found);
-      }
-      class_of[i] = found;
-      classes[static_cast<size_t>(found)].count += 1;
-      classes[static_cast<size_t>(found)].depth_sum += op.depth;
+    // The signature classes, as recording made them.
+    std::vector<SignatureClass> classes(this->classes.size());
+    for (size_t c = 0; c < classes.size(); ++c) {
+      classes[c].count = this->classes[c].count;
+      classes[c].depth_sum = this->classes[c].depth_sum;
     }
 
     // Dependencies: waiting[i] = pending inputs of op i not yet run; consumers of each op (CSR).
@@ -166,11 +144,12 @@ void BatchingScope::flush() {
     using Entry = std::pair<double, int32_t>;
     std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> agenda;
     auto make_ready = [&](int32_t i) {
-      SignatureClass& c = classes[static_cast<size_t>(class_of[static_cast<size_t>(i)])];
+      const int32_t class_index = ops[static_cast<size_t>(i)].signature_class;
+      SignatureClass& c = classes[static_cast<size_t>(class_index)];
       c.ready.push_back(i);
       if (!c.queued) {
         c.queued = true;
-        agenda.emplace(c.average(), class_of[static_cast<size_t>(i)]);
+        agenda.emplace(c.average(), class_index);
       }
     };
     for (size_t i = 0; i < n; ++i)
@@ -241,6 +220,9 @@ void BatchingScope::release_records(bool failed) {
   results.clear();
   batch_outputs.clear();
   attrs_store.clear();
+  classes.clear();
+  class_words.clear();
+  class_by_hash_.clear();
   tensors.clear();
   ops.clear();
   metas.clear();

@@ -5,7 +5,9 @@
 // (TensorImpl::pending_node = 1 + the op's index). Inputs, recorded inputs, output metadata and outputs of all ops
 // sit in four flat arrays of the scope; an op keeps where its share starts. The *signature* of an op (op, attributes,
 // run options, grad mode, and per input: dtype, device, sizes, and the identity of parameters) decides which ops may
-// run as one batch; `depth` (1 + the deepest pending input's) orders the scheduler's agenda (autobatch/execute.cpp).
+// run as one batch: it is written as a key of 64-bit words, and each op joins the class of ops with an equal key as it
+// is recorded (while its inputs are still in the cache); `depth` (1 + the deepest pending input's) orders the
+// scheduler's agenda (autobatch/execute.cpp).
 // After a flush (every recorded op has run) the pending outputs that anything outside the scope still holds take
 // their values (materialize), the others are dropped with the records.
 #pragma once
@@ -45,7 +47,15 @@ struct RecordedOp {
   int32_t recorded_begin = 0, num_recorded = -1;  // BatchingScope::tensors; -1: autograd sees `inputs`
   int32_t outputs_begin = 0, num_outputs = 0;    // BatchingScope::metas and ::outputs (and ::results)
   int32_t depth = 0;
-  uint64_t signature = 0;  // hash of what same_signature compares
+  int32_t signature_class = 0;  // BatchingScope::classes: the ops it may run in one batch with
+};
+
+// The ops recorded since the last flush that share one signature: its key (BatchingScope::class_words), how many
+// ops and the sum of their depths (the agenda orders classes by average depth).
+struct SignatureClassInfo {
+  int32_t words_begin = 0, words_count = 0;
+  int64_t count = 0;
+  double depth_sum = 0;
 };
 
 // Where a recorded op's output lives once it ran: row `row` of BatchingScope::batch_outputs[batch] (a batched
@@ -82,15 +92,18 @@ class BatchingScope {
   std::vector<int32_t> uses;                      // per output: how many entries of `tensors` hold it
   std::vector<RecordedResult> results;            // per output, filled while running
   std::vector<Tensor> batch_outputs;              // the outputs of the batched calls, filled while running
+  std::vector<SignatureClassInfo> classes;        // the signature classes of `ops`
+  std::vector<uint64_t> class_words;              // their keys, end to end
   uint32_t generation = 1;                        // StorageImpl::pending_read_mark of memory read by `ops`
   autobatch::Stats stats;
   std::string failure;  // the error of a flush that failed: what a tensor it left without value reports
   bool running_ = false;  // flush() is running the records
   // flush()'s working arrays, kept for their capacity
   struct FlushScratch {
-    std::vector<int32_t> class_of, waiting, consumer_start, consumers;
-    std::unordered_multimap<uint64_t, int32_t> by_hash;
+    std::vector<int32_t> waiting, consumer_start, consumers;
   } scratch_;
+  std::vector<uint64_t> key_scratch_;                        // the key of the op being recorded
+  std::unordered_multimap<uint64_t, int32_t> class_by_hash_;  // hash of a key -> class
 
   const OpAttrs& attrs_of(const RecordedOp& r) const { return attrs_store[static_cast<size_t>(r.attrs_index)]; }
   const OpAttrs* attrs_or_null(const RecordedOp& r) const { return r.has_attrs ? &attrs_of(r) : nullptr; }
@@ -103,8 +116,8 @@ class BatchingScope {
   // A new pending output of op `index` with the given metadata.
   Tensor make_pending(int32_t index, const OutputMeta& meta, bool requires_grad);
   int32_t depth_of(const Tensor& t) const;
-  // Signature hash of ops.back() (inputs already kept).
-  uint64_t hash_signature(const RecordedOp& op) const;
+  // Puts ops.back() (inputs and outputs already kept) into its signature class, making the class if it is new.
+  void classify(RecordedOp& op);
 };
 
 // run_op's options as the recorded call passed them (recorded_inputs left empty: the caller sets them).
@@ -118,8 +131,6 @@ inline OpOptions options_of(const RecordedOp& r) {
   return options;
 }
 
-// Whether two recorded ops may run as one batch (same signature).
-bool same_signature(const BatchingScope& scope, const RecordedOp& a, const RecordedOp& b);
 // Whether a non-pending input takes part in the signature by identity (a parameter: a leaf that requires grad).
 inline bool is_parameter(const Tensor& t) {
   return t.defined() && t.impl()->pending_node == 0 && t.impl()->requires_grad && t.impl()->grad_fn == nullptr;

@@ -9,6 +9,7 @@
 //              draws equal the eager run's; ops whose outputs the kernel makes or that go to pinned memory or
 //              another device; creation ops and random draws of fresh tensors (no pending input: nothing to wait
 //              for, and the draws stay in program order).
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -32,81 +33,67 @@ thread_local BatchingScope* t_open_scope = nullptr;
 
 bool is_pending(const Tensor& t) { return t.defined() && t.impl()->pending_node != 0; }
 
-// FNV-1a style mixing of 64-bit words.
-struct Hasher {
-  uint64_t value = 1469598103934665603ull;
-  void add(uint64_t word) {
-    value ^= word + 0x9e3779b97f4a7c15ull + (value << 6) + (value >> 2);
-  }
-  void add_bytes(const void* data, size_t n) {
+// The signature key: 64-bit words that say everything two ops must share to run as one batch, written so that the
+// words alone give back where each field starts (counts before lists), so equal keys mean equal signatures.
+class KeyWriter {
+ public:
+  explicit KeyWriter(std::vector<uint64_t>& words) : words_(words) { words_.clear(); }
+  void add(uint64_t word) { words_.push_back(word); }
+  void add_bytes(const void* data, size_t n) {  // n is fixed by what precedes (a type), so no count is written
     const auto* bytes = static_cast<const unsigned char*>(data);
-    uint64_t word = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      std::memcpy(&word, bytes + i, 8);
-      add(word);
-    }
-    word = 0;
-    if (i < n) {
-      std::memcpy(&word, bytes + i, n - i);
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, bytes + i, std::min<size_t>(8, n - i));
       add(word);
     }
   }
+  void add_sizes(IntList sizes) {
+    add(sizes.size());
+    for (int64_t v : sizes) add(static_cast<uint64_t>(v));
+  }
+  // Attributes compare by value: the shared fields, and the family struct's bytes (every alternative is trivially
+  // copyable; padding bytes can only make two equal attributes look different, which costs a batch, never a value).
+  void add_attrs(const OpAttrs& attrs) {
+    add_sizes(attrs.dims);
+    add(static_cast<uint64_t>(attrs.dim));
+    add(static_cast<uint64_t>(attrs.keepdim) << 32 | attrs.family.index());
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (!std::is_empty_v<T>) add_bytes(&x, sizeof(T));
+        },
+        attrs.family);
+  }
+  static uint64_t device_word(Device device) {
+    return static_cast<uint64_t>(device.type) << 8 | static_cast<uint8_t>(device.index);
+  }
+  // dtype, device, sizes, and the identity of a parameter (0 for anything else; an impl's address is never 0).
+  void add_tensor(const Tensor& t) {
+    if (!t.defined()) {
+      add(0);
+      return;
+    }
+    const TensorImpl& m = *t.impl();
+    add(uint64_t{1} << 63 | static_cast<uint64_t>(m.dtype) << 16 | device_word(m.device));
+    add_sizes(m.sizes);
+    add(is_parameter(t) ? reinterpret_cast<uintptr_t>(t.impl()) : 0);
+  }
+  uint64_t hash() const {
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ words_.size();
+    for (uint64_t w : words_) {  // splitmix64's finaliser over each word, chained
+      h ^= w;
+      h ^= h >> 30;
+      h *= 0xbf58476d1ce4e5b9ull;
+      h ^= h >> 27;
+      h *= 0x94d049bb133111ebull;
+      h ^= h >> 31;
+    }
+    return h;
+  }
+
+ private:
+  std::vector<uint64_t>& words_;
 };
-
-// Attributes compare by value: the shared fields, and the family struct's bytes (every alternative is trivially
-// copyable; padding bytes can only make two equal attributes look different, which costs a batch, never a value).
-bool same_attrs(const OpAttrs& a, const OpAttrs& b) {
-  if (!(a.dims == b.dims) || a.dim != b.dim || a.keepdim != b.keepdim || a.family.index() != b.family.index()) {
-    return false;
-  }
-  return std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_empty_v<T>) {
-          return true;
-        } else {
-          return std::memcmp(&x, &std::get<T>(b.family), sizeof(T)) == 0;
-        }
-      },
-      a.family);
-}
-
-void hash_attrs(Hasher& h, const OpAttrs& attrs) {
-  for (int64_t d : attrs.dims) h.add(static_cast<uint64_t>(d));
-  h.add(static_cast<uint64_t>(attrs.dim));
-  h.add(attrs.keepdim);
-  h.add(attrs.family.index());
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (!std::is_empty_v<T>) h.add_bytes(&x, sizeof(T));
-      },
-      attrs.family);
-}
-
-void hash_tensor(Hasher& h, const Tensor& t) {
-  if (!t.defined()) {
-    h.add(0xfff);
-    return;
-  }
-  const TensorImpl& m = *t.impl();
-  h.add(static_cast<uint64_t>(m.dtype) << 8 | static_cast<uint64_t>(m.device.type) << 4 |
-        static_cast<uint64_t>(m.device.index));
-  for (int64_t s : m.sizes) h.add(static_cast<uint64_t>(s));
-  h.add(m.sizes.size());
-  if (is_parameter(t)) h.add(reinterpret_cast<uintptr_t>(t.impl()));
-}
-
-bool same_tensor_signature(const Tensor& a, const Tensor& b) {
-  if (a.defined() != b.defined()) return false;
-  if (!a.defined()) return true;
-  const TensorImpl& x = *a.impl();
-  const TensorImpl& y = *b.impl();
-  if (x.dtype != y.dtype || !(x.device == y.device) || !(x.sizes == y.sizes)) return false;
-  const bool xp = is_parameter(a), yp = is_parameter(b);
-  return xp == yp && (!xp || a.impl() == b.impl());
-}
 
 bool any_sparse(OpInputs inputs) {
   for (int i = 0; i < inputs.size; ++i)
@@ -157,53 +144,46 @@ Tensor BatchingScope::make_pending(int32_t index, const OutputMeta& meta, bool r
   return Tensor(std::move(handle));
 }
 
-uint64_t BatchingScope::hash_signature(const RecordedOp& r) const {
-  Hasher h;
-  h.add(static_cast<uint64_t>(r.kind) << 32 | static_cast<uint64_t>(r.op));
-  h.add(static_cast<uint64_t>(r.grad_enabled) | static_cast<uint64_t>(r.record) << 1 |
-        static_cast<uint64_t>(r.iterate) << 2 | static_cast<uint64_t>(r.skip_kernel_when_empty) << 3 |
-        static_cast<uint64_t>(r.has_attrs) << 4);
-  h.add(r.contiguous_inputs);
-  if (r.has_attrs) hash_attrs(h, attrs_of(r));
-  h.add(static_cast<uint64_t>(r.num_inputs) << 32 | static_cast<uint32_t>(r.num_recorded));
-  for (int32_t i = 0; i < r.num_inputs; ++i) hash_tensor(h, tensors[static_cast<size_t>(r.inputs_begin + i)]);
-  for (int32_t i = 0; i < r.num_recorded; ++i) hash_tensor(h, tensors[static_cast<size_t>(r.recorded_begin + i)]);
-  h.add(static_cast<uint64_t>(r.num_outputs));
+void BatchingScope::classify(RecordedOp& r) {
+  KeyWriter key(key_scratch_);
+  key.add(static_cast<uint64_t>(r.kind) << 32 | static_cast<uint64_t>(r.op));
+  key.add(static_cast<uint64_t>(r.grad_enabled) | static_cast<uint64_t>(r.record) << 1 |
+          static_cast<uint64_t>(r.iterate) << 2 | static_cast<uint64_t>(r.skip_kernel_when_empty) << 3 |
+          static_cast<uint64_t>(r.has_attrs) << 4 | static_cast<uint64_t>(r.has_device) << 5);
+  key.add(r.contiguous_inputs);
+  key.add(r.has_device ? KeyWriter::device_word(r.device) : 0);
+  if (r.has_attrs) key.add_attrs(attrs_of(r));
+  key.add(static_cast<uint64_t>(static_cast<uint32_t>(r.num_inputs)) << 32 | static_cast<uint32_t>(r.num_recorded));
+  for (int32_t i = 0; i < r.num_inputs; ++i) key.add_tensor(tensors[static_cast<size_t>(r.inputs_begin + i)]);
+  for (int32_t i = 0; i < r.num_recorded; ++i) key.add_tensor(tensors[static_cast<size_t>(r.recorded_begin + i)]);
+  key.add(static_cast<uint64_t>(r.num_outputs));
   for (int32_t j = 0; j < r.num_outputs; ++j) {
     const OutputMeta& meta = metas[static_cast<size_t>(r.outputs_begin + j)];
-    h.add(static_cast<uint64_t>(meta.dtype));
-    for (int64_t s : meta.sizes) h.add(static_cast<uint64_t>(s));
+    key.add(static_cast<uint64_t>(meta.dtype) << 32 | static_cast<uint64_t>(meta.alloc) << 24 |
+            KeyWriter::device_word(meta.device));
+    key.add_sizes(meta.sizes);
   }
-  return h.value;
-}
-
-bool same_signature(const BatchingScope& scope, const RecordedOp& a, const RecordedOp& b) {
-  if (a.signature != b.signature || a.kind != b.kind || a.op != b.op || a.grad_enabled != b.grad_enabled ||
-      a.record != b.record || a.iterate != b.iterate || a.skip_kernel_when_empty != b.skip_kernel_when_empty ||
-      a.contiguous_inputs != b.contiguous_inputs || a.has_attrs != b.has_attrs || a.has_device != b.has_device ||
-      a.num_inputs != b.num_inputs || a.num_recorded != b.num_recorded || a.num_outputs != b.num_outputs) {
-    return false;
-  }
-  if (a.has_device && !(a.device == b.device)) return false;
-  if (a.has_attrs && !same_attrs(scope.attrs_of(a), scope.attrs_of(b))) return false;
-  for (int32_t i = 0; i < a.num_inputs; ++i) {
-    if (!same_tensor_signature(scope.tensors[static_cast<size_t>(a.inputs_begin + i)],
-                               scope.tensors[static_cast<size_t>(b.inputs_begin + i)])) {
-      return false;
+  const uint64_t hash = key.hash();
+  const size_t size = key_scratch_.size();
+  auto [first, last] = class_by_hash_.equal_range(hash);
+  for (auto it = first; it != last; ++it) {
+    SignatureClassInfo& c = classes[static_cast<size_t>(it->second)];
+    if (static_cast<size_t>(c.words_count) == size &&
+        std::memcmp(&class_words[static_cast<size_t>(c.words_begin)], key_scratch_.data(), size * 8) == 0) {
+      r.signature_class = it->second;
+      c.count += 1;
+      c.depth_sum += r.depth;
+      return;
     }
   }
-  for (int32_t i = 0; i < a.num_recorded; ++i) {
-    if (!same_tensor_signature(scope.tensors[static_cast<size_t>(a.recorded_begin + i)],
-                               scope.tensors[static_cast<size_t>(b.recorded_begin + i)])) {
-      return false;
-    }
-  }
-  for (int32_t j = 0; j < a.num_outputs; ++j) {
-    const OutputMeta& x = scope.metas[static_cast<size_t>(a.outputs_begin + j)];
-    const OutputMeta& y = scope.metas[static_cast<size_t>(b.outputs_begin + j)];
-    if (x.dtype != y.dtype || !(x.sizes == y.sizes) || !(x.device == y.device) || x.alloc != y.alloc) return false;
-  }
-  return true;
+  r.signature_class = static_cast<int32_t>(classes.size());
+  SignatureClassInfo& c = classes.emplace_back();
+  c.words_begin = static_cast<int32_t>(class_words.size());
+  c.words_count = static_cast<int32_t>(size);
+  c.count = 1;
+  c.depth_sum = r.depth;
+  class_words.insert(class_words.end(), key_scratch_.begin(), key_scratch_.end());
+  class_by_hash_.emplace(hash, r.signature_class);
 }
 
 // ---- the hooks ------------------------------------------------------------------------------------------------------
@@ -275,7 +255,7 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
     const OutputMeta& meta = outputs_.metas[j];
     outputs_.tensors[j] = make_pending(index, meta, records && is_floating_point(meta.dtype));
   }
-  ops[static_cast<size_t>(index)].signature = hash_signature(ops[static_cast<size_t>(index)]);
+  classify(ops[static_cast<size_t>(index)]);
   ++stats.ops_recorded;
   return true;
 }
@@ -322,7 +302,7 @@ Tensor BatchingScope::defer_elementwise(OpId op, const OpAttrs* attrs, IntList s
   r.outputs_begin = static_cast<int32_t>(outputs.size());
   r.num_outputs = 1;
   Tensor out = make_pending(index, OutputMeta(sizes, dtype, device), r.grad_enabled && input_requires_grad);
-  ops.back().signature = hash_signature(ops.back());
+  classify(ops.back());
   ++stats.ops_recorded;
   return out;
 }
@@ -352,7 +332,7 @@ void BatchingScope::defer_view(OpId op, const Tensor& self, Tensor& out, const O
   outputs.push_back(IntrusivePtr<TensorImpl>(impl));
   uses.push_back(0);
   metas.push_back(OutputMeta(impl->sizes, impl->dtype, impl->device));
-  ops.back().signature = hash_signature(ops.back());
+  classify(ops.back());
   ++stats.ops_recorded;
 }
 

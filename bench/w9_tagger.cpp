@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
     reel_samples::BiLSTMTagger model(vocabulary.size());
     reel::optim::Adam optimizer(model->parameters(), reel::optim::AdamOptions(1e-3));
     double start = 0, loss_sum = 0;
+    double record_seconds = 0, backward_seconds = 0;  // timed steps: the loss calls, and backward (with the flush)
+    reel::autobatch::Stats batch_stats;               // timed steps, summed over the scopes
     int64_t words = 0;
     for (int64_t done = 0; done < warmup + sentences; done += batch) {
       if (done == warmup) start = bench::now_seconds();
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
         std::optional<reel::autobatch::Scope> batching;
         if (autobatch) batching.emplace();
         std::vector<reel::Tensor> losses;
+        const double record_start = bench::now_seconds();
         for (int64_t k = 0; k < count; ++k) {
           const reel_samples::TaggedSentence& sentence = train[static_cast<size_t>(done + k) % train.size()];
           losses.push_back(model->loss(sentence, reel::Device(reel::kCPU)));
@@ -76,7 +79,13 @@ int main(int argc, char** argv) {
         }
         loss = reel::stack(losses).sum();
         optimizer.zero_grad();
+        const double backward_start = bench::now_seconds();
         loss.backward();
+        if (done >= warmup) {
+          record_seconds += backward_start - record_start;
+          backward_seconds += bench::now_seconds() - backward_start;
+          if (batching) batch_stats += batching->stats();
+        }
       }
       optimizer.step();
       loss_sum += loss.item<double>();
@@ -94,6 +103,17 @@ int main(int argc, char** argv) {
     bench::print_figure(autobatch ? "W9b" : "W9", "sentences_per_second", "sentences/s",
                         bench::summarize({static_cast<double>(sentences) / seconds}), extra);
     bench::print_peak_memory(autobatch ? "W9b" : "W9", extra);
+    const double per_sentence = 1e3 / static_cast<double>(sentences);
+    std::printf("ms per sentence: loss calls %.3f, backward %.3f", record_seconds * per_sentence,
+                (backward_seconds - batch_stats.seconds_flushing) * per_sentence);
+    if (autobatch) {
+      std::printf(" (autobatch: flushing %.3f, running the calls %.3f; per sentence %.1f ops recorded, %.2f batched "
+                  "calls)",
+                  batch_stats.seconds_flushing * per_sentence, batch_stats.seconds_running * per_sentence,
+                  static_cast<double>(batch_stats.ops_recorded) / static_cast<double>(sentences),
+                  static_cast<double>(batch_stats.batches) / static_cast<double>(sentences));
+    }
+    std::printf("\n");
   } catch (const reel::Error& e) {
     std::fprintf(stderr, "w9: reel::Error: %s\n", e.what());
     return 1;
