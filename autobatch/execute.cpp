@@ -29,8 +29,6 @@ namespace detail {
 
 namespace {
 
-// A pending tensor whose scope failed (or ended) before it had a value.
-constexpr uint32_t kPoisoned = 0xffffffffu;
 thread_local std::string t_last_failure;
 
 // Gives `dst` (a pending impl) the value and history of `src`.
@@ -74,6 +72,13 @@ static const Tensor& per_example(BatchingScope& scope, size_t o, bool grad_enabl
   return r.single;
 }
 
+const Tensor& resolved_at(BatchingScope& scope, size_t position) {
+  const int32_t source = scope.tensor_source[position];
+  if (source < 0) return scope.tensors[position];
+  const RecordedOp& producer = scope.ops[static_cast<size_t>(scope.output_op[static_cast<size_t>(source)])];
+  return per_example(scope, static_cast<size_t>(source), producer.grad_enabled);
+}
+
 const Tensor& resolved(BatchingScope& scope, const Tensor& t) {
   if (!t.defined() || t.impl()->pending_node == 0) return t;
   const RecordedOp& producer = scope.ops[static_cast<size_t>(scope.producer(*t.impl()))];
@@ -115,12 +120,12 @@ void BatchingScope::flush() {
     auto for_each_pending_input = [&](size_t i, auto&& visit) {
       const RecordedOp& op = ops[i];
       for (int32_t k = 0; k < op.num_inputs; ++k) {
-        const Tensor& t = tensors[static_cast<size_t>(op.inputs_begin + k)];
-        if (t.defined() && t.impl()->pending_node != 0) visit(producer(*t.impl()));
+        const int32_t source = tensor_source[static_cast<size_t>(op.inputs_begin + k)];
+        if (source >= 0) visit(output_op[static_cast<size_t>(source)]);
       }
       for (int32_t k = 0; k < op.num_recorded; ++k) {
-        const Tensor& t = tensors[static_cast<size_t>(op.recorded_begin + k)];
-        if (t.defined() && t.impl()->pending_node != 0) visit(producer(*t.impl()));
+        const int32_t source = tensor_source[static_cast<size_t>(op.recorded_begin + k)];
+        if (source >= 0) visit(output_op[static_cast<size_t>(source)]);
       }
     };
     for (size_t i = 0; i < n; ++i) {
@@ -215,7 +220,7 @@ void BatchingScope::flush() {
 
 void BatchingScope::release_records(bool failed) {
   for (IntrusivePtr<TensorImpl>& impl : outputs) {
-    if (impl->pending_node != 0) impl->pending_node = failed ? kPoisoned : 0;
+    if (impl->pending_node != 0) impl->pending_node = failed ? kPoisonedPending : 0;
   }
   results.clear();
   batch_outputs.clear();
@@ -224,6 +229,8 @@ void BatchingScope::release_records(bool failed) {
   class_words.clear();
   class_by_hash_.clear();
   tensors.clear();
+  tensor_source.clear();
+  output_op.clear();
   ops.clear();
   metas.clear();
   uses.clear();
@@ -233,7 +240,7 @@ void BatchingScope::release_records(bool failed) {
 
 void materialize_pending(const TensorImpl& impl) {
   BatchingScope* scope = open_scope();
-  if (impl.pending_node != kPoisoned && scope != nullptr) {
+  if (impl.pending_node != kPoisonedPending && scope != nullptr) {
     scope->flush();
     if (impl.pending_node == 0) return;
   }
@@ -254,7 +261,7 @@ class ResolvedList {
       heap_.resize(size_);
       data_ = heap_.data();
     }
-    for (size_t k = 0; k < size_; ++k) data_[k] = &resolved(scope, scope.tensors[static_cast<size_t>(begin) + k]);
+    for (size_t k = 0; k < size_; ++k) data_[k] = &resolved_at(scope, static_cast<size_t>(begin) + k);
   }
   ResolvedList(const ResolvedList&) = delete;
   ResolvedList& operator=(const ResolvedList&) = delete;

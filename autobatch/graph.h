@@ -23,6 +23,9 @@
 
 namespace reel::detail {
 
+// TensorImpl::pending_node of a tensor that a failed flush left without a value.
+constexpr uint32_t kPoisonedPending = 0xffffffffu;
+
 enum class RecordedKind : uint8_t {
   op,           // run_op
   elementwise,  // run_elementwise_op (inputs: the kernel's, already cast; recorded: autograd's)
@@ -87,8 +90,10 @@ class BatchingScope {
   std::vector<RecordedOp> ops;
   std::vector<OpAttrs> attrs_store;              // the attributes of the ops that have them
   std::vector<Tensor> tensors;                   // inputs and recorded inputs of every op
+  std::vector<int32_t> tensor_source;            // per entry of `tensors`: the output (index) it is, -1 if not pending
   std::vector<OutputMeta> metas;                 // per output
   std::vector<IntrusivePtr<TensorImpl>> outputs;  // per output: the pending impl
+  std::vector<int32_t> output_op;                 // per output: the recorded op that makes it
   std::vector<int32_t> uses;                      // per output: how many entries of `tensors` hold it
   std::vector<RecordedResult> results;            // per output, filled while running
   std::vector<Tensor> batch_outputs;              // the outputs of the batched calls, filled while running
@@ -113,6 +118,11 @@ class BatchingScope {
  private:
   // Appends `t` to `tensors`, counting a use of a pending producer and marking the memory of a real one as read.
   void keep_input(const Tensor& t);
+  // Throws unless every pending tensor among `list` is an output of this scope's records (a failed flush's tensors
+  // and another thread's pending tensors are refused before anything is recorded).
+  void check_inputs(const Tensor* const* list, size_t count, OpId op) const;
+  // The output index of pending `impl` when it is one of this scope's outputs, else -1.
+  int32_t output_index(const TensorImpl& impl) const;
   // A new pending output of op `index` with the given metadata.
   Tensor make_pending(int32_t index, const OutputMeta& meta, bool requires_grad);
   int32_t depth_of(const Tensor& t) const;
@@ -151,5 +161,7 @@ void run_alone(BatchingScope& scope, int32_t index);
 Tensor apply_view(const RecordedOp& r, const OpAttrs& attrs, const Tensor& base, int64_t shift);
 // The value of input `t` of a recorded op, once its producer ran (t itself when it is not pending).
 const Tensor& resolved(BatchingScope& scope, const Tensor& t);
+// The value of entry `position` of scope.tensors, once its producer ran.
+const Tensor& resolved_at(BatchingScope& scope, size_t position);
 
 }  // namespace reel::detail

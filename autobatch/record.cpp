@@ -95,6 +95,32 @@ class KeyWriter {
   std::vector<uint64_t>& words_;
 };
 
+// Pointers to run_op's inputs and recorded inputs, inline for the usual few.
+class SmallTensorList {
+ public:
+  SmallTensorList(OpInputs inputs, TensorPtrList recorded) {
+    for (int i = 0; i < inputs.size; ++i) push(&inputs.data[i]);
+    for (const Tensor* t : recorded) push(t);
+  }
+  const Tensor* const* data() const { return heap_.empty() ? inline_ : heap_.data(); }
+  size_t size() const { return size_; }
+
+ private:
+  void push(const Tensor* t) {
+    if (size_ < kInline) {
+      inline_[size_++] = t;
+      return;
+    }
+    if (heap_.empty()) heap_.assign(inline_, inline_ + kInline);
+    heap_.push_back(t);
+    ++size_;
+  }
+  static constexpr size_t kInline = 8;
+  const Tensor* inline_[kInline] = {};
+  std::vector<const Tensor*> heap_;
+  size_t size_ = 0;
+};
+
 bool any_sparse(OpInputs inputs) {
   for (int i = 0; i < inputs.size; ++i)
     if (inputs.data[i].defined() && inputs.data[i].is_sparse()) return true;
@@ -110,13 +136,35 @@ BatchingScope::~BatchingScope() = default;
 
 void BatchingScope::keep_input(const Tensor& t) {
   tensors.push_back(t);
-  if (!t.defined()) return;
-  const TensorImpl& m = *t.impl();
-  if (m.pending_node != 0) {
-    const RecordedOp& made_by = ops[static_cast<size_t>(producer(m))];
-    ++uses[static_cast<size_t>(made_by.outputs_begin + static_cast<int32_t>(m.output_nr))];
-  } else if (m.storage) {
-    m.storage->pending_read_mark = generation;
+  int32_t source = -1;
+  if (t.defined()) {
+    const TensorImpl& m = *t.impl();
+    if (m.pending_node != 0) {
+      source = output_index(m);  // check_inputs made sure it is one
+      ++uses[static_cast<size_t>(source)];
+    } else if (m.storage) {
+      m.storage->pending_read_mark = generation;
+    }
+  }
+  tensor_source.push_back(source);
+}
+
+int32_t BatchingScope::output_index(const TensorImpl& m) const {
+  const size_t op = static_cast<size_t>(m.pending_node) - 1;
+  if (op >= ops.size()) return -1;
+  const size_t o = static_cast<size_t>(ops[op].outputs_begin) + m.output_nr;
+  return o < outputs.size() && outputs[o].get() == &m ? static_cast<int32_t>(o) : -1;
+}
+
+void BatchingScope::check_inputs(const Tensor* const* list, size_t count, OpId op) const {
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor* t = list[i];
+    if (t == nullptr || !t->defined() || t->impl()->pending_node == 0 || output_index(*t->impl()) >= 0) continue;
+    const TensorImpl& m = *t->impl();
+    if (m.pending_node == kPoisonedPending) materialize_pending(m);  // throws the failed flush's error
+    throw Error(fmt::format("{}: an input of shape {} is a pending output of another thread's autobatch::Scope; a "
+                            "pending tensor has a value only once that scope runs its records (flush() there first)",
+                            op_name(op), shape_str(m.sizes)));
   }
 }
 
@@ -139,6 +187,7 @@ Tensor BatchingScope::make_pending(int32_t index, const OutputMeta& meta, bool r
   impl->pending_node = static_cast<uint32_t>(index) + 1;
   impl->output_nr = static_cast<uint32_t>(outputs.size()) - static_cast<uint32_t>(ops[index].outputs_begin);
   outputs.push_back(handle);
+  output_op.push_back(index);
   uses.push_back(0);
   metas.push_back(meta);
   return Tensor(std::move(handle));
@@ -202,6 +251,10 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
       must_run_now |= meta.alloc != Alloc::dense || meta.initial != nullptr;
     }
   }
+  if (reads_pending && !must_run_now) {
+    SmallTensorList list(inputs, options.recorded_inputs);
+    check_inputs(list.data(), list.size(), op);
+  }
   if (must_run_now) {
     if (outputs_.metas == nullptr) {
       for (int j = 0; j < outputs_.size; ++j) before_eager(&outputs_.tensors[j], 1, &outputs_.tensors[j]);
@@ -263,6 +316,8 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
 Tensor BatchingScope::defer_elementwise(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
                                         std::initializer_list<const Tensor*> inputs,
                                         std::initializer_list<const Tensor*> recorded) {
+  check_inputs(inputs.begin(), inputs.size(), op);
+  check_inputs(recorded.begin(), recorded.size(), op);
   const int32_t index = static_cast<int32_t>(ops.size());
   ops.emplace_back();
   {
@@ -308,6 +363,8 @@ Tensor BatchingScope::defer_elementwise(OpId op, const OpAttrs* attrs, IntList s
 }
 
 void BatchingScope::defer_view(OpId op, const Tensor& self, Tensor& out, const OpAttrs& attrs) {
+  const Tensor* input = &self;
+  check_inputs(&input, 1, op);
   const int32_t index = static_cast<int32_t>(ops.size());
   ops.emplace_back();
   RecordedOp& r = ops.back();
@@ -330,6 +387,7 @@ void BatchingScope::defer_view(OpId op, const Tensor& self, Tensor& out, const O
   impl->pending_node = static_cast<uint32_t>(index) + 1;
   impl->output_nr = 0;
   outputs.push_back(IntrusivePtr<TensorImpl>(impl));
+  output_op.push_back(index);
   uses.push_back(0);
   metas.push_back(OutputMeta(impl->sizes, impl->dtype, impl->device));
   classify(ops.back());

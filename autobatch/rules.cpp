@@ -37,45 +37,46 @@ struct Gathered {
   bool copied = false;  // value is new memory (else a view of an earlier batch's output, or the shared tensor)
 };
 
-const Tensor& input_at(const BatchingScope& s, int32_t op, bool recorded_list, int32_t k) {
+// Where input k of recorded op `op` (of the kernel's list, or of autograd's) sits in scope.tensors.
+size_t position_of(const BatchingScope& s, int32_t op, bool recorded_list, int32_t k) {
   const RecordedOp& r = s.ops[static_cast<size_t>(op)];
-  return s.tensors[static_cast<size_t>((recorded_list ? r.recorded_begin : r.inputs_begin) + k)];
+  return static_cast<size_t>((recorded_list ? r.recorded_begin : r.inputs_begin) + k);
 }
 
-const RecordedResult& result_of(const BatchingScope& s, const Tensor& pending) {
-  const RecordedOp& producer = s.ops[static_cast<size_t>(s.producer(*pending.impl()))];
-  return s.results[static_cast<size_t>(producer.outputs_begin) + pending.impl()->output_nr];
+const Tensor& input_at(const BatchingScope& s, int32_t op, bool recorded_list, int32_t k) {
+  return s.tensors[position_of(s, op, recorded_list, k)];
 }
 
-// The n tensors at(0) .. at(n - 1) as one tensor with a new leading dim n (or the one tensor they all are: shared).
+// Where the value of entry `position` of scope.tensors lives (a row of a batch, or alone), or null when it is not a
+// pending output of the scope.
+const RecordedResult* result_at(const BatchingScope& s, size_t position) {
+  const int32_t source = s.tensor_source[position];
+  return source < 0 ? nullptr : &s.results[static_cast<size_t>(source)];
+}
+
+// The n entries position(0) .. position(n - 1) of scope.tensors as one tensor with a new leading dim n (or the one tensor they all are: shared).
 // Rows of earlier batches are taken from each source batch at once (a narrow when they sit in order, else one index_select), the pieces joined with one cat and,
 // when the joined order is not the batch's, put in order with one more index_select: a few calls (and autograd
 // nodes) per gathered input, however large the batch. Tensors that are not rows of a batch are stacked.
-template <class At>
-Gathered gather_rows(BatchingScope& s, size_t n, At at) {
-  const Tensor& first = at(0);
+template <class Position>
+Gathered gather_rows(BatchingScope& s, size_t n, Position position) {
+  const Tensor& first = s.tensors[position(0)];
   if (!first.defined()) return {Tensor(), true};
   bool same = true;
-  for (size_t i = 1; i < n && same; ++i) same = at(i).impl() == first.impl();
-  if (same) return {resolved(s, first), true};
+  for (size_t i = 1; i < n && same; ++i) same = s.tensors[position(i)].impl() == first.impl();
+  if (same) return {resolved_at(s, position(0)), true};
   // The usual case first: consecutive rows of one earlier batch (a narrow of it, or all of it).
-  if (first.impl()->pending_node != 0) {
-    const RecordedResult& r0 = result_of(s, first);
-    bool consecutive = r0.row >= 0;
+  if (const RecordedResult* r0 = result_at(s, position(0))) {
+    bool consecutive = r0->row >= 0;
     for (size_t i = 1; i < n && consecutive; ++i) {
-      const Tensor& t = at(i);
-      if (t.impl()->pending_node == 0) {
-        consecutive = false;
-      } else {
-        const RecordedResult& r = result_of(s, t);
-        consecutive = r.batch == r0.batch && r.row == r0.row + static_cast<int64_t>(i);
-      }
+      const RecordedResult* r = result_at(s, position(i));
+      consecutive = r != nullptr && r->batch == r0->batch && r->row == r0->row + static_cast<int64_t>(i);
     }
     if (consecutive) {
-      const Tensor& b = s.batch_outputs[static_cast<size_t>(r0.batch)];
+      const Tensor& b = s.batch_outputs[static_cast<size_t>(r0->batch)];
       ++s.stats.gathers_viewed;
       const int64_t count = static_cast<int64_t>(n);
-      return {r0.row == 0 && b.size(0) == count ? b : b.narrow(0, r0.row, count), false};
+      return {r0->row == 0 && b.size(0) == count ? b : b.narrow(0, r0->row, count), false};
     }
   }
 
@@ -87,8 +88,7 @@ Gathered gather_rows(BatchingScope& s, size_t n, At at) {
   std::vector<Source> sources;
   std::vector<int32_t> loose;  // slots whose tensor is not a row of a batch
   for (size_t i = 0; i < n; ++i) {
-    const Tensor& t = at(i);
-    const RecordedResult* r = t.impl()->pending_node != 0 ? &result_of(s, t) : nullptr;
+    const RecordedResult* r = result_at(s, position(i));
     if (r == nullptr || r->row < 0) {
       loose.push_back(static_cast<int32_t>(i));
       continue;
@@ -102,7 +102,7 @@ Gathered gather_rows(BatchingScope& s, size_t n, At at) {
   }
   if (loose.size() == n) {
     std::vector<Tensor> parts(n);
-    for (size_t i = 0; i < n; ++i) parts[i] = resolved(s, at(i));
+    for (size_t i = 0; i < n; ++i) parts[i] = resolved_at(s, position(i));
     ++s.stats.gathers_copied;
     return {stack(parts, 0), false, true};
   }
@@ -128,7 +128,7 @@ Gathered gather_rows(BatchingScope& s, size_t n, At at) {
   if (!loose.empty()) {
     std::vector<Tensor> parts;
     for (int32_t slot : loose)
-      parts.push_back(resolved(s, at(static_cast<size_t>(slot))));
+      parts.push_back(resolved_at(s, position(static_cast<size_t>(slot))));
     pieces.push_back(stack(parts, 0));
     order.insert(order.end(), loose.begin(), loose.end());
   }
@@ -169,12 +169,12 @@ bool run_cat_of_rows(BatchingScope& s, int32_t index) {
     if (!t.defined() || t.dtype() != first.dtype() || !(t.device() == first.device()) || t.sizes() != first.sizes()) {
       return false;
     }
-    if (t.impl()->pending_node != 0 && result_of(s, t).row >= 0) any_row = true;
+    const RecordedResult* result = result_at(s, static_cast<size_t>(r.inputs_begin + i));
+    any_row |= result != nullptr && result->row >= 0;
   }
   if (!any_row) return false;
-  Gathered g = gather_rows(s, static_cast<size_t>(r.num_inputs), [&](size_t i) -> const Tensor& {
-    return s.tensors[static_cast<size_t>(r.inputs_begin) + i];
-  });
+  Gathered g = gather_rows(s, static_cast<size_t>(r.num_inputs),
+                           [&](size_t i) { return static_cast<size_t>(r.inputs_begin) + i; });
   if (g.shared) return false;
   Tensor out = g.value.reshape(meta.sizes);
   if (!g.copied) out = out.clone();
@@ -186,7 +186,7 @@ namespace {
 
 // Input k (of the kernel's list, or of autograd's) over the batch.
 Gathered gather(BatchingScope& s, const std::vector<int32_t>& batch, bool recorded_list, int32_t k) {
-  return gather_rows(s, batch.size(), [&](size_t i) -> const Tensor& { return input_at(s, batch[i], recorded_list, k); });
+  return gather_rows(s, batch.size(), [&](size_t i) { return position_of(s, batch[i], recorded_list, k); });
 }
 
 // A batched input (N, s...) viewed with ones after the batch dim so that it has `rank` + 1 dims.
@@ -249,15 +249,11 @@ bool batch_elementwise(BatchingScope& s, const std::vector<int32_t>& batch) {
 
 // Whether input k gathers without a copy: rows of one earlier batch, in order.
 bool gathers_as_view(const BatchingScope& s, const std::vector<int32_t>& batch, int32_t k) {
-  const Tensor& first = input_at(s, batch[0], false, k);
-  if (!first.defined() || first.impl()->pending_node == 0) return false;
-  const RecordedResult& r0 = result_of(s, first);
-  if (r0.row < 0) return false;
+  const RecordedResult* r0 = result_at(s, position_of(s, batch[0], false, k));
+  if (r0 == nullptr || r0->row < 0) return false;
   for (size_t i = 1; i < batch.size(); ++i) {
-    const Tensor& t = input_at(s, batch[i], false, k);
-    if (t.impl()->pending_node == 0) return false;
-    const RecordedResult& r = result_of(s, t);
-    if (r.batch != r0.batch || r.row != r0.row + static_cast<int64_t>(i)) return false;
+    const RecordedResult* r = result_at(s, position_of(s, batch[i], false, k));
+    if (r == nullptr || r->batch != r0->batch || r->row != r0->row + static_cast<int64_t>(i)) return false;
   }
   return true;
 }
@@ -399,10 +395,8 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
 void order_batch(BatchingScope& s, std::vector<int32_t>& batch) {
   const RecordedOp& r = s.ops[static_cast<size_t>(batch[0])];
   int32_t position = -1;
-  for (int32_t k = 0; k < r.num_inputs && position < 0; ++k) {
-    const Tensor& t = input_at(s, batch[0], false, k);
-    if (t.defined() && t.impl()->pending_node != 0) position = k;
-  }
+  for (int32_t k = 0; k < r.num_inputs && position < 0; ++k)
+    if (result_at(s, position_of(s, batch[0], false, k)) != nullptr) position = k;
   if (position < 0) return;
   struct Key {
     int32_t source;
@@ -412,10 +406,9 @@ void order_batch(BatchingScope& s, std::vector<int32_t>& batch) {
   std::vector<Key> keys;
   keys.reserve(batch.size());
   for (int32_t op : batch) {
-    const Tensor& t = input_at(s, op, false, position);
-    if (t.impl()->pending_node == 0) return;  // same signature, yet not pending here: keep the order
-    const RecordedResult& result = result_of(s, t);
-    keys.push_back({result.batch, result.row, op});
+    const RecordedResult* result = result_at(s, position_of(s, op, false, position));
+    if (result == nullptr) return;  // same signature, yet not pending here: keep the order
+    keys.push_back({result->batch, result->row, op});
   }
   const auto before = [](const Key& a, const Key& b) {
     return a.source != b.source ? a.source < b.source : a.row < b.row;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace nn = reel::nn;
@@ -386,8 +387,11 @@ TEST_CASE("autobatch: an error only a kernel finds is reported by the tensors th
   CHECK_THROWS_WITH(bad + 1.0f, Catch::Contains("autobatch"));
   CHECK_THROWS_WITH(bad.sum(), Catch::Contains("autobatch"));
   CHECK_THROWS_WITH(bad.view({3}), Catch::Contains("autobatch") || Catch::Contains("recorded"));
-  // the next scope works
+  // the next scope works, and refuses the failed tensors as inputs (elementwise, run_op and view calls)
   reel::autobatch::Scope scope;
+  CHECK_THROWS_WITH(bad * 3.0f, Catch::Contains("autobatch") && Catch::Contains(eager_error));
+  CHECK_THROWS_WITH(bad.sum(), Catch::Contains("autobatch"));
+  CHECK_THROWS_WITH(good.unsqueeze(0), Catch::Contains("autobatch"));
   const Tensor again = reel::embedding(table, reel::tensor({2}, reel::kInt64)).sum();
   CHECK(again.item<float>() == Approx(table.select(0, 2).sum().item<float>()));
 }
@@ -450,4 +454,23 @@ TEST_CASE("autobatch: a lone cat of rows from several batches is their gather, i
   reel::NoGradGuard no_grad;
   batched.fill_(7.0);
   CHECK(rows[0].sum().item<double>() == before);
+}
+
+TEST_CASE("autobatch: another thread's pending tensor is refused inside a scope, never misread", "[autobatch][threads]") {
+  const Tensor x = reel::randn({3, 4}, reel::kFloat64);
+  reel::autobatch::Scope scope;
+  const Tensor mine = reel::tanh(x) * 2.0;  // pending in this thread's scope
+  std::string error;
+  std::thread other([&] {
+    reel::autobatch::Scope theirs;
+    (void)reel::sigmoid(x);  // an op of their own first, so an index into their records could exist
+    try {
+      (void)(mine + 1.0);
+    } catch (const reel::Error& e) {
+      error = e.what();
+    }
+  });
+  other.join();
+  CHECK_THAT(error, Catch::Contains("another thread's autobatch::Scope") && Catch::Contains("[3, 4]"));
+  CHECK((mine - reel::tanh(x) * 2.0).abs().max().item<double>() == 0);
 }
