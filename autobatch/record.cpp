@@ -78,15 +78,12 @@ class KeyWriter {
     add_sizes(m.sizes);
     add(is_parameter(t) ? reinterpret_cast<uintptr_t>(t.impl()) : 0);
   }
+  // A quick mix (one multiply per word): equal keys are still compared word by word, so a collision costs a compare.
   uint64_t hash() const {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ words_.size();
-    for (uint64_t w : words_) {  // splitmix64's finaliser over each word, chained
-      h ^= w;
-      h ^= h >> 30;
-      h *= 0xbf58476d1ce4e5b9ull;
-      h ^= h >> 27;
-      h *= 0x94d049bb133111ebull;
-      h ^= h >> 31;
+    for (uint64_t w : words_) {
+      h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+      h ^= h >> 32;
     }
     return h;
   }
