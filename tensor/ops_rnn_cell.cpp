@@ -205,7 +205,7 @@ std::tuple<Tensor, Tensor, Tensor, std::vector<Tensor>> _fused_tree_lstm_cell_ba
   std::vector<Tensor> outputs(metas.size());
   run_op(OpId::_fused_tree_lstm_cell_backward, nullptr, OpInputs(inputs.data(), static_cast<int>(inputs.size())),
          OpOutputs(outputs.data(), metas.data(), static_cast<int>(metas.size())),
-         {.record = Record::no, .contiguous_inputs = kAllContiguous, .allocating = op});
+         {.record = Record::no, .contiguous_inputs = kAllContiguous, .device = c.device(), .allocating = op});
   std::vector<Tensor> grad_children(outputs.begin() + 3, outputs.end());
   return {input_gates_grad ? outputs[0] : Tensor(), outputs[1], outputs[2], std::move(grad_children)};
 }

@@ -6,9 +6,11 @@
 // gradients the kernels use. Samples cover rows with and without leading dims (N), (N, 1) as automatic batching
 // stacks them, one unbatched row, non-contiguous gates and states, no rows at all, absent biases and, for the tree
 // node, 0, 2, 3 and 5 children with either side of the gates absent, plus one tiny sample per row small enough for the
-// harness's gradgradcheck. Inputs: lstm / gru {input_gates, hidden_gates, cx or hx, input_bias, hidden_bias} (then
-// {grad_hy[, grad_cy]} for the backward rows); tree {input_gates, hidden_gates, bias, c_1..c_k} (then {grad_h,
-// grad_c}), an absent tensor undefined; Sample::index = k (the tree's children).
+// harness's gradgradcheck. The samples hold only defined tensors: an absent optional one is left out and
+// Sample::ints records which are present (GatedView / TreeView below map the inputs back to their roles).
+// Inputs: lstm / gru {input_gates, hidden_gates, cx or hx[, input_bias, hidden_bias]} (then [grad_hy][, grad_cy]
+// for the backward rows); tree {[input_gates][, hidden_gates][, bias], c_1..c_k} (then [grad_h][, grad_c]),
+// Sample::index = k (the tree's children).
 #include <catch2/catch.hpp>
 
 #include "test/op_table.h"
@@ -41,6 +43,8 @@ Tolerance backward_tolerance(ScalarType dtype) {
 }
 
 // ---- LSTM and GRU ------------------------------------------------------------------------------------------------
+// The harness's samples hold defined tensors only: an absent bias or incoming gradient is left out of the inputs and
+// Sample::ints says which are there ({bias, grad_h, grad_c}).
 struct GatedCase {
   std::string description;
   Shape lead;  // the leading dims (rows)
@@ -57,16 +61,35 @@ std::vector<GatedCase> gated_cases() {
           {"tiny (1, G) for second derivatives", {1}, 1, true, false}};
 }
 
-// {input_gates, hidden_gates, state, input_bias, hidden_bias} of a cell with `gates` gates
-std::vector<Tensor> gated_inputs(InputMaker& m, const GatedCase& k, int64_t gates) {
+// A gated sample's tensors by role, undefined where absent.
+struct GatedView {
+  Tensor ig, hg, state, bi, bh, grad_h, grad_c;
+};
+
+GatedView gated_view(const Sample& s) {
+  GatedView v;
+  size_t next = 0;
+  auto take = [&](bool present) { return present ? s.inputs[next++] : Tensor(); };
+  v.ig = take(true), v.hg = take(true), v.state = take(true);
+  v.bi = take(s.ints[0] != 0), v.bh = take(s.ints[0] != 0);
+  v.grad_h = take(s.ints[1] != 0), v.grad_c = take(s.ints[2] != 0);
+  return v;
+}
+
+// {input_gates, hidden_gates, state[, input_bias, hidden_bias][, grad_h][, grad_c]} of a cell with `gates` gates
+Sample gated_sample(InputMaker& m, const GatedCase& k, int64_t gates, ScalarType dtype, Device device, bool grad_h,
+                    bool grad_c, const std::string& note = "") {
   const Layout gate_layout = k.strided ? Layout::Transposed : Layout::Contiguous;
   const Layout state_layout = k.strided ? Layout::Strided : Layout::Contiguous;
-  const Shape gate_shape = concat(k.lead, gates * k.hidden);
+  const Shape gate_shape = concat(k.lead, gates * k.hidden), state = concat(k.lead, k.hidden);
   std::vector<Tensor> in = {m.make(gate_shape, {}, gate_layout), m.make(gate_shape, {}, gate_layout),
-                            m.make(concat(k.lead, k.hidden), {}, state_layout)};
-  in.push_back(k.bias ? m.make({gates * k.hidden}) : Tensor());
-  in.push_back(k.bias ? m.make({gates * k.hidden}) : Tensor());
-  return in;
+                            m.make(state, {}, state_layout)};
+  if (k.bias) in.insert(in.end(), {m.make({gates * k.hidden}), m.make({gates * k.hidden})});
+  if (grad_h) in.push_back(m.make(state));
+  if (grad_c) in.push_back(m.make(state));
+  Sample s = make_sample(k.description + note, std::move(in), dtype, device);
+  s.ints = {k.bias ? 1 : 0, grad_h ? 1 : 0, grad_c ? 1 : 0};
+  return s;
 }
 
 int64_t rows_of(const Tensor& state) { return state.size(-1) == 0 ? 0 : state.numel() / state.size(-1); }
@@ -78,19 +101,19 @@ OpTestRow lstm_row() {
   row.samples = [](ScalarType dtype, Device device) {
     InputMaker m(dtype, device);
     std::vector<Sample> out;
-    for (const GatedCase& k : gated_cases()) out.push_back(make_sample(k.description, gated_inputs(m, k, 4), dtype, device));
+    for (const GatedCase& k : gated_cases()) out.push_back(gated_sample(m, k, 4, dtype, device, false, false));
     return out;
   };
   row.run = [](const Sample& s) {
-    auto [hy, cy, workspace] =
-        _thnn_fused_lstm_cell(s.inputs[0], s.inputs[1], s.inputs[2], s.inputs[3], s.inputs[4]);
+    const GatedView v = gated_view(s);
+    auto [hy, cy, workspace] = _thnn_fused_lstm_cell(v.ig, v.hg, v.state, v.bi, v.bh);
     return std::vector<Tensor>{hy, cy};
   };
   row.reference = [](const Sample& s) {
-    const Tensor& cx = s.inputs[2];
-    const auto r = rnn_cell_ref::lstm(rows_of(cx), cx.size(-1), values_of(s.inputs[0]), values_of(s.inputs[1]),
-                                      values_of(cx), values_of(s.inputs[3]), values_of(s.inputs[4]));
-    return std::vector<RefTensor>{{shape_of(cx), r[0], s.dtype}, {shape_of(cx), r[1], s.dtype}};
+    const GatedView v = gated_view(s);
+    const auto r = rnn_cell_ref::lstm(rows_of(v.state), v.state.size(-1), values_of(v.ig), values_of(v.hg),
+                                      values_of(v.state), values_of(v.bi), values_of(v.bh));
+    return std::vector<RefTensor>{{shape_of(v.state), r[0], s.dtype}, {shape_of(v.state), r[1], s.dtype}};
   };
   row.tolerance = forward_tolerance;
   row.differentiable = true;
@@ -98,7 +121,7 @@ OpTestRow lstm_row() {
   return row;
 }
 
-// inputs {ig, hg, cx, b_ih, b_hh, grad_hy, grad_cy}: one sample without grad_cy, one without grad_hy
+// one sample without grad_cy, one without grad_hy
 OpTestRow lstm_backward_row() {
   OpTestRow row;
   row.op = "_thnn_fused_lstm_cell_backward_impl";
@@ -108,40 +131,36 @@ OpTestRow lstm_backward_row() {
     std::vector<Sample> out;
     int index = 0;
     for (const GatedCase& k : gated_cases()) {
-      std::vector<Tensor> in = gated_inputs(m, k, 4);
-      const Shape state = concat(k.lead, k.hidden);
-      in.push_back(index == 1 ? m.make(state) : index == 2 ? Tensor() : m.make(state));
-      in.push_back(index == 1 ? Tensor() : m.make(state));
-      std::string description = k.description + (index == 1 ? ", no grad_cy" : index == 2 ? ", no grad_hy" : "");
-      out.push_back(make_sample(description, std::move(in), dtype, device));
+      const bool grad_h = index != 2, grad_c = index != 1;
+      out.push_back(gated_sample(m, k, 4, dtype, device, grad_h, grad_c,
+                                 !grad_c ? ", no grad_cy" : !grad_h ? ", no grad_hy" : ""));
       ++index;
     }
     return out;
   };
   row.run = [](const Sample& s) {
+    const GatedView v = gated_view(s);
     NoGradGuard no_grad;
-    auto [hy, cy, workspace] =
-        _thnn_fused_lstm_cell(s.inputs[0], s.inputs[1], s.inputs[2], s.inputs[3], s.inputs[4]);
-    const bool has_bias = s.inputs[3].defined();
+    auto [hy, cy, workspace] = _thnn_fused_lstm_cell(v.ig, v.hg, v.state, v.bi, v.bh);
+    const bool has_bias = v.bi.defined();
     auto [grad_gates, grad_cx, grad_bias] =
-        _thnn_fused_lstm_cell_backward_impl(s.inputs[5], s.inputs[6], s.inputs[2], cy, workspace, has_bias);
+        _thnn_fused_lstm_cell_backward_impl(v.grad_h, v.grad_c, v.state, cy, workspace, has_bias);
     std::vector<Tensor> out = {grad_gates, grad_cx};
     if (has_bias) out.push_back(grad_bias);
     return out;
   };
   row.reference = [](const Sample& s) {
-    const Tensor& cx = s.inputs[2];
-    const int64_t rows = rows_of(cx), H = cx.size(-1);
-    std::vector<Values> a;
-    for (int i = 0; i < 5; ++i) a.push_back(values_of(s.inputs[i]));
-    const Values gh = values_of(s.inputs[5]), gc = values_of(s.inputs[6]);
+    const GatedView v = gated_view(s);
+    const int64_t rows = rows_of(v.state), H = v.state.size(-1);
+    std::vector<Values> a = {values_of(v.ig), values_of(v.hg), values_of(v.state), values_of(v.bi), values_of(v.bh)};
+    const Values gh = values_of(v.grad_h), gc = values_of(v.grad_c);
     auto loss = [&] {
       const auto r = rnn_cell_ref::lstm(rows, H, a[0], a[1], a[2], a[3], a[4]);
       return rnn_cell_ref::dot(gh, r[0]) + rnn_cell_ref::dot(gc, r[1]);
     };
-    std::vector<RefTensor> out = {{shape_of(s.inputs[0]), rnn_cell_ref::finite_difference(a, 0, loss), s.dtype},
-                                  {shape_of(cx), rnn_cell_ref::finite_difference(a, 2, loss), s.dtype}};
-    if (!a[3].empty()) out.push_back({shape_of(s.inputs[3]), rnn_cell_ref::finite_difference(a, 3, loss), s.dtype});
+    std::vector<RefTensor> out = {{shape_of(v.ig), rnn_cell_ref::finite_difference(a, 0, loss), s.dtype},
+                                  {shape_of(v.state), rnn_cell_ref::finite_difference(a, 2, loss), s.dtype}};
+    if (v.bi.defined()) out.push_back({shape_of(v.bi), rnn_cell_ref::finite_difference(a, 3, loss), s.dtype});
     return out;
   };
   row.tolerance = backward_tolerance;
@@ -155,18 +174,19 @@ OpTestRow gru_row() {
   row.samples = [](ScalarType dtype, Device device) {
     InputMaker m(dtype, device);
     std::vector<Sample> out;
-    for (const GatedCase& k : gated_cases()) out.push_back(make_sample(k.description, gated_inputs(m, k, 3), dtype, device));
+    for (const GatedCase& k : gated_cases()) out.push_back(gated_sample(m, k, 3, dtype, device, false, false));
     return out;
   };
   row.run = [](const Sample& s) {
-    auto [hy, workspace] = _thnn_fused_gru_cell(s.inputs[0], s.inputs[1], s.inputs[2], s.inputs[3], s.inputs[4]);
+    const GatedView v = gated_view(s);
+    auto [hy, workspace] = _thnn_fused_gru_cell(v.ig, v.hg, v.state, v.bi, v.bh);
     return std::vector<Tensor>{hy};
   };
   row.reference = [](const Sample& s) {
-    const Tensor& hx = s.inputs[2];
-    const auto r = rnn_cell_ref::gru(rows_of(hx), hx.size(-1), values_of(s.inputs[0]), values_of(s.inputs[1]),
-                                     values_of(hx), values_of(s.inputs[3]), values_of(s.inputs[4]));
-    return std::vector<RefTensor>{{shape_of(hx), r[0], s.dtype}};
+    const GatedView v = gated_view(s);
+    const auto r = rnn_cell_ref::gru(rows_of(v.state), v.state.size(-1), values_of(v.ig), values_of(v.hg),
+                                     values_of(v.state), values_of(v.bi), values_of(v.bh));
+    return std::vector<RefTensor>{{shape_of(v.state), r[0], s.dtype}};
   };
   row.tolerance = forward_tolerance;
   row.differentiable = true;
@@ -174,7 +194,6 @@ OpTestRow gru_row() {
   return row;
 }
 
-// inputs {ig, hg, hx, b_ih, b_hh, grad_hy}
 OpTestRow gru_backward_row() {
   OpTestRow row;
   row.op = "_thnn_fused_gru_cell_backward";
@@ -182,32 +201,29 @@ OpTestRow gru_backward_row() {
   row.samples = [](ScalarType dtype, Device device) {
     InputMaker m(dtype, device);
     std::vector<Sample> out;
-    for (const GatedCase& k : gated_cases()) {
-      std::vector<Tensor> in = gated_inputs(m, k, 3);
-      in.push_back(m.make(concat(k.lead, k.hidden)));
-      out.push_back(make_sample(k.description, std::move(in), dtype, device));
-    }
+    for (const GatedCase& k : gated_cases()) out.push_back(gated_sample(m, k, 3, dtype, device, true, false));
     return out;
   };
   row.run = [](const Sample& s) {
+    const GatedView v = gated_view(s);
     NoGradGuard no_grad;
-    auto [hy, workspace] = _thnn_fused_gru_cell(s.inputs[0], s.inputs[1], s.inputs[2], s.inputs[3], s.inputs[4]);
-    const bool has_bias = s.inputs[3].defined();
-    auto [d_ig, d_hg, d_hx, d_bi, d_bh] = _thnn_fused_gru_cell_backward(s.inputs[5], workspace, has_bias);
+    auto [hy, workspace] = _thnn_fused_gru_cell(v.ig, v.hg, v.state, v.bi, v.bh);
+    const bool has_bias = v.bi.defined();
+    auto [d_ig, d_hg, d_hx, d_bi, d_bh] = _thnn_fused_gru_cell_backward(v.grad_h, workspace, has_bias);
     std::vector<Tensor> out = {d_ig, d_hg, d_hx};
     if (has_bias) out.insert(out.end(), {d_bi, d_bh});
     return out;
   };
   row.reference = [](const Sample& s) {
-    const Tensor& hx = s.inputs[2];
-    const int64_t rows = rows_of(hx), H = hx.size(-1);
-    std::vector<Values> a;
-    for (int i = 0; i < 5; ++i) a.push_back(values_of(s.inputs[i]));
-    const Values gh = values_of(s.inputs[5]);
+    const GatedView v = gated_view(s);
+    const int64_t rows = rows_of(v.state), H = v.state.size(-1);
+    std::vector<Values> a = {values_of(v.ig), values_of(v.hg), values_of(v.state), values_of(v.bi), values_of(v.bh)};
+    const Values gh = values_of(v.grad_h);
     auto loss = [&] { return rnn_cell_ref::dot(gh, rnn_cell_ref::gru(rows, H, a[0], a[1], a[2], a[3], a[4])[0]); };
+    const Tensor* role[] = {&v.ig, &v.hg, &v.state, &v.bi, &v.bh};
     std::vector<RefTensor> out;
     for (size_t i = 0; i < 5; ++i)
-      if (!a[i].empty()) out.push_back({shape_of(s.inputs[i]), rnn_cell_ref::finite_difference(a, i, loss), s.dtype});
+      if (role[i]->defined()) out.push_back({shape_of(*role[i]), rnn_cell_ref::finite_difference(a, i, loss), s.dtype});
     return out;
   };
   row.tolerance = backward_tolerance;
@@ -215,6 +231,8 @@ OpTestRow gru_backward_row() {
 }
 
 // ---- tree LSTM -----------------------------------------------------------------------------------------------------
+// Sample::ints = {x side, hidden side, bias, grad_h, grad_c} present; Sample::index = k; inputs the present ones of
+// {input_gates, hidden_gates, bias}, then c_1..c_k, then the present incoming gradients.
 struct TreeCase {
   std::string description;
   Shape lead;
@@ -235,43 +253,54 @@ std::vector<TreeCase> tree_cases() {
           {"five children, one row", {1}, 1, 5, true, true, true, false}};
 }
 
-// {input_gates, hidden_gates, bias, c_1..c_k}
-std::vector<Tensor> tree_inputs(InputMaker& m, const TreeCase& k) {
+struct TreeView {
+  Tensor ig, hg, bias, grad_h, grad_c;
+  std::vector<Tensor> children;
+  Shape state;
+  int64_t hidden = 0;
+};
+
+TreeView tree_view(const Sample& s) {
+  TreeView v;
+  size_t next = 0;
+  auto take = [&](bool present) { return present ? s.inputs[next++] : Tensor(); };
+  v.ig = take(s.ints[0] != 0), v.hg = take(s.ints[1] != 0), v.bias = take(s.ints[2] != 0);
+  for (int64_t q = 0; q < s.index; ++q) v.children.push_back(take(true));
+  v.grad_h = take(s.ints[3] != 0), v.grad_c = take(s.ints[4] != 0);
+  const Tensor& ref = v.ig.defined() ? v.ig : v.hg;
+  v.hidden = v.ig.defined() ? v.ig.size(-1) / 4 : v.hg.size(-1) / (3 + s.index);
+  v.state = shape_of(ref);
+  v.state.back() = v.hidden;
+  return v;
+}
+
+Sample tree_sample(InputMaker& m, const TreeCase& k, ScalarType dtype, Device device, bool grad_h, bool grad_c,
+                   const std::string& note = "") {
   const Layout gate_layout = k.strided ? Layout::Transposed : Layout::Contiguous;
   const Layout state_layout = k.strided ? Layout::Strided : Layout::Contiguous;
-  std::vector<Tensor> in = {k.x_side ? m.make(concat(k.lead, 4 * k.hidden), {}, gate_layout) : Tensor(),
-                            k.hidden_side ? m.make(concat(k.lead, (3 + k.children) * k.hidden), {}, gate_layout)
-                                          : Tensor(),
-                            k.bias ? m.make({4 * k.hidden}) : Tensor()};
+  std::vector<Tensor> in;
+  if (k.x_side) in.push_back(m.make(concat(k.lead, 4 * k.hidden), {}, gate_layout));
+  if (k.hidden_side) in.push_back(m.make(concat(k.lead, (3 + k.children) * k.hidden), {}, gate_layout));
+  if (k.bias) in.push_back(m.make({4 * k.hidden}));
   for (int q = 0; q < k.children; ++q) in.push_back(m.make(concat(k.lead, k.hidden), {}, state_layout));
-  return in;
+  if (grad_h) in.push_back(m.make(concat(k.lead, k.hidden)));
+  if (grad_c) in.push_back(m.make(concat(k.lead, k.hidden)));
+  Sample s = make_sample(k.description + note, std::move(in), dtype, device);
+  s.index = k.children;
+  s.ints = {k.x_side ? 1 : 0, k.hidden_side ? 1 : 0, k.bias ? 1 : 0, grad_h ? 1 : 0, grad_c ? 1 : 0};
+  return s;
 }
 
-std::vector<Tensor> children_of(const Sample& s) {
-  return std::vector<Tensor>(s.inputs.begin() + 3, s.inputs.begin() + 3 + s.index);
-}
-
-// the state shape of a tree sample: the first child's, else the gates' leading dims with H
-Shape tree_state_shape(const Sample& s, int64_t hidden) {
-  const Tensor& ref = s.inputs[0].defined() ? s.inputs[0] : s.inputs[1];
-  Shape shape = shape_of(ref);
-  shape.back() = hidden;
-  return shape;
-}
-
-int64_t tree_hidden(const Sample& s) {
-  return s.inputs[0].defined() ? s.inputs[0].size(-1) / 4 : s.inputs[1].size(-1) / (3 + s.index);
-}
-
-std::vector<Values> tree_args(const Sample& s) {
-  std::vector<Values> a;
-  for (int64_t i = 0; i < 3 + s.index; ++i) a.push_back(values_of(s.inputs[static_cast<size_t>(i)]));
+// {ig, hg, bias, c_1..c_k} as flat vectors (empty: absent)
+std::vector<Values> tree_args(const TreeView& v) {
+  std::vector<Values> a = {values_of(v.ig), values_of(v.hg), values_of(v.bias)};
+  for (const Tensor& c : v.children) a.push_back(values_of(c));
   return a;
 }
 
-std::vector<Values> tree_ref(const Shape& state, int64_t hidden, const std::vector<Values>& a) {
-  const int64_t rows = hidden == 0 ? 0 : numel_of(state) / hidden;
-  return rnn_cell_ref::tree(rows, hidden, a[0], a[1], a[2], std::vector<Values>(a.begin() + 3, a.end()));
+std::vector<Values> tree_ref(const TreeView& v, const std::vector<Values>& a) {
+  const int64_t rows = v.hidden == 0 ? 0 : numel_of(v.state) / v.hidden;
+  return rnn_cell_ref::tree(rows, v.hidden, a[0], a[1], a[2], std::vector<Values>(a.begin() + 3, a.end()));
 }
 
 OpTestRow tree_row() {
@@ -281,22 +310,18 @@ OpTestRow tree_row() {
   row.samples = [](ScalarType dtype, Device device) {
     InputMaker m(dtype, device);
     std::vector<Sample> out;
-    for (const TreeCase& k : tree_cases()) {
-      Sample s = make_sample(k.description, tree_inputs(m, k), dtype, device);
-      s.index = k.children;
-      out.push_back(std::move(s));
-    }
+    for (const TreeCase& k : tree_cases()) out.push_back(tree_sample(m, k, dtype, device, false, false));
     return out;
   };
   row.run = [](const Sample& s) {
-    auto [h, c, workspace] = _fused_tree_lstm_cell(s.inputs[0], s.inputs[1], s.inputs[2], children_of(s));
+    const TreeView v = tree_view(s);
+    auto [h, c, workspace] = _fused_tree_lstm_cell(v.ig, v.hg, v.bias, v.children);
     return std::vector<Tensor>{h, c};
   };
   row.reference = [](const Sample& s) {
-    const int64_t hidden = tree_hidden(s);
-    const Shape state = tree_state_shape(s, hidden);
-    const auto r = tree_ref(state, hidden, tree_args(s));
-    return std::vector<RefTensor>{{state, r[0], s.dtype}, {state, r[1], s.dtype}};
+    const TreeView v = tree_view(s);
+    const auto r = tree_ref(v, tree_args(v));
+    return std::vector<RefTensor>{{v.state, r[0], s.dtype}, {v.state, r[1], s.dtype}};
   };
   row.tolerance = forward_tolerance;
   row.differentiable = true;
@@ -304,7 +329,7 @@ OpTestRow tree_row() {
   return row;
 }
 
-// inputs {ig, hg, bias, c_1..c_k, grad_h, grad_c}; one sample without grad_c, one without grad_h
+// one sample without grad_c, one without grad_h
 OpTestRow tree_backward_row() {
   OpTestRow row;
   row.op = "_fused_tree_lstm_cell_backward";
@@ -314,26 +339,19 @@ OpTestRow tree_backward_row() {
     std::vector<Sample> out;
     int index = 0;
     for (const TreeCase& k : tree_cases()) {
-      std::vector<Tensor> in = tree_inputs(m, k);
-      const Shape state = concat(k.lead, k.hidden);
-      in.push_back(index == 2 ? Tensor() : m.make(state));
-      in.push_back(index == 1 ? Tensor() : m.make(state));
-      std::string description = k.description + (index == 1 ? ", no grad_c" : index == 2 ? ", no grad_h" : "");
-      Sample s = make_sample(description, std::move(in), dtype, device);
-      s.index = k.children;
-      out.push_back(std::move(s));
+      const bool grad_h = index != 2, grad_c = index != 1;
+      out.push_back(tree_sample(m, k, dtype, device, grad_h, grad_c,
+                                !grad_c ? ", no grad_c" : !grad_h ? ", no grad_h" : ""));
       ++index;
     }
     return out;
   };
   row.run = [](const Sample& s) {
+    const TreeView v = tree_view(s);
     NoGradGuard no_grad;
-    const std::vector<Tensor> children = children_of(s);
-    auto [h, c, workspace] = _fused_tree_lstm_cell(s.inputs[0], s.inputs[1], s.inputs[2], children);
-    const size_t g = static_cast<size_t>(3 + s.index);
-    auto [d_ig, d_hg, d_b, d_children] =
-        _fused_tree_lstm_cell_backward(s.inputs[g], s.inputs[g + 1], c, workspace, children, s.inputs[0].defined(),
-                                       s.inputs[1].defined(), s.inputs[2].defined());
+    auto [h, c, workspace] = _fused_tree_lstm_cell(v.ig, v.hg, v.bias, v.children);
+    auto [d_ig, d_hg, d_b, d_children] = _fused_tree_lstm_cell_backward(
+        v.grad_h, v.grad_c, c, workspace, v.children, v.ig.defined(), v.hg.defined(), v.bias.defined());
     std::vector<Tensor> out;
     for (const Tensor& t : {d_ig, d_hg, d_b})
       if (t.defined()) out.push_back(t);
@@ -341,18 +359,18 @@ OpTestRow tree_backward_row() {
     return out;
   };
   row.reference = [](const Sample& s) {
-    const int64_t hidden = tree_hidden(s);
-    const Shape state = tree_state_shape(s, hidden);
-    std::vector<Values> a = tree_args(s);
-    const size_t g = static_cast<size_t>(3 + s.index);
-    const Values gh = values_of(s.inputs[g]), gc = values_of(s.inputs[g + 1]);
+    const TreeView v = tree_view(s);
+    std::vector<Values> a = tree_args(v);
+    const Values gh = values_of(v.grad_h), gc = values_of(v.grad_c);
     auto loss = [&] {
-      const auto r = tree_ref(state, hidden, a);
+      const auto r = tree_ref(v, a);
       return rnn_cell_ref::dot(gh, r[0]) + rnn_cell_ref::dot(gc, r[1]);
     };
+    std::vector<const Tensor*> role = {&v.ig, &v.hg, &v.bias};
+    for (const Tensor& c : v.children) role.push_back(&c);
     std::vector<RefTensor> out;
-    for (size_t i = 0; i < a.size(); ++i)
-      if (!a[i].empty()) out.push_back({shape_of(s.inputs[i]), rnn_cell_ref::finite_difference(a, i, loss), s.dtype});
+    for (size_t i = 0; i < role.size(); ++i)
+      if (role[i]->defined()) out.push_back({shape_of(*role[i]), rnn_cell_ref::finite_difference(a, i, loss), s.dtype});
     return out;
   };
   row.tolerance = backward_tolerance;

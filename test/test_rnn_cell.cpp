@@ -94,7 +94,7 @@ std::vector<Tensor> weighted_grads(const std::vector<Tensor>& outputs, const std
   std::vector<Tensor> weights;
   manual_seed(99);
   for (const Tensor& y : outputs) weights.push_back(randn(y.sizes(), y.options()));
-  return autograd::grad(outputs, inputs, weights, std::nullopt, create_graph, true);
+  return autograd::grad(outputs, inputs, weights, /*retain_graph=*/true, create_graph, true);
 }
 
 std::vector<Tensor> leaves(const std::vector<std::vector<int64_t>>& shapes) {
