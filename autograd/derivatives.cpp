@@ -8,6 +8,7 @@
 //   derivatives_nn.cpp             softmax, convolution, pooling, batch norm, fused RNN
 //   derivatives_sort_scan.cpp      sort / topk / kthvalue / median / mode, cumsum / cumprod / logcumsumexp, cummax / cummin
 //   derivatives_advanced_index.cpp index / index_put (advanced indexing), scatter_reduce
+//   derivatives_rnn_cell.cpp       the fused LSTM / GRU / Tree-LSTM cells (_thnn_fused_lstm_cell, ...)
 // Here the families' lists are gathered once into an array, so derivative_for is one index. An op without a formula
 // keeps the empty Derivative (fn null: its outputs never require grad); test/test_coverage.cpp checks that the ops
 // with a formula are exactly those whose op-table rows say differentiable.
@@ -25,7 +26,7 @@ struct DerivativeTable {
     for (std::span<const OpDerivative> family :
          {elementwise_derivatives(), reduce_linalg_derivatives(), shape_index_derivatives(), nn_derivatives(),
           sort_scan_derivatives(), pointwise_math_derivatives(), resample_derivatives(),
-          advanced_index_derivatives()}) {
+          advanced_index_derivatives(), rnn_cell_derivatives()}) {
       for (const OpDerivative& formula : family) {
         Derivative& entry = entries[static_cast<int>(formula.op)];
         REEL_CHECK(entry.fn == nullptr, "internal error: two backward formulas registered for op {}",

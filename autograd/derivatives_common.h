@@ -49,6 +49,7 @@ std::span<const OpDerivative> sort_scan_derivatives();      // derivatives_sort_
 std::span<const OpDerivative> pointwise_math_derivatives(); // derivatives_pointwise_math.cpp
 std::span<const OpDerivative> resample_derivatives();       // derivatives_resample.cpp (interpolate, grid_sample, CTC)
 std::span<const OpDerivative> advanced_index_derivatives();  // derivatives_advanced_index.cpp
+std::span<const OpDerivative> rnn_cell_derivatives();        // derivatives_rnn_cell.cpp (the fused LSTM / GRU / Tree-LSTM cells)
 
 // Output j as a formula reads it: the saved value and, under create_graph (grad mode on while formulas run),
 // also its history — an alias whose grad_fn is this node — so that what the formula computes from y is

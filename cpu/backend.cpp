@@ -17,6 +17,7 @@ void register_cpu_backend() {
   cpu::register_pool_kernels();
   cpu::register_norm_kernels();
   cpu::register_rnn_kernels();
+  cpu::register_rnn_cell_kernels();
   cpu::register_random_kernels();
   cpu::register_random_sampling_kernels();
   cpu::register_creation_kernels();

@@ -20,6 +20,7 @@ void register_conv_kernels();         // conv.cpp
 void register_pool_kernels();         // pool.cpp
 void register_norm_kernels();         // norm.cpp
 void register_rnn_kernels();          // rnn.cpp
+void register_rnn_cell_kernels();     // rnn_cell.cpp (the fused LSTM / GRU / Tree-LSTM cells)
 void register_random_kernels();       // random.cpp
 void register_random_sampling_kernels();  // random_sampling.cpp
 void register_creation_kernels();     // creation.cpp

@@ -55,6 +55,7 @@ void register_cuda_backend() {
   cuda::register_pool_kernels();
   cuda::register_norm_kernels();
   cuda::register_rnn_kernels();
+  cuda::register_rnn_cell_kernels();
   cuda::register_random_kernels();
   cuda::register_random_sampling_kernels();
   cuda::register_creation_kernels();

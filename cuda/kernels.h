@@ -34,6 +34,7 @@ void register_conv_kernels();         // conv.cpp (cuDNN) + conv_naive.cu (reel'
 void register_pool_kernels();         // pool.cu
 void register_norm_kernels();         // norm.cu (reel's own kernels) + norm_cudnn.cpp (cuDNN)
 void register_rnn_kernels();          // rnn.cpp (cuDNN; the generic implementation where cuDNN is not used)
+void register_rnn_cell_kernels();     // rnn_cell.cu (the fused LSTM / GRU / Tree-LSTM cells)
 void register_random_kernels();       // random.cu
 void register_random_sampling_kernels();  // random_sampling.cu
 void register_creation_kernels();     // creation.cu

@@ -1,6 +1,6 @@
 // reel/nn/recurrent.cpp — RNNCell, LSTMCell, GRUCell and the multi-step RNN, LSTM and GRU: argument and shape
 // checks with PyTorch's messages, PyTorch's initialisation, the per-step gate arithmetic shared by the cells and the
-// layers (LSTM with PyTorch's proj_size), and the time loop (one input-projection matmul per layer and direction, then
+// layers (the fused cell ops _thnn_fused_lstm_cell / _thnn_fused_gru_cell; LSTM with PyTorch's proj_size), and the time loop (one input-projection matmul per layer and direction, then
 // one hidden matmul per step). Dense and packed inputs share the loop: it walks packed rows, updating at step t the
 // first batch_sizes[t] rows of the state (a dense batch has every size N), so each sequence runs its own length.
 #include "nn/recurrent.h"
@@ -38,25 +38,20 @@ Tensor rnn_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Ten
   return relu_act ? relu(pre) : tanh(pre);
 }
 
-// gates = xg + h W_hh^T + b_hh = [i f g o]; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c') (times W_hr^T when
-// w_hr, the projection, is given)
+// gates = xg (+ b_ih) + h W_hh^T + b_hh = [i f g o]; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c') (times W_hr^T
+// when w_hr, the projection, is given). The pointwise tail is one fused op (_thnn_fused_lstm_cell); b_ih is given
+// when xg does not hold it yet (the cell), undefined when it does (the layer's projection of all steps at once).
 LSTMState lstm_step(const Tensor& xg, const Tensor& h, const Tensor& c, const Tensor& w_hh, const Tensor& b_hh,
-                    const Tensor& w_hr = {}) {
-  const std::vector<Tensor> g = (xg + F::linear(h, w_hh, b_hh)).chunk(4, -1);
-  Tensor c_next = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
-  Tensor h_next = sigmoid(g[3]) * tanh(c_next);
+                    const Tensor& w_hr = {}, const Tensor& b_ih = {}) {
+  auto [h_next, c_next, workspace] = _thnn_fused_lstm_cell(xg, F::linear(h, w_hh), c, b_ih, b_hh);
   if (w_hr.defined()) h_next = F::linear(h_next, w_hr);
   return {h_next, c_next};
 }
 
-// r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r hn), h' = (1 - z) n + z h = n + z (h - n)
-Tensor gru_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {
-  const std::vector<Tensor> x = xg.chunk(3, -1);
-  const std::vector<Tensor> hg = F::linear(h, w_hh, b_hh).chunk(3, -1);
-  Tensor r = sigmoid(x[0] + hg[0]);
-  Tensor z = sigmoid(x[1] + hg[1]);
-  Tensor n = tanh(x[2] + r * hg[2]);
-  return n + z * (h - n);
+// r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r hn), h' = (1 - z) n + z h = n + z (h - n), with x = xg (+ b_ih)
+// and h-side gates h W_hh^T + b_hh; one fused op (_thnn_fused_gru_cell). b_ih as in lstm_step.
+Tensor gru_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh, const Tensor& b_ih = {}) {
+  return std::get<0>(_thnn_fused_gru_cell(xg, F::linear(h, w_hh), h, b_ih, b_hh));
 }
 
 // Registers weight_ih [gates * hidden, input], weight_hh [gates * hidden, state] and, with bias, bias_ih and bias_hh
@@ -171,7 +166,7 @@ LSTMState LSTMCellImpl::forward(const Tensor& input, const std::optional<LSTMSta
   check_cell("LSTMCell", input, input_size, c, hidden_size, "hx[1]");
   if (!h.defined()) h = zero_state(input, hidden_size);
   if (!c.defined()) c = zero_state(input, hidden_size);
-  return lstm_step(F::linear(input, weight_ih, bias_ih), h, c, weight_hh, bias_hh);
+  return lstm_step(F::linear(input, weight_ih), h, c, weight_hh, bias_hh, {}, bias_ih);
 }
 
 std::string LSTMCellImpl::extra_repr() const { return cell_repr(input_size, hidden_size, bias_ih.defined()); }
@@ -192,7 +187,7 @@ void GRUCellImpl::reset_parameters() { init_recurrent(*this, hidden_size); }
 Tensor GRUCellImpl::forward(const Tensor& input, const Tensor& hx) {
   check_cell("GRUCell", input, input_size, hx, hidden_size, "hidden");
   const Tensor h = hx.defined() ? hx : zero_state(input, hidden_size);
-  return gru_step(F::linear(input, weight_ih, bias_ih), h, weight_hh, bias_hh);
+  return gru_step(F::linear(input, weight_ih), h, weight_hh, bias_hh, bias_ih);
 }
 
 std::string GRUCellImpl::extra_repr() const { return cell_repr(input_size, hidden_size, bias_ih.defined()); }

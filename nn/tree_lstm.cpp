@@ -1,5 +1,6 @@
 // reel/nn/tree_lstm.cpp — ChildSumTreeLSTMCell and BinaryTreeLSTMCell (Tai et al. 2015): shape checks that name the
-// module, the U(+-1/sqrt(hidden)) initialisation, and the gate arithmetic of one tree node with reel ops.
+// module, the U(+-1/sqrt(hidden)) initialisation, and the gate arithmetic of one tree node: ChildSumTreeLSTMCell with
+// reel ops, BinaryTreeLSTMCell with one GEMM per side and the fused node op _fused_tree_lstm_cell for the rest.
 #include "nn/tree_lstm.h"
 
 #include <cmath>
@@ -124,18 +125,17 @@ BinaryTreeLSTMCellImpl::BinaryTreeLSTMCellImpl(int64_t input_size_, int64_t hidd
 
 void BinaryTreeLSTMCellImpl::reset_parameters() { init_tree(*this, hidden_size); }
 
-// leaf: [i f o u] = W x + b; c = σ(i) tanh(u); h = σ(o) tanh(c)
+// leaf: [i f o u] = W x + b; c = σ(i) tanh(u); h = σ(o) tanh(c) (a fused node with no children)
 LSTMState BinaryTreeLSTMCellImpl::forward(const Tensor& input) {
   const char* name = "BinaryTreeLSTMCell";
   REEL_CHECK(input.defined(), "{}: a leaf needs an input x", name);
   check_input(name, input, input_size);
-  const std::vector<Tensor> g = F::linear(input, weight_ih, bias).chunk(4, -1);
-  const Tensor c = sigmoid(g[0]) * tanh(g[3]);
-  const Tensor h = sigmoid(g[2]) * tanh(c);
+  auto [h, c, workspace] = _fused_tree_lstm_cell(F::linear(input, weight_ih), Tensor(), bias, {});
   return {h, c};
 }
 
 // [i f_l f_r o u] = [W_i W_f W_f W_o W_u] x + b + U^l h_l + U^r h_r; c = σ(i) tanh(u) + σ(f_l) c_l + σ(f_r) c_r
+// (one fused node with two children: the x side and bias [i f o u] serve both forget gates)
 LSTMState BinaryTreeLSTMCellImpl::forward(const Tensor& input, const LSTMState& left, const LSTMState& right) {
   const char* name = "BinaryTreeLSTMCell";
   check_input(name, input, input_size);
@@ -143,16 +143,9 @@ LSTMState BinaryTreeLSTMCellImpl::forward(const Tensor& input, const LSTMState& 
   check_state(name, right, input.defined() ? input : std::get<0>(left), hidden_size, "right child");
   const auto& [h_l, c_l] = left;
   const auto& [h_r, c_r] = right;
-  const std::vector<Tensor> hg = (F::linear(h_l, weight_hh_l) + F::linear(h_r, weight_hh_r)).chunk(5, -1);
-  Tensor xg = input.defined() ? F::linear(input, weight_ih, bias) : bias;
-  std::vector<Tensor> xs = xg.defined() ? xg.chunk(4, -1) : std::vector<Tensor>(4);  // W_i, W_f, W_o, W_u terms
-  const Tensor i = sigmoid(add_opt(xs[0], hg[0]));
-  const Tensor f_l = sigmoid(add_opt(xs[1], hg[1]));
-  const Tensor f_r = sigmoid(add_opt(xs[1], hg[2]));
-  const Tensor o = sigmoid(add_opt(xs[2], hg[3]));
-  const Tensor u = tanh(add_opt(xs[3], hg[4]));
-  const Tensor c = i * u + f_l * c_l + f_r * c_r;
-  const Tensor h = o * tanh(c);
+  const Tensor hg = F::linear(h_l, weight_hh_l) + F::linear(h_r, weight_hh_r);  // [i f_l f_r o u]
+  const Tensor xg = input.defined() ? F::linear(input, weight_ih) : Tensor();       // [i f o u], f shared
+  auto [h, c, workspace] = _fused_tree_lstm_cell(xg, hg, bias, {c_l, c_r});
   return {h, c};
 }
 

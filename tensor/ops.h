@@ -545,6 +545,43 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> fused_rnn_backward(const Tensor& inpu
                                                               bool bidirectional, int64_t proj_size = 0,
                                                               const Tensor& batch_sizes = {});
 
+// ---- fused recurrent cells (tensor/ops_rnn_cell.cpp) -------------------------------------------------------------
+// The pointwise tail of one cell step as one op (PyTorch's _thnn_fused_* names and argument order), given the gate
+// pre-activations. Gates are (..., G * H) with any leading dims (each leading index a row), states (..., H) with the
+// same leading dims; an optional bias (undefined: none) is 1-D (G * H), shared by every row. Floating dtypes, one
+// dtype and device for every tensor. The workspace output holds what the backward needs.
+// LSTM, gates [i f g o]: cy = σ(f) cx + σ(i) tanh(g), hy = σ(o) tanh(cy). Returns (hy, cy, workspace (..., 4 H)).
+std::tuple<Tensor, Tensor, Tensor> _thnn_fused_lstm_cell(const Tensor& input_gates, const Tensor& hidden_gates,
+                                                         const Tensor& cx, const Tensor& input_bias = {},
+                                                         const Tensor& hidden_bias = {});
+// Its backward (not differentiable): (d gates (..., 4 H), dcx, d bias (4 H) when has_bias, else undefined); an
+// undefined grad_hy or grad_cy counts as zeros, and with both undefined every result is undefined (PyTorch's rule).
+std::tuple<Tensor, Tensor, Tensor> _thnn_fused_lstm_cell_backward_impl(const Tensor& grad_hy, const Tensor& grad_cy,
+                                                                       const Tensor& cx, const Tensor& cy,
+                                                                       const Tensor& workspace, bool has_bias);
+// GRU, gates [r z n]: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r h_n), hy = n + z (hx - n), each bias
+// added to its side (b_hn inside r's product). Returns (hy, workspace (..., 5 H)).
+std::tuple<Tensor, Tensor> _thnn_fused_gru_cell(const Tensor& input_gates, const Tensor& hidden_gates, const Tensor& hx,
+                                                const Tensor& input_bias = {}, const Tensor& hidden_bias = {});
+// Its backward (not differentiable): (d input gates, d hidden gates, dhx, d input bias, d hidden bias), the bias
+// gradients undefined unless has_bias.
+std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> _thnn_fused_gru_cell_backward(const Tensor& grad_hy,
+                                                                                 const Tensor& workspace,
+                                                                                 bool has_bias);
+// The N-ary Tree-LSTM node of nn::BinaryTreeLSTMCell (reel's own op) with k = children_c.size() children (0 to 5):
+// input_gates (..., 4 H) in [i f o u] (the x side), hidden_gates (..., (3 + k) H) in [i f_1..f_k o u] and bias
+// (4 H) in [i f o u] are each optional (at least one of the gate tensors is given); the x side and bias of f serve
+// every child's forget gate. c = σ(i) tanh(u) + Σ_k σ(f_k) c_k, h = σ(o) tanh(c). Returns (h, c, workspace (...,
+// (3 + k) H)).
+std::tuple<Tensor, Tensor, Tensor> _fused_tree_lstm_cell(const Tensor& input_gates, const Tensor& hidden_gates,
+                                                         const Tensor& bias, const std::vector<Tensor>& children_c);
+// Its backward (not differentiable): (d input gates (..., 4 H) [i Σf o u] when input_gates_grad or has_bias, d hidden
+// gates (..., (3 + k) H) when hidden_gates_grad, d bias (4 H) when has_bias, dc_k per child); undefined grad_h or
+// grad_c count as zeros.
+std::tuple<Tensor, Tensor, Tensor, std::vector<Tensor>> _fused_tree_lstm_cell_backward(
+    const Tensor& grad_h, const Tensor& grad_c, const Tensor& c, const Tensor& workspace,
+    const std::vector<Tensor>& children_c, bool input_gates_grad, bool hidden_gates_grad, bool has_bias);
+
 // ---- advanced indexing, masks and the index ops (tensor/ops_advanced_index.cpp, ops_scatter_reduce.cpp,
 //      ops_shape_extras.cpp, ops_compare.cpp; the TensorIndex API x.index({...}) is tensor/indexing.h) -------------
 // at::index: indices[d] (when present) indexes dim d of self; bool/uint8 masks stand for their nonzero columns and
