@@ -17,6 +17,8 @@
 //   gather        x and index batched: dim + 1 (nll_loss's pick of the target's log-probability)
 //   index_select  (embedding's lookup) shared table, batched 1-D index: one lookup of the N indices laid end to
 //                 end; or batched table rows with a shared index: dim + 1
+//   fused cells   (_thnn_fused_lstm_cell, _thnn_fused_gru_cell, _fused_tree_lstm_cell) gates and states stacked as
+//                 rows, the biases shared; a state shared by every example is expanded to the rows
 #include <algorithm>
 #include <functional>
 
@@ -322,7 +324,9 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
   const OpFamily family = op_info(r.op).family;
   const bool is_reduce = family == OpFamily::Reduce, is_softmax = family == OpFamily::Softmax;
   const bool is_copy = r.op == OpId::copy || r.op == OpId::clone || r.op == OpId::fill;
-  if (!is_reduce && !is_softmax && !is_copy && r.op != OpId::linear && r.op != OpId::cat &&
+  const bool is_fused_cell = r.op == OpId::_thnn_fused_lstm_cell || r.op == OpId::_thnn_fused_gru_cell ||
+                             r.op == OpId::_fused_tree_lstm_cell;
+  if (!is_reduce && !is_softmax && !is_copy && !is_fused_cell && r.op != OpId::linear && r.op != OpId::cat &&
       r.op != OpId::index_select && r.op != OpId::gather) {
     return false;
   }
@@ -336,7 +340,20 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
 
   // Each rule's conditions, checked before anything is gathered (a gather may copy).
   bool flat_lookup = false;  // index_select of a shared table: one lookup of all indices end to end
-  if (is_copy) {
+  std::vector<int32_t> expand_shared;  // fused cells: a state shared by every example, given to each row
+  if (is_fused_cell) {
+    // rows of gates and states stacked (the ops take any leading dims), the biases shared: LSTM / GRU
+    // {input_gates, hidden_gates, state, input_bias, hidden_bias}, tree {input_gates, hidden_gates, bias, c_1..c_k}
+    const int32_t first_bias = r.op == OpId::_fused_tree_lstm_cell ? 2 : 3;
+    const int32_t last_bias = r.op == OpId::_fused_tree_lstm_cell ? 2 : 4;
+    for (int32_t k = 0; k < r.num_inputs; ++k) {
+      const bool bias = k >= first_bias && k <= last_bias;
+      if (bias && !shared[static_cast<size_t>(k)]) return false;
+      if (!bias && shared[static_cast<size_t>(k)] && input_at(s, batch[0], false, k).defined()) {
+        expand_shared.push_back(k);
+      }
+    }
+  } else if (is_copy) {
     if (r.num_inputs > 1 || (r.num_inputs == 1 && shared[0])) return false;
   } else if (is_reduce || is_softmax) {
     if (r.num_inputs != 1 || shared[0] || input_at(s, batch[0], false, 0).dim() < 1 || !r.has_attrs) return false;
@@ -362,6 +379,10 @@ bool batch_op(BatchingScope& s, const std::vector<int32_t>& batch) {
 
   std::vector<Tensor> inputs, recorded;
   gather_all(s, batch, inputs, recorded);
+  for (int32_t k : expand_shared) {
+    Tensor& state = inputs[static_cast<size_t>(k)];
+    state = state.unsqueeze(0).expand(with_batch(static_cast<int64_t>(batch.size()), state.sizes()));
+  }
   std::vector<Tensor>* rec = r.num_recorded >= 0 ? &recorded : nullptr;
   if (!flat_lookup) {
     run_op_batched(s, batch, attrs_ptr, inputs, rec);
