@@ -5,6 +5,10 @@
 // the H columns of a row, in parallel over rows only when a call has enough elements to pay for threads (a cell step
 // of one example is a few hundred values). Bias gradients are column sums over the rows, in parallel over columns,
 // each column summed in row order (deterministic). Every floating dtype; 16-bit floats compute in float.
+// float32 LSTM and Tree-LSTM cells take a vectorised route (libm's scalar tanhf alone cost a quarter of a batched
+// Tree-LSTM's time): the gates' pre-activations go into the workspace, cpu/vec_math.h's sigmoid and tanh run over
+// whole gate blocks in place, then the cell update, and tanh(c) over the row at once; the backward gets tanh(c) the
+// same way. The sums are the scalar route's, in the same order; only sigmoid and tanh are the vectorised ones.
 // Kernel arguments (tensor/ops_rnn_cell.cpp makes the inputs contiguous and the outputs dense):
 //   _thnn_fused_lstm_cell                inputs {input_gates, hidden_gates, cx, input_bias?, hidden_bias?},
 //                                        outputs {hy, cy, workspace}
@@ -18,7 +22,10 @@
 //   _fused_tree_lstm_cell_backward       inputs {grad_h?, grad_c?, c, workspace, c_1..c_k}, outputs {grad_input_gates?,
 //                                        grad_hidden_gates?, grad_bias?, grad_c_1..grad_c_k}
 // (? : may be undefined.)
+#include <vector>
+
 #include "cpu/kernels.h"
+#include "cpu/vec_math.h"
 #include "tensor/dispatch.h"
 #include "tensor/parallel.h"
 #include "tensor/rnn_cell_math.h"
@@ -52,17 +59,93 @@ void for_each_element(int64_t rows, int64_t hidden, int64_t gates, Body&& body) 
   });
 }
 
-// out[col] = Σ_row values[row, col] over a (rows, cols) row-major tensor, when `out` is defined.
+// out[col] = Σ_row values[row, col] over a (rows, cols) row-major tensor, when `out` is defined: each column summed
+// in row order (column_sum_at's order), walking the rows so the reads are contiguous.
 template <typename T>
 void column_sums(const Tensor& values, const Tensor& out, int64_t rows) {
   if (!out.defined()) return;
+  using C = compute_t<T>;
   const int64_t cols = out.numel();
   const T* v = values.data_ptr<T>();
   T* o = out.data_ptr<T>();
   const int64_t grain_cols = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, rows));
   parallel_for(0, cols, grain_cols, [&](int64_t begin, int64_t end) {
-    for (int64_t col = begin; col < end; ++col) column_sum_at(v, o, rows, cols, col);
+    std::vector<C> sums(static_cast<size_t>(end - begin), C(0));
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = v + r * cols;
+      for (int64_t col = begin; col < end; ++col) sums[static_cast<size_t>(col - begin)] += load(row, col);
+    }
+    for (int64_t col = begin; col < end; ++col) store(o, col, sums[static_cast<size_t>(col - begin)]);
   });
+}
+
+// body(begin, end) over row ranges, split as for_each_element splits them.
+template <typename Body>
+void for_each_row_range(int64_t rows, int64_t hidden, int64_t gates, Body&& body) {
+  if (rows == 0 || hidden == 0) return;
+  const int64_t grain_rows = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, hidden * gates));
+  parallel_for(0, rows, grain_rows, body);
+}
+
+// tanh of n contiguous floats into a scratch array (the vectorised tanh), for the backward kernels.
+std::vector<float> tanh_of(const float* values, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(n));
+  vec::tanh_f32(values, out.data(), n);
+  return out;
+}
+
+// float32 LSTM cell, rows [begin, end): workspace [i f g o] = σ/tanh of the summed gates, then cy and hy.
+void lstm_forward_f32(const LstmForward<float>& a, int64_t begin, int64_t end) {
+  const int64_t H = a.hidden;
+  for (int64_t r = begin; r < end; ++r) {
+    float* w = a.workspace + r * 4 * H;
+    const float* ig = a.input_gates + r * 4 * H;
+    const float* hg = a.hidden_gates + r * 4 * H;
+    for (int64_t x = 0; x < 4 * H; ++x)  // lstm_forward_at's sum, in its order
+      w[x] = ig[x] + hg[x] + (a.input_bias != nullptr ? a.input_bias[x] : 0.0f) +
+             (a.hidden_bias != nullptr ? a.hidden_bias[x] : 0.0f);
+    vec::sigmoid_f32(w, w, 2 * H);           // i, f
+    vec::tanh_f32(w + 2 * H, w + 2 * H, H);  // g
+    vec::sigmoid_f32(w + 3 * H, w + 3 * H, H);  // o
+    float* c = a.cy + r * H;
+    const float* cx = a.cx + r * H;
+    for (int64_t j = 0; j < H; ++j) c[j] = w[H + j] * cx[j] + w[j] * w[2 * H + j];
+    float* h = a.hy + r * H;
+    vec::tanh_f32(c, h, H);
+    for (int64_t j = 0; j < H; ++j) h[j] = w[3 * H + j] * h[j];
+  }
+}
+
+// float32 tree cell, rows [begin, end): workspace [i f_1..f_k o u] activated in place, then c and h.
+void tree_lstm_forward_f32(const TreeLstmForward<float>& a, int64_t begin, int64_t end) {
+  const int k = a.num_children;
+  const int64_t H = a.hidden, G = 3 + k;
+  for (int64_t r = begin; r < end; ++r) {
+    float* w = a.workspace + r * G * H;
+    const float* in = a.input_gates != nullptr ? a.input_gates + r * 4 * H : nullptr;
+    const float* hid = a.hidden_gates != nullptr ? a.hidden_gates + r * G * H : nullptr;
+    // slot s of the workspace takes gate q of the x side [i f o u]: i <- 0, f_q <- 1, o <- 2, u <- 3
+    for (int64_t s = 0; s < G; ++s) {
+      const int64_t q = s == 0 ? 0 : s <= k ? 1 : s == 1 + k ? 2 : 3;
+      for (int64_t j = 0; j < H; ++j) {  // tree_lstm_forward_at's sum, in its order
+        const float x_side = (in != nullptr ? in[q * H + j] : 0.0f) + (a.bias != nullptr ? a.bias[q * H + j] : 0.0f);
+        w[s * H + j] = x_side + (hid != nullptr ? hid[s * H + j] : 0.0f);
+      }
+    }
+    vec::sigmoid_f32(w, w, (G - 1) * H);              // i, f_1..f_k, o
+    vec::tanh_f32(w + (G - 1) * H, w + (G - 1) * H, H);  // u
+    float* c = a.c + r * H;
+    for (int64_t j = 0; j < H; ++j) c[j] = w[j] * w[(G - 1) * H + j];
+    for (int q = 0; q < k; ++q) {
+      const float* child = a.children[q] + r * H;
+      const float* f = w + (1 + q) * H;
+      for (int64_t j = 0; j < H; ++j) c[j] += f[j] * child[j];
+    }
+    float* h = a.h + r * H;
+    vec::tanh_f32(c, h, H);
+    const float* o = w + (1 + k) * H;
+    for (int64_t j = 0; j < H; ++j) h[j] = o[j] * h[j];
+  }
 }
 
 void lstm_kernel(const KernelArgs& args) {
@@ -71,17 +154,26 @@ void lstm_kernel(const KernelArgs& args) {
     const LstmForward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]), in_ptr<T>(args.inputs[3]),
                            in_ptr<T>(args.inputs[4]),  in_ptr<T>(cx),             out_ptr<T>(args.outputs[0]),
                            out_ptr<T>(args.outputs[1]), out_ptr<T>(args.outputs[2]), cx.size(-1)};
-    for_each_element(rows_of(cx), a.hidden, 4, [&](int64_t r, int64_t j) { lstm_forward_at(a, r, j); });
+    if constexpr (std::is_same_v<T, float>) {
+      for_each_row_range(rows_of(cx), a.hidden, 4, [&](int64_t b, int64_t e) { lstm_forward_f32(a, b, e); });
+    } else {
+      for_each_element(rows_of(cx), a.hidden, 4, [&](int64_t r, int64_t j) { lstm_forward_at(a, r, j); });
+    }
   });
 }
 
 void lstm_backward_kernel(const KernelArgs& args) {
   const Tensor& cx = args.inputs[2];
   dispatch_floating(cx.dtype(), "_thnn_fused_lstm_cell_backward_impl", [&]<typename T>() {
-    const LstmBackward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]),  in_ptr<T>(cx),
-                            in_ptr<T>(args.inputs[3]), in_ptr<T>(args.inputs[4]),  out_ptr<T>(args.outputs[0]),
-                            out_ptr<T>(args.outputs[1]), cx.size(-1)};
+    LstmBackward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]),  in_ptr<T>(cx),
+                      in_ptr<T>(args.inputs[3]), in_ptr<T>(args.inputs[4]),  out_ptr<T>(args.outputs[0]),
+                      out_ptr<T>(args.outputs[1]), cx.size(-1)};
     const int64_t rows = rows_of(cx);
+    std::vector<float> tanh_cy;
+    if constexpr (std::is_same_v<T, float>) {
+      tanh_cy = tanh_of(a.cy, rows * a.hidden);
+      a.tanh_cy = tanh_cy.data();
+    }
     for_each_element(rows, a.hidden, 4, [&](int64_t r, int64_t j) { lstm_backward_at(a, r, j); });
     column_sums<T>(args.outputs[0], args.outputs[2], rows);
   });
@@ -123,7 +215,11 @@ void tree_lstm_kernel(const KernelArgs& args) {
     a.c = out_ptr<T>(c);
     a.workspace = out_ptr<T>(args.outputs[2]);
     a.hidden = c.size(-1);
-    for_each_element(rows_of(c), a.hidden, 3 + k, [&](int64_t r, int64_t j) { tree_lstm_forward_at(a, r, j); });
+    if constexpr (std::is_same_v<T, float>) {
+      for_each_row_range(rows_of(c), a.hidden, 3 + k, [&](int64_t b, int64_t e) { tree_lstm_forward_f32(a, b, e); });
+    } else {
+      for_each_element(rows_of(c), a.hidden, 3 + k, [&](int64_t r, int64_t j) { tree_lstm_forward_at(a, r, j); });
+    }
   });
 }
 
@@ -145,6 +241,11 @@ void tree_lstm_backward_kernel(const KernelArgs& args) {
     a.grad_hidden_gates = out_ptr<T>(args.outputs[1]);
     a.hidden = c.size(-1);
     const int64_t rows = rows_of(c);
+    std::vector<float> tanh_c;
+    if constexpr (std::is_same_v<T, float>) {
+      tanh_c = tanh_of(a.c, rows * a.hidden);
+      a.tanh_c = tanh_c.data();
+    }
     for_each_element(rows, a.hidden, 3 + k, [&](int64_t r, int64_t j) { tree_lstm_backward_at(a, r, j); });
     column_sums<T>(args.outputs[0], args.outputs[2], rows);
   });

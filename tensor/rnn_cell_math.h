@@ -71,6 +71,7 @@ struct LstmBackward {
   const T *grad_hy, *grad_cy, *cx, *cy, *workspace;  // grad_hy, grad_cy may be null (zeros)
   T *grad_gates, *grad_cx;
   int64_t hidden;
+  const T* tanh_cy = nullptr;  // tanh(cy) worked out beforehand (the CPU's vectorised tanh), else computed here
 };
 
 // dcy = dhy σ(o) (1 - tanh²(cy)) + dcy_in; d[i f g o] = [dcy tanh(g) i(1-i), dcy cx f(1-f), dcy i (1-g²),
@@ -81,7 +82,8 @@ REEL_HOST_DEVICE inline void lstm_backward_at(const LstmBackward<T>& a, int64_t 
   const int64_t H = a.hidden, base = row * 4 * H + j, state = row * H + j;
   const C i = load(a.workspace, base), f = load(a.workspace, base + H), g = load(a.workspace, base + 2 * H),
           o = load(a.workspace, base + 3 * H);
-  const C dh = load_or_zero(a.grad_hy, state), tanh_c = std::tanh(load(a.cy, state));
+  const C dh = load_or_zero(a.grad_hy, state);
+  const C tanh_c = a.tanh_cy != nullptr ? load(a.tanh_cy, state) : std::tanh(load(a.cy, state));
   const C dc = dh * o * (C(1) - tanh_c * tanh_c) + load_or_zero(a.grad_cy, state);
   store(a.grad_gates, base, dc * g * i * (C(1) - i));
   store(a.grad_gates, base + H, dc * load(a.cx, state) * f * (C(1) - f));
@@ -187,6 +189,7 @@ struct TreeLstmBackward {
   T *grad_input_gates, *grad_hidden_gates;  // [i Σf o u] (4 H) and [i f_1..f_k o u]; either may be null
   T* grad_children[kMaxTreeChildren];       // each may be null
   int64_t hidden;
+  const T* tanh_c = nullptr;  // tanh(c) worked out beforehand (the CPU's vectorised tanh), else computed here
 };
 
 // dc = dh σ(o) (1 - tanh²(c)) + dc_in; di = dc u i(1-i); du = dc i (1-u²); do = dh tanh(c) o(1-o);
@@ -197,7 +200,8 @@ REEL_HOST_DEVICE inline void tree_lstm_backward_at(const TreeLstmBackward<T>& a,
   const int k = a.num_children;
   const int64_t H = a.hidden, G = 3 + k, in = row * 4 * H + j, hid = row * G * H + j, state = row * H + j;
   const C i = load(a.workspace, hid), o = load(a.workspace, hid + (1 + k) * H), u = load(a.workspace, hid + (2 + k) * H);
-  const C dh = load_or_zero(a.grad_h, state), tanh_c = std::tanh(load(a.c, state));
+  const C dh = load_or_zero(a.grad_h, state);
+  const C tanh_c = a.tanh_c != nullptr ? load(a.tanh_c, state) : std::tanh(load(a.c, state));
   const C dc = dh * o * (C(1) - tanh_c * tanh_c) + load_or_zero(a.grad_c, state);
   const C di = dc * u * i * (C(1) - i), du = dc * i * (C(1) - u * u), d_o = dh * tanh_c * o * (C(1) - o);
   C df_sum = C(0);

@@ -412,3 +412,48 @@ TEST_CASE("fused cells on CUDA equal the CPU, forward and backward", "[rnn_cell]
   require_close(gpu_cell->weight_hh_l.grad().cpu(), cpu_cell->weight_hh_l.grad(), 1e-4);
   require_close(gpu_cell->bias.grad().cpu(), cpu_cell->bias.grad(), 1e-4);
 }
+
+// The CPU's float32 route (vectorised sigmoid / tanh over gate blocks, tanh(c) precomputed for the backward) against
+// the float64 route on the same values: every output and gradient to float32 rounding.
+TEST_CASE("fused cells: the float32 route equals the float64 one to float32 rounding", "[rnn_cell]") {
+  manual_seed(7);
+  const int64_t H = 37;  // not a multiple of a vector width
+  auto close32 = [](const Tensor& got32, const Tensor& want64) {
+    REQUIRE(got32.defined() == want64.defined());
+    if (!got32.defined()) return;
+    const double scale = 1 + want64.abs().max().item<double>();
+    CHECK((got32.to(kFloat64) - want64).abs().max().item<double>() <= 2e-6 * scale);
+  };
+  for (int64_t rows : {1, 5, 300}) {
+    INFO("rows " << rows);
+    const Tensor ig = randn({rows, 1, 4 * H}, kFloat64) * 3, hg = randn({rows, 1, 4 * H}, kFloat64) * 3;
+    const Tensor cx = randn({rows, 1, H}, kFloat64), bi = randn({4 * H}, kFloat64), bh = randn({4 * H}, kFloat64);
+    auto f32 = [](const Tensor& t) { return t.defined() ? t.to(kFloat32) : t; };
+    const auto [hy, cy, ws] = _thnn_fused_lstm_cell(ig, hg, cx, bi, bh);
+    const auto [hy32, cy32, ws32] = _thnn_fused_lstm_cell(f32(ig), f32(hg), f32(cx), f32(bi), f32(bh));
+    close32(hy32, hy), close32(cy32, cy), close32(ws32, ws);
+    const Tensor dh = randn({rows, 1, H}, kFloat64), dc = randn({rows, 1, H}, kFloat64);
+    const auto [dg, dcx, db] = _thnn_fused_lstm_cell_backward_impl(dh, dc, cx, cy, ws, true);
+    const auto [dg32, dcx32, db32] =
+        _thnn_fused_lstm_cell_backward_impl(f32(dh), f32(dc), f32(cx), f32(cy), f32(ws), true);
+    close32(dg32, dg), close32(dcx32, dcx), close32(db32, db);
+    for (int k : {0, 2}) {
+      INFO("children " << k);
+      std::vector<Tensor> children, children32;
+      for (int q = 0; q < k; ++q) {
+        children.push_back(randn({rows, 1, H}, kFloat64));
+        children32.push_back(f32(children.back()));
+      }
+      const Tensor tx = randn({rows, 1, 4 * H}, kFloat64) * 3, th = randn({rows, 1, (3 + k) * H}, kFloat64) * 3;
+      const Tensor tb = randn({4 * H}, kFloat64);
+      const auto [h, c, w] = _fused_tree_lstm_cell(tx, th, tb, children);
+      const auto [h32, c32, w32] = _fused_tree_lstm_cell(f32(tx), f32(th), f32(tb), children32);
+      close32(h32, h), close32(c32, c), close32(w32, w);
+      const auto [dx, dhid, dbias, dchildren] = _fused_tree_lstm_cell_backward(dh, dc, c, w, children, true, true, true);
+      const auto [dx32, dhid32, dbias32, dchildren32] =
+          _fused_tree_lstm_cell_backward(f32(dh), f32(dc), f32(c), f32(w), children32, true, true, true);
+      close32(dx32, dx), close32(dhid32, dhid), close32(dbias32, dbias);
+      for (int q = 0; q < k; ++q) close32(dchildren32[static_cast<size_t>(q)], dchildren[static_cast<size_t>(q)]);
+    }
+  }
+}
