@@ -437,6 +437,11 @@ TEST_CASE("fused cells: the float32 route equals the float64 one to float32 roun
     const auto [dg32, dcx32, db32] =
         _thnn_fused_lstm_cell_backward_impl(f32(dh), f32(dc), f32(cx), f32(cy), f32(ws), true);
     close32(dg32, dg), close32(dcx32, dcx), close32(db32, db);
+    const Tensor gi = randn({rows, 1, 3 * H}, kFloat64) * 3, gh = randn({rows, 1, 3 * H}, kFloat64) * 3;
+    const Tensor gb = randn({3 * H}, kFloat64), gbh = randn({3 * H}, kFloat64);
+    const auto [ghy, gws] = _thnn_fused_gru_cell(gi, gh, cx, gb, gbh);
+    const auto [ghy32, gws32] = _thnn_fused_gru_cell(f32(gi), f32(gh), f32(cx), f32(gb), f32(gbh));
+    close32(ghy32, ghy), close32(gws32, gws);
     for (int k : {0, 2}) {
       INFO("children " << k);
       std::vector<Tensor> children, children32;
