@@ -17,8 +17,6 @@ namespace {
 
 using A = Attribute;
 
-std::vector<int64_t> vec(IntList values) { return {values.begin(), values.end()}; }
-
 // The pads attribute for symmetric padding p: (p_1 .. p_D, p_1 .. p_D)
 std::vector<int64_t> symmetric_pads(const std::vector<int64_t>& padding) {
   std::vector<int64_t> pads = padding;
