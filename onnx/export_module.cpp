@@ -26,16 +26,15 @@ bool wrong_gate_order_for_testing() { return wrong_gate_order; }
 // ---- Lowering's helpers ---------------------------------------------------------------------------------------
 
 std::string Lowering::node_prefix() const {
-  std::string prefix = "/";
+  std::string prefix = scope.empty() ? "" : "/";
   for (char c : scope) prefix += c == '.' ? '/' : c;
   return prefix;
 }
 
 std::vector<std::string> Lowering::nodes(const std::string& op_type, std::vector<std::string> inputs,
                                          std::vector<Attribute> attributes, int num_outputs) {
-  const std::string prefix = node_prefix();
   return graph.add_node(op_type, std::move(inputs), std::move(attributes), num_outputs,
-                        (prefix == "/" ? prefix : prefix + "/") + op_type);
+                        node_prefix() + "/" + op_type);
 }
 
 std::string Lowering::node(const std::string& op_type, std::vector<std::string> inputs,

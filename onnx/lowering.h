@@ -4,7 +4,8 @@
 // tensor reel computed for it on the example inputs, so a lowering knows every static shape and produces the
 // example outputs by calling the module's own forward. The families live in lower_basic.cpp (Linear, activations,
 // Dropout, Flatten, Embedding, LayerNorm), lower_conv.cpp (convolutions, pooling, batch norm), lower_recurrent.cpp
-// (RNN, LSTM, GRU) and lower_attention.cpp (MultiheadAttention); export_module.cpp walks containers and calls them.
+// (RNN, LSTM, GRU) and lower_attention.cpp (MultiheadAttention, TransformerEncoderLayer); export_module.cpp walks
+// containers and calls them.
 #pragma once
 
 #include <string>
@@ -40,7 +41,7 @@ class Lowering {
   std::string int64s(const std::string& name, const std::vector<int64_t>& values);
   // A 0-d initializer of `dtype` holding `value` (the constants of composed activations).
   std::string scalar(const std::string& name, double value, ScalarType dtype);
-  // The module path as a node-name prefix: "/encoder/0".
+  // The module path as a node-name prefix: "/encoder/0" ("" at the top).
   std::string node_prefix() const;
 };
 

@@ -182,7 +182,7 @@ Case recurrent_case(const std::string& name, Holder module, bool lstm, bool with
     }
     return in;
   };
-  Run run = [impl, lstm](const std::vector<Tensor>& x) -> std::vector<Tensor> {
+  Run run = [impl](const std::vector<Tensor>& x) -> std::vector<Tensor> {
     if constexpr (std::is_same_v<Holder, nn::LSTM>) {
       std::optional<nn::LSTMState> state;
       if (x.size() == 3) state = nn::LSTMState{x[1], x[2]};
