@@ -17,6 +17,8 @@ namespace detail {
 
 namespace {
 thread_local bool wrong_gate_order = false;
+// The module path being lowered, for the errors of throw_unsupported.
+thread_local const std::string* lowering_scope = nullptr;
 }  // namespace
 
 WrongGateOrderForTesting::WrongGateOrderForTesting() : previous_(wrong_gate_order) { wrong_gate_order = true; }
@@ -57,7 +59,9 @@ std::string Lowering::scalar(const std::string& name, double value, ScalarType d
 // ---- errors ----------------------------------------------------------------------------------------------------
 
 void throw_unsupported(const nn::Module& module, const std::string& why) {
-  throw_error("onnx::export_module: " + module.type_name() + " cannot be exported to ONNX: " + why);
+  const std::string where =
+      lowering_scope == nullptr || lowering_scope->empty() ? "" : " (module '" + *lowering_scope + "')";
+  throw_error("onnx::export_module: " + module.type_name() + where + " cannot be exported to ONNX: " + why);
 }
 
 const Value& single_input(const nn::Module& module, const std::vector<Value>& inputs) {
@@ -81,17 +85,17 @@ std::vector<Value> lower_module(nn::Module& module, const std::vector<Value>& in
     lowering.scope = outer;
     return values;
   }
+  lowering_scope = &lowering.scope;
   std::vector<Value> out;
   if (lower_basic(module, inputs, lowering, out) || lower_conv(module, inputs, lowering, out) ||
       lower_recurrent(module, inputs, lowering, out) || lower_attention(module, inputs, lowering, out))
     return out;
-  const std::string where = lowering.scope.empty() ? "the exported module" : "module '" + lowering.scope + "'";
   if (module.as<nn::ModuleListImpl>() != nullptr || module.as<nn::ModuleDictImpl>() != nullptr)
-    throw_unsupported(module, where + " has no forward of its own (its owner decides how to call its children)");
+    throw_unsupported(module, "it has no forward of its own (its owner decides how to call its children)");
   if (module.as<nn::FunctionalImpl>() != nullptr)
-    throw_unsupported(module, where + " wraps an arbitrary C++ function, which the exporter cannot see into");
-  throw_unsupported(module, where + " has no ONNX lowering: the exporter walks Sequential and the built-in layers "
-                                    "listed in docs/onnx.md; a module with its own forward needs graph capture");
+    throw_unsupported(module, "it wraps an arbitrary C++ function, which the exporter cannot see into");
+  throw_unsupported(module, "it has no ONNX lowering: the exporter walks Sequential and the built-in layers listed "
+                            "in docs/onnx.md; a module with its own forward needs graph capture");
 }
 
 namespace {
@@ -183,6 +187,9 @@ Model export_model(nn::Module& module, const std::vector<Tensor>& example_inputs
 
   std::vector<Value> outputs;
   {
+    struct ClearScope {
+      ~ClearScope() { lowering_scope = nullptr; }
+    } clear_scope;
     TrainingFlags restore(module);
     module.eval();
     NoGradGuard no_grad;

@@ -344,9 +344,15 @@ TEST_CASE("ONNX export errors name the module and the reason", "[onnx]") {
   CHECK_THAT(error_of([&] { onnx::export_model(Net(), {x.narrow(1, 0, 2)}); }),
              Catch::Contains("Net cannot be exported to ONNX") && Catch::Contains("graph capture"));
   CHECK_THAT(error_of([&] { onnx::export_model(nn::Sequential(nn::Linear(3, 3), nn::Bilinear(3, 3, 2)), {x}); }),
-             Catch::Contains("Bilinear cannot be exported") && Catch::Contains("module '1'"));
+             Catch::Contains("Bilinear (module '1') cannot be exported") && Catch::Contains("no ONNX lowering"));
+  nn::Sequential outer;
+  outer->push_back("block", nn::Sequential(nn::Identity(), nn::LSTM(nn::LSTMOptions(3, 4).proj_size(2))));
+  CHECK_THAT(error_of([&] { onnx::export_model(outer, {reel::randn({5, 2, 3})}); }),
+             Catch::Contains("LSTM (module 'block.1') cannot be exported") && Catch::Contains("proj_size"));
   CHECK_THAT(error_of([&] { onnx::export_model(nn::ModuleList(nn::Linear(3, 3)), {x}); }),
              Catch::Contains("ModuleList cannot be exported") && Catch::Contains("no forward of its own"));
+  CHECK_THAT(error_of([&] { onnx::export_model(nn::Sequential(nn::Functional(reel::relu)), {x}); }),
+             Catch::Contains("Functional (module '0') cannot be exported") && Catch::Contains("C++ function"));
   CHECK_THAT(error_of([&] { onnx::export_model(nn::LSTM(nn::LSTMOptions(3, 4).proj_size(2)), {reel::randn({5, 2, 3})}); }),
              Catch::Contains("LSTM cannot be exported") && Catch::Contains("proj_size"));
   CHECK_THAT(error_of([&] { onnx::export_model(nn::LSTM(nn::LSTMOptions(3, 4)), {reel::randn({5, 3})}); }),
