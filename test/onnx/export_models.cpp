@@ -157,6 +157,17 @@ std::vector<Case> feedforward_cases() {
                        nn::AvgPool2d(nn::AvgPool2dOptions(3).stride(2).padding(1).ceil_mode(true).count_include_pad(false)),
                        nn::AdaptiveMaxPool2d(nn::AdaptiveMaxPool2dOptions({5, 7})));
   cases.push_back(unary_case("image_layers", image, {reel::randn({2, 3, 9, 10})}));
+  // unbatched inputs, dilated max pooling, instance norm with running statistics, float64
+  cases.push_back(unary_case("conv_unbatched", nn::Conv2d(nn::Conv2dOptions(3, 4, 3).stride(2)),
+                             {reel::randn({3, 9, 9})}));
+  nn::Sequential pools(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1).dilation(2)),
+                       nn::InstanceNorm2d(nn::InstanceNormOptions(2).track_running_stats(true)),
+                       nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)));
+  warm_up_statistics(*pools, [&](const Tensor& x) { return pools(x); }, {3, 2, 11, 11});
+  cases.push_back(unary_case("pool_dilated_instance_norm_stats", pools, {reel::randn({1, 2, 11, 11})}));
+  nn::Sequential mlp64(nn::Linear(5, 7), nn::Tanh(), nn::Linear(7, 3), nn::Softmax(1));
+  mlp64->to(reel::kFloat64);
+  cases.push_back(unary_case("mlp_float64", mlp64, {reel::randn({4, 5}, reel::dtype(reel::kFloat64))}));
   // embedding then layer norm, a dynamic batch and sequence length
   nn::Sequential embed(nn::Embedding(50, 16), nn::LayerNorm(nn::LayerNormOptions({16}).eps(1e-4)));
   embed[1]->as<nn::LayerNorm>()->weight.detach().normal_();
@@ -259,6 +270,19 @@ std::vector<Case> attention_cases() {
                          run,
                          {{reel::randn({2, 4, 12}), reel::randn({2, 7, 8}), reel::randn({2, 7, 6})}},
                          reel::onnx::ExportOptions().input_names({"query", "key", "value"})});
+  }
+  {  // an unbatched query [L, E] against keys and values [S, E]
+    nn::MultiheadAttention mha(8, 2);
+    auto impl = mha.ptr();
+    Run run = [impl](const std::vector<Tensor>& x) {
+      auto [y, w] = impl->forward(x[0], x[1], x[2]);
+      return std::vector<Tensor>{y, w};
+    };
+    cases.push_back(Case{"attention_unbatched",
+                         impl,
+                         run,
+                         {{reel::randn({3, 8}), reel::randn({5, 8}), reel::randn({5, 8})}},
+                         reel::onnx::ExportOptions()});
   }
   {  // a post-norm and a pre-norm encoder layer
     nn::Sequential encoder(
