@@ -44,6 +44,7 @@
 #include "nn/checkpoint.h"
 #include "nn/loss.h"
 #include "nn/toplevel.h"
+#include "onnx/export_module.h"
 #include "nn/optim.h"
 #include "nn/scheduler.h"
 #include "data/datasets.h"
