@@ -51,22 +51,20 @@ void take_value(TensorImpl& dst, const Tensor& src) {
   dst.pending_node = 0;
 }
 
+// A signature class's state while the flush runs (its counts are BatchingScope::classes').
 struct SignatureClass {
-  int64_t count = 0;
-  double depth_sum = 0;
   std::vector<int32_t> ready;
   bool queued = false;
-  double average() const { return depth_sum / static_cast<double>(count); }
 };
 
 }  // namespace
 
-// The per-example value of output `o` (of the op that made it), under that op's grad mode.
-static const Tensor& per_example(BatchingScope& scope, size_t o, bool grad_enabled) {
+// The per-example value of output `o`, under the grad mode of the op that made it.
+static const Tensor& per_example(BatchingScope& scope, size_t o) {
   RecordedResult& r = scope.results[o];
   if (r.row < 0) return r.single;
   if (!r.single.defined()) {
-    AutoGradMode mode(grad_enabled);
+    AutoGradMode mode(scope.ops[static_cast<size_t>(scope.output_op[o])].grad_enabled);
     r.single = scope.batch_outputs[static_cast<size_t>(r.batch)].select(0, r.row);
   }
   return r.single;
@@ -74,16 +72,7 @@ static const Tensor& per_example(BatchingScope& scope, size_t o, bool grad_enabl
 
 const Tensor& resolved_at(BatchingScope& scope, size_t position) {
   const int32_t source = scope.tensor_source[position];
-  if (source < 0) return scope.tensors[position];
-  const RecordedOp& producer = scope.ops[static_cast<size_t>(scope.output_op[static_cast<size_t>(source)])];
-  return per_example(scope, static_cast<size_t>(source), producer.grad_enabled);
-}
-
-const Tensor& resolved(BatchingScope& scope, const Tensor& t) {
-  if (!t.defined() || t.impl()->pending_node == 0) return t;
-  const RecordedOp& producer = scope.ops[static_cast<size_t>(scope.producer(*t.impl()))];
-  return per_example(scope, static_cast<size_t>(producer.outputs_begin) + t.impl()->output_nr,
-                     producer.grad_enabled);
+  return source < 0 ? scope.tensors[position] : per_example(scope, static_cast<size_t>(source));
 }
 
 void BatchingScope::flush() {
@@ -106,10 +95,10 @@ void BatchingScope::flush() {
 
     // The signature classes, as recording made them.
     std::vector<SignatureClass> classes(this->classes.size());
-    for (size_t c = 0; c < classes.size(); ++c) {
-      classes[c].count = this->classes[c].count;
-      classes[c].depth_sum = this->classes[c].depth_sum;
-    }
+    auto average_depth = [&](int32_t c) {
+      const SignatureClassInfo& info = this->classes[static_cast<size_t>(c)];
+      return info.depth_sum / static_cast<double>(info.count);
+    };
 
     // Dependencies: waiting[i] = pending inputs of op i not yet run; consumers of each op (CSR).
     std::vector<int32_t>& waiting = scratch_.waiting;
@@ -154,7 +143,7 @@ void BatchingScope::flush() {
       c.ready.push_back(i);
       if (!c.queued) {
         c.queued = true;
-        agenda.emplace(c.average(), class_index);
+        agenda.emplace(average_depth(class_index), class_index);
       }
     };
     for (size_t i = 0; i < n; ++i)
@@ -204,8 +193,7 @@ void BatchingScope::flush() {
       TensorImpl& impl = *outputs[o];
       const int32_t held = impl.refcount.load_relaxed() - 1 - uses[o];
       if (held <= 0) continue;
-      const RecordedOp& producer_op = ops[static_cast<size_t>(producer(impl))];
-      take_value(impl, per_example(*this, o, producer_op.grad_enabled));
+      take_value(impl, per_example(*this, o));
     }
   } catch (const std::exception& e) {
     failure = e.what();

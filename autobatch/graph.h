@@ -118,9 +118,9 @@ class BatchingScope {
  private:
   // Appends `t` to `tensors`, counting a use of a pending producer and marking the memory of a real one as read.
   void keep_input(const Tensor& t);
-  // Throws unless every pending tensor among `list` is an output of this scope's records (a failed flush's tensors
-  // and another thread's pending tensors are refused before anything is recorded).
-  void check_inputs(const Tensor* const* list, size_t count, OpId op) const;
+  // Throws unless `t`, when pending, is an output of this scope's records (a failed flush's tensors and another
+  // thread's pending tensors are refused before anything is recorded).
+  void check_input(const Tensor& t, OpId op) const;
   // The output index of pending `impl` when it is one of this scope's outputs, else -1.
   int32_t output_index(const TensorImpl& impl) const;
   // A new pending output of op `index` with the given metadata.
@@ -159,8 +159,6 @@ bool run_cat_of_rows(BatchingScope& scope, int32_t index);
 void run_alone(BatchingScope& scope, int32_t index);
 // Applies recorded view `r` to `base`; shift 1: base carries a leading batch dim the view leaves alone.
 Tensor apply_view(const RecordedOp& r, const OpAttrs& attrs, const Tensor& base, int64_t shift);
-// The value of input `t` of a recorded op, once its producer ran (t itself when it is not pending).
-const Tensor& resolved(BatchingScope& scope, const Tensor& t);
 // The value of entry `position` of scope.tensors, once its producer ran.
 const Tensor& resolved_at(BatchingScope& scope, size_t position);
 

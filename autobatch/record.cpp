@@ -92,32 +92,6 @@ class KeyWriter {
   std::vector<uint64_t>& words_;
 };
 
-// Pointers to run_op's inputs and recorded inputs, inline for the usual few.
-class SmallTensorList {
- public:
-  SmallTensorList(OpInputs inputs, TensorPtrList recorded) {
-    for (int i = 0; i < inputs.size; ++i) push(&inputs.data[i]);
-    for (const Tensor* t : recorded) push(t);
-  }
-  const Tensor* const* data() const { return heap_.empty() ? inline_ : heap_.data(); }
-  size_t size() const { return size_; }
-
- private:
-  void push(const Tensor* t) {
-    if (size_ < kInline) {
-      inline_[size_++] = t;
-      return;
-    }
-    if (heap_.empty()) heap_.assign(inline_, inline_ + kInline);
-    heap_.push_back(t);
-    ++size_;
-  }
-  static constexpr size_t kInline = 8;
-  const Tensor* inline_[kInline] = {};
-  std::vector<const Tensor*> heap_;
-  size_t size_ = 0;
-};
-
 bool any_sparse(OpInputs inputs) {
   for (int i = 0; i < inputs.size; ++i)
     if (inputs.data[i].defined() && inputs.data[i].is_sparse()) return true;
@@ -137,7 +111,7 @@ void BatchingScope::keep_input(const Tensor& t) {
   if (t.defined()) {
     const TensorImpl& m = *t.impl();
     if (m.pending_node != 0) {
-      source = output_index(m);  // check_inputs made sure it is one
+      source = output_index(m);  // check_input made sure it is one
       ++uses[static_cast<size_t>(source)];
     } else if (m.storage) {
       m.storage->pending_read_mark = generation;
@@ -153,16 +127,13 @@ int32_t BatchingScope::output_index(const TensorImpl& m) const {
   return o < outputs.size() && outputs[o].get() == &m ? static_cast<int32_t>(o) : -1;
 }
 
-void BatchingScope::check_inputs(const Tensor* const* list, size_t count, OpId op) const {
-  for (size_t i = 0; i < count; ++i) {
-    const Tensor* t = list[i];
-    if (t == nullptr || !t->defined() || t->impl()->pending_node == 0 || output_index(*t->impl()) >= 0) continue;
-    const TensorImpl& m = *t->impl();
-    if (m.pending_node == kPoisonedPending) materialize_pending(m);  // throws the failed flush's error
-    throw Error(fmt::format("{}: an input of shape {} is a pending output of another thread's autobatch::Scope; a "
-                            "pending tensor has a value only once that scope runs its records (flush() there first)",
-                            op_name(op), shape_str(m.sizes)));
-  }
+void BatchingScope::check_input(const Tensor& t, OpId op) const {
+  if (!t.defined() || t.impl()->pending_node == 0 || output_index(*t.impl()) >= 0) return;
+  const TensorImpl& m = *t.impl();
+  if (m.pending_node == kPoisonedPending) materialize_pending(m);  // throws the failed flush's error
+  throw Error(fmt::format("{}: an input of shape {} is a pending output of another thread's autobatch::Scope; a "
+                          "pending tensor has a value only once that scope runs its records (flush() there first)",
+                          op_name(op), shape_str(m.sizes)));
 }
 
 int32_t BatchingScope::depth_of(const Tensor& t) const {
@@ -249,8 +220,9 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
     }
   }
   if (reads_pending && !must_run_now) {
-    SmallTensorList list(inputs, options.recorded_inputs);
-    check_inputs(list.data(), list.size(), op);
+    for (int i = 0; i < inputs.size; ++i) check_input(inputs.data[i], op);
+    for (const Tensor* t : options.recorded_inputs)
+      if (t != nullptr) check_input(*t, op);
   }
   if (must_run_now) {
     if (outputs_.metas == nullptr) {
@@ -313,8 +285,8 @@ bool BatchingScope::defer_op(OpId op, const OpAttrs* attrs, OpInputs inputs, OpO
 Tensor BatchingScope::defer_elementwise(OpId op, const OpAttrs* attrs, IntList sizes, ScalarType dtype, Device device,
                                         std::initializer_list<const Tensor*> inputs,
                                         std::initializer_list<const Tensor*> recorded) {
-  check_inputs(inputs.begin(), inputs.size(), op);
-  check_inputs(recorded.begin(), recorded.size(), op);
+  for (const Tensor* t : inputs) check_input(*t, op);
+  for (const Tensor* t : recorded) check_input(*t, op);
   const int32_t index = static_cast<int32_t>(ops.size());
   ops.emplace_back();
   {
@@ -360,8 +332,7 @@ Tensor BatchingScope::defer_elementwise(OpId op, const OpAttrs* attrs, IntList s
 }
 
 void BatchingScope::defer_view(OpId op, const Tensor& self, Tensor& out, const OpAttrs& attrs) {
-  const Tensor* input = &self;
-  check_inputs(&input, 1, op);
+  check_input(self, op);
   const int32_t index = static_cast<int32_t>(ops.size());
   ops.emplace_back();
   RecordedOp& r = ops.back();

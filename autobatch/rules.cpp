@@ -56,6 +56,19 @@ const RecordedResult* result_at(const BatchingScope& s, size_t position) {
   return source < 0 ? nullptr : &s.results[static_cast<size_t>(source)];
 }
 
+// The result of position(0) when the n entries position(0) .. position(n - 1) of scope.tensors are consecutive rows
+// of one earlier batch, in order; else null.
+template <class Position>
+const RecordedResult* consecutive_rows(const BatchingScope& s, size_t n, Position position) {
+  const RecordedResult* r0 = result_at(s, position(0));
+  if (r0 == nullptr || r0->row < 0) return nullptr;
+  for (size_t i = 1; i < n; ++i) {
+    const RecordedResult* r = result_at(s, position(i));
+    if (r == nullptr || r->batch != r0->batch || r->row != r0->row + static_cast<int64_t>(i)) return nullptr;
+  }
+  return r0;
+}
+
 // The n entries position(0) .. position(n - 1) of scope.tensors as one tensor with a new leading dim n (or the one tensor they all are: shared).
 // Rows of earlier batches are taken from each source batch at once (a narrow when they sit in order, else one index_select), the pieces joined with one cat and,
 // when the joined order is not the batch's, put in order with one more index_select: a few calls (and autograd
@@ -68,18 +81,11 @@ Gathered gather_rows(BatchingScope& s, size_t n, Position position) {
   for (size_t i = 1; i < n && same; ++i) same = s.tensors[position(i)].impl() == first.impl();
   if (same) return {resolved_at(s, position(0)), true};
   // The usual case first: consecutive rows of one earlier batch (a narrow of it, or all of it).
-  if (const RecordedResult* r0 = result_at(s, position(0))) {
-    bool consecutive = r0->row >= 0;
-    for (size_t i = 1; i < n && consecutive; ++i) {
-      const RecordedResult* r = result_at(s, position(i));
-      consecutive = r != nullptr && r->batch == r0->batch && r->row == r0->row + static_cast<int64_t>(i);
-    }
-    if (consecutive) {
-      const Tensor& b = s.batch_outputs[static_cast<size_t>(r0->batch)];
-      ++s.stats.gathers_viewed;
-      const int64_t count = static_cast<int64_t>(n);
-      return {r0->row == 0 && b.size(0) == count ? b : b.narrow(0, r0->row, count), false};
-    }
+  if (const RecordedResult* r0 = consecutive_rows(s, n, position)) {
+    const Tensor& b = s.batch_outputs[static_cast<size_t>(r0->batch)];
+    ++s.stats.gathers_viewed;
+    const int64_t count = static_cast<int64_t>(n);
+    return {r0->row == 0 && b.size(0) == count ? b : b.narrow(0, r0->row, count), false};
   }
 
   struct Source {
@@ -251,13 +257,7 @@ bool batch_elementwise(BatchingScope& s, const std::vector<int32_t>& batch) {
 
 // Whether input k gathers without a copy: rows of one earlier batch, in order.
 bool gathers_as_view(const BatchingScope& s, const std::vector<int32_t>& batch, int32_t k) {
-  const RecordedResult* r0 = result_at(s, position_of(s, batch[0], false, k));
-  if (r0 == nullptr || r0->row < 0) return false;
-  for (size_t i = 1; i < batch.size(); ++i) {
-    const RecordedResult* r = result_at(s, position_of(s, batch[i], false, k));
-    if (r == nullptr || r->batch != r0->batch || r->row != r0->row + static_cast<int64_t>(i)) return false;
-  }
-  return true;
+  return consecutive_rows(s, batch.size(), [&](size_t i) { return position_of(s, batch[i], false, k); }) != nullptr;
 }
 
 // A view batches only when its input's rows already sit in order in one batch: a view that copied its whole input

@@ -9,26 +9,14 @@
 // Tree-LSTM's time): the gates' pre-activations go into the workspace, cpu/vec_math.h's sigmoid and tanh run over
 // whole gate blocks in place, then the cell update, and tanh(c) over the row at once; the backward gets tanh(c) the
 // same way. The sums are the scalar route's, in the same order; only sigmoid and tanh are the vectorised ones.
-// Kernel arguments (tensor/ops_rnn_cell.cpp makes the inputs contiguous and the outputs dense):
-//   _thnn_fused_lstm_cell                inputs {input_gates, hidden_gates, cx, input_bias?, hidden_bias?},
-//                                        outputs {hy, cy, workspace}
-//   _thnn_fused_lstm_cell_backward_impl  inputs {grad_hy?, grad_cy?, cx, cy, workspace},
-//                                        outputs {grad_gates, grad_cx, grad_bias?}
-//   _thnn_fused_gru_cell                 inputs {input_gates, hidden_gates, hx, input_bias?, hidden_bias?},
-//                                        outputs {hy, workspace}
-//   _thnn_fused_gru_cell_backward        inputs {grad_hy, workspace}, outputs {grad_input_gates, grad_hidden_gates,
-//                                        grad_hx, grad_input_bias?, grad_hidden_bias?}
-//   _fused_tree_lstm_cell                inputs {input_gates?, hidden_gates?, bias?, c_1..c_k}, outputs {h, c, workspace}
-//   _fused_tree_lstm_cell_backward       inputs {grad_h?, grad_c?, c, workspace, c_1..c_k}, outputs {grad_input_gates?,
-//                                        grad_hidden_gates?, grad_bias?, grad_c_1..grad_c_k}
-// (? : may be undefined.)
+// Kernel arguments: tensor/rnn_cell_args.h.
 #include <vector>
 
 #include "cpu/kernels.h"
 #include "cpu/vec_math.h"
 #include "tensor/dispatch.h"
 #include "tensor/parallel.h"
-#include "tensor/rnn_cell_math.h"
+#include "tensor/rnn_cell_args.h"
 
 namespace reel::cpu {
 
@@ -38,22 +26,18 @@ using namespace rnn_cell;
 
 constexpr int64_t kGrain = 16384;  // gate values below which a call stays on one thread
 
-template <typename T> const T* in_ptr(const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; }
-template <typename T> T* out_ptr(const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; }
-
-// The rows of a state tensor (..., H): the product of its leading dims.
-int64_t rows_of(const Tensor& state) {
-  int64_t rows = 1;
-  for (int64_t d = 0; d + 1 < state.dim(); ++d) rows *= state.size(d);
-  return rows;
-}
-
-// body(row, j) for every element of `rows` x `hidden`, `gates` values per element deciding the parallel grain.
+// body(begin, end) over ranges of the rows, in parallel only when `rows` x `hidden` x `gates` values pay for threads.
 template <typename Body>
-void for_each_element(int64_t rows, int64_t hidden, int64_t gates, Body&& body) {
+void for_each_row_range(int64_t rows, int64_t hidden, int64_t gates, Body&& body) {
   if (rows == 0 || hidden == 0) return;
   const int64_t grain_rows = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, hidden * gates));
-  parallel_for(0, rows, grain_rows, [&](int64_t begin, int64_t end) {
+  parallel_for(0, rows, grain_rows, body);
+}
+
+// body(row, j) for every element of `rows` x `hidden`, split as for_each_row_range splits them.
+template <typename Body>
+void for_each_element(int64_t rows, int64_t hidden, int64_t gates, Body&& body) {
+  for_each_row_range(rows, hidden, gates, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r)
       for (int64_t j = 0; j < hidden; ++j) body(r, j);
   });
@@ -77,14 +61,6 @@ void column_sums(const Tensor& values, const Tensor& out, int64_t rows) {
     }
     for (int64_t col = begin; col < end; ++col) store(o, col, sums[static_cast<size_t>(col - begin)]);
   });
-}
-
-// body(begin, end) over row ranges, split as for_each_element splits them.
-template <typename Body>
-void for_each_row_range(int64_t rows, int64_t hidden, int64_t gates, Body&& body) {
-  if (rows == 0 || hidden == 0) return;
-  const int64_t grain_rows = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, hidden * gates));
-  parallel_for(0, rows, grain_rows, body);
 }
 
 // tanh of n contiguous floats into a scratch array (the vectorised tanh), for the backward kernels.
@@ -178,9 +154,7 @@ void tree_lstm_forward_f32(const TreeLstmForward<float>& a, int64_t begin, int64
 void lstm_kernel(const KernelArgs& args) {
   const Tensor& cx = args.inputs[2];
   dispatch_floating(cx.dtype(), "_thnn_fused_lstm_cell", [&]<typename T>() {
-    const LstmForward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]), in_ptr<T>(args.inputs[3]),
-                           in_ptr<T>(args.inputs[4]),  in_ptr<T>(cx),             out_ptr<T>(args.outputs[0]),
-                           out_ptr<T>(args.outputs[1]), out_ptr<T>(args.outputs[2]), cx.size(-1)};
+    const LstmForward<T> a = lstm_forward_args<T>(args);
     if constexpr (std::is_same_v<T, float>) {
       for_each_row_range(rows_of(cx), a.hidden, 4, [&](int64_t b, int64_t e) { lstm_forward_f32(a, b, e); });
     } else {
@@ -192,9 +166,7 @@ void lstm_kernel(const KernelArgs& args) {
 void lstm_backward_kernel(const KernelArgs& args) {
   const Tensor& cx = args.inputs[2];
   dispatch_floating(cx.dtype(), "_thnn_fused_lstm_cell_backward_impl", [&]<typename T>() {
-    LstmBackward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]),  in_ptr<T>(cx),
-                      in_ptr<T>(args.inputs[3]), in_ptr<T>(args.inputs[4]),  out_ptr<T>(args.outputs[0]),
-                      out_ptr<T>(args.outputs[1]), cx.size(-1)};
+    LstmBackward<T> a = lstm_backward_args<T>(args);
     const int64_t rows = rows_of(cx);
     std::vector<float> tanh_cy;
     if constexpr (std::is_same_v<T, float>) {
@@ -209,9 +181,7 @@ void lstm_backward_kernel(const KernelArgs& args) {
 void gru_kernel(const KernelArgs& args) {
   const Tensor& hx = args.inputs[2];
   dispatch_floating(hx.dtype(), "_thnn_fused_gru_cell", [&]<typename T>() {
-    const GruForward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]), in_ptr<T>(args.inputs[3]),
-                          in_ptr<T>(args.inputs[4]), in_ptr<T>(hx),              out_ptr<T>(args.outputs[0]),
-                          out_ptr<T>(args.outputs[1]), hx.size(-1)};
+    const GruForward<T> a = gru_forward_args<T>(args);
     if constexpr (std::is_same_v<T, float>) {
       for_each_row_range(rows_of(hx), a.hidden, 5, [&](int64_t b, int64_t e) { gru_forward_f32(a, b, e); });
     } else {
@@ -223,8 +193,7 @@ void gru_kernel(const KernelArgs& args) {
 void gru_backward_kernel(const KernelArgs& args) {
   const Tensor& grad_hy = args.inputs[0];
   dispatch_floating(grad_hy.dtype(), "_thnn_fused_gru_cell_backward", [&]<typename T>() {
-    const GruBackward<T> a{in_ptr<T>(grad_hy), in_ptr<T>(args.inputs[1]), out_ptr<T>(args.outputs[0]),
-                           out_ptr<T>(args.outputs[1]), out_ptr<T>(args.outputs[2]), grad_hy.size(-1)};
+    const GruBackward<T> a = gru_backward_args<T>(args);
     const int64_t rows = rows_of(grad_hy);
     for_each_element(rows, a.hidden, 5, [&](int64_t r, int64_t j) { gru_backward_at(a, r, j); });
     column_sums<T>(args.outputs[0], args.outputs[3], rows);
@@ -234,50 +203,27 @@ void gru_backward_kernel(const KernelArgs& args) {
 
 void tree_lstm_kernel(const KernelArgs& args) {
   const Tensor& c = args.outputs[1];
-  const int k = args.num_inputs - 3;
   dispatch_floating(c.dtype(), "_fused_tree_lstm_cell", [&]<typename T>() {
-    TreeLstmForward<T> a{};
-    a.input_gates = in_ptr<T>(args.inputs[0]);
-    a.hidden_gates = in_ptr<T>(args.inputs[1]);
-    a.bias = in_ptr<T>(args.inputs[2]);
-    for (int q = 0; q < k; ++q) a.children[q] = in_ptr<T>(args.inputs[3 + q]);
-    a.num_children = k;
-    a.h = out_ptr<T>(args.outputs[0]);
-    a.c = out_ptr<T>(c);
-    a.workspace = out_ptr<T>(args.outputs[2]);
-    a.hidden = c.size(-1);
+    const TreeLstmForward<T> a = tree_lstm_forward_args<T>(args);
     if constexpr (std::is_same_v<T, float>) {
-      for_each_row_range(rows_of(c), a.hidden, 3 + k, [&](int64_t b, int64_t e) { tree_lstm_forward_f32(a, b, e); });
+      for_each_row_range(rows_of(c), a.hidden, 3 + a.num_children, [&](int64_t b, int64_t e) { tree_lstm_forward_f32(a, b, e); });
     } else {
-      for_each_element(rows_of(c), a.hidden, 3 + k, [&](int64_t r, int64_t j) { tree_lstm_forward_at(a, r, j); });
+      for_each_element(rows_of(c), a.hidden, 3 + a.num_children, [&](int64_t r, int64_t j) { tree_lstm_forward_at(a, r, j); });
     }
   });
 }
 
 void tree_lstm_backward_kernel(const KernelArgs& args) {
   const Tensor& c = args.inputs[2];
-  const int k = args.num_inputs - 4;
   dispatch_floating(c.dtype(), "_fused_tree_lstm_cell_backward", [&]<typename T>() {
-    TreeLstmBackward<T> a{};
-    a.grad_h = in_ptr<T>(args.inputs[0]);
-    a.grad_c = in_ptr<T>(args.inputs[1]);
-    a.c = in_ptr<T>(c);
-    a.workspace = in_ptr<T>(args.inputs[3]);
-    for (int q = 0; q < k; ++q) {
-      a.children[q] = in_ptr<T>(args.inputs[4 + q]);
-      a.grad_children[q] = out_ptr<T>(args.outputs[3 + q]);
-    }
-    a.num_children = k;
-    a.grad_input_gates = out_ptr<T>(args.outputs[0]);
-    a.grad_hidden_gates = out_ptr<T>(args.outputs[1]);
-    a.hidden = c.size(-1);
+    TreeLstmBackward<T> a = tree_lstm_backward_args<T>(args);
     const int64_t rows = rows_of(c);
     std::vector<float> tanh_c;
     if constexpr (std::is_same_v<T, float>) {
       tanh_c = tanh_of(a.c, rows * a.hidden);
       a.tanh_c = tanh_c.data();
     }
-    for_each_element(rows, a.hidden, 3 + k, [&](int64_t r, int64_t j) { tree_lstm_backward_at(a, r, j); });
+    for_each_element(rows, a.hidden, 3 + a.num_children, [&](int64_t r, int64_t j) { tree_lstm_backward_at(a, r, j); });
     column_sums<T>(args.outputs[0], args.outputs[2], rows);
   });
 }

@@ -5,13 +5,13 @@
 // thread per (row, column) element of the (rows, H) states, walking them with a grid-stride loop, so one launch does
 // a whole cell step of a batch. Bias gradients are a second launch: one thread per bias value sums its column over
 // the rows in row order (deterministic, no atomics). Every floating dtype; 16-bit floats compute in float. The
-// kernel arguments are cpu/rnn_cell.cpp's (contiguous inputs, dense outputs; tensor/ops_rnn_cell.cpp).
+// kernel arguments are read by tensor/rnn_cell_args.h, as on the CPU.
 #include <cuda_runtime.h>
 
 #include "cuda/check.h"
 #include "cuda/kernels.h"
 #include "tensor/dispatch.h"
-#include "tensor/rnn_cell_math.h"
+#include "tensor/rnn_cell_args.h"
 
 namespace reel::cuda {
 
@@ -27,14 +27,6 @@ unsigned int blocks_for(int64_t n) {
   return static_cast<unsigned int>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
 }
 
-template <typename T> const T* in_ptr(const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; }
-template <typename T> T* out_ptr(const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; }
-
-int64_t rows_of(const Tensor& state) {
-  int64_t rows = 1;
-  for (int64_t d = 0; d + 1 < state.dim(); ++d) rows *= state.size(d);
-  return rows;
-}
 
 // The element functions of rnn_cell_math.h, as types a kernel template can take.
 struct LstmForwardStep {
@@ -107,9 +99,7 @@ void lstm_kernel(const KernelArgs& args) {
   const Tensor& cx = args.inputs[2];
   set_current_device(cx.device());
   dispatch_floating(cx.dtype(), "_thnn_fused_lstm_cell", [&]<typename T>() {
-    const LstmForward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]), in_ptr<T>(args.inputs[3]),
-                           in_ptr<T>(args.inputs[4]),  in_ptr<T>(cx),             out_ptr<T>(args.outputs[0]),
-                           out_ptr<T>(args.outputs[1]), out_ptr<T>(args.outputs[2]), cx.size(-1)};
+    const LstmForward<T> a = lstm_forward_args<T>(args);
     launch_elements<LstmForwardStep>(a, rows_of(cx));
   });
 }
@@ -118,9 +108,7 @@ void lstm_backward_kernel(const KernelArgs& args) {
   const Tensor& cx = args.inputs[2];
   set_current_device(cx.device());
   dispatch_floating(cx.dtype(), "_thnn_fused_lstm_cell_backward_impl", [&]<typename T>() {
-    const LstmBackward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]),  in_ptr<T>(cx),
-                            in_ptr<T>(args.inputs[3]), in_ptr<T>(args.inputs[4]),  out_ptr<T>(args.outputs[0]),
-                            out_ptr<T>(args.outputs[1]), cx.size(-1)};
+    const LstmBackward<T> a = lstm_backward_args<T>(args);
     const int64_t rows = rows_of(cx);
     launch_elements<LstmBackwardStep>(a, rows);
     column_sums<T>(args.outputs[0], args.outputs[2], rows);
@@ -131,9 +119,7 @@ void gru_kernel(const KernelArgs& args) {
   const Tensor& hx = args.inputs[2];
   set_current_device(hx.device());
   dispatch_floating(hx.dtype(), "_thnn_fused_gru_cell", [&]<typename T>() {
-    const GruForward<T> a{in_ptr<T>(args.inputs[0]), in_ptr<T>(args.inputs[1]), in_ptr<T>(args.inputs[3]),
-                          in_ptr<T>(args.inputs[4]), in_ptr<T>(hx),              out_ptr<T>(args.outputs[0]),
-                          out_ptr<T>(args.outputs[1]), hx.size(-1)};
+    const GruForward<T> a = gru_forward_args<T>(args);
     launch_elements<GruForwardStep>(a, rows_of(hx));
   });
 }
@@ -142,8 +128,7 @@ void gru_backward_kernel(const KernelArgs& args) {
   const Tensor& grad_hy = args.inputs[0];
   set_current_device(grad_hy.device());
   dispatch_floating(grad_hy.dtype(), "_thnn_fused_gru_cell_backward", [&]<typename T>() {
-    const GruBackward<T> a{in_ptr<T>(grad_hy), in_ptr<T>(args.inputs[1]), out_ptr<T>(args.outputs[0]),
-                           out_ptr<T>(args.outputs[1]), out_ptr<T>(args.outputs[2]), grad_hy.size(-1)};
+    const GruBackward<T> a = gru_backward_args<T>(args);
     const int64_t rows = rows_of(grad_hy);
     launch_elements<GruBackwardStep>(a, rows);
     column_sums<T>(args.outputs[0], args.outputs[3], rows);
@@ -153,41 +138,18 @@ void gru_backward_kernel(const KernelArgs& args) {
 
 void tree_lstm_kernel(const KernelArgs& args) {
   const Tensor& c = args.outputs[1];
-  const int k = args.num_inputs - 3;
   set_current_device(c.device());
   dispatch_floating(c.dtype(), "_fused_tree_lstm_cell", [&]<typename T>() {
-    TreeLstmForward<T> a{};
-    a.input_gates = in_ptr<T>(args.inputs[0]);
-    a.hidden_gates = in_ptr<T>(args.inputs[1]);
-    a.bias = in_ptr<T>(args.inputs[2]);
-    for (int q = 0; q < k; ++q) a.children[q] = in_ptr<T>(args.inputs[3 + q]);
-    a.num_children = k;
-    a.h = out_ptr<T>(args.outputs[0]);
-    a.c = out_ptr<T>(c);
-    a.workspace = out_ptr<T>(args.outputs[2]);
-    a.hidden = c.size(-1);
+    const TreeLstmForward<T> a = tree_lstm_forward_args<T>(args);
     launch_elements<TreeForwardStep>(a, rows_of(c));
   });
 }
 
 void tree_lstm_backward_kernel(const KernelArgs& args) {
   const Tensor& c = args.inputs[2];
-  const int k = args.num_inputs - 4;
   set_current_device(c.device());
   dispatch_floating(c.dtype(), "_fused_tree_lstm_cell_backward", [&]<typename T>() {
-    TreeLstmBackward<T> a{};
-    a.grad_h = in_ptr<T>(args.inputs[0]);
-    a.grad_c = in_ptr<T>(args.inputs[1]);
-    a.c = in_ptr<T>(c);
-    a.workspace = in_ptr<T>(args.inputs[3]);
-    for (int q = 0; q < k; ++q) {
-      a.children[q] = in_ptr<T>(args.inputs[4 + q]);
-      a.grad_children[q] = out_ptr<T>(args.outputs[3 + q]);
-    }
-    a.num_children = k;
-    a.grad_input_gates = out_ptr<T>(args.outputs[0]);
-    a.grad_hidden_gates = out_ptr<T>(args.outputs[1]);
-    a.hidden = c.size(-1);
+    const TreeLstmBackward<T> a = tree_lstm_backward_args<T>(args);
     const int64_t rows = rows_of(c);
     launch_elements<TreeBackwardStep>(a, rows);
     column_sums<T>(args.outputs[0], args.outputs[2], rows);
