@@ -72,6 +72,18 @@ OutputMeta dense_if(bool wanted, IntList sizes, const Tensor& like) {
 
 constexpr uint32_t kAllContiguous = ~uint32_t{0};
 
+// The checks the LSTM and GRU cells share: input and hidden gates of one shape (..., G H), the state (..., H) with
+// the same leading dims, each bias (G H) or undefined; returns H.
+int64_t check_cell(const char* op, int64_t gate_count, const Tensor& input_gates, const Tensor& hidden_gates,
+                   const char* state_name, const Tensor& state, const Tensor& input_bias, const Tensor& hidden_bias) {
+  const int64_t hidden = check_reference(op, "input_gates", input_gates, gate_count);
+  check_like(op, "hidden_gates", hidden_gates, input_gates, "input_gates", input_gates.sizes());
+  check_like(op, state_name, state, input_gates, "input_gates", with_last(input_gates.sizes(), hidden));
+  check_bias(op, "input_bias", input_bias, input_gates, "input_gates", gate_count * hidden);
+  check_bias(op, "hidden_bias", hidden_bias, input_gates, "input_gates", gate_count * hidden);
+  return hidden;
+}
+
 }  // namespace
 
 // [i f g o] = ig + hg (+ b_ih + b_hh); cy = σ(f) cx + σ(i) tanh(g), hy = σ(o) tanh(cy); workspace = activated gates
@@ -79,12 +91,8 @@ std::tuple<Tensor, Tensor, Tensor> _thnn_fused_lstm_cell(const Tensor& input_gat
                                                          const Tensor& cx, const Tensor& input_bias,
                                                          const Tensor& hidden_bias) {
   const char* op = "_thnn_fused_lstm_cell";
-  const int64_t hidden = check_reference(op, "input_gates", input_gates, 4);
-  check_like(op, "hidden_gates", hidden_gates, input_gates, "input_gates", input_gates.sizes());
+  const int64_t hidden = check_cell(op, 4, input_gates, hidden_gates, "cx", cx, input_bias, hidden_bias);
   const DimVector state = with_last(input_gates.sizes(), hidden);
-  check_like(op, "cx", cx, input_gates, "input_gates", state);
-  check_bias(op, "input_bias", input_bias, input_gates, "input_gates", 4 * hidden);
-  check_bias(op, "hidden_bias", hidden_bias, input_gates, "input_gates", 4 * hidden);
   const Tensor inputs[] = {input_gates, hidden_gates, cx, input_bias, hidden_bias};
   Tensor outputs[3];
   run_op(OpId::_thnn_fused_lstm_cell, nullptr, inputs,
@@ -117,12 +125,8 @@ std::tuple<Tensor, Tensor, Tensor> _thnn_fused_lstm_cell_backward_impl(const Ten
 std::tuple<Tensor, Tensor> _thnn_fused_gru_cell(const Tensor& input_gates, const Tensor& hidden_gates, const Tensor& hx,
                                                 const Tensor& input_bias, const Tensor& hidden_bias) {
   const char* op = "_thnn_fused_gru_cell";
-  const int64_t hidden = check_reference(op, "input_gates", input_gates, 3);
-  check_like(op, "hidden_gates", hidden_gates, input_gates, "input_gates", input_gates.sizes());
+  const int64_t hidden = check_cell(op, 3, input_gates, hidden_gates, "hx", hx, input_bias, hidden_bias);
   const DimVector state = with_last(input_gates.sizes(), hidden);
-  check_like(op, "hx", hx, input_gates, "input_gates", state);
-  check_bias(op, "input_bias", input_bias, input_gates, "input_gates", 3 * hidden);
-  check_bias(op, "hidden_bias", hidden_bias, input_gates, "input_gates", 3 * hidden);
   const Tensor inputs[] = {input_gates, hidden_gates, hx, input_bias, hidden_bias};
   Tensor outputs[2];
   run_op(OpId::_thnn_fused_gru_cell, nullptr, inputs,
